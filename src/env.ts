@@ -8,8 +8,14 @@ export interface Env {
   RULES_REFRESH_SECONDS?: string;
   PROFILE_BUDGET_MS?: string;
   INJECT_TRACKER?: string;
+  /** How long (ms) the proxy waits for the origin's response headers before answering 502. */
+  ORIGIN_TIMEOUT_MS?: string;
+  /** "on" enables GET /__pz/demo/login (persona switching); `npm start` sets it, deployments leave it off. */
+  DEMO_MODE?: string;
   PZ_SIGNING_KEY?: string;
   PZ_ADMIN_TOKEN?: string;
+  /** Optional narrower token for POST /__pz/decide only (apps, call centres); the admin token works too. */
+  PZ_DECIDE_TOKEN?: string;
   /** Optional service binding used instead of ORIGIN_URL's network fetch (tests, or a same-account origin). */
   ORIGIN?: Fetcher;
 }

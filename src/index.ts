@@ -1,16 +1,36 @@
-/** The worker's entry: joins the route sub-apps and exports the fetch and queue handlers. */
+/** The worker's entry: joins the route sub-apps (the catch-all proxy last) and exports fetch and queue. */
 import { Hono } from "hono";
 import type { Env } from "./env";
+import { health } from "./routes/health";
+import { admin } from "./routes/admin/index";
+import { dashboard } from "./routes/admin/dashboard";
+import { decideApi } from "./routes/decide";
+import { links } from "./routes/links";
+import { preview } from "./routes/preview";
+import { visitor } from "./routes/visitor";
+import { handleQueue } from "./edge/consumer";
+import { events } from "./routes/events";
+import { tracker } from "./routes/tracker";
+import { demo } from "./routes/demo";
+import { proxy } from "./routes/proxy";
 
 const app = new Hono<{ Bindings: Env }>();
-app.get("/__pz/health", (c) => c.json({ ok: true }));
+
+app.route("/", health);
+app.route("/", tracker);
+app.route("/", events);
+app.route("/", dashboard);
+app.route("/__pz/admin", admin);
+app.route("/", decideApi);
+app.route("/", links);
+app.route("/", preview);
+app.route("/", visitor);
+// Surfaces under /__pz and /go are mounted here, each from its own file in src/routes/.
+app.route("/", demo);
+// The catch-all proxy stays last: everything no route above answers goes to the origin.
+app.route("/", proxy);
 
 export default {
   fetch: app.fetch,
-  async queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-    for (const m of batch.messages) {
-      await env.ANALYTICS.prepare("INSERT OR IGNORE INTO events (id, type, at) VALUES (?, ?, ?)").bind(m.id, "smoke", 1).run();
-      m.ack();
-    }
-  },
+  queue: handleQueue,
 } satisfies ExportedHandler<Env, unknown>;

@@ -1,12 +1,15 @@
 import { env, SELF } from "cloudflare:test";
 import { expect, it } from "vitest";
 
-it("has real KV, D1 and a queue", async () => {
-  await env.PROFILES.put("k", "v");
-  expect(await env.PROFILES.get("k")).toBe("v");
-  const r = await SELF.fetch("http://x/__pz/health");
-  expect(await r.json()).toEqual({ ok: true });
-  await env.EVENTS.send({ a: 1 });
-  const rows = await env.ANALYTICS.prepare("select count(*) as n from events").first();
-  expect(rows).toBeTruthy();
+it("answers health with no ruleset published", async () => {
+  const res = await SELF.fetch("http://example.com/__pz/health");
+  expect(res.status).toBe(200);
+  expect(await res.json()).toMatchObject({ ok: true, ruleset: null });
+});
+
+it("has the real local KV, D1 and queue bindings", async () => {
+  await env.PROFILES.put("profile:v:smoke", "{}");
+  expect(await env.PROFILES.get("profile:v:smoke")).toBe("{}");
+  const row = await env.ANALYTICS.prepare("select 1 as one").first<{ one: number }>();
+  expect(row?.one).toBe(1);
 });

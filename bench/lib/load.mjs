@@ -1,0 +1,96 @@
+// Drives workers with autocannon in interleaved rounds and summarises throughput and sub-millisecond latency.
+import autocannon from "autocannon";
+import { round } from "./table.mjs";
+
+/**
+ * Load settings shared by every worker so their figures compare; env vars shorten or lengthen a run.
+ * Each worker gets one warm-up, then `rounds` measured runs of `roundSeconds`, the workers taking
+ * turns, so a burst of background load on the machine is spread over all of them instead of
+ * landing on one.
+ */
+export const LOAD = {
+  connections: 8,
+  warmupSeconds: Number(process.env.BENCH_WARMUP_SECONDS ?? 2),
+  rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+  roundSeconds: Number(process.env.BENCH_ROUND_SECONDS ?? 3),
+};
+
+/**
+ * What every benchmark request carries, as a desktop browser navigating to a page would. Without a
+ * user agent the pz worker rightly treats the request as a bot and passes the page through untouched.
+ */
+export const BROWSER_HEADERS = {
+  "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36",
+  accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+  "accept-language": "en-GB,en;q=0.9",
+  "sec-fetch-dest": "document",
+};
+
+/** The q-quantile (0..1) of ascending-sorted numbers. */
+export function quantile(sorted, q) {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i];
+}
+
+/**
+ * One autocannon run. Latencies are taken from every response's own duration: autocannon's
+ * histogram rounds to whole milliseconds, too coarse for a sub-millisecond target. No
+ * Accept-Encoding is sent, so no worker pays for compression.
+ */
+function run(url, headers, seconds) {
+  const durations = [];
+  const statuses = {};
+  return new Promise((resolve, reject) => {
+    const instance = autocannon({ url, connections: LOAD.connections, headers, duration: seconds, timeout: 10 }, (err, result) =>
+      err ? reject(err) : resolve({ result, durations, statuses }),
+    );
+    instance.on("response", (_client, status, _bytes, ms) => {
+      durations.push(ms);
+      statuses[status] = (statuses[status] ?? 0) + 1;
+    });
+  });
+}
+
+/** Warms a worker up (isolate, caches, connections); nothing is recorded. */
+export async function warmUp(target) {
+  if (LOAD.warmupSeconds > 0) await run(target.url, target.headers, LOAD.warmupSeconds);
+}
+
+/**
+ * One measured round against `target`, added to its running record `into`.
+ * @param {{ url: string, headers: Record<string, string> }} target
+ * @param {{ durations?: number[], rounds?: object[] }} into
+ */
+export async function measureRound(target, into) {
+  const { result, durations, statuses } = await run(target.url, target.headers, LOAD.roundSeconds);
+  (into.durations ??= []).push(...durations);
+  (into.rounds ??= []).push({
+    ok: result["2xx"],
+    seconds: result.duration || LOAD.roundSeconds,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    bytes: result.throughput.total,
+    statuses,
+  });
+}
+
+/** Throughput over all rounds, each round's throughput (the spread shows the noise), and pooled latency percentiles. */
+export function summariseLoad({ durations = [], rounds = [] }) {
+  const sorted = [...durations].sort((a, b) => a - b);
+  const sum = (key) => rounds.reduce((n, r) => n + r[key], 0);
+  const ok = sum("ok");
+  return {
+    rps: round(ok / sum("seconds"), 1),
+    rps_per_round: rounds.map((r) => round(r.ok / r.seconds, 1)),
+    p50_ms: round(quantile(sorted, 0.5)),
+    p99_ms: round(quantile(sorted, 0.99)),
+    requests: sorted.length,
+    ok,
+    errors: sum("errors"),
+    timeouts: sum("timeouts"),
+    non2xx: sum("non2xx"),
+    bytes_per_response: ok ? Math.round(sum("bytes") / ok) : 0,
+  };
+}

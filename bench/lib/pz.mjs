@@ -1,0 +1,98 @@
+// The pz worker for the proxy benchmark: bundle, Miniflare options from wrangler.toml, seeded rules and profile, a signed visitor cookie.
+import { build } from "esbuild";
+import { readdir, readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { tsImport } from "tsx/esm/api";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+
+const root = (path) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+const load = (path) => tsImport(root(path), import.meta.url);
+
+/** Secrets for the benchmark's local worker only. */
+export const PZ_SECRETS = { PZ_SIGNING_KEY: "bench-signing-key-0123456789abcdef", PZ_ADMIN_TOKEN: "bench-admin-token" };
+/** The known customer every pz request carries in its pz_id cookie. */
+export const CUSTOMER_ID = "bench-customer-1";
+export const FIRST_NAME = "Alexandra";
+
+/**
+ * Bundles the worker (src/index.ts, or a bench-only entry that imports it) into one ES module for workerd.
+ * @param {string} entry path from the repo root
+ * @param {string} outfile
+ */
+export async function bundlePz(entry, outfile) {
+  await build({
+    entryPoints: [root(entry)],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["browser", "module", "main"],
+    external: ["cloudflare:*", "node:*"],
+    target: "es2022",
+    logLevel: "error",
+  });
+  return outfile;
+}
+
+let wranglerOptions = null;
+
+/**
+ * Miniflare worker options for the pz worker, read from wrangler.toml (KV, queue producer and
+ * consumers, D1, vars, compatibility flags) with the benchmark's origin and secrets.
+ * @param {Record<string, string>} vars overrides, e.g. { ORIGIN_URL, INJECT_TRACKER }
+ */
+export function pzWorkerOptions(vars) {
+  wranglerOptions ??= unstable_getMiniflareWorkerOptions(root("wrangler.toml")).workerOptions;
+  const workerOptions = wranglerOptions;
+  const { modulesRules: _rules, bindings, compatibilityDate: _date, ...rest } = workerOptions;
+  return { ...rest, bindings: { ...bindings, ...PZ_SECRETS, ...vars } };
+}
+
+/** Applies migrations/*.sql, in name order, to a D1 database. */
+export async function applyMigrations(db) {
+  const dir = root("migrations");
+  for (const name of (await readdir(dir)).filter((f) => f.endsWith(".sql")).sort()) {
+    const sql = (await readFile(`${dir}/${name}`, "utf8")).replace(/--[^\n]*/g, "");
+    for (const statement of sql.split(";").map((s) => s.trim()).filter(Boolean)) await db.prepare(statement).run();
+  }
+}
+
+/** Compiles the demo playbook in rules/ with the product's compiler; throws with its diagnostics on error. */
+export async function compileDemoPlaybook() {
+  const { compilePlaybook, formatDiagnostic } = await load("src/compiler/index.ts");
+  const dir = root("rules");
+  const names = (await readdir(dir)).filter((f) => /\.(ya?ml|json)$/.test(f) && f !== "schema.json");
+  const files = await Promise.all(names.map(async (name) => ({ path: `rules/${name}`, text: await readFile(`${dir}/${name}`, "utf8") })));
+  const result = compilePlaybook(files);
+  if (!result.ok) throw new Error(`rules/ does not compile:\n${result.errors.map((d) => formatDiagnostic(d)).join("\n")}`);
+  return result.ruleset;
+}
+
+/**
+ * An existing customer (persona "existing") on the home page: the playbook greets them by name and
+ * puts them in the hero test. Not a lapsed customer, whose win-back offer is capped at three views
+ * a week — under load the queue consumer would fold the views into the profile and the hero would
+ * change partway through the run.
+ */
+export const BENCH_PROFILE_ATTRIBUTES = { firstName: FIRST_NAME, ltvBand: "C", scores: { quote: 0.4, discount: 0.2 } };
+
+/**
+ * Publishes the compiled ruleset into RULES (ruleset:<version>, ruleset-live, ruleset-history) and
+ * stores the customer's profile in PROFILES, through the product's own KV adapters.
+ */
+export async function seedPz(mf, ruleset, now) {
+  const { publishRuleset } = await load("src/edge/rulesets.ts");
+  const { writeProfile } = await load("src/edge/profiles.ts");
+  const { storedProfileSchema } = await load("src/edge/profile.ts");
+  await publishRuleset(await mf.getKVNamespace("RULES"), ruleset, "bench", now);
+  const profile = storedProfileSchema.parse({ attributes: BENCH_PROFILE_ATTRIBUTES, updatedAt: now });
+  await writeProfile(await mf.getKVNamespace("PROFILES"), { kind: "customer", id: CUSTOMER_ID }, profile);
+  await applyMigrations(await mf.getD1Database("ANALYTICS"));
+}
+
+/** The pz_id cookie value for a visitor stitched to CUSTOMER_ID, signed as src/edge/sign.ts signs it. */
+export async function visitorCookieValue(visitorId) {
+  const { signValue } = await load("src/edge/sign.ts");
+  return signValue(PZ_SECRETS.PZ_SIGNING_KEY, "pz_id", { v: visitorId, c: CUSTOMER_ID });
+}

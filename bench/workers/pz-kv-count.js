@@ -1,0 +1,39 @@
+// Benchmark-only entry around the pz worker: counts KV reads per binding from outside the product code, read back at /__bench/kv-reads.
+import worker from "../../src/index.ts";
+
+const READ_METHODS = new Set(["get", "getWithMetadata", "list"]);
+const reads = { fetch: { PROFILES: 0, RULES: 0 }, queue: { PROFILES: 0, RULES: 0 } };
+
+function counting(kv, counter, name) {
+  return new Proxy(kv, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (typeof value !== "function") return value;
+      if (!READ_METHODS.has(prop)) return value.bind(target);
+      return (...args) => {
+        counter[name] += 1;
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
+const wrap = (env, counter) => ({
+  ...env,
+  PROFILES: counting(env.PROFILES, counter, "PROFILES"),
+  RULES: counting(env.RULES, counter, "RULES"),
+});
+
+export default {
+  async fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    if (url.pathname === "/__bench/kv-reads") {
+      if (request.method === "POST") for (const side of Object.values(reads)) side.PROFILES = side.RULES = 0;
+      return Response.json(reads);
+    }
+    return worker.fetch(request, wrap(env, reads.fetch), ctx);
+  },
+  async queue(batch, env, ctx) {
+    return worker.queue(batch, wrap(env, reads.queue), ctx);
+  },
+};

@@ -1,0 +1,100 @@
+/** `pz results`: experiment results (or the offers table) from a running worker, printed as a table. */
+import { parseArgs } from "node:util";
+import type { ExperimentReport, OfferResult, VariantResult } from "../../src/core/report.ts";
+import { adminCall, adminClient, reportError } from "../admin-client.ts";
+import type { Command } from "../main.ts";
+
+const usage = `Usage: pz results [EXPERIMENT] [options]
+
+  EXPERIMENT         an experiment key: per-variant results (without it: the list of experiments)
+  --offers           the offers table instead
+  --goal NAME        read the experiment against this goal instead of its own (repeatable)
+  --json             print the worker's JSON as it is
+  --url URL          the worker (default $PZ_URL)
+  --token TOKEN      admin token (default $PZ_ADMIN_TOKEN or .dev.vars)`;
+
+const pct = (x: number | null, digits = 1) => (x === null ? "–" : `${(x * 100).toFixed(digits)}%`);
+const signed = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
+
+/** Columns padded to their widest cell; numbers right-aligned. */
+export function table(header: string[], rows: string[][], right: boolean[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+function variantCells(v: VariantResult): string[] {
+  const interval = v.interval ? `${pct(v.interval[0])} – ${pct(v.interval[1])}` : "–";
+  const uplift = v.control ? "baseline" : v.uplift ? `${signed(v.uplift.estimate)} (${signed(v.uplift.interval[0])} to ${signed(v.uplift.interval[1])})` : "–";
+  const p = v.pValue === null ? "–" : v.pValue < 0.0001 ? "<0.0001" : v.pValue.toFixed(4);
+  return [v.control ? `${v.variant} (control)` : v.variant, pct(v.weight), String(v.exposed), String(v.conversions), pct(v.rate), interval, uplift, p];
+}
+
+/** The experiment report as text: a title line, the variant table, the sample-ratio verdict. */
+export function formatExperiment(r: ExperimentReport): string {
+  const status = r.configured ? (r.active ? "running" : "paused") : "not in the live ruleset";
+  const title = `${r.experiment} (${status}) — goals: ${r.goals.join(", ") || "none"} — ${r.exposed} visitors exposed`;
+  const header = ["variant", "weight", "exposed", "converted", "rate", "95% interval", "uplift vs control (95%)", "p-value"];
+  const body = table(header, r.variants.map(variantCells), [false, true, true, true, true, true, false, true]);
+  const srm = r.srm
+    ? `Sample ratio vs configured weights: chi² ${r.srm.chiSquare.toFixed(2)}, p ${r.srm.pValue.toFixed(4)} — ${r.srm.mismatch ? "MISMATCH: check assignment and logging before trusting these results" : "ok"}`
+    : "Sample ratio: not checked (no data or no configured weights)";
+  return `${title}\n\n${body}\n\n${srm}`;
+}
+
+/** The offers table as text. */
+export function formatOffers(offers: OfferResult[]): string {
+  const header = ["offer", "decided", "impressions", "clicks", "accepts", "dismissals", "click rate", "accept rate", "dismiss rate"];
+  const rows = offers.map((o) => [
+    o.configured ? o.offer : `${o.offer} (not live)`,
+    ...[o.decisions, o.impressions, o.clicks, o.accepts, o.dismissals].map(String),
+    pct(o.clickRate),
+    pct(o.acceptRate),
+    pct(o.dismissRate),
+  ]);
+  return table(header, rows, [false, true, true, true, true, true, true, true, true]);
+}
+
+interface ExperimentListing {
+  experiments: { id: string; configured: boolean; active: boolean | null; exposed: number; goals: string[] }[];
+}
+
+function formatList(list: ExperimentListing): string {
+  const rows = list.experiments.map((x) => [x.id, x.configured ? (x.active ? "running" : "paused") : "not live", String(x.exposed), x.goals.join(", ")]);
+  return table(["experiment", "status", "exposed", "goals"], rows, [false, false, true, false]);
+}
+
+export const results: Command = {
+  usage,
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        offers: { type: "boolean" },
+        goal: { type: "string", multiple: true },
+        json: { type: "boolean" },
+        url: { type: "string" },
+        token: { type: "string" },
+      },
+    });
+    try {
+      const client = adminClient(values);
+      const [key] = positionals;
+      if (values.offers) {
+        const { offers } = await adminCall<{ offers: OfferResult[] }>(client, "GET", "/__pz/admin/offers");
+        console.log(values.json ? JSON.stringify({ offers }, null, 2) : formatOffers(offers));
+      } else if (key) {
+        const query = (values.goal ?? []).map((g) => `goal=${encodeURIComponent(g)}`).join("&");
+        const report = await adminCall<ExperimentReport>(client, "GET", `/__pz/admin/experiments/${encodeURIComponent(key)}${query ? `?${query}` : ""}`);
+        console.log(values.json ? JSON.stringify(report, null, 2) : formatExperiment(report));
+      } else {
+        const list = await adminCall<ExperimentListing>(client, "GET", "/__pz/admin/experiments");
+        console.log(values.json ? JSON.stringify(list, null, 2) : formatList(list));
+      }
+      return 0;
+    } catch (err) {
+      return reportError("results", err);
+    }
+  },
+};

@@ -1,0 +1,181 @@
+/** Next-best-action: the best eligible offer per slot, never the same offer in two slots of a page. */
+import { ranksBefore, sortBest } from "./ranking";
+import { blockOf, priorityText, propensityOf, readPropensities, reasonOf, type ArbitrationInput, type Block } from "./candidates";
+import { offerFiller, type LinkedOffer, type LinkedRuleset } from "./link";
+import { fillTemplate } from "./templates";
+import type { Attributes, SlotDecision, TraceEntry } from "./types";
+
+/** One arbitration's working state, indexed by offer position so nothing is looked up by name. */
+interface Round {
+  /** Open slots in ruleset order, each with its candidates best first in two sorted lists. */
+  slots: readonly string[];
+  fixed: number[][];
+  dynamic: number[][];
+  /** By offer position. */
+  priority: Float64Array;
+  /** Propensity path values (see readPropensities). */
+  readings: (number | undefined)[];
+  /** Offers already on the page (placed now, or forced by a preview). */
+  used: Uint8Array;
+  /** Per open slot, how far each list has been read. */
+  nextFixed: Int32Array;
+  nextDynamic: Int32Array;
+  /** Null: may be shown; undefined: not checked (checking stops once every slot is decided). */
+  blocks: (Block | null | undefined)[];
+  winners: Map<string, LinkedOffer>;
+  placed: Map<LinkedOffer, string>;
+}
+
+const NONE: number[] = [];
+
+/** Priorities for this request and each open slot's candidates, best first. */
+function rank(linked: LinkedRuleset, slots: readonly string[], taken: ReadonlySet<string>, input: ArbitrationInput): Round {
+  const { ranking, offers } = linked;
+  const priority = ranking.fixedPriority.slice();
+  const readings = readPropensities(linked.propensityPaths, input.attrs);
+  const fixed: number[][] = [];
+  const dynamic: number[][] = [];
+  for (const slot of slots) {
+    const lists = ranking.bySlot.get(slot)!;
+    fixed.push(lists.fixed);
+    if (lists.dynamic.length === 0) {
+      dynamic.push(NONE);
+      continue;
+    }
+    for (const i of lists.dynamic) {
+      if (Number.isNaN(priority[i])) priority[i] = propensityOf(offers[i], readings) * offers[i].value * offers[i].weight;
+    }
+    dynamic.push(sortBest(lists.dynamic.slice(), priority, ranking.idRank));
+  }
+  const used = new Uint8Array(offers.length);
+  for (const id of taken) {
+    const offer = linked.offersById.get(id);
+    if (offer) used[offer.index] = 1;
+  }
+  const nextFixed = new Int32Array(slots.length);
+  const nextDynamic = new Int32Array(slots.length);
+  const blocks = new Array<Block | null | undefined>(offers.length);
+  return { slots, fixed, dynamic, priority, readings, used, nextFixed, nextDynamic, blocks, winners: new Map(), placed: new Map() };
+}
+
+/** Whether the offer at `index` may still be shown: not used, and not blocked (checked once, on demand). */
+function showable(linked: LinkedRuleset, round: Round, index: number, input: ArbitrationInput): boolean {
+  if (round.used[index]) return false;
+  const known = round.blocks[index];
+  return (known === undefined ? (round.blocks[index] = blockOf(linked.offers[index], input)) : known) === null;
+}
+
+/** Slot `s`'s best offer that may still be shown, merging its two sorted lists; -1 when none is left. */
+function headOf(linked: LinkedRuleset, round: Round, s: number, input: ArbitrationInput): number {
+  const f = round.fixed[s];
+  const d = round.dynamic[s];
+  const { nextFixed, nextDynamic } = round;
+  for (;;) {
+    const a = nextFixed[s] < f.length ? f[nextFixed[s]] : -1;
+    const b = nextDynamic[s] < d.length ? d[nextDynamic[s]] : -1;
+    if (a < 0 && b < 0) return -1;
+    const fromFixed = b < 0 || (a >= 0 && ranksBefore(a, b, round.priority, linked.ranking.idRank));
+    const index = fromFixed ? a : b;
+    if (showable(linked, round, index, input)) return index;
+    if (fromFixed) nextFixed[s]++;
+    else nextDynamic[s]++;
+  }
+}
+
+/** Whether slot `x` goes before slot `y`: by their head offers, then by slot order. */
+function slotBefore(round: Round, idRank: Int32Array, heads: Int32Array, x: number, y: number): boolean {
+  return heads[x] === heads[y] ? x < y : ranksBefore(heads[x], heads[y], round.priority, idRank);
+}
+
+/** Puts slot `s` into `queue` (slots in order of their head offers). */
+function enqueue(round: Round, idRank: Int32Array, heads: Int32Array, queue: number[], s: number): void {
+  let at = queue.length;
+  while (at > 0 && slotBefore(round, idRank, heads, s, queue[at - 1])) at--;
+  queue.splice(at, 0, s);
+}
+
+/**
+ * Fills slots greedily, best (offer, slot) pair first, so an offer placed once is not placed
+ * again; ties go to the smaller offer id, then the earlier slot. Slots wait in order of their
+ * best candidate; a slot whose candidate was meanwhile used elsewhere is re-queued with its next
+ * one (candidates only get worse, so the front slot with an unchanged candidate is the best pair).
+ * Eligibility, suppression and contact policy are checked only for offers that reach the front.
+ */
+function place(linked: LinkedRuleset, round: Round, input: ArbitrationInput): void {
+  const { idRank } = linked.ranking;
+  const heads = new Int32Array(round.slots.length);
+  const queue: number[] = [];
+  for (let s = 0; s < round.slots.length; s++) {
+    heads[s] = headOf(linked, round, s, input);
+    if (heads[s] >= 0) enqueue(round, idRank, heads, queue, s);
+  }
+  while (queue.length > 0) {
+    const s = queue.shift()!;
+    const head = headOf(linked, round, s, input);
+    if (head === heads[s]) {
+      round.used[head] = 1;
+      round.winners.set(round.slots[s], linked.offers[head]);
+      round.placed.set(linked.offers[head], round.slots[s]);
+    } else if (head >= 0) {
+      heads[s] = head;
+      enqueue(round, idRank, heads, queue, s);
+    }
+  }
+}
+
+/** What happened to `offer` as a candidate for `slot`, for the trace. */
+function candidateTrace(linked: LinkedRuleset, round: Round, slot: string, offer: LinkedOffer, taken: ReadonlySet<string>, input: ArbitrationInput): TraceEntry | null {
+  const entry = (outcome: string, detail: string): TraceEntry => ({ kind: "offer", id: offer.id, outcome, detail: `slot ${slot}: ${detail}` });
+  if (taken.has(offer.id)) return entry("used in another slot", "forced elsewhere by preview");
+  const known = round.blocks[offer.index];
+  const block = known === undefined ? (round.blocks[offer.index] = blockOf(offer, input)) : known;
+  if (block) return entry(block.outcome, block.detail);
+  const winner = round.winners.get(slot);
+  const priority = round.priority[offer.index];
+  if (winner === offer) return entry("won", reasonOf(offer, priority, round.readings));
+  const elsewhere = round.placed.get(offer);
+  if (elsewhere !== undefined) return entry("used in another slot", `shown in slot ${elsewhere}`);
+  if (!winner) return null;
+  return entry("lost", `lost to ${winner.id} (priority ${priorityText(priority)} < ${priorityText(round.priority[winner.index])})`);
+}
+
+/** One entry per candidate of each slot, in ruleset order, then the slot's outcome. */
+function traceSlots(linked: LinkedRuleset, round: Round, slots: readonly string[], taken: ReadonlySet<string>, input: ArbitrationInput, trace: TraceEntry[]) {
+  for (const slot of slots) {
+    for (const offer of linked.offersBySlot.get(slot) ?? []) {
+      const entry = candidateTrace(linked, round, slot, offer, taken, input);
+      if (entry) trace.push(entry);
+    }
+    const winner = round.winners.get(slot);
+    trace.push(
+      winner
+        ? { kind: "slot", id: slot, outcome: `offer ${winner.id}`, detail: reasonOf(winner, round.priority[winner.index], round.readings) }
+        : { kind: "slot", id: slot, outcome: "default", detail: "no eligible offer; origin content kept" },
+    );
+  }
+}
+
+/**
+ * Picks the winners for `slots` (the open slots of the page, in ruleset order). The best (offer, slot) pairs win
+ * first, so an offer fills at most one slot and each slot gets the best offer not already used.
+ * Offers in `taken` are already on the page (forced by a preview) and are not placed again.
+ */
+export function arbitrate(linked: LinkedRuleset, slots: readonly string[], taken: ReadonlySet<string>, input: ArbitrationInput): SlotDecision[] {
+  const round = rank(linked, slots, taken, input);
+  place(linked, round, input);
+  if (input.trace) traceSlots(linked, round, slots, taken, input, input.trace);
+  const decisions: SlotDecision[] = [];
+  for (const slot of slots) {
+    const offer = round.winners.get(slot);
+    if (offer) decisions.push(offerDecision(linked, slot, offer, reasonOf(offer, round.priority[offer.index], round.readings), input.attrs));
+  }
+  return decisions;
+}
+
+/** The slot decision for an offer, with its template filled (values escaped). */
+export function offerDecision(linked: LinkedRuleset, slot: string, offer: LinkedOffer, reason: string, attrs: Attributes): SlotDecision {
+  const decisionId = offer.decisionIds.get(slot) ?? linked.decisionId(slot, offerFiller(offer.id));
+  const decision: SlotDecision = { slot, content: offer.content, offer: offer.id, decisionId, reason };
+  if (offer.template) decision.html = fillTemplate(offer.template, attrs);
+  return decision;
+}

@@ -1,0 +1,178 @@
+/** One linker per field operator: each checks its operand once and returns a closure over the value. */
+import { caseFold, compileRegex, isOperatorObject, paddedVersion, typeName } from "./compare";
+import { parseDuration, parseTimestamp } from "./duration";
+import { groupMembers } from "./groups";
+import { type LinkContext, linkTest, linkValue } from "./link";
+import { type Matcher, never } from "./scope";
+
+type OperatorLinker = (expected: unknown, ctx: LinkContext) => Matcher;
+
+// Relational operators keep JavaScript's coercions ("8" > 5, null < 1), as GrowthBook does.
+const relational: Record<string, OperatorLinker> = {
+  $eq: (e) => (v) => v === e,
+  $ne: (e) => (v) => v !== e,
+  $lt: (e) => (v) => (v as number) < (e as number),
+  $lte: (e) => (v) => (v as number) <= (e as number),
+  $gt: (e) => (v) => (v as number) > (e as number),
+  $gte: (e) => (v) => (v as number) >= (e as number),
+  $exists: (e) => (e ? (v) => v !== null && v !== undefined : (v) => v === null || v === undefined),
+  $type: (e) => (v) => typeName(v) === e,
+};
+
+const versionTests: Record<string, (actual: string, wanted: string) => boolean> = {
+  $veq: (a, b) => a === b,
+  $vne: (a, b) => a !== b,
+  $vgt: (a, b) => a > b,
+  $vgte: (a, b) => a >= b,
+  $vlt: (a, b) => a < b,
+  $vlte: (a, b) => a <= b,
+};
+
+/** True for $veq, $vne, $vgt, $vgte, $vlt and $vlte. */
+export function isVersionOperator(op: string): boolean {
+  return Object.prototype.hasOwnProperty.call(versionTests, op);
+}
+
+/**
+ * Links version operators that sit on the same attribute (`{ $vgte: "2.4.0", $vlt: "3.0.0" }`)
+ * into one matcher, so the attribute's version is padded once per evaluation, not once per bound.
+ */
+export function linkVersionRange(bounds: [op: string, expected: unknown][]): Matcher {
+  const checks = bounds.map(([op, expected]) => ({ test: versionTests[op], wanted: paddedVersion(expected) }));
+  if (checks.length === 1) {
+    const [{ test, wanted }] = checks;
+    return (v) => test(paddedVersion(v), wanted);
+  }
+  return (v) => {
+    const actual = paddedVersion(v);
+    for (const { test, wanted } of checks) if (!test(actual, wanted)) return false;
+    return true;
+  };
+}
+
+/** Membership in a fixed set; an array attribute matches when any element is a member. */
+function memberOf(set: ReadonlySet<unknown>, fold: boolean): Matcher {
+  // Folded comparison is strict equality in GrowthBook, so NaN never matches there.
+  const has = fold
+    ? (x: unknown) => {
+        const f = caseFold(x);
+        return f === f && set.has(f);
+      }
+    : (x: unknown) => set.has(x);
+  return (v) => {
+    if (!Array.isArray(v)) return has(v);
+    for (let i = 0; i < v.length; i++) if (has(v[i])) return true;
+    return false;
+  };
+}
+
+function negate(match: Matcher): Matcher {
+  return (v, scope) => !match(v, scope);
+}
+
+function listLinker(fold: boolean, negated: boolean): OperatorLinker {
+  return (e) => {
+    if (!Array.isArray(e)) return never;
+    const match = memberOf(new Set(fold ? e.map(caseFold) : e), fold);
+    return negated ? negate(match) : match;
+  };
+}
+
+function groupLinker(negated: boolean): OperatorLinker {
+  return (e, ctx) => {
+    const members = groupMembers(ctx.groups, e);
+    if (members === null) return never;
+    const match = memberOf(new Set(members), false);
+    return negated ? negate(match) : match;
+  };
+}
+
+const membership: Record<string, OperatorLinker> = {
+  $in: listLinker(false, false),
+  $nin: listLinker(false, true),
+  $ini: listLinker(true, false),
+  $nini: listLinker(true, true),
+  $inGroup: groupLinker(false),
+  $notInGroup: groupLinker(true),
+};
+
+function allLinker(insensitive: boolean): OperatorLinker {
+  return (e, ctx) => {
+    if (!Array.isArray(e)) return never;
+    const wanted = e.map((x) => linkValue(x, ctx, insensitive));
+    return (v, scope) => {
+      if (!Array.isArray(v)) return false;
+      for (const want of wanted) {
+        let found = false;
+        for (let i = 0; i < v.length && !found; i++) found = want(v[i], scope);
+        if (!found) return false;
+      }
+      return true;
+    };
+  };
+}
+
+const arrays: Record<string, OperatorLinker> = {
+  $all: allLinker(false),
+  $alli: allLinker(true),
+  $size: (e, ctx) => {
+    const match = linkValue(e, ctx, false);
+    return (v, scope) => Array.isArray(v) && match(v.length, scope);
+  },
+  $elemMatch: (e, ctx) => {
+    // An operator object tests each element's value; anything else is a condition on each element.
+    const match = isOperatorObject(e) ? linkValue(e, ctx, false) : linkTest(e, ctx);
+    return (v, scope) => {
+      if (!Array.isArray(v)) return false;
+      for (let i = 0; i < v.length; i++) {
+        const el = v[i];
+        if (el !== null && el !== undefined && match(el, scope)) return true;
+      }
+      return false;
+    };
+  },
+};
+
+function regexLinker(insensitive: boolean): OperatorLinker {
+  return (e) => {
+    const regex = compileRegex(e, insensitive);
+    if (regex === null) return never;
+    // test() reads any value as a string, as GrowthBook's does (null -> "null").
+    return (v) => regex.test(v as string);
+  };
+}
+
+function ageLinker(test: (age: number, limit: number) => boolean): OperatorLinker {
+  return (e) => {
+    const limit = parseDuration(e);
+    if (limit === null) return never;
+    return (v, scope) => {
+      const t = parseTimestamp(v);
+      return t !== null && test(scope.now - t, limit);
+    };
+  };
+}
+
+const patterns: Record<string, OperatorLinker> = {
+  $regex: regexLinker(false),
+  $regexi: regexLinker(true),
+  $not: (e, ctx) => negate(linkValue(e, ctx, false)),
+};
+
+// Extensions: relative time on a date attribute.
+const relativeTime: Record<string, OperatorLinker> = {
+  $olderThan: ageLinker((age, limit) => age > limit),
+  // Future dates are not "within" any window.
+  $within: ageLinker((age, limit) => age >= 0 && age <= limit),
+};
+
+const linkers: Record<string, OperatorLinker> = { ...relational, ...membership, ...arrays, ...patterns, ...relativeTime };
+
+/**
+ * Links one field operator other than the version ones (linkVersionRange takes those, together).
+ * Unknown operators never match; validateCondition reports them.
+ */
+export function linkOperator(op: string, expected: unknown, ctx: LinkContext): Matcher {
+  const linker = Object.prototype.hasOwnProperty.call(linkers, op) ? linkers[op] : undefined;
+  return linker ? linker(expected, ctx) : never;
+}

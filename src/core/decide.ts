@@ -1,0 +1,71 @@
+/** decide(): one visitor's request in, the decision out; pure, time is an argument. */
+import { buildAttributes } from "./attributes";
+import { historyByOffer } from "./candidates";
+import { runExperiments } from "./experiments";
+import { decisionHeaders } from "./headers";
+import { holdoutBucket } from "./holdout";
+import { resolveLayers, suppressedTags } from "./layers";
+import { resolveRuleset, type LinkedRuleset } from "./link";
+import { evaluateSegments, segmentScope } from "./segments";
+import { decideSlots } from "./slots";
+import type { Assignment, CompiledRuleset, DecideOptions, Decision, DecisionContext, SlotDecision, StateChanges, TraceEntry } from "./types";
+
+function holdoutTrace(bucket: number | null, percent: number, holdout: boolean): TraceEntry {
+  if (bucket === null) return { kind: "holdout", id: "holdout", outcome: "none", detail: "no holdout in this ruleset" };
+  const detail = `bucket ${bucket.toFixed(4)} ${holdout ? "<" : ">="} ${percent}`;
+  return { kind: "holdout", id: "holdout", outcome: holdout ? "in holdout" : "not in holdout", detail };
+}
+
+/** Offers shown and exposures, for the edge to record; preview-forced ones are not real and are left out. */
+function recordShown(changes: StateChanges, slots: readonly SlotDecision[], assignments: readonly Assignment[], ctx: DecisionContext): void {
+  for (const s of slots) if (s.offer && ctx.overrides?.offers?.[s.slot] !== s.offer) changes.offersShown.push({ offer: s.offer, slot: s.slot });
+  for (const a of assignments) if (a.fresh && !a.forced) changes.exposures.push({ experiment: a.experiment, variant: a.variant });
+}
+
+/**
+ * Decides what one request gets: holdout, segments, stages, experiment assignments, the content of
+ * each slot and the headers for the origin, plus the state changes to record. A compiled ruleset
+ * is linked the first time it is seen (cached per object); `options.explain` adds a trace with
+ * an entry for every segment, stage, experiment, offer candidate and slot. Never throws on a valid ruleset.
+ */
+export function decide(ctx: DecisionContext, ruleset: CompiledRuleset | LinkedRuleset, now: number, options?: DecideOptions): Decision {
+  const linked = resolveRuleset(ruleset);
+  const trace: TraceEntry[] | undefined = options?.explain ? [] : undefined;
+  const changes: StateChanges = { stagesEntered: [], stagesExited: [], offersShown: [], exposures: [] };
+  const basic = ctx.consent === "basic";
+
+  // 1. Holdout: the control group for personalisation as a whole.
+  const bucket = holdoutBucket(linked.holdout, ctx.visitor.id);
+  const holdout = bucket !== null && bucket < linked.holdout!.percent;
+  trace?.push(holdoutTrace(bucket, linked.holdout?.percent ?? 0, holdout));
+
+  // 2. Attributes, once, for every condition below.
+  const attrs = buildAttributes(ctx);
+
+  // 3. Segments, all of them (reported even in the holdout).
+  const scope = segmentScope(linked, attrs, now, basic, ctx.overrides?.segments);
+  const segments = evaluateSegments(linked, scope, basic, ctx.overrides?.segments, trace);
+
+  // 4. Layers: at most one stage each, sticky until exit.
+  const stages = resolveLayers(linked, ctx.stages, ctx.overrides?.stages, attrs, scope, changes, trace);
+
+  // 5. Experiments (none in the holdout, except those forced by a preview).
+  const pageSlots = ctx.slots ? new Set(ctx.slots) : null;
+  const assignments = runExperiments(linked, { ctx, attrs, scope, holdout, pageSlots, trace });
+
+  // 6. Slots: preview, slot experiments, then next-best-action arbitration.
+  const blockedTags = suppressedTags(linked, stages);
+  const history = historyByOffer(linked.offersById, linked.offers.length, ctx.offers);
+  const decided = decideSlots(linked, ctx, assignments, holdout, { attrs, scope, basic, blockedTags, history, now, trace });
+  const slots: Record<string, SlotDecision> = {};
+  for (const s of decided) slots[s.slot] = s;
+
+  // 7. Headers for the origin.
+  const headers = decisionHeaders(assignments, segments, holdout);
+
+  // 8. State changes and trace.
+  const decision: Decision = { rulesetVersion: linked.version, holdout, stages, segments, assignments, slots, headers, changes };
+  recordShown(changes, decided, assignments, ctx);
+  if (trace) decision.trace = trace;
+  return decision;
+}

@@ -1,0 +1,35 @@
+/** The pure decisioning core's public surface: what the edge, the compiler and the CLI import. */
+
+// The contract types: CompiledRuleset, DecisionContext, Decision and their parts.
+export * from "./types";
+
+// Deciding: link a ruleset once per version, decide per request.
+export { decide } from "./decide";
+export { linkRuleset, type LinkedRuleset } from "./link";
+// Experiments alone, for X-PZ-Variants before the profile has arrived.
+export { assignExperiments } from "./experiments";
+export { inHoldout } from "./holdout";
+// The origin's headers, for callers that assemble them from assignments.
+export { variantsHeader, segmentsHeader } from "./headers";
+
+// Content: escaped templates ({{path|fallback}}) and the escaping itself.
+export { renderTemplate, escapeHtml } from "./templates";
+
+// Conditions: GrowthBook-compatible evaluation, linking, validation, references, durations.
+export {
+  evalCondition,
+  linkCondition,
+  validateCondition,
+  conditionReferences,
+  parseDuration,
+  parseTimestamp,
+  type EvalScope,
+  type Predicate,
+  type SavedGroupsInput,
+  type ConditionReferences,
+  type ConditionIssue,
+  type ValidateOptions,
+} from "./conditions";
+
+// Hashing and bucketing, as GrowthBook computes them.
+export { hash, fnv1a32, getEqualWeights, getBucketRanges, chooseVariation, inNamespace, type BucketRange } from "./hash";

@@ -1,0 +1,210 @@
+/** Links a compiled ruleset once per version: conditions become closures, lookups are precomputed. */
+import { linkCondition, type Predicate } from "./conditions";
+import { fnv1a32 } from "./hash";
+import { buildRanking, type Ranking } from "./ranking";
+import { parseTemplate, type ParsedTemplate } from "./templates";
+import type {
+  CompiledExperiment,
+  CompiledHoldout,
+  CompiledOffer,
+  CompiledPolicy,
+  CompiledRuleset,
+  CompiledVariant,
+  Condition,
+  SlotContent,
+} from "./types";
+
+export interface LinkedSegment {
+  id: string;
+  index: number;
+  test: Predicate;
+  nonPersonal: boolean;
+}
+
+export interface LinkedStage {
+  id: string;
+  entry: Predicate;
+  /** Null: the stage is left as soon as its entry no longer holds. */
+  exit: Predicate | null;
+  suppressTags: string[];
+}
+
+export interface LinkedLayer {
+  id: string;
+  stages: LinkedStage[];
+  stageById: Map<string, LinkedStage>;
+}
+
+export interface LinkedOffer {
+  id: string;
+  /** Position in `offers`, for per-decision arrays. */
+  index: number;
+  /** Slots it may fill, known slots only, in the ruleset's slot order. */
+  slots: string[];
+  tags: string[];
+  eligible: Predicate;
+  value: number;
+  weight: number;
+  /** `reading` is the position of the path in `propensityPaths`, read once per decision. */
+  propensity: { constant: number; path: null; reading: -1; default: number } | { constant: null; path: string; reading: number; default: number };
+  content: SlotContent;
+  template: ParsedTemplate | null;
+  policy: CompiledPolicy;
+  nonPersonal: boolean;
+  /** Decision id per slot the offer may fill. */
+  decisionIds: Map<string, string>;
+}
+
+export interface LinkedExperiment {
+  id: string;
+  seed: string;
+  hashPath: string[];
+  hashVersion: 1 | 2;
+  /** The slot a slot experiment fills; null for header experiments. */
+  slot: string | null;
+  variants: CompiledVariant[];
+  variantIndex: Map<string, number>;
+  templates: (ParsedTemplate | null)[];
+  /** Decision id per variant (slot experiments only). */
+  decisionIds: string[];
+  ranges: [number, number][];
+  targeting: Predicate;
+  namespace: [string, number, number] | null;
+  active: boolean;
+}
+
+/** A ruleset ready to decide with; build it with `linkRuleset` (decide() also caches one per compiled object). */
+export interface LinkedRuleset {
+  readonly linked: true;
+  version: string;
+  compiled: CompiledRuleset;
+  slotIds: string[];
+  segments: LinkedSegment[];
+  segmentIndex: Map<string, number>;
+  layers: LinkedLayer[];
+  offers: LinkedOffer[];
+  offersById: Map<string, LinkedOffer>;
+  offersBySlot: Map<string, LinkedOffer[]>;
+  /** Priorities and per-slot candidate order computed once (see ranking.ts). */
+  ranking: Ranking;
+  /** The distinct propensity paths of all offers, split: each is read once per decision. */
+  propensityPaths: string[][];
+  /** Sorted by id, the order of X-PZ-Variants. */
+  experiments: LinkedExperiment[];
+  experimentById: Map<string, LinkedExperiment>;
+  holdout: CompiledHoldout | null;
+  /** Short id for (version, slot, offer or variant): no visitor data goes into it. */
+  decisionId(slot: string, filler: string): string;
+}
+
+const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const isEmpty = (c: Condition | null): boolean => c === null || Object.keys(c).length === 0;
+
+type Linker = { condition: (c: Condition) => Predicate; decisionId: (slot: string, filler: string) => string };
+
+function linkOffer(offer: CompiledOffer, index: number, slotOrder: Map<string, number>, link: Linker, readings: Map<string, number>): LinkedOffer {
+  const slots = [...new Set(offer.slots)].filter((s) => slotOrder.has(s));
+  slots.sort((a, b) => slotOrder.get(a)! - slotOrder.get(b)!);
+  const p = offer.propensity;
+  return {
+    id: offer.id,
+    index,
+    slots,
+    tags: offer.tags,
+    eligible: link.condition(offer.eligibility),
+    value: offer.value,
+    weight: offer.weight,
+    propensity:
+      "constant" in p
+        ? { constant: p.constant, path: null, reading: -1, default: p.constant }
+        : { constant: null, path: p.path, reading: readingOf(readings, p.path), default: p.default },
+    content: offer.content,
+    template: offer.content.kind === "template" ? parseTemplate(offer.content.html) : null,
+    policy: offer.policy,
+    nonPersonal: offer.nonPersonal,
+    decisionIds: new Map(slots.map((slot) => [slot, link.decisionId(slot, offerFiller(offer.id))])),
+  };
+}
+
+function linkExperiment(exp: CompiledExperiment, link: Linker): LinkedExperiment {
+  return {
+    id: exp.id,
+    seed: exp.seed || exp.id,
+    hashPath: (exp.hashAttribute || "visitor.id").split("."),
+    hashVersion: exp.hashVersion,
+    slot: exp.kind === "slot" && exp.slot ? exp.slot : null,
+    variants: exp.variants,
+    variantIndex: new Map(exp.variants.map((v, i) => [v.id, i])),
+    templates: exp.variants.map((v) => (v.content?.kind === "template" ? parseTemplate(v.content.html) : null)),
+    decisionIds: exp.kind === "slot" && exp.slot ? exp.variants.map((v) => link.decisionId(exp.slot!, variantFiller(exp.id, v.id))) : [],
+    ranges: exp.ranges,
+    targeting: link.condition(exp.targeting),
+    namespace: exp.namespace,
+    active: exp.active,
+  };
+}
+
+function readingOf(readings: Map<string, number>, path: string): number {
+  let reading = readings.get(path);
+  if (reading === undefined) readings.set(path, (reading = readings.size));
+  return reading;
+}
+
+/** What fills a slot, as hashed into its decision id. */
+export const offerFiller = (offer: string): string => `offer:${offer}`;
+const variantFiller = (experiment: string, variant: string): string => `variant:${experiment}=${variant}`;
+
+/** Turns a compiled ruleset into closures and indexes; call once per version and reuse. */
+export function linkRuleset(compiled: CompiledRuleset): LinkedRuleset {
+  const decisionId = (slot: string, filler: string): string => fnv1a32(`${compiled.version}|${slot}\u0000${filler}`).toString(16).padStart(8, "0");
+  const link: Linker = { condition: (c) => linkCondition(c, compiled.savedGroups), decisionId };
+  const slotIds = Object.keys(compiled.slots);
+  const slotOrder = new Map(slotIds.map((s, i) => [s, i]));
+
+  const segments = compiled.segments.map((s, index) => ({ id: s.id, index, test: link.condition(s.condition), nonPersonal: s.nonPersonal }));
+  const layers = compiled.layers.map((layer) => {
+    const stages = layer.stages.map((st) => ({
+      id: st.id,
+      entry: link.condition(st.entry),
+      exit: isEmpty(st.exit) ? null : link.condition(st.exit!),
+      suppressTags: st.suppressTags,
+    }));
+    return { id: layer.id, stages, stageById: new Map(stages.map((st) => [st.id, st])) };
+  });
+
+  const readings = new Map<string, number>();
+  const offers = compiled.offers.map((o, i) => linkOffer(o, i, slotOrder, link, readings));
+  const offersBySlot = new Map<string, LinkedOffer[]>(slotIds.map((s) => [s, []]));
+  for (const offer of offers) for (const slot of offer.slots) offersBySlot.get(slot)!.push(offer);
+
+  const experiments = compiled.experiments.map((e) => linkExperiment(e, link)).sort(byId);
+
+  return {
+    linked: true,
+    version: compiled.version,
+    compiled,
+    slotIds,
+    segments,
+    segmentIndex: new Map(segments.map((s) => [s.id, s.index])),
+    layers,
+    offers,
+    offersById: new Map(offers.map((o) => [o.id, o])),
+    offersBySlot,
+    ranking: buildRanking(offers, slotIds),
+    propensityPaths: [...readings.keys()].map((path) => path.split(".")),
+    experiments,
+    experimentById: new Map(experiments.map((e) => [e.id, e])),
+    holdout: compiled.holdout,
+    decisionId,
+  };
+}
+
+const cache = new WeakMap<CompiledRuleset, LinkedRuleset>();
+
+/** The linked form of `ruleset`, linking a compiled object only the first time it is seen. */
+export function resolveRuleset(ruleset: CompiledRuleset | LinkedRuleset): LinkedRuleset {
+  if ("linked" in ruleset) return ruleset;
+  let linked = cache.get(ruleset);
+  if (!linked) cache.set(ruleset, (linked = linkRuleset(ruleset)));
+  return linked;
+}

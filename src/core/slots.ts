@@ -1,0 +1,69 @@
+/** Fills the page's slots: preview overrides first, then slot experiments, then arbitration. */
+import { arbitrate, offerDecision } from "./arbitration";
+import type { ArbitrationInput } from "./candidates";
+import { fillTemplate } from "./templates";
+import type { LinkedExperiment, LinkedRuleset } from "./link";
+import type { Assignment, DecisionContext, SlotDecision } from "./types";
+
+/** The known slots to decide, in ruleset order: all of them when the page's slots are unknown. */
+function slotsToDecide(linked: LinkedRuleset, onPage: readonly string[] | undefined): readonly string[] {
+  if (!onPage) return linked.slotIds;
+  const present = new Set(onPage);
+  return linked.slotIds.filter((s) => present.has(s));
+}
+
+/** Slot experiments whose assigned variant carries content, by slot (first experiment by id wins a slot). */
+function experimentFillers(linked: LinkedRuleset, assignments: readonly Assignment[]) {
+  const fillers = new Map<string, { exp: LinkedExperiment; variant: number }>();
+  for (const a of assignments) {
+    const exp = linked.experimentById.get(a.experiment);
+    const variant = exp?.variantIndex.get(a.variant);
+    if (!exp || exp.slot === null || variant === undefined || !exp.variants[variant].content) continue;
+    if (!fillers.has(exp.slot)) fillers.set(exp.slot, { exp, variant });
+  }
+  return fillers;
+}
+
+function experimentDecision(slot: string, exp: LinkedExperiment, index: number, input: ArbitrationInput): SlotDecision {
+  const variant = exp.variants[index];
+  const decision: SlotDecision = {
+    slot,
+    content: variant.content!,
+    experiment: { id: exp.id, variant: variant.id },
+    decisionId: exp.decisionIds[index],
+    reason: `experiment ${exp.id} variant ${variant.id}`,
+  };
+  const template = exp.templates[index];
+  if (template) decision.html = fillTemplate(template, input.attrs);
+  return decision;
+}
+
+/**
+ * Decides each slot on the page. A preview-forced offer wins its slot; then a slot experiment's
+ * variant with content; the remaining slots go to arbitration, except in the holdout, where
+ * they keep the origin's content. Slots left without a winner are absent from the result.
+ */
+export function decideSlots(
+  linked: LinkedRuleset,
+  ctx: DecisionContext,
+  assignments: readonly Assignment[],
+  holdout: boolean,
+  input: ArbitrationInput,
+): SlotDecision[] {
+  const decided: SlotDecision[] = [];
+  const open: string[] = [];
+  const taken = new Set<string>();
+  const fillers = experimentFillers(linked, assignments);
+  for (const slot of slotsToDecide(linked, ctx.slots)) {
+    const forced = linked.offersById.get(ctx.overrides?.offers?.[slot] ?? "");
+    const filler = fillers.get(slot);
+    if (forced && !taken.has(forced.id)) {
+      taken.add(forced.id);
+      decided.push(offerDecision(linked, slot, forced, `offer ${forced.id}: forced by preview`, input.attrs));
+    } else if (filler) decided.push(experimentDecision(slot, filler.exp, filler.variant, input));
+    else if (!holdout) open.push(slot);
+    else input.trace?.push({ kind: "slot", id: slot, outcome: "default", detail: "visitor is in the holdout; origin content kept" });
+  }
+  for (const d of decided) input.trace?.push({ kind: "slot", id: d.slot, outcome: d.offer ? `offer ${d.offer}` : "experiment", detail: d.reason });
+  return decided.concat(arbitrate(linked, open, taken, input));
+}

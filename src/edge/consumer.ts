@@ -1,0 +1,123 @@
+/**
+ * The queue consumer. pz-events: store the batch in D1 (idempotent), then fold the new outcomes
+ * into KV profiles with one read-modify-write per profile per batch. pz-events-dlq: keep what
+ * exhausted its retries in D1 `dead_letters`. Failures retry (at-least-once); nothing is dropped.
+ */
+import type { Env } from "../env";
+import { markFolded, storeDeadLetters, storeEvents, type DeadLetter } from "./analytics";
+import { pzEventSchema, type PzEvent } from "./events";
+import { log } from "./log";
+import { foldEvents } from "./outcomes";
+import { updateProfile, type ProfileRef } from "./profiles";
+
+export const EVENTS_QUEUE = "pz-events";
+export const DEAD_LETTER_QUEUE = "pz-events-dlq";
+
+/** Back-off before a retry: 10 s, 20 s, 40 s … capped at 5 minutes. */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(300, 10 * 2 ** Math.max(0, attempts - 1));
+}
+
+function profileRef(event: PzEvent): ProfileRef {
+  return event.customerId ? { kind: "customer", id: event.customerId } : { kind: "visitor", id: event.visitorId };
+}
+
+interface Readable {
+  events: PzEvent[];
+  /** Message carrying each event id, to retry just the messages whose profile failed. */
+  messages: Map<string, Message<unknown>>;
+  unreadable: DeadLetter[];
+}
+
+function readBatch(batch: MessageBatch<unknown>): Readable {
+  const out: Readable = { events: [], messages: new Map(), unreadable: [] };
+  for (const message of batch.messages) {
+    const parsed = pzEventSchema.safeParse(message.body);
+    if (!parsed.success) {
+      const reason = `invalid event: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`;
+      out.unreadable.push({ messageId: message.id, queue: batch.queue, body: message.body, reason, attempts: message.attempts });
+    } else if (!out.messages.has(parsed.data.id)) {
+      out.events.push(parsed.data);
+      out.messages.set(parsed.data.id, message);
+    }
+  }
+  return out;
+}
+
+function groupByProfile(events: PzEvent[]): Map<string, { ref: ProfileRef; events: PzEvent[] }> {
+  const groups = new Map<string, { ref: ProfileRef; events: PzEvent[] }>();
+  for (const event of events) {
+    const ref = profileRef(event);
+    const key = `${ref.kind}:${ref.id}`;
+    const group = groups.get(key) ?? { ref, events: [] };
+    group.events.push(event);
+    groups.set(key, group);
+  }
+  return groups;
+}
+
+/** Folds each profile's events; returns the ids folded and the events whose profile write failed. */
+async function foldIntoProfiles(kv: KVNamespace, events: PzEvent[], now: number): Promise<{ folded: string[]; failed: PzEvent[] }> {
+  const folded: string[] = [];
+  const failed: PzEvent[] = [];
+  await Promise.all(
+    [...groupByProfile(events).values()].map(async ({ ref, events: own }) => {
+      try {
+        await updateProfile(kv, ref, (profile) => foldEvents(profile, own, now));
+        folded.push(...own.map((e) => e.id));
+      } catch (err) {
+        log("error", "profile fold failed", { kind: ref.kind, events: own.length, reason: String(err) });
+        failed.push(...own);
+      }
+    }),
+  );
+  return { folded, failed };
+}
+
+async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const now = Date.now();
+  const { events, messages, unreadable } = readBatch(batch);
+  const delaySeconds = retryDelaySeconds(Math.max(...batch.messages.map((m) => m.attempts)));
+  let unfolded: Set<string>;
+  try {
+    await storeDeadLetters(env.ANALYTICS, unreadable, now);
+    unfolded = events.length > 0 ? await storeEvents(env.ANALYTICS, events, now) : new Set();
+  } catch (err) {
+    log("error", "event storage failed; batch retried", { messages: batch.messages.length, delaySeconds, reason: String(err) });
+    batch.retryAll({ delaySeconds });
+    return;
+  }
+  const { folded, failed } = await foldIntoProfiles(env.PROFILES, events.filter((e) => unfolded.has(e.id)), now);
+  for (const event of failed) messages.get(event.id)?.retry({ delaySeconds });
+  try {
+    await markFolded(env.ANALYTICS, folded);
+  } catch (err) {
+    // The profiles are written; a later redelivery of these events would fold them again, which
+    // changes nothing but goal counts. Logged rather than retried for that reason.
+    log("warn", "could not mark events folded", { events: folded.length, reason: String(err) });
+  }
+}
+
+async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const letters: DeadLetter[] = batch.messages.map((m) => ({
+    messageId: m.id,
+    queue: batch.queue,
+    body: m.body,
+    reason: "retries exhausted on pz-events",
+    attempts: m.attempts,
+  }));
+  try {
+    await storeDeadLetters(env.ANALYTICS, letters, Date.now());
+    log("warn", "dead letters stored", { messages: letters.length });
+  } catch (err) {
+    const delaySeconds = retryDelaySeconds(Math.max(...batch.messages.map((m) => m.attempts)));
+    log("error", "dead letter storage failed; batch retried", { messages: letters.length, reason: String(err) });
+    batch.retryAll({ delaySeconds });
+  }
+}
+
+/** The worker's `queue` handler. */
+export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(batch, env);
+  else await consumeEvents(batch, env);
+}

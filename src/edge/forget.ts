@@ -1,0 +1,45 @@
+/**
+ * Forget me: removes what this worker keeps about one browser — its anonymous profile, its identity
+ * link, its place in the customer's list of stitched browsers, and its events in D1. The customer's
+ * CRM profile itself belongs to the business and is erased through the admin API instead.
+ */
+import { log } from "./log";
+import { deleteIdentityLink, deleteProfile, readIdentityLink, readProfile, updateProfile } from "./profiles";
+import type { VisitorIdentity } from "./cookies";
+
+export interface ForgetStores {
+  profiles: KVNamespace;
+  analytics: D1Database;
+}
+
+/** Forgets one visitor id; returns the customer it was stitched to, if any (not erased). */
+export async function forgetVisitor(stores: ForgetStores, identity: VisitorIdentity): Promise<{ customerId: string | null }> {
+  const { visitorId } = identity;
+  const customerId = identity.customerId ?? (await readIdentityLink(stores.profiles, visitorId));
+  await Promise.all([
+    deleteProfile(stores.profiles, { kind: "visitor", id: visitorId }),
+    deleteIdentityLink(stores.profiles, visitorId),
+    customerId ? unlistVisitor(stores.profiles, customerId, visitorId) : null,
+    deleteEvents(stores.analytics, visitorId),
+  ]);
+  return { customerId };
+}
+
+async function unlistVisitor(kv: KVNamespace, customerId: string, visitorId: string): Promise<void> {
+  const ref = { kind: "customer", id: customerId } as const;
+  const profile = await readProfile(kv, ref);
+  if (!profile?.mergedVisitors.includes(visitorId)) return;
+  await updateProfile(kv, ref, (p) => ({ ...p, mergedVisitors: p.mergedVisitors.filter((v) => v !== visitorId) }));
+}
+
+/** Events still on the queue land after this; they are anonymous ids nobody can link back any more. */
+async function deleteEvents(db: D1Database, visitorId: string): Promise<void> {
+  try {
+    await db.batch([
+      db.prepare("DELETE FROM events WHERE visitor_id = ?").bind(visitorId),
+      db.prepare("DELETE FROM exposures WHERE visitor_id = ?").bind(visitorId),
+    ]);
+  } catch (err) {
+    log("error", "forget: events not deleted", { reason: String(err) });
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * NDJSON profile import: one customer per line, streamed from the request body, validated line by
+ * line, written to KV in batches (one bulk read per 100 profiles, then the puts in parallel). A bad
+ * line is reported by its number and never stops the good ones.
+ */
+import { z } from "zod";
+import { customerIdSchema } from "./customer-id";
+import { customerProfileKey } from "./keys";
+import { BodyTooLarge, readLines } from "./ndjson";
+import { emptyProfile, parseProfile } from "./profile";
+import { applyPatch, profilePatchSchema, type ProfilePatch } from "./profile-patch";
+
+/** One line: `{"id": "C-1001", "attributes": {...}, "preferences": {...}, "consent": {...}}`. */
+export const importLineSchema = profilePatchSchema.extend({ id: customerIdSchema });
+
+export interface ImportLimits {
+  maxBytes: number;
+  maxLineChars: number;
+  /** How many per-line errors are listed (all are counted). */
+  maxErrors: number;
+}
+
+export interface ImportResult {
+  imported: number;
+  failed: number;
+  errors: { line: number; message: string }[];
+  /** True when more errors happened than are listed. */
+  errorsTruncated: boolean;
+  /** Set when the body passed maxBytes: lines up to here were processed, the rest were not read. */
+  stoppedAtLine?: number;
+}
+
+/** KV bulk reads take at most 100 keys. */
+const BATCH = 100;
+
+interface Pending {
+  line: number;
+  id: string;
+  patch: ProfilePatch;
+}
+
+function describe(error: z.ZodError): string {
+  return error.issues.map((issue) => (issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message)).join("; ");
+}
+
+/** Writes one batch; several lines for the same id are applied in order. */
+async function flush(kv: KVNamespace, batch: Pending[], now: number, result: ImportResult, fail: (line: number, message: string) => void): Promise<void> {
+  if (batch.length === 0) return;
+  const keys = [...new Set(batch.map((p) => customerProfileKey(p.id)))];
+  const stored = await kv.get(keys, "text");
+  const next = new Map(keys.map((key) => [key, parseProfile(stored.get(key) ?? null) ?? emptyProfile()]));
+  const lines = new Map<string, number[]>();
+  for (const { line, id, patch } of batch) {
+    const key = customerProfileKey(id);
+    next.set(key, applyPatch(next.get(key)!, patch, now));
+    lines.set(key, [...(lines.get(key) ?? []), line]);
+  }
+  await Promise.all(
+    [...next].map(async ([key, profile]) => {
+      const covered = lines.get(key)!;
+      try {
+        await kv.put(key, JSON.stringify(profile));
+        result.imported += covered.length;
+      } catch (err) {
+        for (const line of covered) fail(line, `could not be stored: ${String(err)}`);
+      }
+    }),
+  );
+}
+
+/** Imports every valid line of an NDJSON body. */
+export async function importProfiles(kv: KVNamespace, body: ReadableStream<Uint8Array>, now: number, limits: ImportLimits): Promise<ImportResult> {
+  const result: ImportResult = { imported: 0, failed: 0, errors: [], errorsTruncated: false };
+  const fail = (line: number, message: string) => {
+    result.failed++;
+    if (result.errors.length < limits.maxErrors) result.errors.push({ line, message });
+    else result.errorsTruncated = true;
+  };
+  let batch: Pending[] = [];
+  let lastLine = 0;
+  try {
+    for await (const { number, text } of readLines(body, limits.maxBytes, limits.maxLineChars)) {
+      lastLine = number;
+      if (text === null) {
+        fail(number, `line is longer than ${limits.maxLineChars} characters`);
+        continue;
+      }
+      if (text.trim() === "") continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (err) {
+        fail(number, `not JSON: ${(err as Error).message}`);
+        continue;
+      }
+      const parsed = importLineSchema.safeParse(value);
+      if (!parsed.success) {
+        fail(number, describe(parsed.error));
+        continue;
+      }
+      const { id, ...patch } = parsed.data;
+      batch.push({ line: number, id, patch });
+      if (batch.length >= BATCH) {
+        await flush(kv, batch, now, result, fail);
+        batch = [];
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof BodyTooLarge)) throw err;
+    result.stoppedAtLine = lastLine;
+  }
+  await flush(kv, batch, now, result, fail);
+  result.errors.sort((a, b) => a.line - b.line);
+  return result;
+}

@@ -1,0 +1,112 @@
+/**
+ * Streams an HTML page through HTMLRewriter with the decision applied: slots filled, origin-rendered
+ * variants chosen, text bindings filled (always escaped), the tracker tag added. Nothing is buffered:
+ * each chunk leaves as soon as the origin's chunk has been parsed.
+ */
+import type { SlotDecision } from "../core/types";
+import { readPath } from "../core/conditions/paths";
+
+export interface RewritePlan {
+  /** Decided slots by slot id; slots without a decision keep the origin's content. */
+  slots: Record<string, SlotDecision>;
+  /** What `data-pz-text` bindings read (profile, request, …); unknown paths keep the origin's text. */
+  bindings: Record<string, unknown>;
+  /** Markup inserted before </body> (the tracker tag), when set. */
+  beforeBodyEnd?: string;
+}
+
+export interface RewrittenPage {
+  response: Response;
+  /** The slot ids found on the page, once the whole document has streamed through. */
+  slotsSeen: Promise<string[]>;
+}
+
+/** The value a binding shows: strings, finite numbers and booleans; anything else keeps the origin's text. */
+function printable(value: unknown): string | undefined {
+  if (typeof value === "string") return value === "" ? undefined : value;
+  if (typeof value === "number") return Number.isFinite(value) ? String(value) : undefined;
+  if (typeof value === "boolean") return String(value);
+  return undefined;
+}
+
+/** Marks a filled slot so the tracker attributes impressions and clicks to the decision. */
+function markSlot(el: Element, d: SlotDecision): void {
+  el.setAttribute("data-pz-decision", d.decisionId);
+  if (d.offer) el.setAttribute("data-pz-offer", d.offer);
+  if (d.experiment) {
+    el.setAttribute("data-pz-experiment", d.experiment.id);
+    el.setAttribute("data-pz-variant", d.experiment.variant);
+  }
+}
+
+/**
+ * Rewrites `response` (an HTML 200) with `plan`. The returned response has the origin's status and
+ * headers; the caller sets cookies and cache headers on it.
+ */
+export function rewritePage(response: Response, plan: RewritePlan): RewrittenPage {
+  const seen = new Set<string>();
+  let finish: (slots: string[]) => void = () => {};
+  const slotsSeen = new Promise<string[]>((resolve) => (finish = resolve));
+  /** The decision of each slot element currently open (null = undecided), innermost last. */
+  const open: (SlotDecision | null)[] = [];
+  let insideChosen = false;
+  const variantOf = () => {
+    const d = open.at(-1);
+    return d?.content.kind === "variant" ? d.content.variant : undefined;
+  };
+
+  const rewriter = new HTMLRewriter()
+    .on("[data-pz-slot]", {
+      element(el) {
+        const slot = el.getAttribute("data-pz-slot") ?? "";
+        seen.add(slot);
+        const d = plan.slots[slot] ?? null;
+        try {
+          el.onEndTag(() => void open.pop());
+          open.push(d);
+        } catch {
+          // A void or self-closing element has no end tag and so no children to choose among.
+        }
+        if (!d) return;
+        markSlot(el, d);
+        if (d.content.kind === "template" && d.html !== undefined) el.setInnerContent(d.html, { html: true });
+      },
+      text(chunk) {
+        // Text written straight into a variant slot is default content too (text handlers see every descendant's text).
+        if (variantOf() !== undefined && !insideChosen) chunk.remove();
+      },
+    })
+    .on("[data-pz-slot] > *", {
+      element(el) {
+        const chosen = variantOf();
+        if (chosen === undefined) return;
+        // Origin-rendered variants: the chosen template is unwrapped, every other child goes.
+        const isTemplate = el.tagName === "template" && el.hasAttribute("data-pz-variant");
+        if (!isTemplate || el.getAttribute("data-pz-variant") !== chosen) return void el.remove();
+        el.removeAndKeepContent();
+        insideChosen = true;
+        el.onEndTag(() => void (insideChosen = false));
+      },
+    })
+    .on("[data-pz-text]", {
+      element(el) {
+        const path = el.getAttribute("data-pz-text") ?? "";
+        const value = printable(readPath(plan.bindings, path.split(".")));
+        if (value !== undefined) el.setInnerContent(value, { html: false });
+      },
+    })
+    .onDocument({
+      end() {
+        finish([...seen]);
+      },
+    });
+  if (plan.beforeBodyEnd) {
+    const tag = plan.beforeBodyEnd;
+    rewriter.on("body", {
+      element(el) {
+        el.onEndTag((end) => void end.before(tag, { html: true }));
+      },
+    });
+  }
+  return { response: rewriter.transform(response), slotsSeen };
+}

@@ -1,0 +1,121 @@
+/**
+ * KV adapter for compiled rulesets: immutable versions, a live pointer and a publication history.
+ * Each isolate keeps the live ruleset linked in memory and re-reads only the small pointer, at most
+ * once per refresh interval, so a request in steady state makes no RULES read at all. A publish is
+ * therefore seen by an isolate within the interval plus KV's propagation delay.
+ */
+import { linkRuleset, type CompiledRuleset, type LinkedRuleset } from "../core/index";
+import { LIVE_RULESET_KEY, RULESET_HISTORY_KEY, rulesetKey } from "./keys";
+
+export interface LivePointer {
+  version: string;
+  publishedAt: number;
+  by: string;
+}
+
+export interface HistoryEntry extends LivePointer {
+  /** "publish" or "rollback". */
+  action: "publish" | "rollback";
+}
+
+export interface LiveRuleset {
+  version: string;
+  compiled: CompiledRuleset;
+  linked: LinkedRuleset;
+}
+
+const HISTORY_LIMIT = 200;
+
+function isCompiledRuleset(value: unknown): value is CompiledRuleset {
+  const v = value as Partial<CompiledRuleset> | null;
+  return !!v && v.format === 1 && typeof v.version === "string" && Array.isArray(v.offers) && Array.isArray(v.segments);
+}
+
+/** Reads one stored version; null when absent or not a compiled ruleset. */
+export async function readRulesetVersion(kv: KVNamespace, version: string): Promise<CompiledRuleset | null> {
+  const value = await kv.get(rulesetKey(version), "json");
+  return isCompiledRuleset(value) ? value : null;
+}
+
+export async function readLivePointer(kv: KVNamespace): Promise<LivePointer | null> {
+  return kv.get<LivePointer>(LIVE_RULESET_KEY, "json");
+}
+
+export async function readHistory(kv: KVNamespace): Promise<HistoryEntry[]> {
+  return (await kv.get<HistoryEntry[]>(RULESET_HISTORY_KEY, "json")) ?? [];
+}
+
+async function movePointer(kv: KVNamespace, entry: HistoryEntry): Promise<void> {
+  const history = await readHistory(kv);
+  await kv.put(RULESET_HISTORY_KEY, JSON.stringify([entry, ...history].slice(0, HISTORY_LIMIT)));
+  const pointer: LivePointer = { version: entry.version, publishedAt: entry.publishedAt, by: entry.by };
+  await kv.put(LIVE_RULESET_KEY, JSON.stringify(pointer));
+}
+
+/** Stores a compiled ruleset as an immutable version (idempotent) and makes it live. */
+export async function publishRuleset(kv: KVNamespace, ruleset: CompiledRuleset, by: string, now: number): Promise<LivePointer> {
+  const key = rulesetKey(ruleset.version);
+  if ((await kv.get(key)) === null) await kv.put(key, JSON.stringify(ruleset));
+  const entry: HistoryEntry = { version: ruleset.version, publishedAt: now, by, action: "publish" };
+  await movePointer(kv, entry);
+  return entry;
+}
+
+/**
+ * Moves the live pointer back: to `version` when given, else to the version live before the
+ * current one. Returns null when there is no such stored version.
+ */
+export async function rollbackRuleset(kv: KVNamespace, by: string, now: number, version?: string): Promise<LivePointer | null> {
+  const live = await readLivePointer(kv);
+  let target = version;
+  if (!target) {
+    const history = await readHistory(kv);
+    target = history.find((h) => h.version !== live?.version)?.version;
+  }
+  if (!target || !(await readRulesetVersion(kv, target))) return null;
+  const entry: HistoryEntry = { version: target, publishedAt: now, by, action: "rollback" };
+  await movePointer(kv, entry);
+  return entry;
+}
+
+let cached: { live: LiveRuleset; checkedAt: number } | null = null;
+let refreshing: Promise<LiveRuleset | null> | null = null;
+
+/**
+ * The live ruleset, linked, from isolate memory; re-reads the pointer when older than refreshMs.
+ * On a KV error it keeps serving what it has (and rethrows only when it has nothing).
+ */
+export async function getLiveRuleset(kv: KVNamespace, now: number, refreshMs: number): Promise<LiveRuleset | null> {
+  if (cached && now - cached.checkedAt < refreshMs) return cached.live;
+  refreshing ??= refresh(kv, now).finally(() => {
+    refreshing = null;
+  });
+  return refreshing;
+}
+
+async function refresh(kv: KVNamespace, now: number): Promise<LiveRuleset | null> {
+  try {
+    const pointer = await readLivePointer(kv);
+    if (!pointer) {
+      cached = null;
+      return null;
+    }
+    if (cached && cached.live.version === pointer.version) {
+      cached.checkedAt = now;
+      return cached.live;
+    }
+    const compiled = await readRulesetVersion(kv, pointer.version);
+    if (!compiled) throw new Error(`live pointer names version ${pointer.version}, which is not stored`);
+    cached = { live: { version: compiled.version, compiled, linked: linkRuleset(compiled) }, checkedAt: now };
+    return cached.live;
+  } catch (err) {
+    if (cached) return cached.live;
+    throw err;
+  }
+}
+
+/** Forgets the isolate's cached ruleset (after a publish through this isolate, and in tests). */
+export function forgetCachedRuleset(): void {
+  cached = null;
+  refreshing = null;
+}

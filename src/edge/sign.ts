@@ -1,0 +1,83 @@
+/** HMAC-SHA256 signing for cookies, link tokens and preview tokens: `payload.signature`, both base64url. */
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const keyCache = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = keyCache.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+      "verify",
+    ]);
+    keyCache.set(secret, key);
+  }
+  return key;
+}
+
+/** Encodes bytes as unpadded base64url. */
+export function toBase64Url(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** Decodes unpadded base64url; null when the text is not base64url. */
+export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
+  try {
+    const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Signs a JSON-serialisable value; the purpose string is mixed into the MAC so a token minted for
+ * one use (a link) is never accepted for another (a cookie).
+ */
+export async function signValue(secret: string, purpose: string, value: unknown): Promise<string> {
+  const body = toBase64Url(encoder.encode(JSON.stringify(value)));
+  const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(`${purpose}.${body}`));
+  return `${body}.${toBase64Url(new Uint8Array(mac))}`;
+}
+
+/** Verifies a token from signValue (constant-time, by WebCrypto) and returns its value, or null. */
+export async function verifyValue<T = unknown>(secret: string, purpose: string, token: string): Promise<T | null> {
+  const dot = token.lastIndexOf(".");
+  if (dot <= 0) return null;
+  const body = token.slice(0, dot);
+  const mac = fromBase64Url(token.slice(dot + 1));
+  if (!mac || mac.length !== 32) return null;
+  const ok = await crypto.subtle.verify("HMAC", await hmacKey(secret), mac, encoder.encode(`${purpose}.${body}`));
+  if (!ok) return null;
+  const raw = fromBase64Url(body);
+  if (!raw) return null;
+  try {
+    return JSON.parse(decoder.decode(raw)) as T;
+  } catch {
+    return null;
+  }
+}
+
+/** Compares two secrets without leaking, through timing, where they first differ. */
+export async function timingSafeEqual(a: string, b: string): Promise<boolean> {
+  const [da, db] = await Promise.all([
+    crypto.subtle.digest("SHA-256", encoder.encode(a)),
+    crypto.subtle.digest("SHA-256", encoder.encode(b)),
+  ]);
+  const x = new Uint8Array(da);
+  const y = new Uint8Array(db);
+  let diff = a.length === b.length ? 0 : 1;
+  for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
+  return diff === 0;
+}
+
+/** A random id of `bytes` bytes, base64url (16 bytes -> 22 characters). */
+export function randomId(bytes = 16): string {
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(bytes)));
+}

@@ -1,0 +1,86 @@
+/**
+ * GET /__pz/admin/: the dashboard page (live ruleset and history, experiment results with interval
+ * charts, offers, "simulate a visitor"). Mounted ahead of the admin API with its own browser-friendly
+ * guard (see dashboard-auth.ts); full paths, since a sub-app's "/" would not match the trailing slash.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { Env } from "../../env";
+import { customerIdProblem } from "../../edge/customer-id";
+import { getLiveRuleset, readHistory, readLivePointer } from "../../edge/rulesets";
+import { settings } from "../../edge/settings";
+import { simulateVisitor, type SimulationInput } from "../../edge/simulate";
+import { requireDashboardAccess } from "./dashboard-auth";
+import { renderDashboard, type SimulationView } from "./dashboard-view";
+import { experimentResults, listExperiments, offerResults } from "./results";
+
+export const dashboard = new Hono<{ Bindings: Env }>();
+
+/** Results for this many experiments at most are drawn on the page. */
+const MAX_EXPERIMENTS = 20;
+
+const attributesSchema = z.record(z.string(), z.unknown());
+const deviceSchema = z.enum(["desktop", "mobile", "tablet"]);
+
+type FormInput = SimulationView["form"];
+
+/** Reads the form into a simulation input, or a message saying what is wrong with it. */
+function simulationInput(form: FormInput, originUrl: string): SimulationInput | string {
+  let url: URL;
+  try {
+    url = new URL(form.url, originUrl);
+  } catch {
+    return `"${form.url}" is not a URL or a site path.`;
+  }
+  const input: SimulationInput = { url: url.href };
+  if (form.country) {
+    if (!/^[A-Za-z]{2}$/.test(form.country)) return "Country is a two-letter code, such as GB.";
+    input.country = form.country.toUpperCase();
+  }
+  const device = deviceSchema.safeParse(form.device);
+  if (device.success) input.device = device.data;
+  if (form.customerId) {
+    const problem = customerIdProblem(form.customerId);
+    if (problem) return `Customer id ${problem}.`;
+    input.customerId = form.customerId;
+  }
+  if (form.profile.trim()) {
+    let json: unknown;
+    try {
+      json = JSON.parse(form.profile);
+    } catch {
+      return "Profile attributes are not valid JSON.";
+    }
+    const attributes = attributesSchema.safeParse(json);
+    if (!attributes.success) return "Profile attributes must be a JSON object.";
+    input.attributes = attributes.data;
+  }
+  return input;
+}
+
+async function simulation(c: { env: Env; req: { query(name: string): string | undefined } }, now: number): Promise<SimulationView> {
+  const q = (name: string) => (c.req.query(name) ?? "").slice(0, 4096);
+  const form: FormInput = { customerId: q("customer"), profile: q("profile"), url: q("url"), country: q("country"), device: q("device") || "desktop" };
+  if (!form.url) return { form: { ...form, url: "/" } };
+  const input = simulationInput(form, c.env.ORIGIN_URL);
+  if (typeof input === "string") return { form, error: input };
+  const live = await getLiveRuleset(c.env.RULES, now, settings(c.env).rulesRefreshMs);
+  if (!live) return { form, error: "No ruleset is published yet." };
+  return { form, decision: await simulateVisitor(c.env.PROFILES, live, input, now) };
+}
+
+dashboard.on("GET", ["/__pz/admin", "/__pz/admin/"], requireDashboardAccess, async (c) => {
+  const now = Date.now();
+  const [live, history, list, offers, sim] = await Promise.all([
+    readLivePointer(c.env.RULES),
+    readHistory(c.env.RULES),
+    listExperiments(c.env),
+    offerResults(c.env),
+    simulation(c, now),
+  ]);
+  const reports = await Promise.all(list.slice(0, MAX_EXPERIMENTS).map((x) => experimentResults(c.env, x.id)));
+  const experiments = reports.filter((r) => r !== null);
+  c.header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'");
+  c.header("X-Frame-Options", "DENY");
+  return c.html(renderDashboard({ live, history, experiments, offers, simulation: sim, generatedAt: now }));
+});

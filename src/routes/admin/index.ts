@@ -1,0 +1,22 @@
+/** The admin API under /__pz/admin: bearer token first (requireAdmin), then one sub-app per resource. */
+import { Hono } from "hono";
+import type { Env } from "../../env";
+import { jsonError } from "../../edge/errors";
+import { requireAdmin } from "./auth";
+import { adminLinks } from "./links";
+import { adminPreview } from "./preview";
+import { profiles } from "./profiles";
+import { results } from "./results";
+import { rules } from "./rules";
+
+export const admin = new Hono<{ Bindings: Env }>();
+
+admin.use("*", requireAdmin);
+admin.route("/", profiles);
+admin.route("/", rules);
+admin.route("/", adminLinks);
+admin.route("/", adminPreview);
+admin.route("/", results);
+
+// Unknown admin paths answer here rather than falling through to the proxy.
+admin.all("*", (c) => jsonError(c, 404, "not_found", `No admin route ${c.req.method} ${new URL(c.req.url).pathname}.`));

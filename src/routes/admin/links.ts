@@ -1,0 +1,54 @@
+/**
+ * POST /__pz/admin/links: mints short SMS codes in batches (the CLI's `links create --short`). Codes
+ * live in KV, so only the worker can create them; each is checked against the live campaign first.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { Env } from "../../env";
+import { jsonBody } from "../../edge/body";
+import { linkPayloadFor } from "../../edge/campaigns";
+import { customerIdSchema } from "../../edge/customer-id";
+import { jsonError } from "../../edge/errors";
+import { CHANNELS } from "../../edge/links";
+import { readLivePointer, readRulesetVersion } from "../../edge/rulesets";
+import { storeShortLink } from "../../edge/short-links";
+
+/** Two KV operations per code (collision check, put): 400 stays well inside one invocation's 1,000. */
+export const MAX_SHORT_LINKS_PER_REQUEST = 400;
+
+const batchSchema = z.strictObject({
+  campaign: z.string().min(1).max(64),
+  channel: z.enum(CHANNELS),
+  destination: z.string().min(1).max(2048),
+  ttlMs: z.number().int().positive().optional(),
+  customers: z.array(z.unknown()).min(1).max(MAX_SHORT_LINKS_PER_REQUEST),
+});
+
+export const adminLinks = new Hono<{ Bindings: Env }>();
+
+adminLinks.post("/links", async (c) => {
+  const body = await jsonBody(c, batchSchema, 256 * 1024);
+  if (!body.ok) return body.response;
+  const { campaign: campaignId, channel, destination, ttlMs, customers } = body.data;
+  const pointer = await readLivePointer(c.env.RULES);
+  const ruleset = pointer ? await readRulesetVersion(c.env.RULES, pointer.version) : null;
+  const campaign = ruleset?.campaigns.find((k) => k.id === campaignId);
+  if (!campaign) return jsonError(c, 404, "unknown_campaign", `The live ruleset has no campaign ${campaignId}.`);
+
+  const now = Date.now();
+  const links: { index: number; code: string; expires: number }[] = [];
+  const errors: { index: number; message: string }[] = [];
+  await Promise.all(
+    customers.map(async (customer, index) => {
+      const id = customerIdSchema.safeParse(customer);
+      if (!id.success) return errors.push({ index, message: id.error.issues[0].message });
+      const minted = linkPayloadFor(campaign, { customerId: id.data, channel, destination, ttlMs }, now);
+      if (!minted.ok) return errors.push({ index, message: minted.message });
+      const code = await storeShortLink(c.env.PROFILES, minted.payload, now);
+      links.push({ index, code, expires: minted.payload.e });
+    }),
+  );
+  links.sort((a, b) => a.index - b.index);
+  errors.sort((a, b) => a.index - b.index);
+  return c.json({ campaign: campaign.id, links, errors });
+});

@@ -1,0 +1,83 @@
+/**
+ * /__pz/admin/profiles: read, replace (PUT), merge (PATCH) and delete a customer's profile by its
+ * opaque id, and POST /profiles:import for NDJSON bulk upserts streamed from the body.
+ */
+import { Hono, type Context } from "hono";
+import type { Env } from "../../env";
+import { jsonBody } from "../../edge/body";
+import { customerIdProblem } from "../../edge/customer-id";
+import { jsonError } from "../../edge/errors";
+import { importProfiles } from "../../edge/profile-import";
+import { applyPatch, profilePatchSchema } from "../../edge/profile-patch";
+import { storedProfileSchema } from "../../edge/profile";
+import { deleteIdentityLink, deleteProfile, readProfile, updateProfile, writeProfile, type ProfileRef } from "../../edge/profiles";
+
+/** Imports of tens of MB stream through; past this the import stops with 413. */
+export const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
+const MAX_PROFILE_BYTES = 256 * 1024;
+const IMPORT_LIMITS = { maxBytes: MAX_IMPORT_BYTES, maxLineChars: MAX_PROFILE_BYTES, maxErrors: 1000 };
+
+/** PUT takes a whole stored profile; unknown keys are refused rather than silently dropped. */
+const replaceSchema = storedProfileSchema.strict();
+
+export const profiles = new Hono<{ Bindings: Env }>();
+
+profiles.post("/profiles:import", async (c) => {
+  const declared = Number(c.req.header("Content-Length") ?? "NaN");
+  if (Number.isFinite(declared) && declared > MAX_IMPORT_BYTES) {
+    return jsonError(c, 413, "payload_too_large", `Imports are limited to ${MAX_IMPORT_BYTES} bytes per request; split the file.`);
+  }
+  if (!c.req.raw.body) return c.json({ imported: 0, failed: 0, errors: [], errorsTruncated: false });
+  const result = await importProfiles(c.env.PROFILES, c.req.raw.body, Date.now(), IMPORT_LIMITS);
+  if (result.stoppedAtLine !== undefined) {
+    const message = `The body passed ${MAX_IMPORT_BYTES} bytes at line ${result.stoppedAtLine}: ${result.imported} profiles were imported before it, the rest were not read.`;
+    return jsonError(c, 413, "payload_too_large", message, result.errors);
+  }
+  return c.json(result);
+});
+
+/** The customer named in the path, or an error response when the id is not an opaque id. */
+function customerRef(c: Context): ProfileRef | Response {
+  const id = c.req.param("id") ?? "";
+  const problem = customerIdProblem(id);
+  if (problem) return jsonError(c, 400, "invalid_id", `Customer id ${problem}.`);
+  return { kind: "customer", id };
+}
+
+profiles.get("/profiles/:id", async (c) => {
+  const ref = customerRef(c);
+  if (ref instanceof Response) return ref;
+  const profile = await readProfile(c.env.PROFILES, ref);
+  if (!profile) return jsonError(c, 404, "not_found", `No profile for customer ${ref.id}.`);
+  return c.json({ id: ref.id, profile });
+});
+
+profiles.put("/profiles/:id", async (c) => {
+  const ref = customerRef(c);
+  if (ref instanceof Response) return ref;
+  const body = await jsonBody(c, replaceSchema, MAX_PROFILE_BYTES);
+  if (!body.ok) return body.response;
+  const profile = { ...body.data, updatedAt: Date.now() };
+  await writeProfile(c.env.PROFILES, ref, profile);
+  return c.json({ id: ref.id, profile });
+});
+
+profiles.patch("/profiles/:id", async (c) => {
+  const ref = customerRef(c);
+  if (ref instanceof Response) return ref;
+  const body = await jsonBody(c, profilePatchSchema, MAX_PROFILE_BYTES);
+  if (!body.ok) return body.response;
+  const now = Date.now();
+  const profile = await updateProfile(c.env.PROFILES, ref, (current) => applyPatch(current, body.data, now));
+  return c.json({ id: ref.id, profile });
+});
+
+/** Deleting a customer also drops the identity links of the browsers stitched to it (those it knows of). */
+profiles.delete("/profiles/:id", async (c) => {
+  const ref = customerRef(c);
+  if (ref instanceof Response) return ref;
+  const profile = await readProfile(c.env.PROFILES, ref);
+  const visitors = profile?.mergedVisitors ?? [];
+  await Promise.all([deleteProfile(c.env.PROFILES, ref), ...visitors.map((v) => deleteIdentityLink(c.env.PROFILES, v))]);
+  return c.json({ id: ref.id, deleted: profile !== null, identityLinksDeleted: visitors.length });
+});

@@ -1,0 +1,64 @@
+/**
+ * /__pz/admin/rules: publish a ruleset as a new immutable version (compiled ruleset or playbook
+ * source), list versions with who and when, show one, and roll the live pointer back.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { Env } from "../../env";
+import type { Diagnostic } from "../../compiler/index";
+import { jsonBody } from "../../edge/body";
+import { jsonError, type ErrorDetail } from "../../edge/errors";
+import { rulesetFromBody } from "../../edge/ruleset-input";
+import { forgetCachedRuleset, publishRuleset, readHistory, readLivePointer, readRulesetVersion, rollbackRuleset } from "../../edge/rulesets";
+
+const MAX_RULES_BYTES = 5 * 1024 * 1024;
+
+export const rules = new Hono<{ Bindings: Env }>();
+
+/** Who is publishing: the X-PZ-Actor header (the CLI sends user@host), else "admin". */
+function actor(header: string | undefined): string {
+  const cleaned = (header ?? "").replace(/[^\w.@:+-]/g, "").slice(0, 64);
+  return cleaned || "admin";
+}
+
+function details(diagnostics: Diagnostic[]): ErrorDetail[] {
+  return diagnostics.map((d) => ({ file: d.file, path: d.path, line: d.line, message: d.message, suggestion: d.suggestion }));
+}
+
+rules.post("/rules", async (c) => {
+  const body = await jsonBody(c, z.unknown(), MAX_RULES_BYTES);
+  if (!body.ok) return body.response;
+  const input = rulesetFromBody(body.data);
+  if (!input.ok) {
+    return jsonError(c, 422, "invalid_ruleset", "The ruleset does not validate; the live version is unchanged.", details(input.errors));
+  }
+  const previous = await readLivePointer(c.env.RULES);
+  const entry = await publishRuleset(c.env.RULES, input.ruleset, actor(c.req.header("X-PZ-Actor")), Date.now());
+  forgetCachedRuleset();
+  return c.json({ ...entry, previous: previous?.version ?? null, warnings: details(input.warnings) }, 201);
+});
+
+rules.get("/rules", async (c) => {
+  const [live, history] = await Promise.all([readLivePointer(c.env.RULES), readHistory(c.env.RULES)]);
+  return c.json({ live, history });
+});
+
+rules.get("/rules/:version{[0-9a-f]{16}}", async (c) => {
+  const ruleset = await readRulesetVersion(c.env.RULES, c.req.param("version"));
+  if (!ruleset) return jsonError(c, 404, "not_found", `No stored ruleset version ${c.req.param("version")}.`);
+  return c.json(ruleset);
+});
+
+const rollbackSchema = z.strictObject({ version: z.string().regex(/^[0-9a-f]{16}$/).optional() });
+
+rules.post("/rules/rollback", async (c) => {
+  const body = c.req.header("Content-Length") === "0" || !c.req.raw.body ? { ok: true as const, data: {} } : await jsonBody(c, rollbackSchema, 1024);
+  if (!body.ok) return body.response;
+  const entry = await rollbackRuleset(c.env.RULES, actor(c.req.header("X-PZ-Actor")), Date.now(), body.data.version);
+  if (!entry) {
+    const message = body.data.version ? `No stored ruleset version ${body.data.version}.` : "There is no earlier version to roll back to.";
+    return jsonError(c, body.data.version ? 404 : 409, "no_such_version", message);
+  }
+  forgetCachedRuleset();
+  return c.json(entry);
+});

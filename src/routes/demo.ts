@@ -1,0 +1,44 @@
+/**
+ * GET /__pz/demo/login?customer=ID and /__pz/demo/logout: switch the browser to a demo persona,
+ * as a personalised link would. Only when DEMO_MODE is "on" (`npm start`); a 404 otherwise.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { Env } from "../env";
+import { SESSION_COOKIE, VISITOR_COOKIE, cookieSecure, newVisitor, parseCookies, readVisitorCookie, serializeCookie, visitorCookie } from "../edge/cookies";
+import { jsonError } from "../edge/errors";
+
+export const demo = new Hono<{ Bindings: Env }>();
+
+const customerSchema = z.string().regex(/^[\w.-]{1,128}$/, "a customer id: letters, digits, '.', '_' or '-'");
+
+demo.use("/__pz/demo/*", async (c, next) => {
+  if (c.env.DEMO_MODE !== "on") return jsonError(c, 404, "not_found", "Demo routes are off (DEMO_MODE is not \"on\").");
+  if (!c.env.PZ_SIGNING_KEY) return jsonError(c, 503, "not_configured", "PZ_SIGNING_KEY is not set.");
+  c.header("Cache-Control", "no-store");
+  await next();
+});
+
+/** A fresh session cookie for the new persona: what the previous one saw must not carry over. */
+function clearSession(url: URL): string {
+  return serializeCookie(SESSION_COOKIE, "", { maxAge: 0, secure: cookieSecure(url) });
+}
+
+demo.get("/__pz/demo/login", async (c) => {
+  const customer = customerSchema.safeParse(c.req.query("customer"));
+  if (!customer.success) return jsonError(c, 400, "invalid_customer", "Pass ?customer=ID with a demo customer id.", [{ path: "customer", message: customer.error.issues[0].message }]);
+  const url = new URL(c.req.url);
+  const secret = c.env.PZ_SIGNING_KEY!;
+  const known = await readVisitorCookie(secret, parseCookies(c.req.header("cookie"))[VISITOR_COOKIE]);
+  const identity = { visitorId: (known ?? newVisitor()).visitorId, customerId: customer.data };
+  c.header("Set-Cookie", await visitorCookie(secret, identity, cookieSecure(url)), { append: true });
+  c.header("Set-Cookie", clearSession(url), { append: true });
+  return c.redirect("/", 302);
+});
+
+demo.get("/__pz/demo/logout", async (c) => {
+  const url = new URL(c.req.url);
+  c.header("Set-Cookie", await visitorCookie(c.env.PZ_SIGNING_KEY!, newVisitor(), cookieSecure(url)), { append: true });
+  c.header("Set-Cookie", clearSession(url), { append: true });
+  return c.redirect("/", 302);
+});

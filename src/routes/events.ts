@@ -1,0 +1,115 @@
+/**
+ * POST /__pz/events: the page's beacons. Validates each event on its own (keeps the valid ones),
+ * stamps them with the visitor from the signed pz_id cookie, updates pz_s at once so the next page
+ * view already knows about an accept, a dismissal or a click, and enqueues without waiting.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { Env } from "../env";
+import {
+  CONSENT_COOKIE,
+  SESSION_COOKIE,
+  VISITOR_COOKIE,
+  consentWithheld,
+  cookieSecure,
+  newSession,
+  newVisitor,
+  parseCookies,
+  readSessionCookie,
+  readVisitorCookie,
+  sessionCookie,
+  visitorCookie,
+  type VisitorIdentity,
+} from "../edge/cookies";
+import { jsonError, type ErrorDetail } from "../edge/errors";
+import { enqueueEvents, type PzEvent } from "../edge/events";
+import { isBot } from "../edge/device";
+import { PREVIEW_COOKIE, readPreview } from "../edge/preview";
+import { applyOutcomesToSession, pageEventSchema, type PageEvent } from "../edge/page-events";
+
+export const events = new Hono<{ Bindings: Env }>();
+
+/** Beacons are small; anything larger is not from our script. */
+export const MAX_BODY_BYTES = 64 * 1024;
+export const MAX_EVENTS = 100;
+/** A client clock further than this from ours is not trusted: the event gets the server's time. */
+const MAX_CLOCK_SKEW_MS = 10 * 60 * 1000;
+
+const batchSchema = z.union([z.object({ events: z.array(z.unknown()) }), z.array(z.unknown())]);
+
+interface Parsed {
+  valid: PageEvent[];
+  errors: ErrorDetail[];
+}
+
+function validate(items: unknown[]): Parsed {
+  const valid: PageEvent[] = [];
+  const errors: ErrorDetail[] = [];
+  items.forEach((item, index) => {
+    const parsed = pageEventSchema.safeParse(item);
+    if (parsed.success) valid.push(parsed.data);
+    else for (const issue of parsed.error.issues) errors.push({ path: [index, ...issue.path].join("."), message: issue.message });
+  });
+  return { valid, errors };
+}
+
+function stamp(event: PageEvent, who: VisitorIdentity, now: number): PzEvent {
+  const at = event.at !== undefined && Math.abs(now - event.at) <= MAX_CLOCK_SKEW_MS ? event.at : now;
+  return { ...event, at, visitorId: who.visitorId, ...(who.customerId ? { customerId: who.customerId } : {}) };
+}
+
+async function readBody(req: Request): Promise<string | null> {
+  const declared = Number(req.headers.get("Content-Length") ?? "0");
+  if (declared > MAX_BODY_BYTES) return null;
+  const bytes = await req.arrayBuffer();
+  return bytes.byteLength > MAX_BODY_BYTES ? null : new TextDecoder().decode(bytes);
+}
+
+events.post("/__pz/events", async (c) => {
+  const text = await readBody(c.req.raw);
+  if (text === null) return jsonError(c, 413, "payload_too_large", `Event batches are limited to ${MAX_BODY_BYTES} bytes.`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return jsonError(c, 400, "invalid_json", "The body is not JSON.");
+  }
+  const batch = batchSchema.safeParse(json);
+  if (!batch.success) return jsonError(c, 400, "invalid_batch", 'Send {"events": [...]} or an array of events.');
+  const items = Array.isArray(batch.data) ? batch.data : batch.data.events;
+  if (items.length === 0) return jsonError(c, 400, "empty_batch", "The batch holds no events.");
+  if (items.length > MAX_EVENTS) return jsonError(c, 413, "too_many_events", `At most ${MAX_EVENTS} events per batch.`);
+
+  const { valid, errors } = validate(items);
+  if (valid.length === 0) return jsonError(c, 400, "invalid_events", "No event in the batch is valid.", errors);
+  c.header("Cache-Control", "no-store");
+  const result = { accepted: valid.length, rejected: items.length - valid.length, errors };
+
+  const secret = c.env.PZ_SIGNING_KEY;
+  if (!secret) return jsonError(c, 503, "signing_disabled", "PZ_SIGNING_KEY is not set.");
+  const now = Date.now();
+  // Opted-out visitors, bots and preview sessions are answered as usual, but nothing is recorded.
+  const cookies = parseCookies(c.req.header("Cookie"));
+  const optedOut = consentWithheld(c.req.header("Sec-GPC") ?? null, cookies[CONSENT_COOKIE]);
+  const bot = isBot(c.req.header("User-Agent") ?? null, c.req.raw.cf as Record<string, unknown> | undefined);
+  if (optedOut || bot || (await readPreview(secret, cookies[PREVIEW_COOKIE], now))) {
+    return c.json({ ...result, accepted: 0, recorded: false }, 202);
+  }
+
+  const secure = cookieSecure(new URL(c.req.url));
+  let who = await readVisitorCookie(secret, cookies[VISITOR_COOKIE]);
+  if (!who) {
+    // The page came from elsewhere (or the cookie was lost): record under a fresh visitor, never a guessed one.
+    who = newVisitor();
+    c.header("Set-Cookie", await visitorCookie(secret, who, secure), { append: true });
+  }
+  const stamped = valid.map((event) => stamp(event, who, now));
+
+  const nowSeconds = Math.floor(now / 1000);
+  const session = (await readSessionCookie(secret, cookies[SESSION_COOKIE], nowSeconds)) ?? newSession(nowSeconds);
+  const updated = applyOutcomesToSession(session, stamped, nowSeconds);
+  if (updated) c.header("Set-Cookie", await sessionCookie(secret, updated, secure), { append: true });
+
+  c.executionCtx.waitUntil(enqueueEvents(c.env.EVENTS, stamped));
+  return c.json({ ...result, recorded: true }, 202);
+});

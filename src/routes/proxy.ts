@@ -1,0 +1,226 @@
+/**
+ * The catch-all route: the transparent, streaming, fail-open personalising proxy. Reads top-down
+ * in numbered steps; every failure in personalisation serves the origin's response as it is.
+ */
+import { Hono } from "hono";
+import { assignExperiments, decide, segmentsHeader, variantsHeader, type Assignment, type Decision } from "../core/index";
+import type { Env } from "../env";
+import { buildDecisionContext, requestInfo } from "../edge/context";
+import {
+  CONSENT_COOKIE,
+  SESSION_COOKIE,
+  VISITOR_COOKIE,
+  consentWithheld,
+  cookieSecure,
+  newSession,
+  newVisitor,
+  parseCookies,
+  readSessionCookie,
+  readVisitorCookie,
+  sessionCookie,
+  visitorCookie,
+} from "../edge/cookies";
+import { decisionEvents } from "../edge/decision-events";
+import { jsonError } from "../edge/errors";
+import { enqueueEvents } from "../edge/events";
+import { log } from "../edge/log";
+import { fetchOrigin } from "../edge/origin";
+import { knownPageSlots, rememberPageSlots } from "../edge/page-slots";
+import { PREVIEW_COOKIE, readPreview } from "../edge/preview";
+import { profileAttributes } from "../edge/profile";
+import { readProfileWithin, type ProfileRef } from "../edge/profiles";
+import { rewritePage } from "../edge/rewriter";
+import { getLiveRuleset } from "../edge/rulesets";
+import { applyDecisionToSession, exposuresToRecord } from "../edge/session";
+import { settings, type Settings } from "../edge/settings";
+import { isHtmlPage, skipReason, wantsHtml } from "../edge/skip";
+import { ServerTiming } from "../edge/timing";
+import { trackerScriptTag } from "../edge/tracker";
+
+export const proxy = new Hono<{ Bindings: Env }>();
+
+/** Paths the worker answers itself; one that no route matched is a 404, never proxied. */
+const WORKER_PATHS = /^\/(?:__pz|go)(?:\/|$)/;
+
+proxy.all("*", async (c) => {
+  const url = new URL(c.req.url);
+  if (WORKER_PATHS.test(url.pathname)) return jsonError(c, 404, "not_found", `No worker route for ${c.req.method} ${url.pathname}.`);
+  return handle(c.req.raw, url, c.env, c.executionCtx);
+});
+
+/**
+ * The ruleset is read from KV at most once per refresh interval per isolate; should that read
+ * hang, the page is served unpersonalised after this long rather than waiting with it.
+ */
+const RULES_DEADLINE_MS = 1000;
+
+/** Rejects when `work` has not settled within `ms` (so the caller fails open). */
+function withinDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => {
+    if (timer !== null) clearTimeout(timer);
+  });
+}
+
+/** The part of the execution context the proxy uses: work that outlives the response (events). */
+type WaitUntil = Pick<ExecutionContext, "waitUntil">;
+
+/** The origin's response, once asked for, so a failure after the fetch started serves that same response. */
+interface OriginSlot {
+  response?: Promise<Response>;
+}
+
+async function handle(request: Request, url: URL, env: Env, ctx: WaitUntil): Promise<Response> {
+  const config = settings(env);
+  const plain = () => fetchOrigin(env, request, url, { originUrl: config.originUrl, timeoutMs: config.originTimeoutMs });
+
+  // 0. Methods other than GET/HEAD, static assets and bots go straight through: no cookie, no tracking.
+  if (skipReason(request, url) !== null) return plain();
+  if (!env.PZ_SIGNING_KEY) {
+    log("error", "PZ_SIGNING_KEY is not set; serving the origin unpersonalised", { path: url.pathname });
+    return plain();
+  }
+
+  const origin: OriginSlot = {};
+  try {
+    return await personalise(request, url, env, ctx, config, env.PZ_SIGNING_KEY, origin);
+  } catch (err) {
+    log("error", "personalisation failed; serving the origin's response as it is", { path: url.pathname, reason: String(err) });
+    return origin.response ?? plain();
+  }
+}
+
+async function personalise(
+  request: Request,
+  url: URL,
+  env: Env,
+  ctx: WaitUntil,
+  config: Settings,
+  secret: string,
+  origin: OriginSlot,
+): Promise<Response> {
+  const timing = new ServerTiming();
+  const now = Date.now();
+  const nowSeconds = Math.floor(now / 1000);
+  const originOptions = { originUrl: config.originUrl, timeoutMs: config.originTimeoutMs };
+
+  // 1. The live ruleset, from isolate memory; with none published the proxy is a pure passthrough.
+  const live = await timing.time("rules", withinDeadline(getLiveRuleset(env.RULES, now, config.rulesRefreshMs), RULES_DEADLINE_MS, "ruleset read"));
+  if (!live) return (origin.response = fetchOrigin(env, request, url, originOptions));
+
+  // 2. Who is asking: pz_id (or a new visitor), pz_s (bound to that id), consent, preview.
+  const cookies = parseCookies(request.headers.get("cookie"));
+  const consent = consentWithheld(request.headers.get("sec-gpc"), cookies[CONSENT_COOKIE]) ? "basic" : "full";
+  const [known, storedSession, overrides] = await Promise.all([
+    readVisitorCookie(secret, cookies[VISITOR_COOKIE]),
+    readSessionCookie(secret, cookies[SESSION_COOKIE], nowSeconds),
+    readPreview(secret, cookies[PREVIEW_COOKIE], now),
+  ]);
+  const identity = known ?? newVisitor();
+  // A session read beside a bad or missing pz_id is not trusted to be this visitor's.
+  const session = (known && storedSession) || newSession(nowSeconds);
+  const personal = consent === "full";
+
+  // 3. The profile read starts now and runs beside the origin fetch, within its time budget.
+  const ref: ProfileRef = identity.customerId ? { kind: "customer", id: identity.customerId } : { kind: "visitor", id: identity.visitorId };
+  // A budget of 0 turns profile reads off: decide from the request and session alone.
+  const profileRead = personal && config.profileBudgetMs > 0
+    ? timing.time("profile", readProfileWithin(env.PROFILES, ref, config.profileBudgetMs))
+    : Promise.resolve({ profile: null });
+
+  // 4. Assignments need no profile, so the origin's headers are ready before the origin is asked.
+  const info = requestInfo(url, request.headers, request.cf as Record<string, unknown> | undefined, now);
+  const slots = knownPageSlots(url.pathname);
+  const contextInput = { identity, isNew: !known, session, request: info, consent, slots, ...(overrides ? { overrides } : {}) } as const;
+  const early = buildDecisionContext({ ...contextInput, profile: null });
+  const assigned = personal ? assignExperiments(early, live.linked, now) : [];
+  // With consent basic nothing waits on the profile: decide now and send the decision's own headers.
+  const basicDecision = personal ? null : decide(early, live.linked, now);
+  const originHeaders = basicDecision?.headers ?? earlyHeaders(assigned, session.sg);
+
+  // 5. The origin fetch, in parallel with the profile read.
+  origin.response = timing.time(
+    "origin",
+    fetchOrigin(env, request, url, { ...originOptions, extraHeaders: originHeaders, dropConditionals: wantsHtml(request) }),
+  );
+  const [response, profileResult] = await Promise.all([origin.response, profileRead]);
+  if ("error" in profileResult && profileResult.error) log("warn", "deciding without the profile", { path: url.pathname, reason: profileResult.error });
+
+  // 6. Only HTML 200 pages are rewritten; redirects, errors, other types pass as the origin sent them.
+  if (!isHtmlPage(response)) return response;
+
+  // 7. Decide with everything known; assignments the origin already saw stay as they were.
+  let decision: Decision;
+  if (basicDecision) decision = basicDecision;
+  else {
+    const since = performance.now();
+    const full = buildDecisionContext({ ...contextInput, profile: profileResult.profile });
+    full.assignments = { ...assignmentMap(assigned), ...full.assignments };
+    decision = decide(full, live.linked, now);
+    timing.mark("decide", since);
+  }
+
+  // 8. State: the session gains this page view and the decision's changes; nothing is kept for
+  //    consent basic, and a preview never touches the visitor's real state.
+  const track = personal && !overrides && request.method === "GET";
+  const exposures = track ? exposuresToRecord(session, decision) : [];
+  const setCookies: string[] = [];
+  if (personal && request.method === "GET") {
+    const secure = cookieSecure(url);
+    if (!known) setCookies.push(await visitorCookie(secret, identity, secure));
+    if (!overrides) {
+      const recorded = slots ? decision : { ...decision, changes: { ...decision.changes, offersShown: [] } };
+      setCookies.push(await sessionCookie(secret, applyDecisionToSession(session, recorded, url.pathname, nowSeconds), secure));
+    }
+  }
+
+  // 9. Headers: never storable by a shared cache, no validators for a body the origin did not write.
+  const out = new Response(response.body, response);
+  const headers = out.headers;
+  headers.set("Cache-Control", "private, no-store");
+  headers.append("Vary", "Cookie");
+  for (const name of ["ETag", "Last-Modified", "Content-Length"]) headers.delete(name);
+  for (const cookie of setCookies) headers.append("Set-Cookie", cookie);
+  headers.set("X-PZ-Ruleset", live.version);
+  const decided = Object.values(decision.slots);
+  if (decided.length > 0) headers.set("X-PZ-Decisions", decided.map((d) => `${d.slot}=${d.decisionId}`).join(", "));
+  if (overrides) headers.set("X-PZ-Preview", "on");
+  headers.append("Server-Timing", timing.header());
+  if (request.method === "HEAD") return out;
+
+  // 10. Stream the page through the rewriter; events leave once the page has streamed, off the request path.
+  const page = rewritePage(out, {
+    slots: decision.slots,
+    bindings: { profile: personal && profileResult.profile ? profileAttributes(profileResult.profile) : null, request: info, stages: decision.stages },
+    beforeBodyEnd: config.injectTracker && track ? trackerScriptTag() : undefined,
+  });
+  ctx.waitUntil(
+    page.slotsSeen.then(async (seen) => {
+      rememberPageSlots(url.pathname, seen);
+      if (!track) return;
+      const onPage = { ...decision, slots: Object.fromEntries(seen.flatMap((s) => (decision.slots[s] ? [[s, decision.slots[s]]] : []))) };
+      const meta = { visitorId: identity.visitorId, customerId: identity.customerId, channel: "web", now, preview: false, exposures };
+      await enqueueEvents(env.EVENTS, decisionEvents(onPage, meta));
+    }),
+  );
+  return page.response;
+}
+
+/** The origin's headers before the profile is read: this request's variants, the last decision's segments. */
+function earlyHeaders(assigned: Assignment[], lastSegments: string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const variants = variantsHeader(assigned);
+  const segments = segmentsHeader(lastSegments);
+  if (variants !== undefined) headers["X-PZ-Variants"] = variants;
+  if (segments !== undefined) headers["X-PZ-Segments"] = segments;
+  return headers;
+}
+
+function assignmentMap(assigned: Assignment[]): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const a of assigned) if (!a.forced) map[a.experiment] = a.variant;
+  return map;
+}

@@ -1,0 +1,90 @@
+/**
+ * The visitor's own controls: POST /__pz/preferences (topics, fewer offers, personalisation on/off),
+ * GET /__pz/me (what those are now) and DELETE /__pz/me (forget me).
+ */
+import { Hono, type Context } from "hono";
+import { z } from "zod";
+import type { Env } from "../env";
+import { jsonBody } from "../edge/body";
+import { clearingCookies, CONSENT_COOKIE, cookieSecure, newVisitor, parseCookies, readVisitorCookie, serializeCookie, VISITOR_COOKIE, visitorCookie, type VisitorIdentity } from "../edge/cookies";
+import { jsonError } from "../edge/errors";
+import { forgetVisitor } from "../edge/forget";
+import { emptyProfile } from "../edge/profile";
+import { readProfile, updateProfile, type ProfileRef } from "../edge/profiles";
+
+type VisitorContext = Context<{ Bindings: Env }>;
+
+const CONSENT_MAX_AGE = 60 * 60 * 24 * 395;
+const topic = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { error: "topics are short kebab-case names" });
+const extra = z.union([z.string().max(128), z.number(), z.boolean(), z.array(z.string().max(64)).max(50)]);
+
+/** Known preferences, plus a few site-specific ones (short names, simple values). */
+export const preferencesSchema = z
+  .object({
+    topics: z.array(topic).max(50).optional(),
+    fewerOffers: z.boolean().optional(),
+    personalization: z.boolean().optional(),
+  })
+  .catchall(extra)
+  .superRefine((value, ctx) => {
+    const keys = Object.keys(value);
+    if (keys.length > 20) ctx.addIssue({ code: "custom", message: "at most 20 preferences at once" });
+    for (const key of keys) {
+      if (!/^[A-Za-z][\w-]{0,31}$/.test(key)) ctx.addIssue({ code: "custom", path: [key], message: "preference names are short words" });
+    }
+  });
+
+export const visitor = new Hono<{ Bindings: Env }>();
+
+async function currentVisitor(c: VisitorContext, secret: string): Promise<VisitorIdentity | null> {
+  return readVisitorCookie(secret, parseCookies(c.req.header("Cookie"))[VISITOR_COOKIE]);
+}
+
+function profileRef(identity: VisitorIdentity): ProfileRef {
+  return identity.customerId ? { kind: "customer", id: identity.customerId } : { kind: "visitor", id: identity.visitorId };
+}
+
+visitor.post("/__pz/preferences", async (c) => {
+  c.header("Cache-Control", "no-store");
+  const secret = c.env.PZ_SIGNING_KEY;
+  if (!secret) return jsonError(c, 503, "not_configured", "Preferences need PZ_SIGNING_KEY.");
+  const body = await jsonBody(c, preferencesSchema, 8 * 1024);
+  if (!body.ok) return body.response;
+  const secure = cookieSecure(new URL(c.req.url));
+  let identity = await currentVisitor(c, secret);
+  if (!identity) {
+    identity = newVisitor();
+    c.header("Set-Cookie", await visitorCookie(secret, identity, secure), { append: true });
+  }
+  const { personalization, ...preferences } = body.data;
+  const now = Date.now();
+  const profile = await updateProfile(c.env.PROFILES, profileRef(identity), (p) => ({
+    ...p,
+    preferences: { ...p.preferences, ...preferences },
+    consent: personalization === undefined ? p.consent : { personalization, at: now },
+    updatedAt: now,
+  }));
+  if (personalization === false) {
+    c.header("Set-Cookie", serializeCookie(CONSENT_COOKIE, "0", { maxAge: CONSENT_MAX_AGE, secure, httpOnly: false }), { append: true });
+  } else if (personalization === true) {
+    c.header("Set-Cookie", serializeCookie(CONSENT_COOKIE, "", { maxAge: 0, secure, httpOnly: false }), { append: true });
+  }
+  return c.json({ preferences: profile.preferences, personalization: profile.consent?.personalization ?? true });
+});
+
+visitor.get("/__pz/me", async (c) => {
+  c.header("Cache-Control", "no-store");
+  const secret = c.env.PZ_SIGNING_KEY;
+  const identity = secret ? await currentVisitor(c, secret) : null;
+  const profile = identity ? ((await readProfile(c.env.PROFILES, profileRef(identity))) ?? emptyProfile()) : emptyProfile();
+  return c.json({ known: !!identity?.customerId, preferences: profile.preferences, personalization: profile.consent?.personalization ?? true });
+});
+
+visitor.delete("/__pz/me", async (c) => {
+  c.header("Cache-Control", "no-store");
+  const secret = c.env.PZ_SIGNING_KEY;
+  const identity = secret ? await currentVisitor(c, secret) : null;
+  if (identity) await forgetVisitor({ profiles: c.env.PROFILES, analytics: c.env.ANALYTICS }, identity);
+  for (const cookie of clearingCookies(cookieSecure(new URL(c.req.url)))) c.header("Set-Cookie", cookie, { append: true });
+  return c.json({ forgotten: identity !== null });
+});

@@ -1,0 +1,186 @@
+/** The queue consumer: D1 rows stored once, profiles folded once per batch, retries and dead letters. */
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import worker from "../src/index";
+import type { Env } from "../src/env";
+import type { PzEvent } from "../src/edge/events";
+import { readProfile } from "../src/edge/profiles";
+import { retryDelaySeconds } from "../src/edge/consumer";
+import { storedEvents, uid } from "./helpers/events";
+
+const T0 = Date.UTC(2026, 4, 1, 12, 0, 0);
+
+function event(fields: Partial<PzEvent> & Pick<PzEvent, "type" | "visitorId">, at = T0): PzEvent {
+  return { id: uid("e"), at, ...fields };
+}
+
+/** Delivers `events` as one batch (attempt `attempts`) to the worker's queue handler. */
+async function deliver(events: unknown[], opts: { queue?: string; attempts?: number; env?: Env; ids?: string[] } = {}) {
+  const batch = createMessageBatch(
+    opts.queue ?? "pz-events",
+    events.map((body, i) => ({ id: opts.ids?.[i] ?? `m-${i}-${uid()}`, timestamp: new Date(T0), attempts: opts.attempts ?? 1, body })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, opts.env ?? env);
+  return getQueueResult(batch, ctx);
+}
+
+async function countRows(sql: string, ...params: unknown[]): Promise<number> {
+  return (await env.ANALYTICS.prepare(sql).bind(...params).first<number>("n")) ?? 0;
+}
+
+/** The real D1 binding whose batch() fails the first `failures` times: a storage outage, nothing else changed. */
+function failingD1(failures: number): D1Database {
+  let left = failures;
+  const real = env.ANALYTICS;
+  return {
+    prepare: (sql: string) => real.prepare(sql),
+    batch: async <T>(statements: D1PreparedStatement[]) => {
+      if (left-- > 0) throw new Error("D1_ERROR: simulated outage");
+      return real.batch<T>(statements);
+    },
+    exec: (sql: string) => real.exec(sql),
+    dump: () => real.dump(),
+    withSession: (c?: string) => real.withSession(c),
+  } as D1Database;
+}
+
+/** The real KV binding, counting writes per key and failing writes to `failKey` the first time. */
+function watchedKv(failKey?: string): { kv: KVNamespace; puts: Map<string, number> } {
+  const puts = new Map<string, number>();
+  let failed = false;
+  const real = env.PROFILES;
+  const kv = {
+    get: real.get.bind(real),
+    list: real.list.bind(real),
+    delete: real.delete.bind(real),
+    getWithMetadata: real.getWithMetadata.bind(real),
+    put: async (key: string, value: string) => {
+      puts.set(key, (puts.get(key) ?? 0) + 1);
+      if (key === failKey && !failed) {
+        failed = true;
+        throw new Error("KV PUT failed: simulated outage");
+      }
+      return real.put(key, value);
+    },
+  } as unknown as KVNamespace;
+  return { kv, puts };
+}
+
+describe("queue consumer", () => {
+  it("stores a batch in D1 and folds it into each profile with one write per profile", async () => {
+    const v1 = uid("v");
+    const v2 = uid("v");
+    const customer = uid("c");
+    const batch = [
+      event({ type: "decision", visitorId: v1, slot: "hero", offer: "gold-card", decision: "d1" }, T0),
+      event({ type: "click", visitorId: v1, slot: "hero", offer: "gold-card" }, T0 + 1000),
+      event({ type: "accept", visitorId: v1, offer: "gold-card" }, T0 + 2000),
+      event({ type: "exposure", visitorId: v1, experiment: "hero-test", variant: "bold" }, T0),
+      event({ type: "stage_entered", visitorId: v1, layer: "nba", stage: "onboard" }, T0),
+      event({ type: "conversion", visitorId: v1, name: "purchase" }, T0 + 3000),
+      event({ type: "impression", visitorId: v1, slot: "hero", offer: "gold-card" }, T0 + 500),
+      event({ type: "dismiss", visitorId: v2, offer: "loan" }, T0),
+      event({ type: "custom", visitorId: uid("v"), customerId: customer, name: "newsletter" }, T0),
+    ];
+    const { kv, puts } = watchedKv();
+    const result = await deliver(batch, { env: { ...env, PROFILES: kv } });
+    expect(result.retryBatch.retry).toBe(false);
+    expect(result.retryMessages).toEqual([]);
+
+    const rows = await storedEvents(batch.map((e) => e.id));
+    expect(rows).toHaveLength(batch.length);
+    expect(await countRows("SELECT count(*) AS n FROM exposures WHERE experiment = 'hero-test' AND visitor_id = ?1", v1)).toBe(1);
+
+    const p1 = (await readProfile(env.PROFILES, { kind: "visitor", id: v1 }))!;
+    expect(p1.offers["gold-card"]).toEqual({ shown: [T0], clicked: [T0 + 1000], accepted: [T0 + 2000], dismissed: [] });
+    expect(p1.assignments).toEqual({ "hero-test": "bold" });
+    expect(p1.stages).toEqual({ nba: { stage: "onboard", since: T0 } });
+    expect(p1.goals).toEqual({ purchase: 1 });
+    expect((await readProfile(env.PROFILES, { kind: "visitor", id: v2 }))!.offers.loan.dismissed).toEqual([T0]);
+    expect((await readProfile(env.PROFILES, { kind: "customer", id: customer }))!.goals).toEqual({ newsletter: 1 });
+    // Three profiles, three writes: a busy visitor's seven events cost one KV write.
+    expect([...puts.values()]).toEqual([1, 1, 1]);
+  });
+
+  it("stores a redelivered batch once and does not count its goals twice", async () => {
+    const visitorId = uid("v");
+    const batch = [event({ type: "conversion", visitorId, name: "purchase" }), event({ type: "accept", visitorId, offer: "a" })];
+    await deliver(batch);
+    const { kv, puts } = watchedKv();
+    const again = await deliver(batch, { attempts: 2, env: { ...env, PROFILES: kv } });
+    expect(again.retryBatch.retry).toBe(false);
+    expect(await storedEvents(batch.map((e) => e.id))).toHaveLength(2);
+    const profile = (await readProfile(env.PROFILES, { kind: "visitor", id: visitorId }))!;
+    expect(profile.goals).toEqual({ purchase: 1 });
+    expect(profile.offers.a.accepted).toEqual([T0]);
+    expect(puts.size).toBe(0);
+  });
+
+  it("retries the whole batch when D1 fails, then stores it once", async () => {
+    const visitorId = uid("v");
+    const batch = [event({ type: "conversion", visitorId, name: "signup" }), event({ type: "exposure", visitorId, experiment: "x1", variant: "a" })];
+    const first = await deliver(batch, { env: { ...env, ANALYTICS: failingD1(1) } });
+    expect(first.retryBatch.retry).toBe(true);
+    expect(await storedEvents(batch.map((e) => e.id))).toEqual([]);
+    expect(await readProfile(env.PROFILES, { kind: "visitor", id: visitorId })).toBeNull();
+
+    const second = await deliver(batch, { attempts: 2 });
+    expect(second.retryBatch.retry).toBe(false);
+    expect(await storedEvents(batch.map((e) => e.id))).toHaveLength(2);
+    expect((await readProfile(env.PROFILES, { kind: "visitor", id: visitorId }))!.goals).toEqual({ signup: 1 });
+  });
+
+  it("retries only the messages whose profile write failed, and folds them once", async () => {
+    const ok = uid("v");
+    const flaky = uid("v");
+    const batch = [event({ type: "conversion", visitorId: ok, name: "g" }), event({ type: "conversion", visitorId: flaky, name: "g" })];
+    const ids = ["msg-ok", "msg-flaky"];
+    const { kv } = watchedKv(`profile:v:${flaky}`);
+    const first = await deliver(batch, { env: { ...env, PROFILES: kv }, ids });
+    expect(first.retryBatch.retry).toBe(false);
+    expect(first.retryMessages.map((m) => m.msgId)).toEqual(["msg-flaky"]);
+    expect(await storedEvents(batch.map((e) => e.id))).toHaveLength(2);
+    expect(await readProfile(env.PROFILES, { kind: "visitor", id: flaky })).toBeNull();
+
+    await deliver([batch[1]], { attempts: 2 });
+    expect((await readProfile(env.PROFILES, { kind: "visitor", id: flaky }))!.goals).toEqual({ g: 1 });
+    expect((await readProfile(env.PROFILES, { kind: "visitor", id: ok }))!.goals).toEqual({ g: 1 });
+  });
+
+  it("backs off longer on later attempts, up to five minutes", () => {
+    // (The test harness's queue result does not report the delay, so the schedule is checked here.)
+    expect([1, 2, 3, 4, 5, 6, 9].map(retryDelaySeconds)).toEqual([10, 20, 40, 80, 160, 300, 300]);
+  });
+
+  it("keeps an unreadable message as a dead letter instead of dropping it", async () => {
+    const good = event({ type: "custom", visitorId: uid("v"), name: "n" });
+    const messageId = uid("m");
+    const result = await deliver([{ type: "nonsense" }, good], { ids: [messageId, uid("m")] });
+    expect(result.retryBatch.retry).toBe(false);
+    expect(await storedEvents([good.id])).toHaveLength(1);
+    const letter = await env.ANALYTICS.prepare("SELECT * FROM dead_letters WHERE message_id = ?1").bind(messageId).first<Record<string, unknown>>();
+    expect(letter).toMatchObject({ queue: "pz-events", body: '{"type":"nonsense"}' });
+    expect(letter!.reason).toMatch(/^invalid event: id /);
+  });
+
+  it("stores messages from the dead-letter queue once, however often they arrive", async () => {
+    const body = event({ type: "accept", visitorId: uid("v"), offer: "x" });
+    const messageId = uid("dlq");
+    await deliver([body], { queue: "pz-events-dlq", ids: [messageId], attempts: 1 });
+    await deliver([body], { queue: "pz-events-dlq", ids: [messageId], attempts: 2 });
+    const rows = await env.ANALYTICS.prepare("SELECT * FROM dead_letters WHERE message_id = ?1").bind(messageId).all<Record<string, unknown>>();
+    expect(rows.results).toHaveLength(1);
+    expect(rows.results[0]).toMatchObject({ queue: "pz-events-dlq", reason: "retries exhausted on pz-events" });
+    expect(JSON.parse(rows.results[0].body as string)).toEqual(body);
+  });
+
+  it("keeps the earliest exposure when a later one arrives first", async () => {
+    const visitorId = uid("v");
+    await deliver([event({ type: "exposure", visitorId, experiment: "x2", variant: "b" }, T0 + 5000)]);
+    await deliver([event({ type: "exposure", visitorId, experiment: "x2", variant: "b" }, T0)]);
+    await deliver([event({ type: "exposure", visitorId, experiment: "x2", variant: "b" }, T0 + 9000)]);
+    const row = await env.ANALYTICS.prepare("SELECT variant, first_at FROM exposures WHERE experiment = 'x2' AND visitor_id = ?1").bind(visitorId).first();
+    expect(row).toEqual({ variant: "b", first_at: T0 });
+  });
+});

@@ -1,0 +1,54 @@
+/** Shared by the event tests: a browser's cookies and headers, posting beacons, waiting for the consumer. */
+import { env, SELF } from "cloudflare:test";
+import { readSessionCookie, visitorCookie, type SessionState, type VisitorIdentity } from "../../src/edge/cookies";
+
+export const BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
+
+/** A fresh random id, so tests never see each other's rows. */
+export function uid(prefix = "t"): string {
+  return `${prefix}-${crypto.randomUUID()}`;
+}
+
+/** The `pz_id=…` pair a browser of this visitor sends. */
+export async function visitorCookiePair(who: VisitorIdentity): Promise<string> {
+  return (await visitorCookie(env.PZ_SIGNING_KEY!, who, false)).split(";")[0];
+}
+
+/** POSTs a beacon body as the tracker does (text/plain, same-origin cookies). */
+export function postEvents(body: unknown, cookie = "", headers: Record<string, string> = {}): Promise<Response> {
+  return SELF.fetch("http://localhost/__pz/events", {
+    method: "POST",
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    headers: { "Content-Type": "text/plain", "User-Agent": BROWSER_UA, Cookie: cookie, ...headers },
+  });
+}
+
+/** The value of one cookie among a response's Set-Cookie headers. */
+export function setCookieValue(res: Response, name: string): string | undefined {
+  const line = res.headers.getAll("Set-Cookie").find((c: string) => c.startsWith(`${name}=`));
+  return line?.split(";")[0].slice(name.length + 1);
+}
+
+/** Decodes the pz_s a response sets. */
+export async function sessionFrom(res: Response): Promise<SessionState | null> {
+  return readSessionCookie(env.PZ_SIGNING_KEY!, setCookieValue(res, "pz_s"), Math.floor(Date.now() / 1000));
+}
+
+/** Polls until `check` returns a value other than undefined (the real queue consumer runs in the background). */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("condition not met before the deadline");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Stored event rows with these ids. */
+export async function storedEvents(ids: string[]): Promise<Record<string, unknown>[]> {
+  const { results } = await env.ANALYTICS.prepare("SELECT * FROM events WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY at, id")
+    .bind(JSON.stringify(ids))
+    .all<Record<string, unknown>>();
+  return results;
+}
