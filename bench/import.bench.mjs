@@ -99,9 +99,10 @@ async function main() {
       ndjson_mb: round(bytes / 1048576, 2),
       chunk_lines: CHUNK,
       concurrency: CONCURRENCY,
+      connection_retries: retries,
       insert: { seconds: round(inserted.seconds, 2), profiles_per_second: inserted.rate },
       update: { seconds: round(updated.seconds, 2), profiles_per_second: updated.rate },
-      method: "src/index.ts bundled with esbuild, hosted by Miniflare (local KV on disk-less storage), POSTs over 127.0.0.1",
+      method: "src/index.ts bundled with esbuild, hosted by Miniflare (in-memory local KV), POSTs over 127.0.0.1",
       summary,
     };
     console.log(formatTable(["figure", "value", "target"], summary.map((s) => [s.label, `${s.value} ${s.unit}`, s.target ?? ""])));

@@ -53,6 +53,16 @@ describe("requestInfo", () => {
     expect(requestInfo(url, new Headers(), undefined, NOW)).toMatchObject({ country: "", city: "", timezone: "", hour: 23, weekday: 2, referrer: "" });
     expect(requestInfo(url, new Headers(), { timezone: "Mars/Olympus" }, NOW)).toMatchObject({ hour: 23, weekday: 2 });
   });
+
+  it("moves with the clock: the next minute, hour and day in the same zone", () => {
+    const url = new URL("https://shop.example/");
+    const tokyo = { timezone: "Asia/Tokyo" };
+    expect(requestInfo(url, new Headers(), tokyo, NOW)).toMatchObject({ hour: 8, weekday: 3 });
+    expect(requestInfo(url, new Headers(), tokyo, NOW + 59_000)).toMatchObject({ hour: 8, weekday: 3 });
+    expect(requestInfo(url, new Headers(), tokyo, NOW + 30 * 60_000)).toMatchObject({ hour: 9, weekday: 3 });
+    expect(requestInfo(url, new Headers(), undefined, NOW + 30 * 60_000)).toMatchObject({ hour: 0, weekday: 3 });
+    expect(requestInfo(url, new Headers(), tokyo, NOW + 16 * 3_600_000)).toMatchObject({ hour: 0, weekday: 4 });
+  });
 });
 
 describe("device and bots", () => {
@@ -61,6 +71,9 @@ describe("device and bots", () => {
     expect(deviceClass("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)")).toBe("bot");
     expect(deviceClass("curl/8.5.0")).toBe("bot");
     expect(deviceClass(null)).toBe("bot");
+    expect(deviceClass("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/130.0 Safari/537.36")).toBe("bot");
+    expect(deviceClass("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")).toBe("bot");
+    expect(deviceClass("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36")).toBe("mobile");
   });
 
   it("trusts Cloudflare's verified-bot flag even with a browser user agent", () => {

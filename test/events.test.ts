@@ -54,6 +54,18 @@ describe("POST /__pz/events", () => {
     const res = await postEvents({ events });
     expect(res.status).toBe(413);
     expect((await res.json<{ error: { code: string } }>()).error.code).toBe("payload_too_large");
+
+    // Without a Content-Length (a streamed body) the limit holds while reading.
+    const chunk = new TextEncoder().encode(" ".repeat(16 * 1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 8) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const streamed = await postEvents(stream);
+    expect(streamed.status).toBe(413);
   });
 
   it("takes the visitor from the signed cookie, never from the body, and updates the profile", async () => {

@@ -23,8 +23,10 @@ async function cookiePair(who: VisitorIdentity): Promise<string> {
   return (await visitorCookie(SECRET, who, false)).split(";")[0];
 }
 
+const PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
 function follow(path: string, cookie = "", headers: Record<string, string> = {}): Promise<Response> {
-  return SELF.fetch(`${ORIGIN}${path}`, { redirect: "manual", headers: { Cookie: cookie, ...headers } });
+  return SELF.fetch(`${ORIGIN}${path}`, { redirect: "manual", headers: { Cookie: cookie, "User-Agent": PHONE_UA, ...headers } });
 }
 
 async function storedEventsOf(visitorId: string, type: string): Promise<Record<string, unknown>[] | undefined> {
@@ -205,6 +207,18 @@ describe("GET /go/:token", () => {
     expect(res.headers.get("Location")).toMatch(/^\/offers\/spring\?/);
     expect(setCookieValue(res, "pz_id")).toBeUndefined();
     expect(await env.PROFILES.get(identityLinkKey(visitorId))).toBeNull();
+  });
+
+  it("sends a link previewer (a messaging app unfurling the SMS) on without identity", async () => {
+    const customerId = await crmCustomer();
+    const token = await mintLinkToken(SECRET, payload({ c: customerId }));
+    for (const ua of ["WhatsApp/2.24.6.77 i", "facebookexternalhit/1.1", ""]) {
+      const res = await follow(`/go/${token}`, "", { "User-Agent": ua });
+      expect(res.status).toBe(302);
+      expect(res.headers.get("Location")).toMatch(/^\/offers\/spring\?/);
+      expect(res.headers.getAll("Set-Cookie")).toEqual([]);
+    }
+    expect(JSON.parse((await env.PROFILES.get(customerProfileKey(customerId)))!).mergedVisitors).toEqual([]);
   });
 
   describe("never redirects off-site and never sets identity", () => {

@@ -7,7 +7,7 @@ import { Miniflare } from "miniflare";
 export const COMPATIBILITY_DATE = "2026-04-01";
 
 /** workerd's complaint when autocannon closes its keep-alive connections at the end of a run: expected, not news. */
-const CLOSED_BY_CLIENT = /Broken pipe|^stack: /;
+const CLOSED_BY_CLIENT = /Broken pipe|Connection reset by peer|^stack: /;
 const LINES_SHOWN = 5;
 const LINES_KEPT = 20;
 

@@ -107,8 +107,9 @@ async function mintShort(client: AdminClient, rows: CsvRow[], id: number, opts: 
 function checkIds(rows: CsvRow[], id: number, problems: Problem[]): CsvRow[] {
   return rows.filter((row) => {
     const value = row.fields[id]?.trim() ?? "";
-    const problem = value === "" ? "has no customer id" : customerIdProblem(value);
-    if (problem) problems.push({ line: row.line, message: `customer id ${problem}` });
+    const idProblem = value === "" ? null : customerIdProblem(value);
+    const problem = value === "" ? "no customer id" : idProblem && `customer id ${idProblem}`;
+    if (problem) problems.push({ line: row.line, message: problem });
     else row.fields[id] = value;
     return !problem;
   });

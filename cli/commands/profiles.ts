@@ -35,8 +35,22 @@ interface Totals {
   unlisted: number;
 }
 
+/** A chunk is an upsert, so sending it again after a dropped connection changes nothing twice. */
+const ATTEMPTS = 3;
+
+async function postChunk(client: AdminClient, body: string): Promise<ImportAnswer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await adminCall<ImportAnswer>(client, "POST", "/__pz/admin/profiles:import", body, { "Content-Type": "application/x-ndjson" });
+    } catch (err) {
+      if (!(err instanceof CliError) || attempt >= ATTEMPTS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+    }
+  }
+}
+
 async function sendChunk(client: AdminClient, lines: string[], firstLine: number, totals: Totals): Promise<void> {
-  const answer = await adminCall<ImportAnswer>(client, "POST", "/__pz/admin/profiles:import", lines.join("\n"), { "Content-Type": "application/x-ndjson" });
+  const answer = await postChunk(client, lines.join("\n"));
   totals.imported += answer.imported;
   totals.failed += answer.failed;
   for (const e of answer.errors) totals.errors.push({ line: firstLine + e.line - 1, message: e.message });

@@ -8,7 +8,7 @@ export type BodyResult<T> = { ok: true; data: T } | { ok: false; response: Respo
 const decoder = new TextDecoder();
 
 /** The body as text, or null once it grows past `maxBytes` (checked on Content-Length first, then while reading). */
-async function readLimited(request: Request, maxBytes: number): Promise<string | null> {
+export async function readLimited(request: Request, maxBytes: number): Promise<string | null> {
   const declared = Number(request.headers.get("Content-Length") ?? "NaN");
   if (Number.isFinite(declared) && declared > maxBytes) return null;
   if (!request.body) return "";

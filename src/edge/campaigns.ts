@@ -4,7 +4,7 @@ import { checkDestination } from "./destinations";
 import type { Channel, LinkPayload } from "./links";
 
 /** Links never outlive this, whatever --ttl says. */
-export const MAX_LINK_TTL_MS = 400 * 24 * 60 * 60 * 1000;
+const MAX_LINK_TTL_MS = 400 * 24 * 60 * 60 * 1000;
 
 export interface LinkRequest {
   customerId: string;

@@ -7,11 +7,11 @@ import { z } from "zod";
 import { customerIdSchema } from "./customer-id";
 import { signValue, verifyValue } from "./sign";
 
-export const LINK_PURPOSE = "link";
+const LINK_PURPOSE = "link";
 export const CHANNELS = ["sms", "email", "other"] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-export const linkPayloadSchema = z.object({
+const linkPayloadSchema = z.object({
   /** Customer id (opaque CRM id). */
   c: customerIdSchema,
   /** Campaign id. */
@@ -29,7 +29,7 @@ export type LinkPayload = z.infer<typeof linkPayloadSchema>;
 /** Unambiguous alphabet for codes people may type: no 0/o, 1/l/i. */
 export const SHORT_CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz";
 /** 31^10 ≈ 8·10^14 codes: a million live codes collide with odds near 1 in 1,600, and a collision is retried anyway. */
-export const SHORT_CODE_LENGTH = 10;
+const SHORT_CODE_LENGTH = 10;
 const SHORT_CODE = new RegExp(`^[${SHORT_CODE_ALPHABET}]{${SHORT_CODE_LENGTH}}$`);
 
 /** Why a link could not be followed; recorded on the link_failed event. */

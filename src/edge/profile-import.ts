@@ -11,7 +11,7 @@ import { emptyProfile, parseProfile } from "./profile";
 import { applyPatch, profilePatchSchema, type ProfilePatch } from "./profile-patch";
 
 /** One line: `{"id": "C-1001", "attributes": {...}, "preferences": {...}, "consent": {...}}`. */
-export const importLineSchema = profilePatchSchema.extend({ id: customerIdSchema });
+const importLineSchema = profilePatchSchema.extend({ id: customerIdSchema });
 
 export interface ImportLimits {
   maxBytes: number;

@@ -4,6 +4,7 @@
  * real-time part of a visitor's state therefore travels in the pz_s cookie, and the profile
  * carries what must survive across devices and sessions.
  */
+import { withinDeadline } from "./deadline";
 import { customerProfileKey, identityLinkKey, visitorProfileKey } from "./keys";
 import { emptyProfile, parseProfile, type StoredProfile } from "./profile";
 
@@ -28,18 +29,10 @@ export async function readProfileWithin(
   ref: ProfileRef,
   budgetMs: number,
 ): Promise<{ profile: StoredProfile | null; error?: string }> {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const timeout = new Promise<{ profile: null; error: string }>((resolve) => {
-    timer = setTimeout(() => resolve({ profile: null, error: `profile read exceeded ${budgetMs} ms` }), budgetMs);
-  });
-  const read = readProfile(kv, ref).then(
-    (profile) => ({ profile }),
-    (err: unknown) => ({ profile: null, error: `profile read failed: ${String(err)}` }),
-  );
   try {
-    return await Promise.race([read, timeout]);
-  } finally {
-    if (timer !== null) clearTimeout(timer);
+    return { profile: await withinDeadline(readProfile(kv, ref), budgetMs, "profile read") };
+  } catch (err) {
+    return { profile: null, error: err instanceof Error ? err.message : String(err) };
   }
 }
 

@@ -47,47 +47,12 @@ export function rewritePage(response: Response, plan: RewritePlan): RewrittenPag
   const seen = new Set<string>();
   let finish: (slots: string[]) => void = () => {};
   const slotsSeen = new Promise<string[]>((resolve) => (finish = resolve));
-  /** The decision of each slot element currently open (null = undecided), innermost last. */
-  const open: (SlotDecision | null)[] = [];
-  let insideChosen = false;
-  const variantOf = () => {
-    const d = open.at(-1);
-    return d?.content.kind === "variant" ? d.content.variant : undefined;
-  };
-
-  const rewriter = new HTMLRewriter()
-    .on("[data-pz-slot]", {
-      element(el) {
-        const slot = el.getAttribute("data-pz-slot") ?? "";
-        seen.add(slot);
-        const d = plan.slots[slot] ?? null;
-        try {
-          el.onEndTag(() => void open.pop());
-          open.push(d);
-        } catch {
-          // A void or self-closing element has no end tag and so no children to choose among.
-        }
-        if (!d) return;
-        markSlot(el, d);
-        if (d.content.kind === "template" && d.html !== undefined) el.setInnerContent(d.html, { html: true });
-      },
-      text(chunk) {
-        // Text written straight into a variant slot is default content too (text handlers see every descendant's text).
-        if (variantOf() !== undefined && !insideChosen) chunk.remove();
-      },
-    })
-    .on("[data-pz-slot] > *", {
-      element(el) {
-        const chosen = variantOf();
-        if (chosen === undefined) return;
-        // Origin-rendered variants: the chosen template is unwrapped, every other child goes.
-        const isTemplate = el.tagName === "template" && el.hasAttribute("data-pz-variant");
-        if (!isTemplate || el.getAttribute("data-pz-variant") !== chosen) return void el.remove();
-        el.removeAndKeepContent();
-        insideChosen = true;
-        el.onEndTag(() => void (insideChosen = false));
-      },
-    })
+  const rewriter = new HTMLRewriter();
+  // Each handler is a call from the parser into JS; the variant machinery is attached only when a
+  // decision chooses among origin-rendered variants.
+  if (Object.values(plan.slots).some((d) => d.content.kind === "variant")) onSlotsWithVariants(rewriter, plan, seen);
+  else onSlots(rewriter, plan, seen);
+  rewriter
     .on("[data-pz-text]", {
       element(el) {
         const path = el.getAttribute("data-pz-text") ?? "";
@@ -109,4 +74,64 @@ export function rewritePage(response: Response, plan: RewritePlan): RewrittenPag
     });
   }
   return { response: rewriter.transform(response), slotsSeen };
+}
+
+/** Fills a slot element from its decision (marks it; replaces its content for a template). */
+function fillSlot(el: Element, d: SlotDecision): void {
+  markSlot(el, d);
+  if (d.content.kind === "template" && d.html !== undefined) el.setInnerContent(d.html, { html: true });
+}
+
+/** Slots when no decision chooses a variant: one handler per slot element, nothing else. */
+function onSlots(rewriter: HTMLRewriter, plan: RewritePlan, seen: Set<string>): void {
+  rewriter.on("[data-pz-slot]", {
+    element(el) {
+      const slot = el.getAttribute("data-pz-slot") ?? "";
+      seen.add(slot);
+      const d = plan.slots[slot];
+      if (d) fillSlot(el, d);
+    },
+  });
+}
+
+/** Slots when some decision chooses an origin-rendered variant: the chosen template is kept, the rest of the slot goes. */
+function onSlotsWithVariants(rewriter: HTMLRewriter, plan: RewritePlan, seen: Set<string>): void {
+  /** The decision of each slot element currently open (null = undecided), innermost last. */
+  const open: (SlotDecision | null)[] = [];
+  let insideChosen = false;
+  const variantOf = () => {
+    const d = open.at(-1);
+    return d?.content.kind === "variant" ? d.content.variant : undefined;
+  };
+  rewriter
+    .on("[data-pz-slot]", {
+      element(el) {
+        const slot = el.getAttribute("data-pz-slot") ?? "";
+        seen.add(slot);
+        const d = plan.slots[slot] ?? null;
+        try {
+          el.onEndTag(() => void open.pop());
+          open.push(d);
+        } catch {
+          // A void or self-closing element has no end tag and so no children to choose among.
+        }
+        if (d) fillSlot(el, d);
+      },
+      text(chunk) {
+        // Text written straight into a variant slot is default content too (text handlers see every descendant's text).
+        if (variantOf() !== undefined && !insideChosen) chunk.remove();
+      },
+    })
+    .on("[data-pz-slot] > *", {
+      element(el) {
+        const chosen = variantOf();
+        if (chosen === undefined) return;
+        // Origin-rendered variants: the chosen template is unwrapped, every other child goes.
+        const isTemplate = el.tagName === "template" && el.hasAttribute("data-pz-variant");
+        if (!isTemplate || el.getAttribute("data-pz-variant") !== chosen) return void el.remove();
+        el.removeAndKeepContent();
+        insideChosen = true;
+        el.onEndTag(() => void (insideChosen = false));
+      },
+    });
 }

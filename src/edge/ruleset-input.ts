@@ -7,7 +7,7 @@ import { z } from "zod";
 import { compilePlaybook, rulesetVersion, type Diagnostic } from "../compiler/index";
 import { linkRuleset, type CompiledRuleset } from "../core/index";
 
-export const sourceBodySchema = z.strictObject({
+const sourceBodySchema = z.strictObject({
   files: z
     .array(z.strictObject({ path: z.string().min(1).max(256), text: z.string() }))
     .min(1)

@@ -5,6 +5,7 @@
  * therefore seen by an isolate within the interval plus KV's propagation delay.
  */
 import { linkRuleset, type CompiledRuleset, type LinkedRuleset } from "../core/index";
+import { withinDeadline } from "./deadline";
 import { LIVE_RULESET_KEY, RULESET_HISTORY_KEY, rulesetKey } from "./keys";
 
 export interface LivePointer {
@@ -78,6 +79,9 @@ export async function rollbackRuleset(kv: KVNamespace, by: string, now: number, 
   return entry;
 }
 
+/** A refresh that hangs longer than this is abandoned, so one stuck KV read cannot stall the isolate. */
+const REFRESH_DEADLINE_MS = 2000;
+
 let cached: { live: LiveRuleset; checkedAt: number } | null = null;
 let refreshing: Promise<LiveRuleset | null> | null = null;
 
@@ -87,7 +91,10 @@ let refreshing: Promise<LiveRuleset | null> | null = null;
  */
 export async function getLiveRuleset(kv: KVNamespace, now: number, refreshMs: number): Promise<LiveRuleset | null> {
   if (cached && now - cached.checkedAt < refreshMs) return cached.live;
-  refreshing ??= refresh(kv, now).finally(() => {
+  refreshing ??= withinDeadline(refresh(kv, now), REFRESH_DEADLINE_MS, "ruleset refresh").catch((err: unknown) => {
+    if (cached) return cached.live;
+    throw err;
+  }).finally(() => {
     refreshing = null;
   });
   return refreshing;

@@ -51,8 +51,11 @@ export async function verifyValue<T = unknown>(secret: string, purpose: string, 
   const dot = token.lastIndexOf(".");
   if (dot <= 0) return null;
   const body = token.slice(0, dot);
-  const mac = fromBase64Url(token.slice(dot + 1));
-  if (!mac || mac.length !== 32) return null;
+  const macText = token.slice(dot + 1);
+  const mac = fromBase64Url(macText);
+  // Only the canonical spelling is accepted, so changing any character of a token invalidates it
+  // (base64url's last character has spare bits that decoding would otherwise ignore).
+  if (!mac || mac.length !== 32 || toBase64Url(mac) !== macText) return null;
   const ok = await crypto.subtle.verify("HMAC", await hmacKey(secret), mac, encoder.encode(`${purpose}.${body}`));
   if (!ok) return null;
   const raw = fromBase64Url(body);

@@ -1,15 +1,23 @@
 /** Which requests the proxy never personalises: they reach the origin as sent and come back untouched. */
-import { isBot } from "./device";
+import { deviceClass, verifiedBot, type DeviceClass } from "./device";
 
 /** Static assets, by extension: stylesheets, scripts, images, fonts, media, documents, archives, maps. */
 const STATIC_ASSET =
   /\.(?:css|m?js|json|map|xml|txt|ico|png|jpe?g|gif|webp|avif|svg|bmp|tiff?|woff2?|ttf|otf|eot|mp4|webm|ogg|mp3|wav|m4a|pdf|zip|gz|br|wasm|webmanifest)$/i;
 
-/** Why a request is passed through untouched, or null when it may be personalised. */
-export function skipReason(request: Request, url: URL): string | null {
+/**
+ * Why a request is passed through untouched, or null when it may be personalised. `device` is the
+ * user agent's class when the caller already has it (the proxy computes it once per request).
+ */
+export function skipReason(
+  request: Request,
+  url: URL,
+  device: DeviceClass = deviceClass(request.headers.get("user-agent")),
+  cf = request.cf as Record<string, unknown> | undefined,
+): string | null {
   if (request.method !== "GET" && request.method !== "HEAD") return "method";
   if (STATIC_ASSET.test(url.pathname)) return "static asset";
-  if (isBot(request.headers.get("user-agent"), request.cf as Record<string, unknown> | undefined)) return "bot";
+  if (device === "bot" || verifiedBot(cf)) return "bot";
   return null;
 }
 

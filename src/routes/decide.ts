@@ -24,7 +24,7 @@ import { requireBearer } from "./admin/auth";
 
 const name = z.string().min(1).max(64);
 
-export const decideBodySchema = z
+const decideBodySchema = z
   .strictObject({
     customerId: customerIdSchema.optional(),
     visitorId: z.string().min(8).max(64).optional(),

@@ -21,6 +21,7 @@ import {
   visitorCookie,
   type VisitorIdentity,
 } from "../edge/cookies";
+import { readLimited } from "../edge/body";
 import { jsonError, type ErrorDetail } from "../edge/errors";
 import { enqueueEvents, type PzEvent } from "../edge/events";
 import { isBot } from "../edge/device";
@@ -58,15 +59,9 @@ function stamp(event: PageEvent, who: VisitorIdentity, now: number): PzEvent {
   return { ...event, at, visitorId: who.visitorId, ...(who.customerId ? { customerId: who.customerId } : {}) };
 }
 
-async function readBody(req: Request): Promise<string | null> {
-  const declared = Number(req.headers.get("Content-Length") ?? "0");
-  if (declared > MAX_BODY_BYTES) return null;
-  const bytes = await req.arrayBuffer();
-  return bytes.byteLength > MAX_BODY_BYTES ? null : new TextDecoder().decode(bytes);
-}
-
 events.post("/__pz/events", async (c) => {
-  const text = await readBody(c.req.raw);
+  // Beacons arrive as text/plain (no CORS preflight), so the body is read as text whatever its type.
+  const text = await readLimited(c.req.raw, MAX_BODY_BYTES);
   if (text === null) return jsonError(c, 413, "payload_too_large", `Event batches are limited to ${MAX_BODY_BYTES} bytes.`);
   let json: unknown;
   try {
@@ -97,16 +92,16 @@ events.post("/__pz/events", async (c) => {
   }
 
   const secure = cookieSecure(new URL(c.req.url));
-  let who = await readVisitorCookie(secret, cookies[VISITOR_COOKIE]);
-  if (!who) {
-    // The page came from elsewhere (or the cookie was lost): record under a fresh visitor, never a guessed one.
-    who = newVisitor();
-    c.header("Set-Cookie", await visitorCookie(secret, who, secure), { append: true });
-  }
+  const known = await readVisitorCookie(secret, cookies[VISITOR_COOKIE]);
+  // The page came from elsewhere (or the cookie was lost): record under a fresh visitor, never a guessed one.
+  const who = known ?? newVisitor();
+  if (!known) c.header("Set-Cookie", await visitorCookie(secret, who, secure), { append: true });
   const stamped = valid.map((event) => stamp(event, who, now));
 
   const nowSeconds = Math.floor(now / 1000);
-  const session = (await readSessionCookie(secret, cookies[SESSION_COOKIE], nowSeconds)) ?? newSession(nowSeconds);
+  // As in the proxy, a session beside a missing or bad pz_id is not trusted to be this visitor's.
+  const stored = known ? await readSessionCookie(secret, cookies[SESSION_COOKIE], nowSeconds) : null;
+  const session = stored ?? newSession(nowSeconds);
   const updated = applyOutcomesToSession(session, stamped, nowSeconds);
   if (updated) c.header("Set-Cookie", await sessionCookie(secret, updated, secure), { append: true });
 

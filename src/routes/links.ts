@@ -8,6 +8,7 @@ import type { Env } from "../env";
 import type { CompiledCampaign } from "../core/types";
 import { consentWithheld, cookieSecure, newVisitor, parseCookies, readVisitorCookie, serializeCookie, SESSION_COOKIE, visitorCookie, CONSENT_COOKIE, VISITOR_COOKIE, type VisitorIdentity } from "../edge/cookies";
 import { checkDestination, safeLanding, withUtm } from "../edge/destinations";
+import { isBotUserAgent } from "../edge/device";
 import { enqueueEvents, type PzEvent } from "../edge/events";
 import { isShortCode, readLinkToken, type LinkFailure, type LinkPayload, type LinkRead } from "../edge/links";
 import { log } from "../edge/log";
@@ -38,6 +39,9 @@ links.get("/go/:token", async (c) => {
   if (!destination.ok) return failed(c, now, current, "foreign_destination", kind, read.payload, campaign);
 
   const payload = read.payload;
+  const location = withUtm(destination.location, campaign, payload.ch);
+  // Link previewers (messaging apps unfurling the SMS) follow links too: they are not the customer.
+  if (isBotUserAgent(c.req.header("User-Agent") ?? null)) return redirect(c, location);
   const withheld = consentWithheld(c.req.header("Sec-GPC") ?? null, cookies[CONSENT_COOKIE]);
   let visitorId = current?.visitorId ?? "anonymous";
   if (!withheld) {
@@ -54,7 +58,7 @@ links.get("/go/:token", async (c) => {
     campaign: payload.k,
     props: { kind, stitched: !withheld },
   });
-  return redirect(c, withUtm(destination.location, campaign, payload.ch));
+  return redirect(c, location);
 });
 
 function readLink(c: LinkContext, secret: string, token: string, kind: "short" | "token", now: number): Promise<LinkRead> {
@@ -109,7 +113,9 @@ function failed(
   return redirect(c, safeLanding(campaign?.landing));
 }
 
+/** Records an event, except for link previewers and crawlers: their visits are not the customer's. */
 function record(c: LinkContext, event: PzEvent): void {
+  if (isBotUserAgent(c.req.header("User-Agent") ?? null)) return;
   c.executionCtx.waitUntil(enqueueEvents(c.env.EVENTS, [event]));
 }
 

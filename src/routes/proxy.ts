@@ -21,6 +21,7 @@ import {
   visitorCookie,
 } from "../edge/cookies";
 import { decisionEvents } from "../edge/decision-events";
+import { deviceClass, type DeviceClass } from "../edge/device";
 import { jsonError } from "../edge/errors";
 import { enqueueEvents } from "../edge/events";
 import { log } from "../edge/log";
@@ -30,6 +31,7 @@ import { PREVIEW_COOKIE, readPreview } from "../edge/preview";
 import { profileAttributes } from "../edge/profile";
 import { readProfileWithin, type ProfileRef } from "../edge/profiles";
 import { rewritePage } from "../edge/rewriter";
+import { withinDeadline } from "../edge/deadline";
 import { getLiveRuleset } from "../edge/rulesets";
 import { applyDecisionToSession, exposuresToRecord } from "../edge/session";
 import { settings, type Settings } from "../edge/settings";
@@ -54,17 +56,6 @@ proxy.all("*", async (c) => {
  */
 const RULES_DEADLINE_MS = 1000;
 
-/** Rejects when `work` has not settled within `ms` (so the caller fails open). */
-function withinDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([work, deadline]).finally(() => {
-    if (timer !== null) clearTimeout(timer);
-  });
-}
-
 /** The part of the execution context the proxy uses: work that outlives the response (events). */
 type WaitUntil = Pick<ExecutionContext, "waitUntil">;
 
@@ -78,7 +69,10 @@ async function handle(request: Request, url: URL, env: Env, ctx: WaitUntil): Pro
   const plain = () => fetchOrigin(env, request, url, { originUrl: config.originUrl, timeoutMs: config.originTimeoutMs });
 
   // 0. Methods other than GET/HEAD, static assets and bots go straight through: no cookie, no tracking.
-  if (skipReason(request, url) !== null) return plain();
+  //    The user agent is classed once here; the request context reuses the class.
+  const cf = request.cf as Record<string, unknown> | undefined;
+  const device = deviceClass(request.headers.get("user-agent"));
+  if (skipReason(request, url, device, cf) !== null) return plain();
   if (!env.PZ_SIGNING_KEY) {
     log("error", "PZ_SIGNING_KEY is not set; serving the origin unpersonalised", { path: url.pathname });
     return plain();
@@ -86,16 +80,23 @@ async function handle(request: Request, url: URL, env: Env, ctx: WaitUntil): Pro
 
   const origin: OriginSlot = {};
   try {
-    return await personalise(request, url, env, ctx, config, env.PZ_SIGNING_KEY, origin);
+    return await personalise({ request, url, cf, device }, env, ctx, config, env.PZ_SIGNING_KEY, origin);
   } catch (err) {
     log("error", "personalisation failed; serving the origin's response as it is", { path: url.pathname, reason: String(err) });
     return origin.response ?? plain();
   }
 }
 
+/** The visitor's request with what the proxy already read from it. */
+interface Incoming {
+  request: Request;
+  url: URL;
+  cf: Record<string, unknown> | undefined;
+  device: DeviceClass;
+}
+
 async function personalise(
-  request: Request,
-  url: URL,
+  { request, url, cf, device }: Incoming,
   env: Env,
   ctx: WaitUntil,
   config: Settings,
@@ -132,7 +133,7 @@ async function personalise(
     : Promise.resolve({ profile: null });
 
   // 4. Assignments need no profile, so the origin's headers are ready before the origin is asked.
-  const info = requestInfo(url, request.headers, request.cf as Record<string, unknown> | undefined, now);
+  const info = requestInfo(url, request.headers, cf, now, device);
   const slots = knownPageSlots(url.pathname);
   const contextInput = { identity, isNew: !known, session, request: info, consent, slots, ...(overrides ? { overrides } : {}) } as const;
   const early = buildDecisionContext({ ...contextInput, profile: null });

@@ -19,7 +19,7 @@ const topic = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { error: "topics are
 const extra = z.union([z.string().max(128), z.number(), z.boolean(), z.array(z.string().max(64)).max(50)]);
 
 /** Known preferences, plus a few site-specific ones (short names, simple values). */
-export const preferencesSchema = z
+const preferencesSchema = z
   .object({
     topics: z.array(topic).max(50).optional(),
     fewerOffers: z.boolean().optional(),

@@ -18,7 +18,7 @@ export async function visitorCookiePair(who: VisitorIdentity): Promise<string> {
 export function postEvents(body: unknown, cookie = "", headers: Record<string, string> = {}): Promise<Response> {
   return SELF.fetch("http://localhost/__pz/events", {
     method: "POST",
-    body: typeof body === "string" ? body : JSON.stringify(body),
+    body: typeof body === "string" || body instanceof ReadableStream ? body : JSON.stringify(body),
     headers: { "Content-Type": "text/plain", "User-Agent": BROWSER_UA, Cookie: cookie, ...headers },
   });
 }

@@ -31,7 +31,16 @@ const isoDate = /^\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/;
  */
 export function parseTimestamp(value: unknown): number | null {
   if (typeof value === "number") return Number.isFinite(value) ? value : null;
-  if (typeof value !== "string" || !isoDate.test(value)) return null;
-  const t = Date.parse(value);
-  return Number.isNaN(t) ? null : t;
+  if (typeof value !== "string") return null;
+  const known = parsedDates.get(value);
+  if (known !== undefined) return known;
+  const t = isoDate.test(value) ? Date.parse(value) : NaN;
+  const result = Number.isNaN(t) ? null : t;
+  if (parsedDates.size >= PARSED_DATES_LIMIT) parsedDates.clear();
+  parsedDates.set(value, result);
+  return result;
 }
+
+/** One profile's dates are read by many segments per decision: parse each string once. */
+const parsedDates = new Map<string, number | null>();
+const PARSED_DATES_LIMIT = 4096;

@@ -13,7 +13,8 @@ const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 2 : 1)}%`;
 export function intervalChart(variants: VariantResult[]): string {
   const drawn = variants.filter((v) => v.interval && v.rate !== null);
   if (drawn.length === 0) return "";
-  const max = Math.max(0.01, ...drawn.map((v) => v.interval![1])) * 1.1;
+  // A little room right of the widest interval, never past 100%.
+  const max = Math.min(1, Math.max(0.01, ...drawn.map((v) => v.interval![1])) * 1.1);
   const plot = WIDTH - LABEL - PAD;
   const x = (rate: number) => (LABEL + (rate / max) * plot).toFixed(1);
   const height = drawn.length * ROW + 30;

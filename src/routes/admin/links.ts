@@ -14,7 +14,7 @@ import { readLivePointer, readRulesetVersion } from "../../edge/rulesets";
 import { storeShortLink } from "../../edge/short-links";
 
 /** Two KV operations per code (collision check, put): 400 stays well inside one invocation's 1,000. */
-export const MAX_SHORT_LINKS_PER_REQUEST = 400;
+const MAX_SHORT_LINKS_PER_REQUEST = 400;
 
 const batchSchema = z.strictObject({
   campaign: z.string().min(1).max(64),

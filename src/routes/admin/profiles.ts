@@ -13,7 +13,7 @@ import { storedProfileSchema } from "../../edge/profile";
 import { deleteIdentityLink, deleteProfile, readProfile, updateProfile, writeProfile, type ProfileRef } from "../../edge/profiles";
 
 /** Imports of tens of MB stream through; past this the import stops with 413. */
-export const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
+const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
 const MAX_PROFILE_BYTES = 256 * 1024;
 const IMPORT_LIMITS = { maxBytes: MAX_IMPORT_BYTES, maxLineChars: MAX_PROFILE_BYTES, maxErrors: 1000 };
 
