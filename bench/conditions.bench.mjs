@@ -1,6 +1,7 @@
 // Condition engines side by side: our linked predicate and evalCondition against GrowthBook, json-logic-js and json-rules-engine.
 // Run: npx tsx bench/conditions.bench.mjs   (writes bench/.tmp/conditions.json; BENCH_SLICE_MS, BENCH_ROUNDS tune it)
 import { mkdirSync, writeFileSync } from "node:fs";
+import { round, summaryRow } from "./lib/table.mjs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { evalCondition as growthbookEval } from "@growthbook/growthbook";
@@ -265,6 +266,11 @@ writeFileSync(
       cases: results,
       speedupOfLinked: ratios,
       speedupOfOursOverGrowthbook: linkedVsGrowthbookViaOurs,
+      summary: [
+        summaryRow({ label: "linked condition vs GrowthBook evalCondition", value: round(ratios.growthbook, 2), unit: "×", target: { op: ">=", value: 3 } }),
+        summaryRow({ label: "linked condition vs json-logic-js", value: round(ratios["json-logic"], 2), unit: "×" }),
+        summaryRow({ label: "linked condition vs json-rules-engine", value: round(ratios["json-rules-engine"], 1), unit: "×", target: { op: ">=", value: 20 } }),
+      ],
       checksum: sink,
     },
     null,

@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { hostWorker } from "./lib/host.mjs";
+import { summaryRow } from "./lib/table.mjs";
 import { applyMigrations, bundlePz, pzWorkerOptions, PZ_SECRETS } from "./lib/pz.mjs";
 import { tsImport } from "tsx/esm/api";
 
@@ -105,6 +106,11 @@ async function main() {
       measuredAt: new Date().toISOString(),
       node: process.version,
     };
+    result.summary = [
+      summaryRow({ label: "events accepted on the request path", value: result.requestPathEventsPerSecond, unit: "events/s" }),
+      summaryRow({ label: "events end to end into D1", value: result.endToEndEventsPerSecond, unit: "events/s" }),
+      summaryRow({ label: "dead letters", value: deadLetters, unit: "", target: { op: "<=", value: 0 } }),
+    ];
     await writeFile(tmpPath("events.json"), `${JSON.stringify(result, null, 2)}\n`);
     console.log("Events ingest (POST /__pz/events -> queue -> consumer -> D1), local Miniflare:");
     console.log(`  ${accepted} events in ${posts} beacons of ${EVENTS_PER_POST}, ${CONCURRENCY} concurrent, ${VISITORS} visitors`);
