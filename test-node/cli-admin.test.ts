@@ -6,11 +6,11 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync, cpSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCsv } from "../cli/csv.ts";
+import { bundlePz } from "../bench/lib/pz.mjs";
 
 const root = join(import.meta.dirname, "..");
 const temp = mkdtempSync(join(tmpdir(), "pz-admin-cli-"));
@@ -21,18 +21,7 @@ let url: string;
 
 beforeAll(async () => {
   const script = join(temp, "worker.js");
-  await build({
-    entryPoints: [join(root, "src/index.ts")],
-    outfile: script,
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["browser", "module", "main"],
-    external: ["cloudflare:*", "node:*"],
-    target: "es2022",
-    logLevel: "error",
-  });
+  await bundlePz("src/index.ts", script);
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml"));
   const { modulesRules: _rules, bindings, ...options } = workerOptions;
   mf = new Miniflare({

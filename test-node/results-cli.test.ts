@@ -3,11 +3,11 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rulesetVersion } from "../src/compiler/index";
 import { experiment, offer, ruleset } from "../test/fixtures/ruleset";
+import { bundlePz } from "../bench/lib/pz.mjs";
 
 const root = join(import.meta.dirname, "..");
 const temp = mkdtempSync(join(tmpdir(), "pz-results-"));
@@ -38,17 +38,7 @@ async function seed(db: D1): Promise<void> {
 
 beforeAll(async () => {
   const script = join(temp, "worker.js");
-  await build({
-    entryPoints: [join(root, "src/index.ts")],
-    outfile: script,
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["browser", "module", "main"],
-    external: ["cloudflare:*", "node:*"],
-    logLevel: "error",
-  });
+  await bundlePz("src/index.ts", script);
   mf = new Miniflare({
     host: "127.0.0.1",
     port: 0,
