@@ -57,6 +57,8 @@ describe("a page view", () => {
     const session = await readSessionCookie(secret, setCookie(res, "pz_s"), nowSeconds());
     expect(session).toMatchObject({ n: 1, p: ["/page"] });
     expect(Object.keys(session!.x).sort()).toEqual(["banner-test", "checkout-cta", "promo-test"]);
+    // A new id cannot have a profile yet: no KV read is spent on it.
+    expect(res.headers.get("Server-Timing")).not.toContain("profile;");
   });
 
   it("gives a tampered cookie a fresh id and nobody else's data", async () => {

@@ -127,8 +127,9 @@ async function personalise(
 
   // 3. The profile read starts now and runs beside the origin fetch, within its time budget.
   const ref: ProfileRef = identity.customerId ? { kind: "customer", id: identity.customerId } : { kind: "visitor", id: identity.visitorId };
-  // A budget of 0 turns profile reads off: decide from the request and session alone.
-  const profileRead = personal && config.profileBudgetMs > 0
+  // A budget of 0 turns profile reads off: decide from the request and session alone. A visitor
+  // given a new id on this request has no profile yet, so there is nothing to read.
+  const profileRead = personal && known && config.profileBudgetMs > 0
     ? timing.time("profile", readProfileWithin(env.PROFILES, ref, config.profileBudgetMs))
     : Promise.resolve({ profile: null });
 
