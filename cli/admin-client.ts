@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { hostname, userInfo } from "node:os";
+import type { ErrorDetail } from "../src/edge/errors";
 
 /** Reads KEY=value lines from .dev.vars (wrangler's local secrets file); quotes around a value are dropped. */
 export function devVars(path = ".dev.vars"): Record<string, string> {
@@ -53,14 +54,6 @@ export function adminClient(options: { url?: string; token?: string }): AdminCli
 /** Who is acting, for the publication history. */
 export function actor(): string {
   return `${userInfo().username}@${hostname()}`;
-}
-
-export interface ErrorDetail {
-  file?: string;
-  path?: string;
-  line?: number;
-  message: string;
-  suggestion?: string;
 }
 
 /** The worker's JSON error, as thrown by adminCall. */

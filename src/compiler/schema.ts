@@ -138,7 +138,7 @@ function sectionSchema(section: (typeof sections)[SectionName]): z.ZodType {
   return whole.optional().meta({ description: section.description });
 }
 
-/** One playbook file: any of the sections, plus an optional `$schema` pointer for editors. */
+/** One playbook file: whichever sections it holds, plus an optional `$schema` pointer for editors. */
 export const playbookFileSchema = z
   .strictObject({
     $schema: z.string().optional(),

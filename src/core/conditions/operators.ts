@@ -2,7 +2,7 @@
 
 /** What an operator expects as its operand (checked by validateCondition). */
 export type OperandKind =
-  | "any" // $eq, $ne: any JSON value
+  | "any" // $eq, $ne: a JSON value of every kind
   | "comparable" // $lt...$gte: a number or a string
   | "list" // $in, $nin, $ini, $nini: an array of values
   | "valueList" // $all, $alli: an array of values or operator objects
