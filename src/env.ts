@@ -7,6 +7,8 @@ export interface Env {
   ORIGIN_URL: string;
   RULES_REFRESH_SECONDS?: string;
   PROFILE_BUDGET_MS?: string;
+  /** Seconds the proxy may reuse a profile it read in this isolate (default 5; "0" reads KV on every page view). */
+  PROFILE_CACHE_SECONDS?: string;
   INJECT_TRACKER?: string;
   /** How long (ms) the proxy waits for the origin's response headers before answering 502. */
   ORIGIN_TIMEOUT_MS?: string;

@@ -4,6 +4,9 @@ import type { CompiledRuleset } from "../src/core/types";
 import { readSessionCookie, readVisitorCookie } from "../src/edge/cookies";
 import { mintPreview } from "../src/edge/preview";
 import { forgetCachedRuleset } from "../src/edge/rulesets";
+import { storedProfileSchema } from "../src/edge/profile";
+import { forgetCachedProfiles } from "../src/edge/profile-cache";
+import { deleteProfile, writeProfile } from "../src/edge/profiles";
 import { CUSTOMER, setCookie, setUp, visit, visitorPair } from "./helpers/proxy";
 import { MEMBERS_PAGE, PAGE, TestOrigin, gzip, type RecordedRequest } from "./origin/index";
 
@@ -40,7 +43,7 @@ describe("a page view", () => {
     expect(html).not.toContain("Default hero");
     expect(res.headers.get("X-PZ-Ruleset")).toBe(rules.version);
     expect(res.headers.get("X-PZ-Decisions")).toMatch(/hero=/);
-    expect(res.headers.get("Server-Timing")).toMatch(/^pz;dur=[\d.]+, rules;dur=[\d.]+, .*profile;dur=/);
+    expect(res.headers.get("Server-Timing")).toMatch(/^pz;dur=[\d.]+, rules;(desc=cache;)?dur=[\d.]+, .*profile;(desc=cache;)?dur=/);
   });
 
   it("issues a cookie to an unknown visitor and shows defaults and anonymous rules", async () => {
@@ -278,6 +281,80 @@ describe("failing open", () => {
     const { res } = await visit(dead, "/page");
     expect(res.status).toBe(502);
     expect(await res.json()).toMatchObject({ error: { code: "origin_unreachable", message: expect.stringContaining("connection refused") } });
+  });
+});
+
+/** A binding that behaves like the real one and counts its `get` calls. */
+function countingGets(kv: KVNamespace): { kv: KVNamespace; gets: () => number } {
+  let gets = 0;
+  const wrapped = new Proxy(kv, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (typeof value !== "function") return value;
+      if (prop !== "get") return value.bind(target);
+      return (...args: unknown[]) => {
+        gets += 1;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { kv: wrapped, gets: () => gets };
+}
+
+describe("the profile cache", () => {
+  const greeting = async (res: Response) => (await res.text()).match(/<h1>[^<]*<\/h1>/)?.[0];
+
+  it("serves a returning visitor's next page views from isolate memory, and says so in Server-Timing", async () => {
+    const counted = countingGets(env.PROFILES);
+    const cookie = await visitorPair(CUSTOMER);
+    const first = await visit(origin, "/page", { headers: { Cookie: cookie }, env: { PROFILES: counted.kv } });
+    expect(await greeting(first.res)).toBe("<h1>Welcome back, Ana</h1>");
+    expect(first.res.headers.get("Server-Timing")).toMatch(/profile;dur=/);
+    for (let i = 0; i < 3; i++) {
+      const next = await visit(origin, "/page", { headers: { Cookie: cookie }, env: { PROFILES: counted.kv } });
+      expect(await greeting(next.res)).toBe("<h1>Welcome back, Ana</h1>");
+      expect(next.res.headers.get("Server-Timing")).toMatch(/profile;desc=cache;dur=/);
+    }
+    expect(counted.gets()).toBe(1);
+  });
+
+  it("reads KV on every page view when PROFILE_CACHE_SECONDS is 0", async () => {
+    const counted = countingGets(env.PROFILES);
+    const cookie = await visitorPair(CUSTOMER);
+    for (let i = 0; i < 3; i++) {
+      const { res } = await visit(origin, "/page", { headers: { Cookie: cookie }, env: { PROFILES: counted.kv, PROFILE_CACHE_SECONDS: "0" } });
+      expect(res.headers.get("Server-Timing")).toMatch(/profile;dur=/);
+      await res.arrayBuffer();
+    }
+    expect(counted.gets()).toBe(3);
+  });
+
+  it("shows a write made through the worker at once, and one made elsewhere once the entry expires", async () => {
+    const cookie = await visitorPair(CUSTOMER);
+    const ref = { kind: "customer", id: CUSTOMER.customerId } as const;
+    const view = (seconds = "5") => visit(origin, "/page", { headers: { Cookie: cookie }, env: { PROFILE_CACHE_SECONDS: seconds } });
+    expect(await greeting((await view()).res)).toBe("<h1>Welcome back, Ana</h1>");
+
+    // Through the product's adapter (the consumer, preferences, imports and admin all write this way).
+    await writeProfile(env.PROFILES, ref, storedProfileSchema.parse({ attributes: { firstName: "Beatriz", tier: "gold" } }));
+    expect(await greeting((await view()).res)).toBe("<h1>Welcome back, Beatriz</h1>");
+
+    // Behind the worker's back, as another location's write would arrive: the remembered copy holds until it expires.
+    await env.PROFILES.put(`profile:c:${CUSTOMER.customerId}`, JSON.stringify({ attributes: { firstName: "Carla", tier: "gold" } }));
+    expect(await greeting((await view()).res)).toBe("<h1>Welcome back, Beatriz</h1>");
+    forgetCachedProfiles();
+    expect(await greeting((await view("0.05")).res)).toBe("<h1>Welcome back, Carla</h1>");
+    await env.PROFILES.put(`profile:c:${CUSTOMER.customerId}`, JSON.stringify({ attributes: { firstName: "Dora", tier: "gold" } }));
+    await scheduler.wait(80);
+    expect(await greeting((await view("0.05")).res)).toBe("<h1>Welcome back, Dora</h1>");
+  });
+
+  it("forgets a deleted profile at once", async () => {
+    const cookie = await visitorPair(CUSTOMER);
+    const view = () => visit(origin, "/page", { headers: { Cookie: cookie } });
+    expect(await greeting((await view()).res)).toBe("<h1>Welcome back, Ana</h1>");
+    await deleteProfile(env.PROFILES, { kind: "customer", id: CUSTOMER.customerId });
+    expect(await greeting((await view()).res)).toBe("<h1>Default hero</h1>");
   });
 });
 

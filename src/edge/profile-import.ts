@@ -8,6 +8,7 @@ import { customerIdSchema } from "./customer-id";
 import { customerProfileKey } from "./keys";
 import { BodyTooLarge, readLines } from "./ndjson";
 import { emptyProfile, parseProfile } from "./profile";
+import { profileCacheFor } from "./profile-cache";
 import { applyPatch, profilePatchSchema, type ProfilePatch } from "./profile-patch";
 
 /** One line: `{"id": "C-1001", "attributes": {...}, "preferences": {...}, "consent": {...}}`. */
@@ -50,6 +51,7 @@ async function flush(kv: KVNamespace, batch: Pending[], now: number, result: Imp
   const stored = await kv.get(keys, "text");
   const next = new Map(keys.map((key) => [key, parseProfile(stored.get(key) ?? null) ?? emptyProfile()]));
   const lines = new Map<string, number[]>();
+  const cache = profileCacheFor(kv);
   for (const { line, id, patch } of batch) {
     const key = customerProfileKey(id);
     next.set(key, applyPatch(next.get(key)!, patch, now));
@@ -60,6 +62,7 @@ async function flush(kv: KVNamespace, batch: Pending[], now: number, result: Imp
       const covered = lines.get(key)!;
       try {
         await kv.put(key, JSON.stringify(profile));
+        cache.replace(key, profile);
         result.imported += covered.length;
       } catch (err) {
         for (const line of covered) fail(line, `could not be stored: ${String(err)}`);

@@ -7,6 +7,7 @@
 import { withinDeadline } from "./deadline";
 import { customerProfileKey, identityLinkKey, visitorProfileKey } from "./keys";
 import { emptyProfile, parseProfile, type StoredProfile } from "./profile";
+import { profileCacheFor } from "./profile-cache";
 
 /** Who a profile belongs to: a known customer, or an anonymous visitor. */
 export type ProfileRef = { kind: "customer"; id: string } | { kind: "visitor"; id: string };
@@ -20,25 +21,44 @@ export async function readProfile(kv: KVNamespace, ref: ProfileRef): Promise<Sto
   return parseProfile(await kv.get(profileKey(ref)));
 }
 
+/** The outcome of the proxy's profile read: the profile or null (absent), whether memory answered, and why not when it failed. */
+export interface ProfileRead {
+  profile: StoredProfile | null;
+  cached?: boolean;
+  error?: string;
+}
+
 /**
- * Reads a profile within a time budget. Resolves to the profile, null (absent), or a reason
- * string when the read failed or ran past the budget — the caller decides without the profile.
+ * The proxy's read: from this isolate's memory when it read the same profile less than `cacheMs`
+ * ago (see profile-cache.ts), else from KV within a time budget. A read that fails or runs past
+ * the budget resolves with the reason, and the caller decides without the profile. The profile
+ * returned is frozen: it may be shared with other requests.
  */
 export async function readProfileWithin(
   kv: KVNamespace,
   ref: ProfileRef,
   budgetMs: number,
-): Promise<{ profile: StoredProfile | null; error?: string }> {
+  cacheMs = 0,
+  now = Date.now(),
+): Promise<ProfileRead> {
+  const key = profileKey(ref);
+  const cache = cacheMs > 0 ? profileCacheFor(kv) : null;
+  const remembered = cache?.get(key, now);
+  if (remembered !== undefined) return { profile: remembered, cached: true };
   try {
-    return { profile: await withinDeadline(readProfile(kv, ref), budgetMs, "profile read") };
+    const profile = await withinDeadline(readProfile(kv, ref), budgetMs, "profile read");
+    cache?.set(key, profile, now, cacheMs);
+    return { profile };
   } catch (err) {
     return { profile: null, error: err instanceof Error ? err.message : String(err) };
   }
 }
 
-/** Writes a whole profile. */
+/** Writes a whole profile; this isolate's cached copy, if any, takes the new value. */
 export async function writeProfile(kv: KVNamespace, ref: ProfileRef, profile: StoredProfile): Promise<void> {
-  await kv.put(profileKey(ref), JSON.stringify(profile));
+  const key = profileKey(ref);
+  await kv.put(key, JSON.stringify(profile));
+  profileCacheFor(kv).replace(key, profile);
 }
 
 /** Read-modify-write of one profile (last writer wins; see the header comment on KV). */
@@ -53,7 +73,9 @@ export async function updateProfile(
 }
 
 export async function deleteProfile(kv: KVNamespace, ref: ProfileRef): Promise<void> {
-  await kv.delete(profileKey(ref));
+  const key = profileKey(ref);
+  await kv.delete(key);
+  profileCacheFor(kv).replace(key, null);
 }
 
 /** The customer an anonymous visitor id was stitched to, if any. */

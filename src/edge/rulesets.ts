@@ -85,6 +85,11 @@ const REFRESH_DEADLINE_MS = 2000;
 let cached: { live: LiveRuleset; checkedAt: number } | null = null;
 let refreshing: Promise<LiveRuleset | null> | null = null;
 
+/** The live ruleset when isolate memory has it fresh (checked less than refreshMs ago): no I/O, no promise. */
+export function freshLiveRuleset(now: number, refreshMs: number): LiveRuleset | undefined {
+  return cached && now - cached.checkedAt < refreshMs ? cached.live : undefined;
+}
+
 /**
  * The live ruleset, linked, from isolate memory; re-reads the pointer when older than refreshMs.
  * On a KV error it keeps serving what it has (and rethrows only when it has nothing).

@@ -5,6 +5,8 @@ export interface Settings {
   originUrl: string;
   rulesRefreshMs: number;
   profileBudgetMs: number;
+  /** How long the proxy may reuse a profile it read in this isolate; 0 reads KV on every page view. */
+  profileCacheMs: number;
   injectTracker: boolean;
   originTimeoutMs: number;
 }
@@ -20,6 +22,7 @@ export function settings(env: Env): Settings {
     originUrl: env.ORIGIN_URL,
     rulesRefreshMs: positive(env.RULES_REFRESH_SECONDS, 5) * 1000,
     profileBudgetMs: positive(env.PROFILE_BUDGET_MS, 50),
+    profileCacheMs: positive(env.PROFILE_CACHE_SECONDS, 5) * 1000,
     injectTracker: env.INJECT_TRACKER !== "off",
     originTimeoutMs: positive(env.ORIGIN_TIMEOUT_MS, 15_000),
   };

@@ -7,10 +7,16 @@
 export class ServerTiming {
   private readonly start = performance.now();
   private readonly parts: [string, number][] = [];
+  private readonly descriptions = new Map<string, string>();
 
   /** Records `name` as lasting from `since` (a performance.now() reading) until now. */
   mark(name: string, since: number): void {
     this.parts.push([name, performance.now() - since]);
+  }
+
+  /** Adds a description to a part (a token such as "cache"), shown as `desc=` in the header. */
+  describe(name: string, description: string): void {
+    this.descriptions.set(name, description);
   }
 
   /** Runs `work` and records how long its promise took. */
@@ -28,7 +34,11 @@ export class ServerTiming {
     const total = performance.now() - this.start;
     const origin = this.parts.find(([name]) => name === "origin")?.[1] ?? 0;
     const own = Math.max(0, total - origin);
-    return [`pz;dur=${round(own)}`, ...this.parts.map(([name, dur]) => `${name};dur=${round(dur)}`)].join(", ");
+    const part = ([name, dur]: [string, number]) => {
+      const description = this.descriptions.get(name);
+      return description ? `${name};desc=${description};dur=${round(dur)}` : `${name};dur=${round(dur)}`;
+    };
+    return [`pz;dur=${round(own)}`, ...this.parts.map(part)].join(", ");
   }
 }
 

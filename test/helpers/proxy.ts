@@ -4,6 +4,7 @@ import worker from "../../src/index";
 import type { CompiledRuleset } from "../../src/core/types";
 import { visitorCookie, type VisitorIdentity } from "../../src/edge/cookies";
 import { forgetPageSlots } from "../../src/edge/page-slots";
+import { forgetCachedProfiles } from "../../src/edge/profile-cache";
 import { forgetCachedRuleset, publishRuleset } from "../../src/edge/rulesets";
 import { experiment, offer, ruleset, segment } from "../fixtures/ruleset";
 import { TestOrigin } from "../origin/index";
@@ -55,6 +56,7 @@ export const CUSTOMER_PROFILE = { attributes: { firstName: "Ana", tier: "gold" }
 export async function setUp(): Promise<CompiledRuleset> {
   forgetCachedRuleset();
   forgetPageSlots();
+  forgetCachedProfiles();
   const rs = testRuleset();
   await publishRuleset(env.RULES, rs, "test", Date.now());
   await env.PROFILES.put(`profile:c:${CUSTOMER.customerId}`, JSON.stringify(CUSTOMER_PROFILE));
