@@ -175,6 +175,66 @@ describe("queue consumer", () => {
     expect(JSON.parse(rows.results[0].body as string)).toEqual(body);
   });
 
+  it("reads a message carrying one page view's events as an array, and dead-letters only its invalid event", async () => {
+    const visitorId = uid("v");
+    const pageView = [
+      event({ type: "decision", visitorId, slot: "hero", offer: "gold-card", decision: "d1" }),
+      { type: "decision", visitorId },
+      event({ type: "exposure", visitorId, experiment: "hero-test", variant: "bold" }),
+    ];
+    const messageId = uid("m");
+    const result = await deliver([pageView], { ids: [messageId] });
+    expect(result.retryBatch.retry).toBe(false);
+    expect(result.retryMessages).toEqual([]);
+    const stored = pageView.filter((e): e is PzEvent => "id" in e);
+    expect(await storedEvents(stored.map((e) => e.id))).toHaveLength(2);
+    const letter = await env.ANALYTICS.prepare("SELECT * FROM dead_letters WHERE message_id = ?1").bind(`${messageId}:1`).first<Record<string, unknown>>();
+    expect(JSON.parse(letter!.body as string)).toEqual({ type: "decision", visitorId });
+    const profile = (await readProfile(env.PROFILES, { kind: "visitor", id: visitorId }))!;
+    expect(profile.offers["gold-card"].shown).toEqual([T0]);
+    expect(profile.assignments).toEqual({ "hero-test": "bold" });
+  });
+
+  it("retries an array message whole when its profile write fails, folding each event once", async () => {
+    const visitorId = uid("v");
+    const pageView = [event({ type: "conversion", visitorId, name: "quote" }), event({ type: "accept", visitorId, offer: "loan" })];
+    const { kv } = watchedKv(`profile:v:${visitorId}`);
+    const first = await deliver([pageView], { env: { ...env, PROFILES: kv }, ids: ["msg-page"] });
+    expect(first.retryMessages.map((m) => m.msgId)).toEqual(["msg-page"]);
+    await deliver([pageView], { attempts: 2, ids: ["msg-page"] });
+    await deliver([pageView], { attempts: 3, ids: ["msg-page"] });
+    const profile = (await readProfile(env.PROFILES, { kind: "visitor", id: visitorId }))!;
+    expect(profile.goals).toEqual({ quote: 1 });
+    expect(profile.offers.loan.accepted).toEqual([T0]);
+  });
+
+  it("stores every column of every event, props as JSON, in batches larger than one statement", async () => {
+    const visitorId = uid("v");
+    const customerId = uid("c");
+    const many = Array.from({ length: 1201 }, (_, i) =>
+      event({ type: "custom", visitorId, customerId, name: "scroll", channel: "web", campaign: "spring", rulesetVersion: "r1", props: { depth: i, label: "it's <b>", ok: true } }, T0 + i),
+    );
+    // Thirteen messages of up to 100 events, as enqueueEvents would send them.
+    const messages = Array.from({ length: Math.ceil(many.length / 100) }, (_, i) => many.slice(i * 100, i * 100 + 100));
+    await deliver(messages);
+    expect(await countRows("SELECT count(*) AS n FROM events WHERE visitor_id = ?1", visitorId)).toBe(1201);
+    const last = await env.ANALYTICS.prepare("SELECT * FROM events WHERE id = ?1").bind(many[1200].id).first<Record<string, unknown>>();
+    expect(last).toMatchObject({ type: "custom", at: T0 + 1200, visitor_id: visitorId, customer_id: customerId, name: "scroll", channel: "web", campaign: "spring", ruleset_version: "r1", slot: null, folded: 1 });
+    expect(JSON.parse(last!.props as string)).toEqual({ depth: 1200, label: "it's <b>", ok: true });
+    expect((await readProfile(env.PROFILES, { kind: "customer", id: customerId }))!.goals).toEqual({ scroll: 1201 });
+  });
+
+  it("keeps the earliest of several exposures in one batch", async () => {
+    const visitorId = uid("v");
+    await deliver([[
+      event({ type: "exposure", visitorId, experiment: "x3", variant: "a" }, T0 + 7000),
+      event({ type: "exposure", visitorId, experiment: "x3", variant: "a" }, T0 + 2000),
+      event({ type: "exposure", visitorId, experiment: "x3", variant: "a" }, T0 + 4000),
+    ]]);
+    const row = await env.ANALYTICS.prepare("SELECT variant, first_at FROM exposures WHERE experiment = 'x3' AND visitor_id = ?1").bind(visitorId).first();
+    expect(row).toEqual({ variant: "a", first_at: T0 + 2000 });
+  });
+
   it("keeps the earliest exposure when a later one arrives first", async () => {
     const visitorId = uid("v");
     await deliver([event({ type: "exposure", visitorId, experiment: "x2", variant: "b" }, T0 + 5000)]);

@@ -1,6 +1,7 @@
 /** POST /__pz/events: validation per event, identity from the cookie, pz_s updated at once, recorded end to end. */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { enqueueEvents, eventMessages, MESSAGE_BYTES, type EventSink, type PzEvent } from "../src/edge/events";
 import { readProfile } from "../src/edge/profiles";
 import { readVisitorCookie } from "../src/edge/cookies";
 import { eventually, postEvents, sessionFrom, setCookieValue, storedEvents, uid, visitorCookiePair } from "./helpers/events";
@@ -147,5 +148,28 @@ describe("POST /__pz/events", () => {
     await postEvents([{ id: marker, type: "custom", name: "marker" }], cookie);
     await eventually(async () => ((await storedEvents([marker])).length ? true : undefined));
     expect(await storedEvents([gpc, consent, bot])).toEqual([]);
+  });
+});
+
+describe("queue messages", () => {
+  const event = (i: number, props?: PzEvent["props"]): PzEvent => ({ id: `event-${String(i).padStart(4, "0")}`, type: "custom", at: 1, visitorId: "visitor-0001", name: "n", ...(props ? { props } : {}) });
+
+  it("puts a page view's events in one message, and splits at 100 events or the size limit", async () => {
+    expect(eventMessages([event(1), event(2), event(3)]).map((m) => m.length)).toEqual([3]);
+    const many = Array.from({ length: 250 }, (_, i) => event(i));
+    const split = eventMessages(many);
+    expect(split.map((m) => m.length)).toEqual([100, 100, 50]);
+    expect(split.flat()).toEqual(many);
+
+    const big = Array.from({ length: 40 }, (_, i) => event(i, { text: "x".repeat(250), a: "y".repeat(250), b: "z".repeat(250), c: "w".repeat(250), d: "v".repeat(250), e: "u".repeat(250), f: "t".repeat(250), g: "s".repeat(250), h: "r".repeat(250), i: "q".repeat(250) }));
+    const bySize = eventMessages(Array.from({ length: 4 }, () => big).flat());
+    for (const message of bySize) expect(JSON.stringify(message).length).toBeLessThanOrEqual(MESSAGE_BYTES);
+    expect(bySize.length).toBeGreaterThan(1);
+    expect(bySize.flat()).toHaveLength(160);
+  });
+
+  it("logs, never throws, when the queue refuses the events", async () => {
+    const refusing = { sendBatch: () => Promise.reject(new Error("queue down")) } satisfies EventSink;
+    await expect(enqueueEvents(refusing, [event(3)])).resolves.toBeUndefined();
   });
 });

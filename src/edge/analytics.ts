@@ -6,20 +6,32 @@
 import type { PzEvent } from "./events";
 import { changesProfile } from "./outcomes";
 
-const INSERT_EVENT = `INSERT OR IGNORE INTO events
+/**
+ * Set-based writes: each statement takes a JSON array of rows through json_each, so a batch of any
+ * size is a handful of statements rather than one per event. Rows are arrays in column order.
+ */
+const INSERT_EVENTS = `INSERT OR IGNORE INTO events
   (id, type, at, visitor_id, customer_id, slot, offer, decision, experiment, variant, layer, stage, name,
    channel, campaign, ruleset_version, props, received_at, folded)
-  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)`;
+  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7,
+    value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15,
+    value ->> 16, ?2, value ->> 17
+  FROM json_each(?1)`;
 
-const UPSERT_EXPOSURE = `INSERT INTO exposures (experiment, visitor_id, variant, first_at) VALUES (?1, ?2, ?3, ?4)
+/** `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT. */
+const UPSERT_EXPOSURES = `INSERT INTO exposures (experiment, visitor_id, variant, first_at)
+  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1) WHERE true
   ON CONFLICT (experiment, visitor_id) DO UPDATE SET variant = excluded.variant, first_at = excluded.first_at
   WHERE excluded.first_at < exposures.first_at`;
 
 const SELECT_UNFOLDED = `SELECT id FROM events WHERE folded = 0 AND id IN (SELECT value FROM json_each(?1))`;
 const MARK_FOLDED = `UPDATE events SET folded = 1 WHERE id IN (SELECT value FROM json_each(?1))`;
 
-function insertEvent(db: D1Database, e: PzEvent, receivedAt: number): D1PreparedStatement {
-  return db.prepare(INSERT_EVENT).bind(
+/** Rows per statement: a bound value stays far below D1's 2 MB limit even with full props. */
+const ROWS_PER_STATEMENT = 500;
+
+function eventRow(e: PzEvent): unknown[] {
+  return [
     e.id,
     e.type,
     e.at,
@@ -37,10 +49,15 @@ function insertEvent(db: D1Database, e: PzEvent, receivedAt: number): D1Prepared
     e.campaign ?? null,
     e.rulesetVersion ?? null,
     e.props ? JSON.stringify(e.props) : null,
-    receivedAt,
     // Events that change no profile are born folded, so the unfolded index stays small.
     changesProfile(e) ? 0 : 1,
-  );
+  ];
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 /**
@@ -49,12 +66,13 @@ function insertEvent(db: D1Database, e: PzEvent, receivedAt: number): D1Prepared
  * not fold.
  */
 export async function storeEvents(db: D1Database, events: PzEvent[], receivedAt: number): Promise<Set<string>> {
-  const statements = events.map((e) => insertEvent(db, e, receivedAt));
-  for (const e of events) {
-    if (e.type === "exposure" && e.experiment && e.variant) {
-      statements.push(db.prepare(UPSERT_EXPOSURE).bind(e.experiment, e.visitorId, e.variant, e.at));
-    }
-  }
+  const statements = chunks(events.map(eventRow), ROWS_PER_STATEMENT).map((rows) =>
+    db.prepare(INSERT_EVENTS).bind(JSON.stringify(rows), receivedAt),
+  );
+  const exposures = events
+    .filter((e) => e.type === "exposure" && e.experiment && e.variant)
+    .map((e) => [e.experiment, e.visitorId, e.variant, e.at]);
+  for (const rows of chunks(exposures, ROWS_PER_STATEMENT)) statements.push(db.prepare(UPSERT_EXPOSURES).bind(JSON.stringify(rows)));
   statements.push(db.prepare(SELECT_UNFOLDED).bind(JSON.stringify(events.map((e) => e.id))));
   const results = await db.batch<{ id: string }>(statements);
   return new Set(results[results.length - 1].results.map((row) => row.id));

@@ -24,22 +24,34 @@ function profileRef(event: PzEvent): ProfileRef {
 
 interface Readable {
   events: PzEvent[];
-  /** Message carrying each event id, to retry just the messages whose profile failed. */
+  /** Message carrying each event id, to retry just the messages whose profile write failed. */
   messages: Map<string, Message<unknown>>;
   unreadable: DeadLetter[];
 }
 
+function invalid(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
+  return `invalid event: ${error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`;
+}
+
+/**
+ * The batch's events, each validated on its own: a message carries one event or an array of them
+ * (one page view's). An invalid event becomes a dead letter of its own (`<message id>:<index>`
+ * inside an array), so its valid neighbours are still stored.
+ */
 function readBatch(batch: MessageBatch<unknown>): Readable {
   const out: Readable = { events: [], messages: new Map(), unreadable: [] };
   for (const message of batch.messages) {
-    const parsed = pzEventSchema.safeParse(message.body);
-    if (!parsed.success) {
-      const reason = `invalid event: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`;
-      out.unreadable.push({ messageId: message.id, queue: batch.queue, body: message.body, reason, attempts: message.attempts });
-    } else if (!out.messages.has(parsed.data.id)) {
-      out.events.push(parsed.data);
-      out.messages.set(parsed.data.id, message);
-    }
+    const bodies = Array.isArray(message.body) ? message.body : [message.body];
+    bodies.forEach((body: unknown, index) => {
+      const parsed = pzEventSchema.safeParse(body);
+      if (!parsed.success) {
+        const messageId = Array.isArray(message.body) ? `${message.id}:${index}` : message.id;
+        out.unreadable.push({ messageId, queue: batch.queue, body, reason: invalid(parsed.error), attempts: message.attempts });
+      } else if (!out.messages.has(parsed.data.id)) {
+        out.events.push(parsed.data);
+        out.messages.set(parsed.data.id, message);
+      }
+    });
   }
   return out;
 }
@@ -88,7 +100,9 @@ async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<vo
     return;
   }
   const { folded, failed } = await foldIntoProfiles(env.PROFILES, events.filter((e) => unfolded.has(e.id)), now);
-  for (const event of failed) messages.get(event.id)?.retry({ delaySeconds });
+  // A message is retried whole; its events already folded are skipped on redelivery (see storeEvents).
+  const retried = new Set(failed.flatMap((event) => messages.get(event.id) ?? []));
+  for (const message of retried) message.retry({ delaySeconds });
   try {
     await markFolded(env.ANALYTICS, folded);
   } catch (err) {

@@ -45,19 +45,86 @@ export const pzEventSchema = z.object({
 
 export type PzEvent = z.infer<typeof pzEventSchema>;
 
+/**
+ * A queue message carries many events (an array), not one: the queue bills per message and the
+ * consumer's work grows with messages, so a page view's three or four events cost one message, and
+ * page views sent together share one. A message stays well under the queue's 128 KB limit.
+ */
+export type EventMessage = PzEvent | PzEvent[];
+
+/** Events per message at most, and the serialised size one message stays under. */
+export const MESSAGE_EVENTS = 100;
+export const MESSAGE_BYTES = 96 * 1024;
 /** Queues allow at most 100 messages per sendBatch. */
-const BATCH = 100;
+const SEND_BATCH = 100;
 
 /** The part of the EVENTS Queue binding used here; structural, so this module type-checks outside workerd too. */
 export interface EventSink {
-  sendBatch(messages: { body: PzEvent; contentType: "json" }[]): Promise<unknown>;
+  sendBatch(messages: { body: EventMessage; contentType: "json" }[]): Promise<unknown>;
 }
 
-/** Sends events to the queue; failures are logged, never thrown (the page must not fail). */
-export async function enqueueEvents(queue: EventSink, events: PzEvent[]): Promise<void> {
+/** Splits events into message bodies within MESSAGE_EVENTS and MESSAGE_BYTES each. */
+export function eventMessages(events: PzEvent[]): PzEvent[][] {
+  const messages: PzEvent[][] = [];
+  let current: PzEvent[] = [];
+  let bytes = 0;
+  for (const event of events) {
+    const size = JSON.stringify(event).length + 1;
+    if (current.length > 0 && (current.length >= MESSAGE_EVENTS || bytes + size > MESSAGE_BYTES)) {
+      messages.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(event);
+    bytes += size;
+  }
+  if (current.length > 0) messages.push(current);
+  return messages;
+}
+
+/**
+ * How long the first events of a send wait for events from other requests this isolate is serving
+ * at the same moment; one send then carries them all. Under load that turns one queue send per
+ * page view into one per handful of page views; a lone page view's events leave this much later,
+ * off the request path.
+ */
+export const COALESCE_MS = 20;
+
+interface PendingSend {
+  events: PzEvent[];
+  sent: Promise<void>;
+}
+
+/** The send being gathered per queue binding. */
+const pending = new WeakMap<EventSink, PendingSend>();
+
+/**
+ * Sends events to the queue together with those of concurrent requests (see COALESCE_MS). Resolves
+ * once they are sent; callers pass the promise to waitUntil, so every request whose events are in
+ * a send keeps the isolate until that send is done. Failures are logged, never thrown (the page
+ * must not fail).
+ */
+export function enqueueEvents(queue: EventSink, events: PzEvent[]): Promise<void> {
+  if (events.length === 0) return Promise.resolve();
+  let send = pending.get(queue);
+  if (!send) {
+    const gathering: PendingSend = { events: [], sent: Promise.resolve() };
+    gathering.sent = new Promise<void>((resolve) => setTimeout(resolve, COALESCE_MS)).then(() => {
+      pending.delete(queue);
+      return sendNow(queue, gathering.events);
+    });
+    pending.set(queue, gathering);
+    send = gathering;
+  }
+  send.events.push(...events);
+  return send.sent;
+}
+
+async function sendNow(queue: EventSink, events: PzEvent[]): Promise<void> {
   try {
-    for (let i = 0; i < events.length; i += BATCH) {
-      await queue.sendBatch(events.slice(i, i + BATCH).map((body) => ({ body, contentType: "json" as const })));
+    const messages = eventMessages(events);
+    for (let i = 0; i < messages.length; i += SEND_BATCH) {
+      await queue.sendBatch(messages.slice(i, i + SEND_BATCH).map((body) => ({ body, contentType: "json" as const })));
     }
   } catch (err) {
     log("error", "enqueue failed", { events: events.length, reason: String(err) });
