@@ -24,3 +24,18 @@ it("rejects a signed value when any single character of it changes", async () =>
     expect(await verifyValue("k", "purpose", changed)).toBeNull();
   }
 });
+
+it("encodes base64url with the runtime's own codec exactly as the portable one does (the CLI signs in Node 20)", async () => {
+  const { fromBase64Url, toBase64Url } = await import("../src/edge/sign");
+  // workerd has the native codec; if it ever goes, the portable path takes over and this says so.
+  expect(typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64).toBe("function");
+  const portable = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  for (let n = 0; n <= 70; n++) {
+    const bytes = crypto.getRandomValues(new Uint8Array(n));
+    bytes[0] = 0xfb; // includes the characters that differ from plain base64
+    const text = toBase64Url(bytes.subarray(0, n));
+    expect(text).toBe(portable(bytes.subarray(0, n)));
+    expect(fromBase64Url(text)).toEqual(bytes.subarray(0, n).slice());
+  }
+  for (const bad of ["a+b", "a/b", "ab==", "abc$", "a"]) expect(fromBase64Url(bad)).toBeNull();
+});

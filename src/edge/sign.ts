@@ -16,8 +16,21 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
+/** The runtime's own base64 (workerd has it; Node 20, where the CLI signs links, does not). */
+interface NativeBase64 {
+  toBase64?: (this: Uint8Array, options: { alphabet: "base64url"; omitPadding: boolean }) => string;
+}
+interface NativeFromBase64 {
+  fromBase64?: (text: string, options: { alphabet: "base64url"; lastChunkHandling: "strict" | "loose" }) => Uint8Array<ArrayBuffer>;
+}
+const nativeTo = (Uint8Array.prototype as NativeBase64).toBase64;
+const nativeFrom = (Uint8Array as unknown as NativeFromBase64).fromBase64;
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
 /** Encodes bytes as unpadded base64url. */
 export function toBase64Url(bytes: Uint8Array): string {
+  if (nativeTo) return nativeTo.call(bytes, { alphabet: "base64url", omitPadding: true });
   let binary = "";
   for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -25,8 +38,9 @@ export function toBase64Url(bytes: Uint8Array): string {
 
 /** Decodes unpadded base64url; null when the text is not base64url. */
 export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
+  if (!BASE64URL.test(text)) return null;
   try {
+    if (nativeFrom) return nativeFrom(text, { alphabet: "base64url", lastChunkHandling: "loose" });
     const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
     const bytes = new Uint8Array(binary.length);
     for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
