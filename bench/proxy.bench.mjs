@@ -17,11 +17,16 @@ import { formatTable, round, summaryRow, verdict } from "./lib/table.mjs";
 import { measureTtfb } from "./lib/ttfb.mjs";
 
 const OUT = fileURLToPath(new URL("./.tmp/proxy.json", import.meta.url));
+/**
+ * The worker as a first page view of each visitor would run it: the profile read from KV on every
+ * request (PROFILE_CACHE_SECONDS=0), as when every request comes from a different visitor.
+ */
+const CACHE_OFF = { PROFILE_CACHE_SECONDS: "0" };
 const log = (message) => console.log(`[proxy] ${message}`);
 
 /** Counts the pz worker's KV reads with its counting twin, which is then closed (it never takes load). */
-async function pzKvReads(origin, script, ruleset) {
-  const counting = await startPz({ label: "pz kv-count", origin, script, ruleset, injectTracker: "on" });
+async function pzKvReads(origin, script, ruleset, vars = {}) {
+  const counting = await startPz({ label: "pz kv-count", origin, script, ruleset, injectTracker: "on", vars });
   try {
     if (counting.problems.length > 0) log(`!! pz (KV counting twin) does not personalise: ${counting.problems.join("; ")}`);
     return await countKvReads(counting);
@@ -49,10 +54,13 @@ async function startContenders(origin, warnings, countReads = true) {
     const scripts = await bundlePzWorkers();
     log(`pz: demo playbook version ${ruleset.version}`);
     const kvReads = countReads ? await pzKvReads(origin, scripts.counting, ruleset) : undefined;
+    const kvReadsCacheOff = countReads ? await pzKvReads(origin, scripts.counting, ruleset, CACHE_OFF) : undefined;
     if (kvReads) log(`pz: ${kvReads.total_per_request} KV reads per request (PROFILES ${kvReads.profiles_per_request}, RULES ${kvReads.rules_per_request})`);
+    if (kvReadsCacheOff) log(`pz, profile cache off: ${kvReadsCacheOff.total_per_request} KV reads per request`);
     contenders.pz = await startPz({ label: "pz", origin, script: scripts.plain, ruleset, injectTracker: "on" });
     contenders.pz_tracking_off = await startPz({ label: "pz tracking off", origin, script: scripts.plain, ruleset, injectTracker: "off" });
-    pz = { kvReads, rulesetVersion: ruleset.version };
+    contenders.pz_profile_cache_off = await startPz({ label: "pz cache off", origin, script: scripts.plain, ruleset, injectTracker: "on", vars: CACHE_OFF });
+    pz = { kvReads, kvReadsCacheOff, rulesetVersion: ruleset.version };
   }
   for (const [name, c] of Object.entries(contenders)) if (c.problems.length > 0) log(`!! ${name} does not do its job: ${c.problems.join("; ")}`);
   return { contenders, pz };
@@ -87,9 +95,10 @@ async function figuresOf(contender, record, ttfb) {
   };
 }
 
-function summarise(workers, kvReads) {
-  const { passthrough, noop_rewriter: noop, pz, pz_tracking_off: pzOff, growthbook } = workers;
+function summarise(workers, kvReads, kvReadsCacheOff) {
+  const { passthrough, noop_rewriter: noop, pz, pz_tracking_off: pzOff, pz_profile_cache_off: pzCold, growthbook } = workers;
   const ratio = (a, b) => (a && b ? round(a.rps / b.rps) : null);
+  const cpuRatio = (a, b) => (a?.cpu_ms_per_response && b?.cpu_ms_per_response ? round(a.cpu_ms_per_response / b.cpu_ms_per_response) : null);
   const unverified = (...ws) => ws.filter((w) => w && !w.verified).length > 0 ? "output not verified" : undefined;
   const figures = {
     pz_vs_noop_rewriter: ratio(pz, noop),
@@ -98,7 +107,13 @@ function summarise(workers, kvReads) {
     noop_rewriter_vs_passthrough: ratio(noop, passthrough),
     added_p50_ms_over_noop: pz && noop ? round(pz.p50_ms - noop.p50_ms) : null,
     tracking_on_vs_off: ratio(pz, pzOff),
+    pz_profile_cache_off_vs_noop_rewriter: ratio(pzCold, noop),
+    pz_profile_cache_off_vs_growthbook: ratio(pzCold, growthbook),
+    cpu_ms_per_response: Object.fromEntries(Object.entries(workers).map(([name, w]) => [name, w.cpu_ms_per_response ?? null])),
+    pz_cpu_vs_noop_rewriter: cpuRatio(pz, noop),
+    growthbook_cpu_vs_noop_rewriter: cpuRatio(growthbook, noop),
     kv_reads_per_request: kvReads?.total_per_request ?? null,
+    kv_reads_per_request_profile_cache_off: kvReadsCacheOff?.total_per_request ?? null,
     ttfb_pz_ms: pz?.ttfb_slow_page.first_byte_ms ?? null,
     ttfb_passthrough_ms: passthrough.ttfb_slow_page.first_byte_ms,
     ttfb_noop_rewriter_ms: noop.ttfb_slow_page.first_byte_ms,
@@ -109,6 +124,10 @@ function summarise(workers, kvReads) {
     summaryRow({ label: "pz / GrowthBook throughput", value: figures.pz_vs_growthbook, unit: "×", target: { op: ">=", value: 2.5 }, warning: unverified(pz, growthbook) }),
     summaryRow({ label: "pz added p50 over no-op rewriter", value: figures.added_p50_ms_over_noop, unit: "ms", target: { op: "<", value: 1 }, warning: unverified(pz, noop) }),
     summaryRow({ label: "pz KV reads per request", value: figures.kv_reads_per_request, target: { op: "<=", value: 1 }, warning: unverified(pz) }),
+    summaryRow({ label: "pz KV reads per request, profile cache off", value: figures.kv_reads_per_request_profile_cache_off, target: { op: "<=", value: 1 }, warning: unverified(pzCold) }),
+    summaryRow({ label: "pz, profile cache off / no-op rewriter throughput", value: figures.pz_profile_cache_off_vs_noop_rewriter, unit: "×", warning: unverified(pzCold, noop) }),
+    summaryRow({ label: "pz, profile cache off / GrowthBook throughput", value: figures.pz_profile_cache_off_vs_growthbook, unit: "×", warning: unverified(pzCold, growthbook) }),
+    summaryRow({ label: "pz / no-op rewriter CPU per response", value: figures.pz_cpu_vs_noop_rewriter, unit: "×" }),
     summaryRow({ label: "pz tracking on / off throughput", value: figures.tracking_on_vs_off, unit: "×", target: { op: ">=", value: 0.95 }, warning: unverified(pz, pzOff) }),
     summaryRow({ label: "pz TTFB of slow 2 MB page", value: figures.ttfb_pz_ms, unit: "ms", warning: unverified(pz) }),
     summaryRow({ label: "passthrough TTFB of slow 2 MB page", value: figures.ttfb_passthrough_ms, unit: "ms" }),
@@ -123,11 +142,12 @@ function printTables(workers, summary) {
     w.p50_ms,
     w.p99_ms,
     w.rps_per_round.map(Math.round).join("/"),
+    w.cpu_ms_per_response,
     w.non2xx + w.errors,
     w.ttfb_slow_page?.first_byte_ms,
     w.verified ? (w.problems_after_load.length ? "!! changed under load" : "ok") : `!! ${w.problems.join("; ")}`,
   ]);
-  console.log(`\n${formatTable(["worker", "req/s", "p50 ms", "p99 ms", "req/s per round", "failed", "TTFB ms", "output"], rows)}\n`);
+  console.log(`\n${formatTable(["worker", "req/s", "p50 ms", "p99 ms", "req/s per round", "CPU ms/resp", "failed", "TTFB ms", "output"], rows)}\n`);
   console.log(`${formatTable(["figure", "value", "target", "verdict"], summary.map((r) => [r.label, `${r.value ?? "—"} ${r.unit}`.trim(), r.target, verdict(r)]))}\n`);
 }
 
@@ -168,13 +188,14 @@ async function main() {
       if (w.problems_after_load.length > 0) warnings.push(`${name}: output changed under load (${w.problems_after_load.join("; ")})`);
       if (w.non2xx + w.errors > 0) warnings.push(`${name}: ${w.non2xx} non-2xx responses and ${w.errors} errors under load`);
     }
-    const { figures, summary } = summarise(workers, setup.pz.kvReads);
+    const { figures, summary } = summarise(workers, setup.pz.kvReads, setup.pz.kvReadsCacheOff);
     printTables(workers, summary);
     for (const warning of warnings) log(`!! ${warning}`);
     const result = {
       ...figures,
       workers,
       kv_reads: setup.pz.kvReads ?? null,
+      kv_reads_profile_cache_off: setup.pz.kvReadsCacheOff ?? null,
       ruleset_version: setup.pz.rulesetVersion ?? null,
       settings: {
         ...LOAD,

@@ -11,7 +11,7 @@ describe("npm run bench: proxy harness", () => {
     const { stdout } = await run(process.execPath, ["bench/proxy.bench.mjs", "--check"], { timeout: 55_000 });
     const problems = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as Record<string, string[]>;
     const expected = ["passthrough", "noop_rewriter", "growthbook"];
-    if (existsSync("src/routes/proxy.ts")) expected.push("pz", "pz_tracking_off");
+    if (existsSync("src/routes/proxy.ts")) expected.push("pz", "pz_tracking_off", "pz_profile_cache_off");
     expect(Object.keys(problems).sort()).toEqual(expected.sort());
     for (const name of expected) expect({ name, problems: problems[name] }).toEqual({ name, problems: [] });
   });

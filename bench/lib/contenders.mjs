@@ -13,7 +13,8 @@ const tmpPath = (name) => fileURLToPath(new URL(`../.tmp/${name}`, import.meta.u
 /**
  * A started worker: where to send load, what to send, what was wrong with its first answer, and
  * `check` to ask again after the load (a worker can change its answer under load).
- * @typedef {{ url: string, headers: Record<string, string>, problems: string[], notes: Record<string, unknown>, check: () => Promise<string[]>, output: { count: number, lines: string[] }, close: () => Promise<void> }} Contender
+ * `pid` is its workerd process, whose CPU time the load measures.
+ * @typedef {{ url: string, pid: string | null, headers: Record<string, string>, problems: string[], notes: Record<string, unknown>, check: () => Promise<string[]>, output: { count: number, lines: string[] }, close: () => Promise<void> }} Contender
  */
 
 /** A page fetched with exactly the headers the load sends (plus no compression), so what is checked is what is loaded. */
@@ -27,7 +28,7 @@ async function untouchedContender(label, script, origin) {
   const host = await hostWorker({ label, scriptPath: workerPath(script), bindings: { ORIGIN_URL: origin.url } });
   const headers = { ...BROWSER_HEADERS };
   const check = async () => checkUntouched((await fetchText(`${host.url}/`, headers)).body, origin.page);
-  return { url: host.url, headers, problems: await check(), notes: {}, check, output: host.output, close: host.close };
+  return { url: host.url, pid: host.pid, headers, problems: await check(), notes: {}, check, output: host.output, close: host.close };
 }
 
 /** @returns {Promise<Contender>} */
@@ -46,10 +47,10 @@ export async function startGrowthbook(origin) {
   for (let i = 1; i <= 20; i++) {
     const headers = { ...BROWSER_HEADERS, cookie: `gbuuid=bench-visitor-${i}` };
     const problems = await checkAs(headers)();
-    if (problems.length === 0) return { url: host.url, headers, problems, notes: { gbuuid: `bench-visitor-${i}` }, check: checkAs(headers), output: host.output, close: host.close };
+    if (problems.length === 0) return { url: host.url, pid: host.pid, headers, problems, notes: { gbuuid: `bench-visitor-${i}` }, check: checkAs(headers), output: host.output, close: host.close };
   }
   const headers = { ...BROWSER_HEADERS, cookie: "gbuuid=bench-visitor-1" };
-  return { url: host.url, headers, problems: await checkAs(headers)(), notes: {}, check: checkAs(headers), output: host.output, close: host.close };
+  return { url: host.url, pid: host.pid, headers, problems: await checkAs(headers)(), notes: {}, check: checkAs(headers), output: host.output, close: host.close };
 }
 
 /** True once the proxy route exists; before that the pz worker is reported as missing. */
@@ -112,7 +113,8 @@ function pzContender(host, attempt, tried, injectTracker) {
   };
   const headers = { ...BROWSER_HEADERS, cookie };
   const check = async () => checkPersonalised((await fetchText(`${host.url}/`, headers)).body, FIRST_NAME);
-  return { url: host.url, headers, problems, notes, check, output: host.output, close: host.close };
+  // The queue consumer takes batches every 2 s (wrangler.toml): wait that long after a round so its work counts there.
+  return { url: host.url, pid: host.pid, settleMs: 2500, headers, problems, notes, check, output: host.output, close: host.close };
 }
 
 /** Compiles rules/ once per run. */

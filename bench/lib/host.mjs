@@ -2,6 +2,7 @@
 import { dirname } from "node:path";
 import { createInterface } from "node:readline";
 import { Miniflare } from "miniflare";
+import { workerdPids } from "./cpu.mjs";
 
 /** Matches wrangler.toml so every worker runs on the same workerd behaviour. */
 export const COMPATIBILITY_DATE = "2026-04-01";
@@ -32,10 +33,13 @@ function runtimeOutput(label) {
  * Starts Miniflare with one ES-module worker.
  * @param {{ label: string, scriptPath: string, bindings?: Record<string, unknown>, compatibilityFlags?: string[], extra?: object }} options
  *   `extra` carries further Miniflare worker options (KV namespaces, queues, D1).
- * @returns {Promise<{ url: string, mf: Miniflare, output: { count: number, lines: string[] }, close: () => Promise<void> }>}
+ * `pid` is the workerd process Miniflare started for it (found as the one that was not running
+ * before; workers are started one at a time), null where it cannot be told.
+ * @returns {Promise<{ url: string, mf: Miniflare, pid: string | null, output: { count: number, lines: string[] }, close: () => Promise<void> }>}
  */
 export async function hostWorker({ label, scriptPath, bindings = {}, compatibilityFlags = [], extra = {} }) {
   const { output, handleRuntimeStdio } = runtimeOutput(label);
+  const before = workerdPids();
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: 0,
@@ -50,5 +54,6 @@ export async function hostWorker({ label, scriptPath, bindings = {}, compatibili
     ...extra,
   });
   const url = await mf.ready;
-  return { url: url.origin, mf, output, close: () => mf.dispose() };
+  const started = [...workerdPids()].filter((pid) => !before.has(pid));
+  return { url: url.origin, mf, pid: started.length === 1 ? started[0] : null, output, close: () => mf.dispose() };
 }

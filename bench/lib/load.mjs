@@ -1,5 +1,6 @@
 // Drives workers with autocannon in interleaved rounds and summarises throughput and sub-millisecond latency.
 import autocannon from "autocannon";
+import { cpuMs } from "./cpu.mjs";
 import { round } from "./table.mjs";
 
 /**
@@ -58,12 +59,18 @@ export async function warmUp(target) {
 }
 
 /**
- * One measured round against `target`, added to its running record `into`.
- * @param {{ url: string, headers: Record<string, string> }} target
+ * One measured round against `target`, added to its running record `into`, with the CPU time its
+ * workerd process used meanwhile (all of it: the worker, and Miniflare's own entry worker and
+ * binding simulators, which run in the same process).
+ * @param {{ url: string, headers: Record<string, string>, pid?: string | null, settleMs?: number }} target
  * @param {{ durations?: number[], rounds?: object[] }} into
  */
 export async function measureRound(target, into) {
+  const cpuBefore = cpuMs(target.pid);
   const { result, durations, statuses } = await run(target.url, target.headers, LOAD.roundSeconds);
+  // Work the responses left behind (a queue consumer's batches) finishes before the next round and is counted with this one.
+  if (target.settleMs) await new Promise((resolve) => setTimeout(resolve, target.settleMs));
+  const cpuAfter = cpuMs(target.pid);
   (into.durations ??= []).push(...durations);
   (into.rounds ??= []).push({
     ok: result["2xx"],
@@ -72,15 +79,20 @@ export async function measureRound(target, into) {
     timeouts: result.timeouts,
     non2xx: result.non2xx,
     bytes: result.throughput.total,
+    cpu_ms: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null,
     statuses,
   });
 }
 
-/** Throughput over all rounds, each round's throughput (the spread shows the noise), and pooled latency percentiles. */
+/**
+ * Throughput over all rounds, each round's throughput (the spread shows the noise), pooled latency
+ * percentiles, and the workerd process's CPU milliseconds per 2xx response.
+ */
 export function summariseLoad({ durations = [], rounds = [] }) {
   const sorted = [...durations].sort((a, b) => a - b);
   const sum = (key) => rounds.reduce((n, r) => n + r[key], 0);
   const ok = sum("ok");
+  const cpuKnown = rounds.length > 0 && rounds.every((r) => r.cpu_ms !== null && r.cpu_ms !== undefined);
   return {
     rps: round(ok / sum("seconds"), 1),
     rps_per_round: rounds.map((r) => round(r.ok / r.seconds, 1)),
@@ -92,5 +104,6 @@ export function summariseLoad({ durations = [], rounds = [] }) {
     timeouts: sum("timeouts"),
     non2xx: sum("non2xx"),
     bytes_per_response: ok ? Math.round(sum("bytes") / ok) : 0,
+    cpu_ms_per_response: cpuKnown && ok ? round(sum("cpu_ms") / ok) : null,
   };
 }

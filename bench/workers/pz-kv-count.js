@@ -18,10 +18,19 @@ function counting(kv, counter, name) {
   });
 }
 
+/** One counting wrapper per binding and side, kept: the worker remembers profiles per binding object, as it does in production. */
+const wrappers = new WeakMap();
+function countingOnce(kv, counter, name) {
+  let byCounter = wrappers.get(kv);
+  if (!byCounter) wrappers.set(kv, (byCounter = new Map()));
+  if (!byCounter.has(counter)) byCounter.set(counter, counting(kv, counter, name));
+  return byCounter.get(counter);
+}
+
 const wrap = (env, counter) => ({
   ...env,
-  PROFILES: counting(env.PROFILES, counter, "PROFILES"),
-  RULES: counting(env.RULES, counter, "RULES"),
+  PROFILES: countingOnce(env.PROFILES, counter, "PROFILES"),
+  RULES: countingOnce(env.RULES, counter, "RULES"),
 });
 
 export default {
