@@ -52,6 +52,17 @@ it("records decisions for the slots on the page and one exposure per experiment 
   expect(later.filter((r) => r.type === "exposure")).toHaveLength(3);
 });
 
+it("records every page view when many arrive at once (their events may travel in one send)", async () => {
+  const visitors = Array.from({ length: 12 }, (_, i) => `visitor-cc-${i}-${crypto.randomUUID().slice(0, 8)}`);
+  await Promise.all(visitors.map((v) => pageView(v)));
+  const rows = await eventually(async () => {
+    const found = (await Promise.all(visitors.map(rowsOf))).map((r) => r.filter((x) => x.type === "decision"));
+    return found.every((r) => r.length === 1) ? found : undefined;
+  });
+  // One hero decision per visitor, each stored once.
+  expect(rows.flat().map((r) => r.slot)).toEqual(visitors.map(() => "hero"));
+});
+
 it("records nothing for a preview, a GPC visitor or a bot", async () => {
   const previewer = `visitor-pv-${crypto.randomUUID().slice(0, 8)}`;
   const gpc = `visitor-gp-${crypto.randomUUID().slice(0, 8)}`;
