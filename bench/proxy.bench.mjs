@@ -81,6 +81,24 @@ async function loadAll(contenders) {
   return records;
 }
 
+/**
+ * Latency with nothing queued: one connection, one request at a time, noop and pz taking turns. At
+ * 8 connections the worker is saturated and p50 is mostly waiting behind other requests (8 divided
+ * by the throughput); here p50 is one request's own time, so the difference is what personalising
+ * adds to a page view on an unloaded worker.
+ */
+async function loadOneConnection(contenders) {
+  const names = ["noop_rewriter", "pz"].filter((name) => contenders[name]);
+  const records = Object.fromEntries(names.map((name) => [name, {}]));
+  for (let r = 1; r <= LOAD.rounds; r++) {
+    // No settling pause: the CPU of these rounds is not reported.
+    for (const name of names) await measureRound({ ...contenders[name], settleMs: 0 }, records[name], 1);
+  }
+  const figures = Object.fromEntries(names.map((name) => [name, summariseLoad(records[name])]));
+  for (const name of names) log(`one connection, ${name}: p50 ${figures[name].p50_ms} ms, p99 ${figures[name].p99_ms} ms`);
+  return figures;
+}
+
 /** Everything measured about one contender, with its correctness before and after the load. */
 async function figuresOf(contender, record, ttfb) {
   const after = await contender.check();
@@ -95,7 +113,7 @@ async function figuresOf(contender, record, ttfb) {
   };
 }
 
-function summarise(workers, kvReads, kvReadsCacheOff) {
+function summarise(workers, kvReads, kvReadsCacheOff, single = {}) {
   const { passthrough, noop_rewriter: noop, pz, pz_tracking_off: pzOff, pz_profile_cache_off: pzCold, growthbook } = workers;
   const ratio = (a, b) => (a && b ? round(a.rps / b.rps) : null);
   const cpuRatio = (a, b) => (a?.cpu_ms_per_response && b?.cpu_ms_per_response ? round(a.cpu_ms_per_response / b.cpu_ms_per_response) : null);
@@ -107,6 +125,8 @@ function summarise(workers, kvReads, kvReadsCacheOff) {
     noop_rewriter_vs_passthrough: ratio(noop, passthrough),
     added_p50_ms_over_noop: pz && noop ? round(pz.p50_ms - noop.p50_ms) : null,
     tracking_on_vs_off: ratio(pz, pzOff),
+    one_connection: single,
+    added_p50_ms_over_noop_one_connection: single.pz && single.noop_rewriter ? round(single.pz.p50_ms - single.noop_rewriter.p50_ms) : null,
     pz_profile_cache_off_vs_noop_rewriter: ratio(pzCold, noop),
     pz_profile_cache_off_vs_growthbook: ratio(pzCold, growthbook),
     cpu_ms_per_response: Object.fromEntries(Object.entries(workers).map(([name, w]) => [name, w.cpu_ms_per_response ?? null])),
@@ -123,6 +143,7 @@ function summarise(workers, kvReads, kvReadsCacheOff) {
     summaryRow({ label: "pz / no-op rewriter throughput", value: figures.pz_vs_noop_rewriter, unit: "×", target: { op: ">=", value: 0.9 }, warning: unverified(pz, noop) }),
     summaryRow({ label: "pz / GrowthBook throughput", value: figures.pz_vs_growthbook, unit: "×", target: { op: ">=", value: 2.5 }, warning: unverified(pz, growthbook) }),
     summaryRow({ label: "pz added p50 over no-op rewriter", value: figures.added_p50_ms_over_noop, unit: "ms", target: { op: "<", value: 1 }, warning: unverified(pz, noop) }),
+    summaryRow({ label: "pz added p50 over no-op rewriter, one connection", value: figures.added_p50_ms_over_noop_one_connection, unit: "ms", warning: unverified(pz, noop) }),
     summaryRow({ label: "pz KV reads per request", value: figures.kv_reads_per_request, target: { op: "<=", value: 1 }, warning: unverified(pz) }),
     summaryRow({ label: "pz KV reads per request, profile cache off", value: figures.kv_reads_per_request_profile_cache_off, target: { op: "<=", value: 1 }, warning: unverified(pzCold) }),
     summaryRow({ label: "pz, profile cache off / no-op rewriter throughput", value: figures.pz_profile_cache_off_vs_noop_rewriter, unit: "×", warning: unverified(pzCold, noop) }),
@@ -181,6 +202,8 @@ async function main() {
       log(`${name}: slow 2 MB page, first byte after ${ttfb[name].first_byte_ms} ms`);
     }
     const records = await loadAll(contenders);
+    log("latency at one connection (nothing queued)");
+    const single = await loadOneConnection(contenders);
     const workers = {};
     for (const [name, c] of Object.entries(contenders)) workers[name] = await figuresOf(c, records[name], ttfb[name]);
     for (const [name, w] of Object.entries(workers)) {
@@ -188,7 +211,7 @@ async function main() {
       if (w.problems_after_load.length > 0) warnings.push(`${name}: output changed under load (${w.problems_after_load.join("; ")})`);
       if (w.non2xx + w.errors > 0) warnings.push(`${name}: ${w.non2xx} non-2xx responses and ${w.errors} errors under load`);
     }
-    const { figures, summary } = summarise(workers, setup.pz.kvReads, setup.pz.kvReadsCacheOff);
+    const { figures, summary } = summarise(workers, setup.pz.kvReads, setup.pz.kvReadsCacheOff, single);
     printTables(workers, summary);
     for (const warning of warnings) log(`!! ${warning}`);
     const result = {

@@ -39,11 +39,11 @@ export function quantile(sorted, q) {
  * histogram rounds to whole milliseconds, too coarse for a sub-millisecond target. No
  * Accept-Encoding is sent, so no worker pays for compression.
  */
-function run(url, headers, seconds) {
+function run(url, headers, seconds, connections = LOAD.connections) {
   const durations = [];
   const statuses = {};
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ url, connections: LOAD.connections, headers, duration: seconds, timeout: 10 }, (err, result) =>
+    const instance = autocannon({ url, connections, headers, duration: seconds, timeout: 10 }, (err, result) =>
       err ? reject(err) : resolve({ result, durations, statuses }),
     );
     instance.on("response", (_client, status, _bytes, ms) => {
@@ -64,10 +64,11 @@ export async function warmUp(target) {
  * binding simulators, which run in the same process).
  * @param {{ url: string, headers: Record<string, string>, pid?: string | null, settleMs?: number }} target
  * @param {{ durations?: number[], rounds?: object[] }} into
+ * @param {number} connections 8 (LOAD.connections) to saturate the worker; 1 for latency with no queueing
  */
-export async function measureRound(target, into) {
+export async function measureRound(target, into, connections = LOAD.connections) {
   const cpuBefore = cpuMs(target.pid);
-  const { result, durations, statuses } = await run(target.url, target.headers, LOAD.roundSeconds);
+  const { result, durations, statuses } = await run(target.url, target.headers, LOAD.roundSeconds, connections);
   // Work the responses left behind (a queue consumer's batches) finishes before the next round and is counted with this one.
   if (target.settleMs) await new Promise((resolve) => setTimeout(resolve, target.settleMs));
   const cpuAfter = cpuMs(target.pid);
