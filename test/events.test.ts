@@ -168,8 +168,21 @@ describe("queue messages", () => {
     expect(bySize.flat()).toHaveLength(160);
   });
 
-  it("logs, never throws, when the queue refuses the events", async () => {
-    const refusing = { sendBatch: () => Promise.reject(new Error("queue down")) } satisfies EventSink;
+  it("logs, never throws, when the queue keeps refusing the events", async () => {
+    let calls = 0;
+    const refusing = { sendBatch: () => (calls++, Promise.reject(new Error("queue down"))) } satisfies EventSink;
     await expect(enqueueEvents(refusing, [event(3)])).resolves.toBeUndefined();
+    expect(calls).toBe(3);
+  });
+
+  it("tries a refused send again, and the events arrive", async () => {
+    let refusals = 1;
+    const flaky = {
+      sendBatch: (messages: Parameters<EventSink["sendBatch"]>[0]) =>
+        refusals-- > 0 ? Promise.reject(new Error("queue hiccup")) : env.EVENTS.sendBatch(messages),
+    } satisfies EventSink;
+    const id = `event-${crypto.randomUUID()}`;
+    await enqueueEvents(flaky, [{ ...event(4), id }]);
+    expect(await eventually(async () => ((await storedEvents([id])).length === 1 ? true : undefined))).toBe(true);
   });
 });

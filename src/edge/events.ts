@@ -101,8 +101,8 @@ const pending = new WeakMap<EventSink, PendingSend>();
 /**
  * Sends events to the queue together with those of concurrent requests (see COALESCE_MS). Resolves
  * once they are sent; callers pass the promise to waitUntil, so every request whose events are in
- * a send keeps the isolate until that send is done. Failures are logged, never thrown (the page
- * must not fail).
+ * a send keeps the isolate until that send is done. A refused send is tried twice more (after 50
+ * and 250 ms); a failure is logged, never thrown (the page must not fail).
  */
 export function enqueueEvents(queue: EventSink, events: PzEvent[]): Promise<void> {
   if (events.length === 0) return Promise.resolve();
@@ -120,13 +120,26 @@ export function enqueueEvents(queue: EventSink, events: PzEvent[]): Promise<void
   return send.sent;
 }
 
+/** Pauses before the second and third attempt at a send: a queue hiccup should not lose a page view's events. */
+export const SEND_RETRY_DELAYS_MS = [50, 250];
+
 async function sendNow(queue: EventSink, events: PzEvent[]): Promise<void> {
-  try {
-    const messages = eventMessages(events);
-    for (let i = 0; i < messages.length; i += SEND_BATCH) {
-      await queue.sendBatch(messages.slice(i, i + SEND_BATCH).map((body) => ({ body, contentType: "json" as const })));
+  const messages = eventMessages(events);
+  for (let i = 0; i < messages.length; i += SEND_BATCH) {
+    const chunk = messages.slice(i, i + SEND_BATCH);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await queue.sendBatch(chunk.map((body) => ({ body, contentType: "json" as const })));
+        break;
+      } catch (err) {
+        const lost = chunk.reduce((n, m) => n + m.length, 0);
+        if (attempt >= SEND_RETRY_DELAYS_MS.length) {
+          log("error", "enqueue failed; events lost", { events: lost, attempts: attempt + 1, reason: String(err) });
+          break;
+        }
+        log("warn", "enqueue failed; retrying", { events: lost, attempt: attempt + 1, reason: String(err) });
+        await new Promise((resolve) => setTimeout(resolve, SEND_RETRY_DELAYS_MS[attempt]));
+      }
     }
-  } catch (err) {
-    log("error", "enqueue failed", { events: events.length, reason: String(err) });
   }
 }
