@@ -9,8 +9,8 @@ export { linkRuleset, type LinkedRuleset } from "./link";
 // Experiments alone, for X-PZ-Variants before the profile has arrived.
 export { assignExperiments } from "./experiments";
 export { inHoldout } from "./holdout";
-// The origin's headers, for callers that assemble them from assignments.
-export { variantsHeader, segmentsHeader } from "./headers";
+// The origin's headers, for callers that assemble them before deciding (the proxy, ahead of the profile).
+export { decisionHeaders } from "./headers";
 
 // Content: escaped templates ({{path|fallback}}) and the escaping itself.
 export { renderTemplate, escapeHtml } from "./templates";

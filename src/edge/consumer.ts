@@ -8,7 +8,7 @@ import { markFolded, storeDeadLetters, storeEvents, type DeadLetter } from "./an
 import { pzEventSchema, type PzEvent } from "./events";
 import { log } from "./log";
 import { foldEvents } from "./outcomes";
-import { updateProfile, type ProfileRef } from "./profiles";
+import { profileRefOf, updateProfile, type ProfileRef } from "./profiles";
 
 export const EVENTS_QUEUE = "pz-events";
 export const DEAD_LETTER_QUEUE = "pz-events-dlq";
@@ -16,10 +16,6 @@ export const DEAD_LETTER_QUEUE = "pz-events-dlq";
 /** Back-off before a retry: 10 s, 20 s, 40 s … capped at 5 minutes. */
 export function retryDelaySeconds(attempts: number): number {
   return Math.min(300, 10 * 2 ** Math.max(0, attempts - 1));
-}
-
-function profileRef(event: PzEvent): ProfileRef {
-  return event.customerId ? { kind: "customer", id: event.customerId } : { kind: "visitor", id: event.visitorId };
 }
 
 interface Readable {
@@ -59,7 +55,7 @@ function readBatch(batch: MessageBatch<unknown>): Readable {
 function groupByProfile(events: PzEvent[]): Map<string, { ref: ProfileRef; events: PzEvent[] }> {
   const groups = new Map<string, { ref: ProfileRef; events: PzEvent[] }>();
   for (const event of events) {
-    const ref = profileRef(event);
+    const ref = profileRefOf(event);
     const key = `${ref.kind}:${ref.id}`;
     const group = groups.get(key) ?? { ref, events: [] };
     group.events.push(event);

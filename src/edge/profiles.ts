@@ -12,6 +12,11 @@ import { profileCacheFor } from "./profile-cache";
 /** Who a profile belongs to: a known customer, or an anonymous visitor. */
 export type ProfileRef = { kind: "customer"; id: string } | { kind: "visitor"; id: string };
 
+/** The profile a visitor's data belongs to: their customer's once stitched, else their own. */
+export function profileRefOf(who: { visitorId: string; customerId?: string }): ProfileRef {
+  return who.customerId ? { kind: "customer", id: who.customerId } : { kind: "visitor", id: who.visitorId };
+}
+
 export function profileKey(ref: ProfileRef): string {
   return ref.kind === "customer" ? customerProfileKey(ref.id) : visitorProfileKey(ref.id);
 }

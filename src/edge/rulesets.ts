@@ -79,16 +79,15 @@ export async function rollbackRuleset(kv: KVNamespace, by: string, now: number, 
   return entry;
 }
 
-/** A refresh that hangs longer than this is abandoned, so one stuck KV read cannot stall the isolate. */
-const REFRESH_DEADLINE_MS = 2000;
+/**
+ * A refresh that hangs longer than this is abandoned: the request waiting on it goes on with the
+ * ruleset it had (or, with none, serves the page unpersonalised), and one stuck KV read cannot
+ * stall the isolate.
+ */
+const REFRESH_DEADLINE_MS = 1000;
 
 let cached: { live: LiveRuleset; checkedAt: number } | null = null;
 let refreshing: Promise<LiveRuleset | null> | null = null;
-
-/** The live ruleset when isolate memory has it fresh (checked less than refreshMs ago): no I/O, no promise. */
-export function freshLiveRuleset(now: number, refreshMs: number): LiveRuleset | undefined {
-  return cached && now - cached.checkedAt < refreshMs ? cached.live : undefined;
-}
 
 /**
  * The live ruleset, linked, from isolate memory; re-reads the pointer when older than refreshMs.

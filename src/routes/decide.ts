@@ -17,7 +17,7 @@ import { jsonError } from "../edge/errors";
 import { enqueueEvents } from "../edge/events";
 import { overridesSchema } from "../edge/preview";
 import type { StoredProfile } from "../edge/profile";
-import { readIdentityLink, readProfile } from "../edge/profiles";
+import { profileRefOf, readIdentityLink, readProfile } from "../edge/profiles";
 import { getLiveRuleset } from "../edge/rulesets";
 import { settings } from "../edge/settings";
 import { requireBearer } from "./admin/auth";
@@ -88,9 +88,8 @@ async function resolveVisitor(kv: KVNamespace, body: DecideBody): Promise<{ iden
   }
   const visitorId = body.visitorId!;
   const customerId = await readIdentityLink(kv, visitorId);
-  const ref = customerId ? ({ kind: "customer", id: customerId } as const) : ({ kind: "visitor", id: visitorId } as const);
   const identity: VisitorIdentity = customerId ? { visitorId, customerId } : { visitorId };
-  return { identity, profile: await readProfile(kv, ref) };
+  return { identity, profile: await readProfile(kv, profileRefOf(identity)) };
 }
 
 /** The request part of the context, from the page and what the caller says about the person. */

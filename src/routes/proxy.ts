@@ -3,7 +3,7 @@
  * in numbered steps; every failure in personalisation serves the origin's response as it is.
  */
 import { Hono } from "hono";
-import { assignExperiments, decide, segmentsHeader, variantsHeader, type Assignment, type Decision } from "../core/index";
+import { assignExperiments, decide, decisionHeaders, type Assignment, type Decision } from "../core/index";
 import type { Env } from "../env";
 import { buildDecisionContext, requestInfo } from "../edge/context";
 import {
@@ -29,10 +29,9 @@ import { fetchOrigin } from "../edge/origin";
 import { knownPageSlots, rememberPageSlots } from "../edge/page-slots";
 import { PREVIEW_COOKIE, readPreview } from "../edge/preview";
 import { profileAttributes } from "../edge/profile";
-import { readProfileWithin, type ProfileRef } from "../edge/profiles";
+import { profileRefOf, readProfileWithin, type ProfileRead } from "../edge/profiles";
 import { rewritePage } from "../edge/rewriter";
-import { withinDeadline } from "../edge/deadline";
-import { freshLiveRuleset, getLiveRuleset, type LiveRuleset } from "../edge/rulesets";
+import { getLiveRuleset } from "../edge/rulesets";
 import { applyDecisionToSession, exposuresToRecord } from "../edge/session";
 import { settings, type Settings } from "../edge/settings";
 import { isHtmlPage, skipReason, wantsHtml } from "../edge/skip";
@@ -49,12 +48,6 @@ proxy.all("*", async (c) => {
   if (WORKER_PATHS.test(url.pathname)) return jsonError(c, 404, "not_found", `No worker route for ${c.req.method} ${url.pathname}.`);
   return handle(c.req.raw, url, c.env, c.executionCtx);
 });
-
-/**
- * The ruleset is read from KV at most once per refresh interval per isolate; should that read
- * hang, the page is served unpersonalised after this long rather than waiting with it.
- */
-const RULES_DEADLINE_MS = 1000;
 
 /** The part of the execution context the proxy uses: work that outlives the response (events). */
 type WaitUntil = Pick<ExecutionContext, "waitUntil">;
@@ -108,13 +101,9 @@ async function personalise(
   const nowSeconds = Math.floor(now / 1000);
   const originOptions = { originUrl: config.originUrl, timeoutMs: config.originTimeoutMs };
 
-  // 1. The live ruleset, from isolate memory; with none published the proxy is a pure passthrough.
-  //    Memory answers without a promise or a timer; only a due refresh reads KV, within a deadline.
-  let live: LiveRuleset | null | undefined = freshLiveRuleset(now, config.rulesRefreshMs);
-  if (live) {
-    timing.describe("rules", "cache");
-    timing.mark("rules", performance.now());
-  } else live = await timing.time("rules", withinDeadline(getLiveRuleset(env.RULES, now, config.rulesRefreshMs), RULES_DEADLINE_MS, "ruleset read"));
+  // 1. The live ruleset, from isolate memory (a due refresh reads KV within its own deadline); with
+  //    none published the proxy is a pure passthrough.
+  const live = await timing.time("rules", getLiveRuleset(env.RULES, now, config.rulesRefreshMs));
   if (!live) return (origin.response = fetchOrigin(env, request, url, originOptions));
 
   // 2. Who is asking: pz_id (or a new visitor), pz_s (bound to that id), consent, preview.
@@ -131,12 +120,11 @@ async function personalise(
   const personal = consent === "full";
 
   // 3. The profile read starts now and runs beside the origin fetch, within its time budget.
-  const ref: ProfileRef = identity.customerId ? { kind: "customer", id: identity.customerId } : { kind: "visitor", id: identity.visitorId };
   // A budget of 0 turns profile reads off: decide from the request and session alone. A visitor
   // given a new id on this request has no profile yet, so there is nothing to read.
   const profileRead = personal && known && config.profileBudgetMs > 0
-    ? timing.time("profile", readProfileWithin(env.PROFILES, ref, config.profileBudgetMs, config.profileCacheMs, now))
-    : Promise.resolve({ profile: null });
+    ? timing.time("profile", readProfileWithin(env.PROFILES, profileRefOf(identity), config.profileBudgetMs, config.profileCacheMs, now))
+    : Promise.resolve<ProfileRead>({ profile: null });
 
   // 4. Assignments need no profile, so the origin's headers are ready before the origin is asked.
   const info = requestInfo(url, request.headers, cf, now, device);
@@ -146,7 +134,8 @@ async function personalise(
   const assigned = personal ? assignExperiments(early, live.linked, now) : [];
   // With consent basic nothing waits on the profile: decide now and send the decision's own headers.
   const basicDecision = personal ? null : decide(early, live.linked, now);
-  const originHeaders = basicDecision?.headers ?? earlyHeaders(assigned, session.sg);
+  // Before the profile is read: this request's variants and the last decision's segments.
+  const originHeaders = basicDecision?.headers ?? decisionHeaders(assigned, session.sg, false);
 
   // 5. The origin fetch, in parallel with the profile read.
   origin.response = timing.time(
@@ -154,8 +143,8 @@ async function personalise(
     fetchOrigin(env, request, url, { ...originOptions, extraHeaders: originHeaders, dropConditionals: wantsHtml(request) }),
   );
   const [response, profileResult] = await Promise.all([origin.response, profileRead]);
-  if ("error" in profileResult && profileResult.error) log("warn", "deciding without the profile", { path: url.pathname, reason: profileResult.error });
-  if ("cached" in profileResult && profileResult.cached) timing.describe("profile", "cache");
+  if (profileResult.error) log("warn", "deciding without the profile", { path: url.pathname, reason: profileResult.error });
+  if (profileResult.cached) timing.describe("profile", "cache");
 
   // 6. Only HTML 200 pages are rewritten; redirects, errors, other types pass as the origin sent them.
   if (!isHtmlPage(response)) return response;
@@ -215,16 +204,6 @@ async function personalise(
     }),
   );
   return page.response;
-}
-
-/** The origin's headers before the profile is read: this request's variants, the last decision's segments. */
-function earlyHeaders(assigned: Assignment[], lastSegments: string[]): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const variants = variantsHeader(assigned);
-  const segments = segmentsHeader(lastSegments);
-  if (variants !== undefined) headers["X-PZ-Variants"] = variants;
-  if (segments !== undefined) headers["X-PZ-Segments"] = segments;
-  return headers;
 }
 
 function assignmentMap(assigned: Assignment[]): Record<string, string> {

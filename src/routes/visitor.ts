@@ -10,7 +10,7 @@ import { clearingCookies, CONSENT_COOKIE, cookieSecure, newVisitor, parseCookies
 import { jsonError } from "../edge/errors";
 import { forgetVisitor } from "../edge/forget";
 import { emptyProfile } from "../edge/profile";
-import { readProfile, updateProfile, type ProfileRef } from "../edge/profiles";
+import { profileRefOf, readProfile, updateProfile } from "../edge/profiles";
 
 type VisitorContext = Context<{ Bindings: Env }>;
 
@@ -40,10 +40,6 @@ async function currentVisitor(c: VisitorContext, secret: string): Promise<Visito
   return readVisitorCookie(secret, parseCookies(c.req.header("Cookie"))[VISITOR_COOKIE]);
 }
 
-function profileRef(identity: VisitorIdentity): ProfileRef {
-  return identity.customerId ? { kind: "customer", id: identity.customerId } : { kind: "visitor", id: identity.visitorId };
-}
-
 visitor.post("/__pz/preferences", async (c) => {
   c.header("Cache-Control", "no-store");
   const secret = c.env.PZ_SIGNING_KEY;
@@ -58,7 +54,7 @@ visitor.post("/__pz/preferences", async (c) => {
   }
   const { personalization, ...preferences } = body.data;
   const now = Date.now();
-  const profile = await updateProfile(c.env.PROFILES, profileRef(identity), (p) => ({
+  const profile = await updateProfile(c.env.PROFILES, profileRefOf(identity), (p) => ({
     ...p,
     preferences: { ...p.preferences, ...preferences },
     consent: personalization === undefined ? p.consent : { personalization, at: now },
@@ -76,7 +72,7 @@ visitor.get("/__pz/me", async (c) => {
   c.header("Cache-Control", "no-store");
   const secret = c.env.PZ_SIGNING_KEY;
   const identity = secret ? await currentVisitor(c, secret) : null;
-  const profile = identity ? ((await readProfile(c.env.PROFILES, profileRef(identity))) ?? emptyProfile()) : emptyProfile();
+  const profile = identity ? ((await readProfile(c.env.PROFILES, profileRefOf(identity))) ?? emptyProfile()) : emptyProfile();
   return c.json({ known: !!identity?.customerId, preferences: profile.preferences, personalization: profile.consent?.personalization ?? true });
 });
 
