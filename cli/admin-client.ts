@@ -22,7 +22,10 @@ export function secret(name: string): string | undefined {
   return process.env[name] || devVars()[name] || undefined;
 }
 
+/** A problem the user can fix (a bad option, an unreachable worker): printed, exit code 2. */
 export class CliError extends Error {}
+/** A CliError about how the command was called: printed with the command's usage. */
+export class UsageError extends CliError {}
 
 export interface AdminClient {
   base: string;

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { dirname, join } from "node:path";
 import { compilePlaybook, formatDiagnostic, type CompileResult, type Diagnostic, type SourceText } from "../src/compiler/index.ts";
 import type { CompiledRuleset } from "../src/core/types.ts";
+import { UsageError } from "./admin-client.ts";
 
 /** The generated JSON Schema lives beside the playbook but is not part of it. */
 const SCHEMA_FILE = "schema.json";
@@ -24,17 +25,33 @@ export function readPlaybook(dir: string): SourceText[] {
   return playbookPaths(dir).map((path) => ({ path, text: readFileSync(path, "utf8") }));
 }
 
+/** `1 link`, `2 links`. */
+export function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
+/** Repeated `--flag NAME=VALUE` options into a record (the value may itself hold "="); a malformed one is a usage error. */
+export function namedPairs(items: string[] | undefined, flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items ?? []) {
+    const eq = item.indexOf("=");
+    if (eq <= 0 || eq === item.length - 1) throw new UsageError(`--${flag} takes NAME=VALUE, got "${item}"`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
 /** Prints errors and warnings, one line each, to stderr. */
 export function printDiagnostics(errors: Diagnostic[], warnings: Diagnostic[]): void {
   for (const d of errors) console.error(formatDiagnostic(d));
   for (const d of warnings) console.error(formatDiagnostic(d, "warning"));
 }
 
-/** Compiles the playbook in `dir`, printing every diagnostic. */
-export function compileDir(dir: string): CompileResult {
-  const result = compilePlaybook(readPlaybook(dir));
+/** Compiles the playbook in `dir` (or `files` already read from it), printing every diagnostic. */
+export function compileDir(dir: string, files: SourceText[] = readPlaybook(dir)): CompileResult {
+  const result = compilePlaybook(files);
   printDiagnostics(result.ok ? [] : result.errors, result.warnings);
-  if (!result.ok) console.error(`${result.errors.length} error${result.errors.length === 1 ? "" : "s"} in ${dir}/`);
+  if (!result.ok) console.error(`${plural(result.errors.length, "error")} in ${dir}/`);
   return result;
 }
 

@@ -1,5 +1,6 @@
 /** The `pz` command: finds the command named on the command line in the table below and runs it. */
 import { didYouMean } from "../src/compiler/suggest.ts";
+import { AdminError, CliError, reportError, UsageError } from "./admin-client.ts";
 
 /** A command: `usage` is printed by `pz <command> --help`; `run` returns the exit code. */
 export interface Command {
@@ -63,10 +64,11 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (!(err instanceof Error)) throw err;
     // parseArgs throws errors with an ERR_PARSE_ARGS code for unknown or malformed options: a usage error.
-    if ("code" in err && String(err.code).startsWith("ERR_PARSE_ARGS")) {
+    if (err instanceof UsageError || ("code" in err && String(err.code).startsWith("ERR_PARSE_ARGS"))) {
       console.error(`pz ${found.name}: ${err.message}\n\n${command.usage}`);
       return 2;
     }
+    if (err instanceof AdminError || err instanceof CliError) return reportError(found.name, err);
     // Anything else (a missing folder, an unreadable file, a refused connection) is reported, not dumped.
     console.error(`pz ${found.name}: ${err.message}`);
     return 1;

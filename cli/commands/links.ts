@@ -10,9 +10,9 @@ import type { CompiledCampaign } from "../../src/core/types.ts";
 import { linkPayloadFor } from "../../src/edge/campaigns.ts";
 import { customerIdProblem } from "../../src/edge/customer-id.ts";
 import { CHANNELS, mintLinkToken, type Channel } from "../../src/edge/links.ts";
-import { adminCall, baseUrl, adminClient, CliError, reportError, secret, type AdminClient } from "../admin-client.ts";
+import { adminCall, baseUrl, adminClient, CliError, secret, UsageError, type AdminClient } from "../admin-client.ts";
 import { csvLine, parseCsv, type CsvRow } from "../csv.ts";
-import { loadRuleset } from "../io.ts";
+import { loadRuleset, plural } from "../io.ts";
 import type { Command } from "../main.ts";
 import { progress } from "../progress.ts";
 
@@ -134,41 +134,37 @@ export const create: Command = {
         dir: { type: "string", default: "rules" },
       },
     });
-    try {
-      if (!values.campaign || !values.channel || !values.to) throw new CliError(`--campaign, --channel and --to are required\n\n${USAGE}`);
-      if (!(CHANNELS as readonly string[]).includes(values.channel)) throw new CliError(`--channel must be one of ${CHANNELS.join(", ")}`);
-      const ttlMs = values.ttl === undefined ? undefined : parseDuration(values.ttl);
-      if (ttlMs === null) throw new CliError(`--ttl ${values.ttl} is not a duration (e.g. 14d, 12h)`);
-      const base = baseUrl(values.url);
-      const ruleset = loadRuleset(values.dir);
-      if (!ruleset) return 1;
-      const campaign = ruleset.campaigns.find((k) => k.id === values.campaign);
-      if (!campaign) throw new CliError(`no campaign ${values.campaign} in ${values.dir}/ (campaigns: ${ruleset.campaigns.map((k) => k.id).join(", ") || "none"})`);
-      const opts: Options = { campaign, channel: values.channel as Channel, destination: values.to, ttlMs, base };
-      const probe = linkPayloadFor(campaign, { customerId: "probe", channel: opts.channel, destination: opts.destination, ttlMs }, Date.now());
-      if (!probe.ok) throw new CliError(probe.message);
+    if (!values.campaign || !values.channel || !values.to) throw new UsageError("--campaign, --channel and --to are required");
+    if (!(CHANNELS as readonly string[]).includes(values.channel)) throw new CliError(`--channel must be one of ${CHANNELS.join(", ")}`);
+    const ttlMs = values.ttl === undefined ? undefined : parseDuration(values.ttl);
+    if (ttlMs === null) throw new CliError(`--ttl ${values.ttl} is not a duration (e.g. 14d, 12h)`);
+    const base = baseUrl(values.url);
+    const ruleset = loadRuleset(values.dir);
+    if (!ruleset) return 1;
+    const campaign = ruleset.campaigns.find((k) => k.id === values.campaign);
+    if (!campaign) throw new CliError(`no campaign ${values.campaign} in ${values.dir}/ (campaigns: ${ruleset.campaigns.map((k) => k.id).join(", ") || "none"})`);
+    const opts: Options = { campaign, channel: values.channel as Channel, destination: values.to, ttlMs, base };
+    const probe = linkPayloadFor(campaign, { customerId: "probe", channel: opts.channel, destination: opts.destination, ttlMs }, Date.now());
+    if (!probe.ok) throw new CliError(probe.message);
 
-      const [header, ...rows] = parseCsv(readInput(values.in));
-      if (!header) throw new CliError("the CSV is empty (a header row with an id column is needed)");
-      const id = idColumn(header.fields, values["id-column"]);
-      const problems: Problem[] = [];
-      const valid = checkIds(rows, id, problems);
-      const minted = values.short
-        ? await mintShort(adminClient({ url: values.url, token: values.token }), valid, id, opts, problems)
-        : await mintSigned(valid, id, opts, problems);
+    const [header, ...rows] = parseCsv(readInput(values.in));
+    if (!header) throw new CliError("the CSV is empty (a header row with an id column is needed)");
+    const id = idColumn(header.fields, values["id-column"]);
+    const problems: Problem[] = [];
+    const valid = checkIds(rows, id, problems);
+    const minted = values.short
+      ? await mintShort(adminClient({ url: values.url, token: values.token }), valid, id, opts, problems)
+      : await mintSigned(valid, id, opts, problems);
 
-      const csv = [csvLine([...header.fields, "link", "expires"])];
-      for (const m of minted) csv.push(csvLine([...m.row.fields, m.link, new Date(m.expires * 1000).toISOString()]));
-      if (values.out) writeFileSync(values.out, csv.join(""));
-      else process.stdout.write(csv.join(""));
+    const csv = [csvLine([...header.fields, "link", "expires"])];
+    for (const m of minted) csv.push(csvLine([...m.row.fields, m.link, new Date(m.expires * 1000).toISOString()]));
+    if (values.out) writeFileSync(values.out, csv.join(""));
+    else process.stdout.write(csv.join(""));
 
-      problems.sort((a, b) => a.line - b.line);
-      for (const p of problems) console.error(`line ${p.line}: ${p.message}`);
-      const where = values.out ? ` to ${values.out}` : "";
-      console.error(`${minted.length} link${minted.length === 1 ? "" : "s"} written${where}; ${problems.length} row${problems.length === 1 ? "" : "s"} skipped`);
-      return problems.length ? 1 : 0;
-    } catch (err) {
-      return reportError("links create", err);
-    }
+    problems.sort((a, b) => a.line - b.line);
+    for (const p of problems) console.error(`line ${p.line}: ${p.message}`);
+    const where = values.out ? ` to ${values.out}` : "";
+    console.error(`${plural(minted.length, "link")} written${where}; ${plural(problems.length, "row")} skipped`);
+    return problems.length ? 1 : 0;
   },
 };

@@ -6,7 +6,8 @@
 import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { adminCall, adminClient, CliError, reportError, type AdminClient } from "../admin-client.ts";
+import { adminCall, adminClient, CliError, UsageError, type AdminClient } from "../admin-client.ts";
+import { plural } from "../io.ts";
 import type { Command } from "../main.ts";
 import { progress } from "../progress.ts";
 
@@ -76,62 +77,58 @@ export const importProfiles: Command = {
         concurrency: { type: "string", default: "4" },
       },
     });
+    const file = positionals[0];
+    if (!file || positionals.length > 1) throw new UsageError("give exactly one NDJSON file");
+    const chunkLines = positiveInt(values.chunk, "chunk");
+    const concurrency = positiveInt(values.concurrency, "concurrency");
+    const client = adminClient({ url: values.url, token: values.token });
+    let size: number;
     try {
-      const file = positionals[0];
-      if (!file || positionals.length > 1) throw new CliError(`give exactly one NDJSON file\n\n${USAGE}`);
-      const chunkLines = positiveInt(values.chunk, "chunk");
-      const concurrency = positiveInt(values.concurrency, "concurrency");
-      const client = adminClient({ url: values.url, token: values.token });
-      let size: number;
-      try {
-        size = statSync(file).size;
-      } catch {
-        throw new CliError(`cannot read ${file}`);
-      }
-
-      const started = Date.now();
-      const totals: Totals = { imported: 0, failed: 0, errors: [], unlisted: 0 };
-      const bar = progress("importing", size, (n) => `${(n / 1048576).toFixed(1)} MB`);
-      const stream = createReadStream(file);
-      const inFlight = new Set<Promise<void>>();
-      const send = async (lines: string[], firstLine: number) => {
-        while (inFlight.size >= concurrency) await Promise.race(inFlight);
-        const request = sendChunk(client, lines, firstLine, totals).finally(() => {
-          inFlight.delete(request);
-          bar.update(stream.bytesRead);
-        });
-        inFlight.add(request);
-      };
-
-      let lines: string[] = [];
-      let bytes = 0;
-      let firstLine = 1;
-      let lineNumber = 0;
-      for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
-        lineNumber++;
-        lines.push(line);
-        bytes += line.length + 1;
-        if (lines.length >= chunkLines || bytes >= MAX_CHUNK_BYTES) {
-          await send(lines, firstLine);
-          lines = [];
-          bytes = 0;
-          firstLine = lineNumber + 1;
-        }
-      }
-      if (lines.length) await send(lines, firstLine);
-      await Promise.all(inFlight);
-      bar.finish();
-
-      totals.errors.sort((a, b) => a.line - b.line);
-      for (const e of totals.errors.slice(0, SHOWN_ERRORS)) console.error(`line ${e.line}: ${e.message}`);
-      const hidden = totals.errors.length - Math.min(totals.errors.length, SHOWN_ERRORS) + totals.unlisted;
-      if (hidden > 0) console.error(`… and ${hidden} more failed line${hidden === 1 ? "" : "s"} not listed`);
-      const seconds = (Date.now() - started) / 1000;
-      const rate = seconds > 0 ? Math.round(totals.imported / seconds) : totals.imported;
-      console.log(`imported ${totals.imported} profile${totals.imported === 1 ? "" : "s"}, ${totals.failed} line${totals.failed === 1 ? "" : "s"} failed (${seconds.toFixed(1)} s, ${rate} profiles/s)`);
-      return totals.failed > 0 ? 1 : 0;
-    } catch (err) {
-      return reportError("profiles import", err);
+      size = statSync(file).size;
+    } catch {
+      throw new CliError(`cannot read ${file}`);
     }
+
+    const started = Date.now();
+    const totals: Totals = { imported: 0, failed: 0, errors: [], unlisted: 0 };
+    const bar = progress("importing", size, (n) => `${(n / 1048576).toFixed(1)} MB`);
+    const stream = createReadStream(file);
+    const inFlight = new Set<Promise<void>>();
+    const send = async (lines: string[], firstLine: number) => {
+      while (inFlight.size >= concurrency) await Promise.race(inFlight);
+      const request = sendChunk(client, lines, firstLine, totals).finally(() => {
+        inFlight.delete(request);
+        bar.update(stream.bytesRead);
+      });
+      inFlight.add(request);
+    };
+
+    let lines: string[] = [];
+    let bytes = 0;
+    let firstLine = 1;
+    let lineNumber = 0;
+    for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
+      lineNumber++;
+      lines.push(line);
+      bytes += line.length + 1;
+      if (lines.length >= chunkLines || bytes >= MAX_CHUNK_BYTES) {
+        await send(lines, firstLine);
+        lines = [];
+        bytes = 0;
+        firstLine = lineNumber + 1;
+      }
+    }
+    if (lines.length) await send(lines, firstLine);
+    await Promise.all(inFlight);
+    bar.finish();
+
+    totals.errors.sort((a, b) => a.line - b.line);
+    for (const e of totals.errors.slice(0, SHOWN_ERRORS)) console.error(`line ${e.line}: ${e.message}`);
+    const hidden = totals.errors.length - Math.min(totals.errors.length, SHOWN_ERRORS) + totals.unlisted;
+    if (hidden > 0) console.error(`… and ${plural(hidden, "more failed line")} not listed`);
+    const seconds = (Date.now() - started) / 1000;
+    const rate = seconds > 0 ? Math.round(totals.imported / seconds) : totals.imported;
+    console.log(`imported ${plural(totals.imported, "profile")}, ${plural(totals.failed, "line")} failed (${seconds.toFixed(1)} s, ${rate} profiles/s)`);
+    return totals.failed > 0 ? 1 : 0;
   },
 };

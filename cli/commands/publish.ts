@@ -1,6 +1,6 @@
 /** `pz rules publish` and `pz rules rollback`: move a running worker's live ruleset through the admin API. */
 import { parseArgs } from "node:util";
-import { adminCall, adminClient, CliError, reportError } from "../admin-client.ts";
+import { adminCall, adminClient, CliError } from "../admin-client.ts";
 import { compileDir, readPlaybook } from "../io.ts";
 import type { Command } from "../main.ts";
 
@@ -17,17 +17,14 @@ Compiles the playbook here (stopping on errors), then sends its source to the wo
 it with the same compiler, stores it as a new immutable version and makes it live.`,
   async run(args) {
     const { values } = parseArgs({ args, options: { url: { type: "string" }, token: { type: "string" }, dir: { type: "string", default: "rules" } } });
-    try {
-      const client = adminClient(values);
-      const local = compileDir(values.dir);
-      if (!local.ok) return 1;
-      const answer = await adminCall<Published>(client, "POST", "/__pz/admin/rules", { files: readPlaybook(values.dir) });
-      const change = answer.previous === answer.version ? "already live" : `was ${answer.previous ?? "none"}`;
-      console.log(`published ${answer.version} to ${client.base} (${change})`);
-      return 0;
-    } catch (err) {
-      return reportError("rules publish", err);
-    }
+    const client = adminClient(values);
+    // Read once: the source sent is exactly the source checked here.
+    const files = readPlaybook(values.dir);
+    if (!compileDir(values.dir, files).ok) return 1;
+    const answer = await adminCall<Published>(client, "POST", "/__pz/admin/rules", { files });
+    const change = answer.previous === answer.version ? "already live" : `was ${answer.previous ?? "none"}`;
+    console.log(`published ${answer.version} to ${client.base} (${change})`);
+    return 0;
   },
 };
 
@@ -37,16 +34,12 @@ export const rollback: Command = {
 Moves the live pointer to VERSION, or without one to the version live before the current one.`,
   async run(args) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { url: { type: "string" }, token: { type: "string" } } });
-    try {
-      if (positionals.length > 1) throw new CliError("give at most one version");
-      const version = positionals[0];
-      if (version !== undefined && !/^[0-9a-f]{16}$/.test(version)) throw new CliError(`${version} is not a ruleset version (16 hex digits)`);
-      const client = adminClient(values);
-      const answer = await adminCall<{ version: string }>(client, "POST", "/__pz/admin/rules/rollback", version ? { version } : {});
-      console.log(`live: ${answer.version} on ${client.base}`);
-      return 0;
-    } catch (err) {
-      return reportError("rules rollback", err);
-    }
+    if (positionals.length > 1) throw new CliError("give at most one version");
+    const version = positionals[0];
+    if (version !== undefined && !/^[0-9a-f]{16}$/.test(version)) throw new CliError(`${version} is not a ruleset version (16 hex digits)`);
+    const client = adminClient(values);
+    const answer = await adminCall<{ version: string }>(client, "POST", "/__pz/admin/rules/rollback", version ? { version } : {});
+    console.log(`live: ${answer.version} on ${client.base}`);
+    return 0;
   },
 };

@@ -1,7 +1,7 @@
 /** `pz results`: experiment results (or the offers table) from a running worker, printed as a table. */
 import { parseArgs } from "node:util";
 import type { ExperimentReport, OfferResult, VariantResult } from "../../src/core/report.ts";
-import { adminCall, adminClient, reportError } from "../admin-client.ts";
+import { adminCall, adminClient } from "../admin-client.ts";
 import type { Command } from "../main.ts";
 
 const usage = `Usage: pz results [EXPERIMENT] [options]
@@ -78,23 +78,19 @@ export const results: Command = {
         token: { type: "string" },
       },
     });
-    try {
-      const client = adminClient(values);
-      const [key] = positionals;
-      if (values.offers) {
-        const { offers } = await adminCall<{ offers: OfferResult[] }>(client, "GET", "/__pz/admin/offers");
-        console.log(values.json ? JSON.stringify({ offers }, null, 2) : formatOffers(offers));
-      } else if (key) {
-        const query = (values.goal ?? []).map((g) => `goal=${encodeURIComponent(g)}`).join("&");
-        const report = await adminCall<ExperimentReport>(client, "GET", `/__pz/admin/experiments/${encodeURIComponent(key)}${query ? `?${query}` : ""}`);
-        console.log(values.json ? JSON.stringify(report, null, 2) : formatExperiment(report));
-      } else {
-        const list = await adminCall<ExperimentListing>(client, "GET", "/__pz/admin/experiments");
-        console.log(values.json ? JSON.stringify(list, null, 2) : formatList(list));
-      }
-      return 0;
-    } catch (err) {
-      return reportError("results", err);
+    const client = adminClient(values);
+    const [key] = positionals;
+    if (values.offers) {
+      const { offers } = await adminCall<{ offers: OfferResult[] }>(client, "GET", "/__pz/admin/offers");
+      console.log(values.json ? JSON.stringify({ offers }, null, 2) : formatOffers(offers));
+    } else if (key) {
+      const query = (values.goal ?? []).map((g) => `goal=${encodeURIComponent(g)}`).join("&");
+      const report = await adminCall<ExperimentReport>(client, "GET", `/__pz/admin/experiments/${encodeURIComponent(key)}${query ? `?${query}` : ""}`);
+      console.log(values.json ? JSON.stringify(report, null, 2) : formatExperiment(report));
+    } else {
+      const list = await adminCall<ExperimentListing>(client, "GET", "/__pz/admin/experiments");
+      console.log(values.json ? JSON.stringify(list, null, 2) : formatList(list));
     }
+    return 0;
   },
 };

@@ -3,12 +3,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { playbookJsonSchema } from "../../src/compiler/index.ts";
 import type { CompiledRuleset } from "../../src/core/types.ts";
-import { compileDir, writeJson } from "../io.ts";
+import { compileDir, plural, writeJson } from "../io.ts";
 import type { Command } from "../main.ts";
-
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? "" : "s"}`;
-}
 
 /** One line: what the playbook holds and its version. */
 export function summarise(r: CompiledRuleset): string {

@@ -2,25 +2,13 @@
 import { parseArgs } from "node:util";
 import { decide } from "../../src/core/index.ts";
 import type { RequestInfo } from "../../src/core/types.ts";
-import { loadRuleset } from "../io.ts";
+import { UsageError } from "../admin-client.ts";
+import { loadRuleset, namedPairs } from "../io.ts";
 import type { Command } from "../main.ts";
 import { readProfile, simulatedContext } from "./simulate-context.ts";
 import { formatDecision } from "./simulate-print.ts";
 
 const devices = ["mobile", "tablet", "desktop", "bot"] as const;
-
-/** `layer=stage` pairs into a record; a malformed pair is a usage error. */
-function pairs(items: string[] | undefined, what: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of items ?? []) {
-    const [key, value] = item.split("=");
-    if (!key || !value) throw new UsageError(`--${what} takes name=value, got "${item}"`);
-    out[key] = value;
-  }
-  return out;
-}
-
-class UsageError extends Error {}
 
 const usage = `Usage: pz simulate --url URL [options]
 
@@ -63,38 +51,32 @@ export const simulate: Command = {
         json: { type: "boolean", default: false },
       },
     });
-    try {
-      if (!values.url) throw new UsageError("--url is required");
-      if (!(devices as readonly string[]).includes(values.device)) throw new UsageError(`--device must be one of ${devices.join(", ")}`);
-      if (values.consent !== "full" && values.consent !== "basic") throw new UsageError("--consent must be full or basic");
-      const now = values.at === undefined ? Date.now() : Date.parse(values.at);
-      if (Number.isNaN(now)) throw new UsageError(`--at must be an ISO time such as 2026-05-01T12:00:00Z, got "${values.at}"`);
-      const ruleset = loadRuleset(values.dir);
-      if (!ruleset) return 1;
-      const profile = values.profile ? readProfile(values.profile, values.id) : null;
-      const ctx = simulatedContext(
-        {
-          url: values.url,
-          country: values.country.toUpperCase(),
-          device: values.device as RequestInfo["device"],
-          timezone: values.timezone,
-          referrer: values.referrer,
-          visitor: values.visitor,
-          consent: values.consent,
-          pages: values.pages.split(",").filter((p) => p !== ""),
-          stages: pairs(values.stage, "stage"),
-          assignments: pairs(values.assign, "assign"),
-          now,
-        },
-        profile,
-      );
-      const decision = decide(ctx, ruleset, now, { explain: true });
-      console.log(values.json ? JSON.stringify(decision, null, 2) : formatDecision(ruleset, ctx, decision, now));
-      return 0;
-    } catch (err) {
-      if (!(err instanceof UsageError)) throw err;
-      console.error(`pz simulate: ${err.message}\n\n${usage}`);
-      return 2;
-    }
+    if (!values.url) throw new UsageError("--url is required");
+    if (!(devices as readonly string[]).includes(values.device)) throw new UsageError(`--device must be one of ${devices.join(", ")}`);
+    if (values.consent !== "full" && values.consent !== "basic") throw new UsageError("--consent must be full or basic");
+    const now = values.at === undefined ? Date.now() : Date.parse(values.at);
+    if (Number.isNaN(now)) throw new UsageError(`--at must be an ISO time such as 2026-05-01T12:00:00Z, got "${values.at}"`);
+    const ruleset = loadRuleset(values.dir);
+    if (!ruleset) return 1;
+    const profile = values.profile ? readProfile(values.profile, values.id) : null;
+    const ctx = simulatedContext(
+      {
+        url: values.url,
+        country: values.country.toUpperCase(),
+        device: values.device as RequestInfo["device"],
+        timezone: values.timezone,
+        referrer: values.referrer,
+        visitor: values.visitor,
+        consent: values.consent,
+        pages: values.pages.split(",").filter((p) => p !== ""),
+        stages: namedPairs(values.stage, "stage"),
+        assignments: namedPairs(values.assign, "assign"),
+        now,
+      },
+      profile,
+    );
+    const decision = decide(ctx, ruleset, now, { explain: true });
+    console.log(values.json ? JSON.stringify(decision, null, 2) : formatDecision(ruleset, ctx, decision, now));
+    return 0;
   },
 };
