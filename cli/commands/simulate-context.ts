@@ -79,7 +79,7 @@ export function readProfile(file: string, id?: string): LoadedProfile {
 export function simulatedContext(input: SimulateInput, profile: LoadedProfile | null): DecisionContext {
   const url = new URL(input.url, "http://localhost");
   const headers = new Headers(input.referrer ? { referer: input.referrer } : {});
-  const request = { ...requestInfo(url, headers, { country: input.country, timezone: input.timezone }, input.now), device: input.device };
+  const request = requestInfo(url, headers, { country: input.country, timezone: input.timezone }, input.now, input.device);
   return {
     visitor: { id: input.visitor, customerId: profile?.customerId, isNew: profile === null },
     profile: profile?.attributes ?? null,

@@ -10,7 +10,6 @@ import { log } from "./log";
 import { foldEvents } from "./outcomes";
 import { profileRefOf, updateProfile, type ProfileRef } from "./profiles";
 
-export const EVENTS_QUEUE = "pz-events";
 export const DEAD_LETTER_QUEUE = "pz-events-dlq";
 
 /** Back-off before a retry: 10 s, 20 s, 40 s … capped at 5 minutes. */

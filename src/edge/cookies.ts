@@ -64,11 +64,15 @@ interface CookieOptions {
   maxAge: number;
   secure: boolean;
   httpOnly?: boolean;
+  /** Default "/". */
+  path?: string;
+  /** Default "Lax". */
+  sameSite?: "Lax" | "Strict";
 }
 
-/** Serialises one Set-Cookie value (Path=/, SameSite=Lax). */
+/** Serialises one Set-Cookie value. */
 export function serializeCookie(name: string, value: string, opts: CookieOptions): string {
-  const parts = [`${name}=${value}`, "Path=/", `Max-Age=${opts.maxAge}`, "SameSite=Lax"];
+  const parts = [`${name}=${value}`, `Path=${opts.path ?? "/"}`, `Max-Age=${opts.maxAge}`, `SameSite=${opts.sameSite ?? "Lax"}`];
   if (opts.httpOnly !== false) parts.push("HttpOnly");
   if (opts.secure) parts.push("Secure");
   return parts.join("; ");
@@ -121,9 +125,19 @@ export async function sessionCookie(secret: string, state: SessionState, secure:
   return serializeCookie(SESSION_COOKIE, value, { maxAge: SESSION_MAX_AGE, secure });
 }
 
+/** The Set-Cookie value that removes cookie `name`. */
+export function clearCookie(name: string, secure: boolean): string {
+  return serializeCookie(name, "", { maxAge: 0, secure });
+}
+
 /** Cookies that clear pz_id, pz_s and pz_consent (forget me). */
 export function clearingCookies(secure: boolean): string[] {
-  return [VISITOR_COOKIE, SESSION_COOKIE, CONSENT_COOKIE].map((name) => serializeCookie(name, "", { maxAge: 0, secure }));
+  return [VISITOR_COOKIE, SESSION_COOKIE, CONSENT_COOKIE].map((name) => clearCookie(name, secure));
+}
+
+/** The visitor's own choice in pz_consent, readable by the page: "0" opts out (see consentWithheld); opting back in removes it. */
+export function consentCookie(allowed: boolean, secure: boolean): string {
+  return serializeCookie(CONSENT_COOKIE, allowed ? "" : "0", { maxAge: allowed ? 0 : VISITOR_MAX_AGE, secure, httpOnly: false });
 }
 
 /** True when the visitor withheld consent: Sec-GPC: 1, or pz_consent=0. */

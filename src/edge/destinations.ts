@@ -18,17 +18,21 @@ interface Target {
   url: URL;
 }
 
+/** `text` as a URL, relative ones resolved against the site; null when it does not parse. */
+function siteUrl(text: string): URL | null {
+  try {
+    return new URL(text, SITE);
+  } catch {
+    return null;
+  }
+}
+
 /** Parses a destination into its canonical form; null when it is not canonical or not http(s). */
 function parseTarget(destination: string): Target | null {
   if (destination.length === 0 || destination.length > MAX_LENGTH) return null;
   if (/[\u0000-\u0020\u007f\\]/.test(destination)) return null;
-  let url: URL;
-  try {
-    url = new URL(destination, SITE);
-  } catch {
-    return null;
-  }
-  if (ENCODED_TRICK.test(url.pathname)) return null;
+  const url = siteUrl(destination);
+  if (!url || ENCODED_TRICK.test(url.pathname)) return null;
   if (destination.startsWith("/")) {
     if (destination.startsWith("//") || url.origin !== SITE) return null;
     // Dot segments or anything the parser rewrote would make the check and the browser disagree.
@@ -44,12 +48,8 @@ function parseTarget(destination: string): Target | null {
 function matchesPattern(target: Target, pattern: string): boolean {
   const prefix = pattern.endsWith("*");
   const base = prefix ? pattern.slice(0, -1) : pattern;
-  let allowed: URL;
-  try {
-    allowed = new URL(base, SITE);
-  } catch {
-    return false;
-  }
+  const allowed = siteUrl(base);
+  if (!allowed) return false;
   const patternOrigin = base.startsWith("/") ? (base.startsWith("//") ? null : SITE) : allowed.origin;
   if (patternOrigin === null || patternOrigin !== target.origin) return false;
   if (!base.startsWith("/") && allowed.protocol !== "https:" && allowed.protocol !== "http:") return false;

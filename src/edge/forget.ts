@@ -4,7 +4,7 @@
  * CRM profile itself belongs to the business and is erased through the admin API instead.
  */
 import { log } from "./log";
-import { deleteIdentityLink, deleteProfile, readIdentityLink, readProfile, updateProfile } from "./profiles";
+import { deleteIdentityLink, deleteProfile, readIdentityLink, updateProfile } from "./profiles";
 import type { VisitorIdentity } from "./cookies";
 
 export interface ForgetStores {
@@ -26,10 +26,9 @@ export async function forgetVisitor(stores: ForgetStores, identity: VisitorIdent
 }
 
 async function unlistVisitor(kv: KVNamespace, customerId: string, visitorId: string): Promise<void> {
-  const ref = { kind: "customer", id: customerId } as const;
-  const profile = await readProfile(kv, ref);
-  if (!profile?.mergedVisitors.includes(visitorId)) return;
-  await updateProfile(kv, ref, (p) => ({ ...p, mergedVisitors: p.mergedVisitors.filter((v) => v !== visitorId) }));
+  await updateProfile(kv, { kind: "customer", id: customerId }, (p) =>
+    p.mergedVisitors.includes(visitorId) ? { ...p, mergedVisitors: p.mergedVisitors.filter((v) => v !== visitorId) } : p,
+  );
 }
 
 /** Events still on the queue land after this; they are anonymous ids nobody can link back any more. */

@@ -72,8 +72,10 @@ export async function updateProfile(
   ref: ProfileRef,
   change: (profile: StoredProfile) => StoredProfile,
 ): Promise<StoredProfile> {
-  const next = change((await readProfile(kv, ref)) ?? emptyProfile());
-  await writeProfile(kv, ref, next);
+  const current = (await readProfile(kv, ref)) ?? emptyProfile();
+  const next = change(current);
+  // A change that returns the profile it was given changes nothing: no write (KV takes about one per second per key).
+  if (next !== current) await writeProfile(kv, ref, next);
   return next;
 }
 

@@ -42,6 +42,12 @@ export async function readLivePointer(kv: KVNamespace): Promise<LivePointer | nu
   return kv.get<LivePointer>(LIVE_RULESET_KEY, "json");
 }
 
+/** The live compiled ruleset read from KV itself, not isolate memory (admin answers must reflect a publish at once); null when none is live. */
+export async function readLiveRuleset(kv: KVNamespace): Promise<CompiledRuleset | null> {
+  const pointer = await readLivePointer(kv);
+  return pointer ? readRulesetVersion(kv, pointer.version) : null;
+}
+
 export async function readHistory(kv: KVNamespace): Promise<HistoryEntry[]> {
   return (await kv.get<HistoryEntry[]>(RULESET_HISTORY_KEY, "json")) ?? [];
 }
@@ -104,25 +110,21 @@ export async function getLiveRuleset(kv: KVNamespace, now: number, refreshMs: nu
   return refreshing;
 }
 
+/** Reads the pointer (and the version it names, when new). Errors are the caller's: getLiveRuleset keeps what it has. */
 async function refresh(kv: KVNamespace, now: number): Promise<LiveRuleset | null> {
-  try {
-    const pointer = await readLivePointer(kv);
-    if (!pointer) {
-      cached = null;
-      return null;
-    }
-    if (cached && cached.live.version === pointer.version) {
-      cached.checkedAt = now;
-      return cached.live;
-    }
-    const compiled = await readRulesetVersion(kv, pointer.version);
-    if (!compiled) throw new Error(`live pointer names version ${pointer.version}, which is not stored`);
-    cached = { live: { version: compiled.version, compiled, linked: linkRuleset(compiled) }, checkedAt: now };
-    return cached.live;
-  } catch (err) {
-    if (cached) return cached.live;
-    throw err;
+  const pointer = await readLivePointer(kv);
+  if (!pointer) {
+    cached = null;
+    return null;
   }
+  if (cached && cached.live.version === pointer.version) {
+    cached.checkedAt = now;
+    return cached.live;
+  }
+  const compiled = await readRulesetVersion(kv, pointer.version);
+  if (!compiled) throw new Error(`live pointer names version ${pointer.version}, which is not stored`);
+  cached = { live: { version: compiled.version, compiled, linked: linkRuleset(compiled) }, checkedAt: now };
+  return cached.live;
 }
 
 /** Forgets the isolate's cached ruleset (after a publish through this isolate, and in tests). */

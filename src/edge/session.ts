@@ -69,7 +69,13 @@ export function exposuresToRecord(session: SessionState, decision: Pick<Decision
  * The session after this page view and its decision: page, stages (left layers remembered as
  * exited), offers shown, sticky assignments, recorded exposures and segments. Pure: returns a new state.
  */
-export function applyDecisionToSession(session: SessionState, decision: Decision, path: string, nowSeconds: number): SessionState {
+export function applyDecisionToSession(
+  session: SessionState,
+  decision: Decision,
+  path: string,
+  nowSeconds: number,
+  exposures: Assignment[] = exposuresToRecord(session, decision),
+): SessionState {
   const st: Record<string, string> = { ...decision.stages };
   for (const { layer } of decision.changes.stagesExited) if (!(layer in st)) st[layer] = NO_STAGE;
 
@@ -81,7 +87,7 @@ export function applyDecisionToSession(session: SessionState, decision: Decision
 
   const x = { ...session.x };
   for (const a of decision.assignments) if (!a.forced) x[a.experiment] = a.variant;
-  const xs = [...session.xs, ...exposuresToRecord(session, decision).map((a) => a.experiment)];
+  const xs = [...session.xs, ...exposures.map((a) => a.experiment)];
 
   return {
     ...session,
@@ -95,9 +101,4 @@ export function applyDecisionToSession(session: SessionState, decision: Decision
     // A holdout visitor's segments never reach the origin (see decisionHeaders), so none are carried.
     sg: decision.holdout ? [] : decision.segments,
   };
-}
-
-/** The session after a page view that was not decided (no ruleset, consent basic): page and time only. */
-export function recordPageView(session: SessionState, path: string, nowSeconds: number): SessionState {
-  return { ...session, t: nowSeconds, n: session.n + 1, p: [path, ...session.p.filter((p) => p !== path)].slice(0, MAX_PAGES) };
 }

@@ -13,6 +13,7 @@ import { newSession, type VisitorIdentity } from "../edge/cookies";
 import { buildDecisionContext, requestInfo } from "../edge/context";
 import { customerIdSchema } from "../edge/customer-id";
 import { decisionEvents } from "../edge/decision-events";
+import { deviceClass } from "../edge/device";
 import { jsonError } from "../edge/errors";
 import { enqueueEvents } from "../edge/events";
 import { overridesSchema } from "../edge/preview";
@@ -104,9 +105,8 @@ function decisionRequest(c: Context<{ Bindings: Env }>, body: DecideBody, now: n
   const headers = new Headers();
   if (userAgent) headers.set("User-Agent", userAgent);
   if (referrer) headers.set("Referer", referrer);
-  const info = requestInfo(url, headers, { country, city, timezone }, now);
-  // Without a user agent there is nothing to classify; a named device (or desktop) stands in.
-  return userAgent && !device ? info : { ...info, device: device ?? "desktop" };
+  // A named device wins; without one the user agent is classed, and without that desktop stands in.
+  return requestInfo(url, headers, { country, city, timezone }, now, device ?? (userAgent ? deviceClass(userAgent) : "desktop"));
 }
 
 function contextFor(body: DecideBody, identity: VisitorIdentity, profile: StoredProfile | null, request: RequestInfo, now: number): DecisionContext {

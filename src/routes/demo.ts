@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { Env } from "../env";
-import { SESSION_COOKIE, VISITOR_COOKIE, cookieSecure, newVisitor, parseCookies, readVisitorCookie, serializeCookie, visitorCookie } from "../edge/cookies";
+import { SESSION_COOKIE, VISITOR_COOKIE, cookieSecure, newVisitor, parseCookies, readVisitorCookie, visitorCookie, clearCookie } from "../edge/cookies";
 import { jsonError } from "../edge/errors";
 
 export const demo = new Hono<{ Bindings: Env }>();
@@ -21,7 +21,7 @@ demo.use("/__pz/demo/*", async (c, next) => {
 
 /** A fresh session cookie for the new persona: what the previous one saw must not carry over. */
 function clearSession(url: URL): string {
-  return serializeCookie(SESSION_COOKIE, "", { maxAge: 0, secure: cookieSecure(url) });
+  return clearCookie(SESSION_COOKIE, cookieSecure(url));
 }
 
 demo.get("/__pz/demo/login", async (c) => {

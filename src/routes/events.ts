@@ -6,26 +6,12 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { Env } from "../env";
-import {
-  CONSENT_COOKIE,
-  SESSION_COOKIE,
-  VISITOR_COOKIE,
-  consentWithheld,
-  cookieSecure,
-  newSession,
-  newVisitor,
-  parseCookies,
-  readSessionCookie,
-  readVisitorCookie,
-  sessionCookie,
-  visitorCookie,
-  type VisitorIdentity,
-} from "../edge/cookies";
+import { CONSENT_COOKIE, consentWithheld, cookieSecure, parseCookies, sessionCookie, visitorCookie, type VisitorIdentity } from "../edge/cookies";
 import { readLimited } from "../edge/body";
 import { jsonError, type ErrorDetail } from "../edge/errors";
 import { enqueueEvents, type PzEvent } from "../edge/events";
 import { isBot } from "../edge/device";
-import { PREVIEW_COOKIE, readPreview } from "../edge/preview";
+import { readVisitorState } from "../edge/visitor-state";
 import { applyOutcomesToSession, pageEventSchema, type PageEvent } from "../edge/page-events";
 
 export const events = new Hono<{ Bindings: Env }>();
@@ -87,22 +73,16 @@ events.post("/__pz/events", async (c) => {
   const cookies = parseCookies(c.req.header("Cookie"));
   const optedOut = consentWithheld(c.req.header("Sec-GPC") ?? null, cookies[CONSENT_COOKIE]);
   const bot = isBot(c.req.header("User-Agent") ?? null, c.req.raw.cf as Record<string, unknown> | undefined);
-  if (optedOut || bot || (await readPreview(secret, cookies[PREVIEW_COOKIE], now))) {
-    return c.json({ ...result, accepted: 0, recorded: false }, 202);
-  }
+  const state = optedOut || bot ? null : await readVisitorState(secret, cookies, now);
+  if (!state || state.overrides) return c.json({ ...result, accepted: 0, recorded: false }, 202);
 
   const secure = cookieSecure(new URL(c.req.url));
-  const known = await readVisitorCookie(secret, cookies[VISITOR_COOKIE]);
   // The page came from elsewhere (or the cookie was lost): record under a fresh visitor, never a guessed one.
-  const who = known ?? newVisitor();
-  if (!known) c.header("Set-Cookie", await visitorCookie(secret, who, secure), { append: true });
+  const who = state.identity;
+  if (!state.known) c.header("Set-Cookie", await visitorCookie(secret, who, secure), { append: true });
   const stamped = valid.map((event) => stamp(event, who, now));
-
   const nowSeconds = Math.floor(now / 1000);
-  // As in the proxy, a session beside a missing or bad pz_id is not trusted to be this visitor's.
-  const stored = known ? await readSessionCookie(secret, cookies[SESSION_COOKIE], nowSeconds) : null;
-  const session = stored ?? newSession(nowSeconds);
-  const updated = applyOutcomesToSession(session, stamped, nowSeconds);
+  const updated = applyOutcomesToSession(state.session, stamped, nowSeconds);
   if (updated) c.header("Set-Cookie", await sessionCookie(secret, updated, secure), { append: true });
 
   c.executionCtx.waitUntil(enqueueEvents(c.env.EVENTS, stamped));

@@ -6,7 +6,7 @@
 import { Hono, type Context } from "hono";
 import type { Env } from "../env";
 import type { CompiledCampaign } from "../core/types";
-import { consentWithheld, cookieSecure, newVisitor, parseCookies, readVisitorCookie, serializeCookie, SESSION_COOKIE, visitorCookie, CONSENT_COOKIE, VISITOR_COOKIE, type VisitorIdentity } from "../edge/cookies";
+import { consentWithheld, cookieSecure, newVisitor, parseCookies, readVisitorCookie, SESSION_COOKIE, visitorCookie, CONSENT_COOKIE, VISITOR_COOKIE, type VisitorIdentity, clearCookie } from "../edge/cookies";
 import { checkDestination, safeLanding, withUtm } from "../edge/destinations";
 import { isBotUserAgent } from "../edge/device";
 import { enqueueEvents, type PzEvent } from "../edge/events";
@@ -87,7 +87,7 @@ async function bindCustomer(c: LinkContext, secret: string, current: VisitorIden
   await stitchVisitor(c.env.PROFILES, visitorId, customerId, now);
   const secure = cookieSecure(new URL(c.req.url));
   c.header("Set-Cookie", await visitorCookie(secret, identity, secure), { append: true });
-  if (otherPerson) c.header("Set-Cookie", serializeCookie(SESSION_COOKIE, "", { maxAge: 0, secure }), { append: true });
+  if (otherPerson) c.header("Set-Cookie", clearCookie(SESSION_COOKIE, secure), { append: true });
   return identity;
 }
 

@@ -1,7 +1,7 @@
 /** GET /__pz/preview?token=…[&to=/path]: starts a QA preview in this browser; ?end=1 stops it. */
 import { Hono } from "hono";
 import type { Env } from "../env";
-import { cookieSecure, serializeCookie } from "../edge/cookies";
+import { cookieSecure, serializeCookie, clearCookie } from "../edge/cookies";
 import { safeLanding } from "../edge/destinations";
 import { jsonError } from "../edge/errors";
 import { PREVIEW_COOKIE, readPreviewToken } from "../edge/preview";
@@ -13,7 +13,7 @@ preview.get("/__pz/preview", async (c) => {
   const secure = cookieSecure(new URL(c.req.url));
   const to = safeLanding(c.req.query("to"));
   if (c.req.query("end") !== undefined) {
-    c.header("Set-Cookie", serializeCookie(PREVIEW_COOKIE, "", { maxAge: 0, secure }));
+    c.header("Set-Cookie", clearCookie(PREVIEW_COOKIE, secure));
     return c.redirect(to, 302);
   }
   const secret = c.env.PZ_SIGNING_KEY;

@@ -6,20 +6,7 @@ import { Hono } from "hono";
 import { assignExperiments, decide, decisionHeaders, type Assignment, type Decision } from "../core/index";
 import type { Env } from "../env";
 import { buildDecisionContext, requestInfo } from "../edge/context";
-import {
-  CONSENT_COOKIE,
-  SESSION_COOKIE,
-  VISITOR_COOKIE,
-  consentWithheld,
-  cookieSecure,
-  newSession,
-  newVisitor,
-  parseCookies,
-  readSessionCookie,
-  readVisitorCookie,
-  sessionCookie,
-  visitorCookie,
-} from "../edge/cookies";
+import { CONSENT_COOKIE, consentWithheld, cookieSecure, parseCookies, sessionCookie, visitorCookie } from "../edge/cookies";
 import { decisionEvents } from "../edge/decision-events";
 import { deviceClass, type DeviceClass } from "../edge/device";
 import { jsonError } from "../edge/errors";
@@ -27,7 +14,6 @@ import { enqueueEvents } from "../edge/events";
 import { log } from "../edge/log";
 import { fetchOrigin } from "../edge/origin";
 import { knownPageSlots, rememberPageSlots } from "../edge/page-slots";
-import { PREVIEW_COOKIE, readPreview } from "../edge/preview";
 import { profileAttributes } from "../edge/profile";
 import { profileRefOf, readProfileWithin, type ProfileRead } from "../edge/profiles";
 import { rewritePage } from "../edge/rewriter";
@@ -37,6 +23,7 @@ import { settings, type Settings } from "../edge/settings";
 import { isHtmlPage, skipReason, wantsHtml } from "../edge/skip";
 import { ServerTiming } from "../edge/timing";
 import { trackerScriptTag } from "../edge/tracker";
+import { readVisitorState } from "../edge/visitor-state";
 
 export const proxy = new Hono<{ Bindings: Env }>();
 
@@ -109,14 +96,7 @@ async function personalise(
   // 2. Who is asking: pz_id (or a new visitor), pz_s (bound to that id), consent, preview.
   const cookies = parseCookies(request.headers.get("cookie"));
   const consent = consentWithheld(request.headers.get("sec-gpc"), cookies[CONSENT_COOKIE]) ? "basic" : "full";
-  const [known, storedSession, overrides] = await Promise.all([
-    readVisitorCookie(secret, cookies[VISITOR_COOKIE]),
-    readSessionCookie(secret, cookies[SESSION_COOKIE], nowSeconds),
-    readPreview(secret, cookies[PREVIEW_COOKIE], now),
-  ]);
-  const identity = known ?? newVisitor();
-  // A session read beside a bad or missing pz_id is not trusted to be this visitor's.
-  const session = (known && storedSession) || newSession(nowSeconds);
+  const { known, identity, session, overrides } = await readVisitorState(secret, cookies, now);
   const personal = consent === "full";
 
   // 3. The profile read starts now and runs beside the origin fetch, within its time budget.
@@ -170,7 +150,7 @@ async function personalise(
     if (!known) setCookies.push(await visitorCookie(secret, identity, secure));
     if (!overrides) {
       const recorded = slots ? decision : { ...decision, changes: { ...decision.changes, offersShown: [] } };
-      setCookies.push(await sessionCookie(secret, applyDecisionToSession(session, recorded, url.pathname, nowSeconds), secure));
+      setCookies.push(await sessionCookie(secret, applyDecisionToSession(session, recorded, url.pathname, nowSeconds, exposures), secure));
     }
   }
 

@@ -6,7 +6,7 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { Env } from "../env";
 import { jsonBody } from "../edge/body";
-import { clearingCookies, CONSENT_COOKIE, cookieSecure, newVisitor, parseCookies, readVisitorCookie, serializeCookie, VISITOR_COOKIE, visitorCookie, type VisitorIdentity } from "../edge/cookies";
+import { clearingCookies, cookieSecure, newVisitor, parseCookies, readVisitorCookie, VISITOR_COOKIE, visitorCookie, type VisitorIdentity, consentCookie } from "../edge/cookies";
 import { jsonError } from "../edge/errors";
 import { forgetVisitor } from "../edge/forget";
 import { emptyProfile } from "../edge/profile";
@@ -14,7 +14,6 @@ import { profileRefOf, readProfile, updateProfile } from "../edge/profiles";
 
 type VisitorContext = Context<{ Bindings: Env }>;
 
-const CONSENT_MAX_AGE = 60 * 60 * 24 * 395;
 const topic = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { error: "topics are short kebab-case names" });
 const extra = z.union([z.string().max(128), z.number(), z.boolean(), z.array(z.string().max(64)).max(50)]);
 
@@ -60,11 +59,7 @@ visitor.post("/__pz/preferences", async (c) => {
     consent: personalization === undefined ? p.consent : { personalization, at: now },
     updatedAt: now,
   }));
-  if (personalization === false) {
-    c.header("Set-Cookie", serializeCookie(CONSENT_COOKIE, "0", { maxAge: CONSENT_MAX_AGE, secure, httpOnly: false }), { append: true });
-  } else if (personalization === true) {
-    c.header("Set-Cookie", serializeCookie(CONSENT_COOKIE, "", { maxAge: 0, secure, httpOnly: false }), { append: true });
-  }
+  if (personalization !== undefined) c.header("Set-Cookie", consentCookie(personalization, secure), { append: true });
   return c.json({ preferences: profile.preferences, personalization: profile.consent?.personalization ?? true });
 });
 

@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { Env } from "../../env";
 import { customerIdProblem } from "../../edge/customer-id";
-import { getLiveRuleset, readHistory, readLivePointer } from "../../edge/rulesets";
+import { getLiveRuleset, readHistory, readLivePointer, readRulesetVersion } from "../../edge/rulesets";
 import { settings } from "../../edge/settings";
 import { simulateVisitor, type SimulationInput } from "../../edge/simulate";
 import { requireDashboardAccess } from "./dashboard-auth";
@@ -71,14 +71,11 @@ async function simulation(c: { env: Env; req: { query(name: string): string | un
 
 dashboard.on("GET", ["/__pz/admin", "/__pz/admin/"], requireDashboardAccess, async (c) => {
   const now = Date.now();
-  const [live, history, list, offers, sim] = await Promise.all([
-    readLivePointer(c.env.RULES),
-    readHistory(c.env.RULES),
-    listExperiments(c.env),
-    offerResults(c.env),
-    simulation(c, now),
-  ]);
-  const reports = await Promise.all(list.slice(0, MAX_EXPERIMENTS).map((x) => experimentResults(c.env, x.id)));
+  // The live ruleset is read once for every section, so one page never mixes two versions.
+  const [live, history, sim] = await Promise.all([readLivePointer(c.env.RULES), readHistory(c.env.RULES), simulation(c, now)]);
+  const ruleset = live ? await readRulesetVersion(c.env.RULES, live.version) : null;
+  const [list, offers] = await Promise.all([listExperiments(c.env.ANALYTICS, ruleset), offerResults(c.env.ANALYTICS, ruleset)]);
+  const reports = await Promise.all(list.slice(0, MAX_EXPERIMENTS).map((x) => experimentResults(c.env.ANALYTICS, ruleset, x.id)));
   const experiments = reports.filter((r) => r !== null);
   c.header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'");
   c.header("X-Frame-Options", "DENY");

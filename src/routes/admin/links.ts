@@ -10,7 +10,7 @@ import { linkPayloadFor } from "../../edge/campaigns";
 import { customerIdSchema } from "../../edge/customer-id";
 import { jsonError } from "../../edge/errors";
 import { CHANNELS } from "../../edge/links";
-import { readLivePointer, readRulesetVersion } from "../../edge/rulesets";
+import { readLiveRuleset } from "../../edge/rulesets";
 import { storeShortLink } from "../../edge/short-links";
 
 /** Two KV operations per code (collision check, put): 400 stays well inside one invocation's 1,000. */
@@ -30,8 +30,7 @@ adminLinks.post("/links", async (c) => {
   const body = await jsonBody(c, batchSchema, 256 * 1024);
   if (!body.ok) return body.response;
   const { campaign: campaignId, channel, destination, ttlMs, customers } = body.data;
-  const pointer = await readLivePointer(c.env.RULES);
-  const ruleset = pointer ? await readRulesetVersion(c.env.RULES, pointer.version) : null;
+  const ruleset = await readLiveRuleset(c.env.RULES);
   const campaign = ruleset?.campaigns.find((k) => k.id === campaignId);
   if (!campaign) return jsonError(c, 404, "unknown_campaign", `The live ruleset has no campaign ${campaignId}.`);
 

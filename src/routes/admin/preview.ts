@@ -6,7 +6,7 @@ import { jsonBody } from "../../edge/body";
 import { jsonError } from "../../edge/errors";
 import { MAX_PREVIEW_TTL_MS, mintPreview, overridesSchema } from "../../edge/preview";
 import { previewProblems } from "../../edge/preview-check";
-import { readLivePointer, readRulesetVersion } from "../../edge/rulesets";
+import { readLiveRuleset } from "../../edge/rulesets";
 
 const mintSchema = z.strictObject({
   overrides: overridesSchema,
@@ -22,8 +22,7 @@ adminPreview.post("/preview", async (c) => {
   if (!secret) return jsonError(c, 503, "not_configured", "Preview needs PZ_SIGNING_KEY.");
   const body = await jsonBody(c, mintSchema, 16 * 1024);
   if (!body.ok) return body.response;
-  const pointer = await readLivePointer(c.env.RULES);
-  const ruleset = pointer ? await readRulesetVersion(c.env.RULES, pointer.version) : null;
+  const ruleset = await readLiveRuleset(c.env.RULES);
   if (!ruleset) return jsonError(c, 409, "no_live_ruleset", "Publish a ruleset before previewing it.");
   const problems = previewProblems(ruleset, body.data.overrides);
   if (problems.length) return jsonError(c, 422, "invalid_preview", "The preview names things the live ruleset does not have.", problems);

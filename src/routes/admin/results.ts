@@ -8,15 +8,9 @@ import { experimentReport, offerReport, type ExperimentReport, type OfferResult 
 import type { CompiledExperiment, CompiledRuleset } from "../../core/types";
 import { jsonError } from "../../edge/errors";
 import { exposedPerExperiment, offerCounts, variantCounts } from "../../edge/results";
-import { readLivePointer, readRulesetVersion } from "../../edge/rulesets";
+import { readLiveRuleset } from "../../edge/rulesets";
 
 export const results = new Hono<{ Bindings: Env }>();
-
-/** The live compiled ruleset, read fresh (admin pages must reflect a publish at once), or null. */
-export async function liveRuleset(kv: KVNamespace): Promise<CompiledRuleset | null> {
-  const pointer = await readLivePointer(kv);
-  return pointer ? readRulesetVersion(kv, pointer.version) : null;
-}
 
 /** An experiment's goals: its own, else the playbook's. */
 function goalsOf(config: CompiledExperiment | null, ruleset: CompiledRuleset | null): string[] {
@@ -34,8 +28,8 @@ export interface ExperimentSummary {
 }
 
 /** Experiments in the live ruleset, plus any with stored exposures only. */
-export async function listExperiments(env: Env): Promise<ExperimentSummary[]> {
-  const [ruleset, exposed] = await Promise.all([liveRuleset(env.RULES), exposedPerExperiment(env.ANALYTICS)]);
+export async function listExperiments(db: D1Database, ruleset: CompiledRuleset | null): Promise<ExperimentSummary[]> {
+  const exposed = await exposedPerExperiment(db);
   const configured = (ruleset?.experiments ?? []).map((x) => ({
     id: x.id,
     ...(x.description ? { description: x.description } : {}),
@@ -53,28 +47,26 @@ export async function listExperiments(env: Env): Promise<ExperimentSummary[]> {
 }
 
 /** One experiment's results; null when neither the ruleset nor the data knows it. `goals` overrides the configured ones. */
-export async function experimentResults(env: Env, id: string, goals?: string[]): Promise<ExperimentReport | null> {
-  const ruleset = await liveRuleset(env.RULES);
+export async function experimentResults(db: D1Database, ruleset: CompiledRuleset | null, id: string, goals?: string[]): Promise<ExperimentReport | null> {
   const config = ruleset?.experiments.find((x) => x.id === id) ?? null;
   const readAgainst = goals?.length ? goals : goalsOf(config, ruleset);
-  const counts = await variantCounts(env.ANALYTICS, id, readAgainst);
+  const counts = await variantCounts(db, id, readAgainst);
   if (!config && counts.length === 0) return null;
   return experimentReport(id, config, readAgainst, counts);
 }
 
 /** Results for every offer in the live ruleset and every offer in the data. */
-export async function offerResults(env: Env): Promise<OfferResult[]> {
-  const [ruleset, counts] = await Promise.all([liveRuleset(env.RULES), offerCounts(env.ANALYTICS)]);
-  return offerReport(ruleset?.offers ?? [], counts);
+export async function offerResults(db: D1Database, ruleset: CompiledRuleset | null): Promise<OfferResult[]> {
+  return offerReport(ruleset?.offers ?? [], await offerCounts(db));
 }
 
-results.get("/experiments", async (c) => c.json({ experiments: await listExperiments(c.env) }));
+results.get("/experiments", async (c) => c.json({ experiments: await listExperiments(c.env.ANALYTICS, await readLiveRuleset(c.env.RULES)) }));
 
 results.get("/experiments/:key", async (c) => {
   const key = c.req.param("key");
-  const report = await experimentResults(c.env, key, c.req.queries("goal"));
+  const report = await experimentResults(c.env.ANALYTICS, await readLiveRuleset(c.env.RULES), key, c.req.queries("goal"));
   if (!report) return jsonError(c, 404, "not_found", `No experiment "${key}" in the live ruleset or in the stored exposures.`);
   return c.json(report);
 });
 
-results.get("/offers", async (c) => c.json({ offers: await offerResults(c.env) }));
+results.get("/offers", async (c) => c.json({ offers: await offerResults(c.env.ANALYTICS, await readLiveRuleset(c.env.RULES)) }));
