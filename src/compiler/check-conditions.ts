@@ -6,6 +6,7 @@ import type { Playbook } from "./collect";
 import { checkContextPath, checkContextValue } from "./context-paths";
 import type { Reporter, Site } from "./diagnostics";
 import { didYouMean } from "./suggest";
+import { isRecord } from "../core/conditions/compare";
 
 const allOperators = [...Object.keys(fieldOperators), ...conditionOperators];
 
@@ -23,10 +24,6 @@ interface Scan {
 }
 
 const join = (base: string, key: string) => (base ? `${base}.${key}` : key);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 /** Strings compared for equality, and saved groups named, in the operand of one attribute. */
 function scanOperand(operand: unknown, at: string, use: AttributeUse, scan: Scan): void {

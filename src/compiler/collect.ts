@@ -16,6 +16,7 @@ import type {
 import { sections } from "./schema";
 import { didYouMean } from "./suggest";
 import { idPattern } from "./values";
+import { isRecord } from "../core/conditions/compare";
 
 /** One entry of the playbook with where it was written. */
 export interface Entry<T> {
@@ -56,10 +57,6 @@ const singular: Record<SectionName, string> = {
   goals: "goal",
   holdout: "holdout",
 };
-
-function isMapping(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 function kebab(text: string): string {
   return text
@@ -120,7 +117,7 @@ export function collectPlaybook(files: SourceFile[], report: Reporter, lineOf: (
       report.warn({ file: file.path, path: [] }, "file is empty");
       continue;
     }
-    if (!isMapping(data)) {
+    if (!isRecord(data)) {
       report.error({ file: file.path, path: [] }, `a playbook file is a mapping of sections (${Object.keys(sections).join(", ")})`);
       continue;
     }
@@ -145,7 +142,7 @@ function collectSection(section: SectionName, value: unknown, file: string, repo
     return;
   }
   if (layout === "map") {
-    if (!isMapping(value)) {
+    if (!isRecord(value)) {
       report.error({ file, path: [section] }, `expected a mapping of ${singular[section]} id to its definition`);
       return;
     }
@@ -164,7 +161,7 @@ function collectSection(section: SectionName, value: unknown, file: string, repo
     return;
   }
   value.forEach((raw, index) => {
-    const id = section === "goals" ? raw : isMapping(raw) ? raw.id : undefined;
+    const id = section === "goals" ? raw : isRecord(raw) ? raw.id : undefined;
     if (typeof id === "string" && idPattern.test(id)) addEntry(section, id, raw, file, [section, index]);
     else parseEntry(sections[section].entry, raw, file, [section, index], report);
   });
@@ -174,9 +171,9 @@ function collectSection(section: SectionName, value: unknown, file: string, repo
 function declareStages(book: Playbook, layer: string, raw: unknown, file: string, at: Path, report: Reporter): void {
   const ids = new Set<string>();
   book.stages.set(layer, ids);
-  const stages = isMapping(raw) && Array.isArray(raw.stages) ? raw.stages : [];
+  const stages = isRecord(raw) && Array.isArray(raw.stages) ? raw.stages : [];
   stages.forEach((stage: unknown, index: number) => {
-    const id = isMapping(stage) ? stage.id : undefined;
+    const id = isRecord(stage) ? stage.id : undefined;
     if (typeof id !== "string") return;
     if (ids.has(id)) report.error({ file, path: [...at, "stages", index, "id"] }, `duplicate stage \`${id}\` in layer \`${layer}\``);
     ids.add(id);

@@ -1,12 +1,9 @@
 /** Recovers what can be checked from an entry with shape errors, so later checks still see the rest of it. */
 import { z } from "zod";
+import { isRecord } from "../core/conditions/compare";
 
 type Issue = z.core.$ZodIssue;
 type Schema = z.core.$ZodType;
-
-function isRecord(value: unknown): value is Record<PropertyKey, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let current = root;

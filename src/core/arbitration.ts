@@ -58,11 +58,15 @@ function rank(linked: LinkedRuleset, slots: readonly string[], taken: ReadonlySe
   return { slots, fixed, dynamic, priority, readings, used, nextFixed, nextDynamic, blocks, winners: new Map(), placed: new Map() };
 }
 
-/** Whether the offer at `index` may still be shown: not used, and not blocked (checked once, on demand). */
-function showable(linked: LinkedRuleset, round: Round, index: number, input: ArbitrationInput): boolean {
-  if (round.used[index]) return false;
+/** What blocks the offer at `index` (null: nothing), checked once per round, on demand. */
+function blockAt(linked: LinkedRuleset, round: Round, index: number, input: ArbitrationInput): Block | null {
   const known = round.blocks[index];
-  return (known === undefined ? (round.blocks[index] = blockOf(linked.offers[index], input)) : known) === null;
+  return known === undefined ? (round.blocks[index] = blockOf(linked.offers[index], input)) : known;
+}
+
+/** Whether the offer at `index` may still be shown: not used, and not blocked. */
+function showable(linked: LinkedRuleset, round: Round, index: number, input: ArbitrationInput): boolean {
+  return !round.used[index] && blockAt(linked, round, index, input) === null;
 }
 
 /** Slot `s`'s best offer that may still be shown, merging its two sorted lists; -1 when none is left. */
@@ -127,8 +131,7 @@ function place(linked: LinkedRuleset, round: Round, input: ArbitrationInput): vo
 function candidateTrace(linked: LinkedRuleset, round: Round, slot: string, offer: LinkedOffer, taken: ReadonlySet<string>, input: ArbitrationInput): TraceEntry | null {
   const entry = (outcome: string, detail: string): TraceEntry => ({ kind: "offer", id: offer.id, outcome, detail: `slot ${slot}: ${detail}` });
   if (taken.has(offer.id)) return entry("used in another slot", "forced elsewhere by preview");
-  const known = round.blocks[offer.index];
-  const block = known === undefined ? (round.blocks[offer.index] = blockOf(offer, input)) : known;
+  const block = blockAt(linked, round, offer.index, input);
   if (block) return entry(block.outcome, block.detail);
   const winner = round.winners.get(slot);
   const priority = round.priority[offer.index];
@@ -161,6 +164,8 @@ function traceSlots(linked: LinkedRuleset, round: Round, slots: readonly string[
  * Offers in `taken` are already on the page (forced by a preview) and are not placed again.
  */
 export function arbitrate(linked: LinkedRuleset, slots: readonly string[], taken: ReadonlySet<string>, input: ArbitrationInput): SlotDecision[] {
+  // Nothing open (the holdout, a page whose slots preview or experiments filled): no round to set up.
+  if (slots.length === 0) return [];
   const round = rank(linked, slots, taken, input);
   place(linked, round, input);
   if (input.trace) traceSlots(linked, round, slots, taken, input, input.trace);

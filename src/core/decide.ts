@@ -56,7 +56,7 @@ export function decide(ctx: DecisionContext, ruleset: CompiledRuleset | LinkedRu
   // 6. Slots: preview, slot experiments, then next-best-action arbitration.
   const blockedTags = suppressedTags(linked, stages);
   const history = historyByOffer(linked.offersById, linked.offers.length, ctx.offers);
-  const decided = decideSlots(linked, ctx, assignments, holdout, { attrs, scope, basic, blockedTags, history, now, trace });
+  const decided = decideSlots(linked, ctx, assignments, holdout, pageSlots, { attrs, scope, basic, blockedTags, history, now, trace });
   const slots: Record<string, SlotDecision> = {};
   for (const s of decided) slots[s.slot] = s;
 

@@ -13,7 +13,7 @@ export { inHoldout } from "./holdout";
 export { decisionHeaders } from "./headers";
 
 // Content: escaped templates ({{path|fallback}}) and the escaping itself.
-export { renderTemplate, escapeHtml } from "./templates";
+export { escapeHtml } from "./templates";
 
 // Conditions: GrowthBook-compatible evaluation, linking, validation, references, durations.
 export {
@@ -22,7 +22,6 @@ export {
   validateCondition,
   conditionReferences,
   parseDuration,
-  parseTimestamp,
   type EvalScope,
   type Predicate,
   type SavedGroupsInput,

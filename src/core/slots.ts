@@ -6,10 +6,8 @@ import type { LinkedExperiment, LinkedRuleset } from "./link";
 import type { Assignment, DecisionContext, SlotDecision } from "./types";
 
 /** The known slots to decide, in ruleset order: all of them when the page's slots are unknown. */
-function slotsToDecide(linked: LinkedRuleset, onPage: readonly string[] | undefined): readonly string[] {
-  if (!onPage) return linked.slotIds;
-  const present = new Set(onPage);
-  return linked.slotIds.filter((s) => present.has(s));
+function slotsToDecide(linked: LinkedRuleset, onPage: ReadonlySet<string> | null): readonly string[] {
+  return onPage ? linked.slotIds.filter((s) => onPage.has(s)) : linked.slotIds;
 }
 
 /** Slot experiments whose assigned variant carries content, by slot (first experiment by id wins a slot). */
@@ -48,13 +46,14 @@ export function decideSlots(
   ctx: DecisionContext,
   assignments: readonly Assignment[],
   holdout: boolean,
+  pageSlots: ReadonlySet<string> | null,
   input: ArbitrationInput,
 ): SlotDecision[] {
   const decided: SlotDecision[] = [];
   const open: string[] = [];
   const taken = new Set<string>();
   const fillers = experimentFillers(linked, assignments);
-  for (const slot of slotsToDecide(linked, ctx.slots)) {
+  for (const slot of slotsToDecide(linked, pageSlots)) {
     const forced = linked.offersById.get(ctx.overrides?.offers?.[slot] ?? "");
     const filler = fillers.get(slot);
     if (forced && !taken.has(forced.id)) {

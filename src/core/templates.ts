@@ -32,8 +32,11 @@ export function escapeHtml(text: string): string {
   return /[&<>"']/.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c]) : text;
 }
 
-/** Strings, finite numbers and booleans are shown; anything else (missing, null, "", objects) takes the fallback. */
-function printable(value: unknown): string | undefined {
+/**
+ * What a value shows as in a page: strings, finite numbers and booleans; undefined for anything
+ * else (missing, null, "", objects), which then takes the template's fallback or keeps the origin's text.
+ */
+export function printable(value: unknown): string | undefined {
   if (typeof value === "string") return value === "" ? undefined : value;
   if (typeof value === "number") return Number.isFinite(value) ? String(value) : undefined;
   if (typeof value === "boolean") return String(value);
@@ -50,10 +53,3 @@ export function fillTemplate(template: ParsedTemplate, attrs: Attributes): strin
   return out;
 }
 
-/**
- * Renders `{{path|fallback}}` holes in `html` against `attrs` (e.g. `{ profile: { firstName: "Ana" } }`).
- * Values are always HTML-escaped; the surrounding html is the author's and is kept as written.
- */
-export function renderTemplate(html: string, attrs: Attributes): string {
-  return fillTemplate(parseTemplate(html), attrs);
-}

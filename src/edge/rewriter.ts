@@ -5,6 +5,7 @@
  */
 import type { SlotDecision } from "../core/types";
 import { readPath } from "../core/conditions/paths";
+import { printable } from "../core/templates";
 
 export interface RewritePlan {
   /** Decided slots by slot id; slots without a decision keep the origin's content. */
@@ -19,14 +20,6 @@ export interface RewrittenPage {
   response: Response;
   /** The slot ids found on the page, once the whole document has streamed through. */
   slotsSeen: Promise<string[]>;
-}
-
-/** The value a binding shows: strings, finite numbers and booleans; anything else keeps the origin's text. */
-function printable(value: unknown): string | undefined {
-  if (typeof value === "string") return value === "" ? undefined : value;
-  if (typeof value === "number") return Number.isFinite(value) ? String(value) : undefined;
-  if (typeof value === "boolean") return String(value);
-  return undefined;
 }
 
 /** Marks a filled slot so the tracker attributes impressions and clicks to the decision. */

@@ -12,6 +12,11 @@ export function typeName(value: unknown): TypeName {
   return "unknown";
 }
 
+/** True for a plain object (not null, not an array): a mapping of names to values. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
 /** True when `value` is a non-empty object whose keys all start with "$" (an operator object). */
 export function isOperatorObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== "object") return false;

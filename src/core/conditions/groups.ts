@@ -1,4 +1,5 @@
 /** Saved groups ($inGroup, $notInGroup, $savedGroup), resolved with GrowthBook's rules for odd entries. */
+import { isRecord } from "./compare";
 
 /** Saved groups as GrowthBook accepts them: a bare list, or a typed "list" / "condition" entry. */
 export type SavedGroupsInput = Record<string, unknown>;
@@ -7,10 +8,6 @@ export type SavedGroupsInput = Record<string, unknown>;
 interface ListGroup {
   values: unknown[];
   attributeKey?: unknown;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 function lookup(groups: SavedGroupsInput, id: unknown): unknown {

@@ -2,7 +2,7 @@
 export { evalCondition } from "./evaluate";
 export { linkCondition } from "./link";
 export type { EvalScope, Predicate } from "./scope";
-export { parseDuration, parseTimestamp } from "./duration";
+export { parseDuration } from "./duration";
 export type { SavedGroupsInput } from "./groups";
 export { conditionReferences, type ConditionReferences } from "./references";
 export { validateCondition, type ConditionIssue, type ValidateOptions } from "./validate";

@@ -1,5 +1,5 @@
 /** validateCondition: every problem in a condition, each with the path inside it where it sits. */
-import { compileRegex, isOperatorObject } from "./compare";
+import { compileRegex, isOperatorObject, isRecord } from "./compare";
 import { parseDuration } from "./duration";
 import { conditionOperators, fieldOperators, isFieldOperator, type OperandKind, typeNames } from "./operators";
 
@@ -36,10 +36,6 @@ interface Walk {
 
 const join = (base: string, key: string) => (base ? `${base}.${key}` : key);
 const show = (value: unknown) => JSON.stringify(value) ?? String(value);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 function unknownOperator(walk: Walk, path: string, name: string): void {
   walk.issues.push({ path, message: `unknown operator ${name}`, unknownRef: { kind: "operator", name } });
