@@ -1,11 +1,11 @@
 // Benchmarks decide(): median and p99 µs on the demo playbook (rules/) and on generated playbooks.
 // Run: npx tsx bench/decide.bench.mjs   (writes bench/.tmp/decide.json)
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import { join } from "node:path";
 import { decide, linkRuleset } from "../src/core/index.ts";
 import { generateContexts, generatePlaybook } from "./generate-playbook.ts";
-import { summaryRow } from "./lib/table.mjs";
+import { compileDemoPlaybook } from "./lib/pz.mjs";
+import { quantile, summaryRow } from "./lib/table.mjs";
 
 const NOW = Date.UTC(2026, 2, 10, 12);
 const CALLS_PER_ROUND = Number(process.env.BENCH_DECIDE_CALLS ?? 10_000);
@@ -22,8 +22,6 @@ function round(linked, contexts) {
   }
   return times.sort();
 }
-
-const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
 /**
  * Times decide() call by call after a warm-up, in three rounds; the round with the lowest median
@@ -50,36 +48,21 @@ function measure(name, ruleset, contexts) {
   return result;
 }
 
-/** The demo playbook compiled from rules/, or null while the compiler or the rules are missing. */
-async function demoPlaybook() {
-  const compiler = new URL("../src/compiler/index.ts", import.meta.url);
-  if (!existsSync(compiler) || !existsSync("rules")) return null;
-  const { compilePlaybook } = await import(compiler.href);
-  const files = readdirSync("rules")
-    .filter((f) => /\.(ya?ml|json)$/.test(f) && f !== "schema.json")
-    .map((f) => ({ path: join("rules", f), text: readFileSync(join("rules", f), "utf8") }));
-  if (files.length === 0) return null;
-  const result = compilePlaybook(files);
-  if (!result.ok) throw new Error(`rules/ does not compile (${result.errors.length} errors)`);
-  return result.ruleset;
-}
-
 const load = os.loadavg()[0];
 const busy = load > os.cpus().length ? `load ${load.toFixed(1)} on ${os.cpus().length} cores` : undefined;
 if (busy) console.log(`warning: the machine is busy (${busy}); figures will be high`);
 
-const demo = await demoPlaybook();
+const demo = await compileDemoPlaybook();
 const small = generatePlaybook({ offers: 20, segments: 12, slots: 4, layers: 2, experiments: 3 });
 const large = generatePlaybook({ offers: 1_000, segments: 200, slots: 50, layers: 4, experiments: 12 });
 
 const results = {};
-if (demo) results.demo = measure(`demo playbook (${demo.offers.length} offers)`, demo, generateContexts(demo, 200, NOW));
-else console.log("demo playbook: rules/ or the compiler is missing; skipped");
+results.demo = measure(`demo playbook (${demo.offers.length} offers)`, demo, generateContexts(demo, 200, NOW));
 results.generated_small = measure("generated, 20 offers", small, generateContexts(small, 200, NOW));
 results.generated_large = measure("generated, 1,000 offers/200 segs/50 slots", large, generateContexts(large, 200, NOW));
 
 const summary = [
-  ...(demo ? [summaryRow({ label: "decide() demo playbook, median", value: results.demo.medianUs, unit: "µs", target: { op: "<", value: 20 }, warning: busy })] : []),
+  summaryRow({ label: "decide() demo playbook, median", value: results.demo.medianUs, unit: "µs", target: { op: "<", value: 20 }, warning: busy }),
   summaryRow({ label: "decide() 20 offers, median", value: results.generated_small.medianUs, unit: "µs", target: { op: "<", value: 20 }, warning: busy }),
   summaryRow({ label: "decide() 1,000 offers, median", value: results.generated_large.medianUs, unit: "µs", target: { op: "<", value: 250 }, warning: busy }),
 ];

@@ -1,9 +1,8 @@
 // Events ingest through the local worker, end to end: POST /__pz/events batches -> EVENTS queue -> consumer -> D1 rows (events/s).
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { hostWorker } from "./lib/host.mjs";
-import { summaryRow } from "./lib/table.mjs";
-import { applyMigrations, bundlePz, pzWorkerOptions, PZ_SECRETS } from "./lib/pz.mjs";
+import { quantile, round, summaryRow } from "./lib/table.mjs";
+import { applyMigrations, bundlePz, hostPz, PZ_SECRETS } from "./lib/pz.mjs";
 import { tsImport } from "tsx/esm/api";
 
 const tmpPath = (name) => fileURLToPath(new URL(`.tmp/${name}`, import.meta.url));
@@ -31,15 +30,10 @@ function beacon(run, post) {
   };
 }
 
-function percentile(sorted, p) {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : null;
-}
-
 async function main() {
   await mkdir(tmpPath(""), { recursive: true });
   const script = await bundlePz("src/index.ts", tmpPath("pz-events.js"));
-  const extra = pzWorkerOptions({ ORIGIN_URL: "http://127.0.0.1:9" });
-  const host = await hostWorker({ label: "pz events", scriptPath: script, compatibilityFlags: extra.compatibilityFlags, extra });
+  const host = await hostPz({ label: "pz events", script, vars: { ORIGIN_URL: "http://127.0.0.1:9" } });
   try {
     const db = await host.mf.getD1Database("ANALYTICS");
     await applyMigrations(db);
@@ -98,7 +92,7 @@ async function main() {
       endToEndEventsPerSecond: Math.round(accepted / ((done - started) / 1000)),
       secondsToPost: +((posted - started) / 1000).toFixed(2),
       secondsUntilAllInD1: +((done - started) / 1000).toFixed(2),
-      postLatencyMs: { p50: +percentile(latencies, 50).toFixed(1), p95: +percentile(latencies, 95).toFixed(1), p99: +percentile(latencies, 99).toFixed(1) },
+      postLatencyMs: { p50: round(quantile(latencies, 0.5), 1), p95: round(quantile(latencies, 0.95), 1), p99: round(quantile(latencies, 0.99), 1) },
       deadLetters,
       /** Lines the worker logged (retries, failures); 0 on a clean run. */
       runtimeLogLines: host.output.count,

@@ -1,8 +1,7 @@
 // Profile import through the local worker: 20,000 generated CRM profiles POSTed as NDJSON to /__pz/admin/profiles:import (profiles/s), as `pz profiles import` sends them.
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { hostWorker } from "./lib/host.mjs";
-import { bundlePz, pzWorkerOptions, PZ_SECRETS } from "./lib/pz.mjs";
+import { bundlePz, hostPz, PZ_SECRETS } from "./lib/pz.mjs";
 import { formatTable, round, summaryRow } from "./lib/table.mjs";
 
 const tmpPath = (name) => fileURLToPath(new URL(`.tmp/${name}`, import.meta.url));
@@ -75,8 +74,7 @@ async function importAll(url, lines) {
 async function main() {
   await mkdir(tmpPath(""), { recursive: true });
   const script = await bundlePz("src/index.ts", tmpPath("pz-import.js"));
-  const extra = pzWorkerOptions({ ORIGIN_URL: "http://127.0.0.1:9" });
-  const host = await hostWorker({ label: "pz import", scriptPath: script, compatibilityFlags: extra.compatibilityFlags, extra });
+  const host = await hostPz({ label: "pz import", script, vars: { ORIGIN_URL: "http://127.0.0.1:9" } });
   try {
     const run = `bench${Date.now().toString(36)}`;
     await importAll(host.url, Array.from({ length: 2_000 }, (_, i) => profileLine(`${run}w`, i)));

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compilePlaybook } from "../src/compiler/index.ts";
+import { compileDemoPlaybook } from "./lib/pz.mjs";
 import { linkPayloadFor } from "../src/edge/campaigns.ts";
 import { mintLinkToken, readLinkToken } from "../src/edge/links.ts";
 import { formatTable, round, summaryRow } from "./lib/table.mjs";
@@ -19,11 +19,7 @@ const ROUNDS = 3;
 
 /** The demo playbook's SMS campaign, compiled as the CLI compiles it. */
 async function smsCampaign() {
-  const names = ["campaigns.yaml"];
-  const files = await Promise.all(names.map(async (name) => ({ path: `rules/${name}`, text: await readFile(join(root, "rules", name), "utf8") })));
-  const result = compilePlaybook(files);
-  if (!result.ok) throw new Error("rules/campaigns.yaml does not compile");
-  const campaign = result.ruleset.campaigns.find((k) => k.channel === "sms");
+  const campaign = (await compileDemoPlaybook()).campaigns.find((k) => k.channel === "sms");
   if (!campaign) throw new Error("the demo playbook has no SMS campaign");
   return campaign;
 }

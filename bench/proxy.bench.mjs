@@ -3,13 +3,12 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import {
   bundlePzWorkers,
-  compileDemoPlaybook,
-  pzWorkerExists,
   startGrowthbook,
   startNoopRewriter,
   startPassthrough,
   startPz,
 } from "./lib/contenders.mjs";
+import { compileDemoPlaybook } from "./lib/pz.mjs";
 import { countKvReads } from "./lib/kv-reads.mjs";
 import { LOAD, measureRound, summariseLoad, warmUp } from "./lib/load.mjs";
 import { PAGE_BYTES, SLOW_BYTES, SLOW_CHUNK, SLOW_INTERVAL_MS, startOrigin } from "./lib/origin.mjs";
@@ -36,32 +35,26 @@ async function pzKvReads(origin, script, ruleset, vars = {}) {
 }
 
 /**
- * Starts every contender (idle workers cost no CPU), the pz ones only once the proxy route exists.
+ * Starts every contender (idle workers cost no CPU).
  * `countReads` false skips the KV-read count (the --check smoke run).
  */
-async function startContenders(origin, warnings, countReads = true) {
+async function startContenders(origin, countReads = true) {
   const contenders = {};
   log("starting passthrough, no-op rewriter, GrowthBook");
   contenders.passthrough = await startPassthrough(origin);
   contenders.noop_rewriter = await startNoopRewriter(origin);
   contenders.growthbook = await startGrowthbook(origin);
-  let pz = {};
-  if (!pzWorkerExists()) {
-    warnings.push("pz worker missing: src/routes/proxy.ts does not exist yet");
-    log("!! pz worker missing (src/routes/proxy.ts does not exist yet); skipped");
-  } else {
-    const ruleset = await compileDemoPlaybook();
-    const scripts = await bundlePzWorkers();
-    log(`pz: demo playbook version ${ruleset.version}`);
-    const kvReads = countReads ? await pzKvReads(origin, scripts.counting, ruleset) : undefined;
-    const kvReadsCacheOff = countReads ? await pzKvReads(origin, scripts.counting, ruleset, CACHE_OFF) : undefined;
-    if (kvReads) log(`pz: ${kvReads.total_per_request} KV reads per request (PROFILES ${kvReads.profiles_per_request}, RULES ${kvReads.rules_per_request})`);
-    if (kvReadsCacheOff) log(`pz, profile cache off: ${kvReadsCacheOff.total_per_request} KV reads per request`);
-    contenders.pz = await startPz({ label: "pz", origin, script: scripts.plain, ruleset, injectTracker: "on" });
-    contenders.pz_tracking_off = await startPz({ label: "pz tracking off", origin, script: scripts.plain, ruleset, injectTracker: "off" });
-    contenders.pz_profile_cache_off = await startPz({ label: "pz cache off", origin, script: scripts.plain, ruleset, injectTracker: "on", vars: CACHE_OFF });
-    pz = { kvReads, kvReadsCacheOff, rulesetVersion: ruleset.version };
-  }
+  const ruleset = await compileDemoPlaybook();
+  const scripts = await bundlePzWorkers();
+  log(`pz: demo playbook version ${ruleset.version}`);
+  const kvReads = countReads ? await pzKvReads(origin, scripts.counting, ruleset) : undefined;
+  const kvReadsCacheOff = countReads ? await pzKvReads(origin, scripts.counting, ruleset, CACHE_OFF) : undefined;
+  if (kvReads) log(`pz: ${kvReads.total_per_request} KV reads per request (PROFILES ${kvReads.profiles_per_request}, RULES ${kvReads.rules_per_request})`);
+  if (kvReadsCacheOff) log(`pz, profile cache off: ${kvReadsCacheOff.total_per_request} KV reads per request`);
+  contenders.pz = await startPz({ label: "pz", origin, script: scripts.plain, ruleset, injectTracker: "on" });
+  contenders.pz_tracking_off = await startPz({ label: "pz tracking off", origin, script: scripts.plain, ruleset, injectTracker: "off" });
+  contenders.pz_profile_cache_off = await startPz({ label: "pz cache off", origin, script: scripts.plain, ruleset, injectTracker: "on", vars: CACHE_OFF });
+  const pz = { kvReads, kvReadsCacheOff, rulesetVersion: ruleset.version };
   for (const [name, c] of Object.entries(contenders)) if (c.problems.length > 0) log(`!! ${name} does not do its job: ${c.problems.join("; ")}`);
   return { contenders, pz };
 }
@@ -178,7 +171,7 @@ async function check() {
   let contenders = {};
   try {
     origin.page = await (await fetch(`${origin.url}/`)).text();
-    contenders = (await startContenders(origin, [], false)).contenders;
+    contenders = (await startContenders(origin, false)).contenders;
     console.log(JSON.stringify(Object.fromEntries(Object.entries(contenders).map(([name, c]) => [name, c.problems]))));
   } finally {
     for (const c of Object.values(contenders)) await c.close();
@@ -193,7 +186,7 @@ async function main() {
   let contenders = {};
   try {
     origin.page = await (await fetch(`${origin.url}/`)).text();
-    const setup = await startContenders(origin, warnings);
+    const setup = await startContenders(origin);
     contenders = setup.contenders;
     // Before any load: afterwards the pz worker's queue consumer is still storing the load's events.
     const ttfb = {};

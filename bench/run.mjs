@@ -61,16 +61,6 @@ function runScript(path, seconds) {
   });
 }
 
-/** Numeric fields named like ratios, for scripts that write no `summary` rows of their own. */
-function ratioFields(section, prefix = "", depth = 0) {
-  if (depth > 3 || section === null || typeof section !== "object") return [];
-  return Object.entries(section).flatMap(([key, value]) => {
-    const name = prefix ? `${prefix}.${key}` : key;
-    if (typeof value === "number" && /_vs_|ratio|speedup/i.test(key)) return [{ label: name, value, unit: "", target: null, pass: null }];
-    return Array.isArray(value) ? [] : ratioFields(value, name, depth + 1);
-  });
-}
-
 function finalTable(results, status) {
   const rows = [];
   for (const name of SCRIPTS) {
@@ -79,7 +69,7 @@ function finalTable(results, status) {
       continue;
     }
     const section = results[name];
-    const summary = Array.isArray(section.summary) ? section.summary : ratioFields(section);
+    const summary = Array.isArray(section.summary) ? section.summary : [];
     if (summary.length === 0) rows.push([name, "(no summary rows; see results.json)", "", "", ""]);
     for (const row of summary) rows.push([name, row.label, `${row.value ?? "—"} ${row.unit ?? ""}`.trim(), row.target ?? "", verdict(row)]);
   }
@@ -95,11 +85,6 @@ async function main() {
   for (const [i, name] of SCRIPTS.entries()) {
     const script = here(`./${name}.bench.mjs`);
     const out = here(`./.tmp/${name}.json`);
-    if (!existsSync(script)) {
-      status[name] = "missing";
-      log(`(${i + 1}/${SCRIPTS.length}) ${name}: missing (bench/${name}.bench.mjs does not exist yet)`);
-      continue;
-    }
     const left = TOTAL_SECONDS - (Date.now() - started) / 1000;
     if (left < 10) {
       status[name] = "skipped: run budget spent";

@@ -1,10 +1,9 @@
 // The proxies the benchmark compares: each is started in Miniflare, checked for correctness, and handed back ready to load.
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { bundleGrowthbook, growthbookBindings, GROWTHBOOK_HERO } from "./growthbook.mjs";
 import { hostWorker } from "./host.mjs";
 import { BROWSER_HEADERS } from "./load.mjs";
-import { bundlePz, compileDemoPlaybook, FIRST_NAME, pzWorkerOptions, seedPz, visitorCookieValue } from "./pz.mjs";
+import { bundlePz, FIRST_NAME, hostPz, seedPz, visitorCookieValue } from "./pz.mjs";
 import { checkGrowthbook, checkPersonalised, checkUntouched } from "./verify.mjs";
 
 const workerPath = (name) => fileURLToPath(new URL(`../workers/${name}`, import.meta.url));
@@ -53,11 +52,6 @@ export async function startGrowthbook(origin) {
   return { url: host.url, pid: host.pid, headers, problems: await checkAs(headers)(), notes: {}, check: checkAs(headers), output: host.output, close: host.close };
 }
 
-/** True once the proxy route exists; before that the pz worker is reported as missing. */
-export function pzWorkerExists() {
-  return existsSync(fileURLToPath(new URL("../../src/routes/proxy.ts", import.meta.url)));
-}
-
 /** Bundles the pz worker and its KV-counting twin once per run. */
 export async function bundlePzWorkers() {
   return {
@@ -75,8 +69,7 @@ export async function bundlePzWorkers() {
  * @returns {Promise<Contender>}
  */
 export async function startPz({ label, origin, script, ruleset, injectTracker, vars = {} }) {
-  const extra = pzWorkerOptions({ ORIGIN_URL: origin.url, INJECT_TRACKER: injectTracker, ...vars });
-  const host = await hostWorker({ label, scriptPath: script, compatibilityFlags: extra.compatibilityFlags, extra });
+  const host = await hostPz({ label, script, vars: { ORIGIN_URL: origin.url, INJECT_TRACKER: injectTracker, ...vars } });
   try {
     await seedPz(host.mf, ruleset, Date.now());
     let first = null;
@@ -117,5 +110,3 @@ function pzContender(host, attempt, tried, injectTracker) {
   return { url: host.url, pid: host.pid, settleMs: 2500, headers, problems, notes, check, output: host.output, close: host.close };
 }
 
-/** Compiles rules/ once per run. */
-export { compileDemoPlaybook };

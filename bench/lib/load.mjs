@@ -1,7 +1,7 @@
 // Drives workers with autocannon in interleaved rounds and summarises throughput and sub-millisecond latency.
 import autocannon from "autocannon";
 import { cpuMs } from "./cpu.mjs";
-import { round } from "./table.mjs";
+import { quantile, round } from "./table.mjs";
 
 /**
  * Load settings shared by every worker so their figures compare; env vars shorten or lengthen a run.
@@ -26,13 +26,6 @@ export const BROWSER_HEADERS = {
   "accept-language": "en-GB,en;q=0.9",
   "sec-fetch-dest": "document",
 };
-
-/** The q-quantile (0..1) of ascending-sorted numbers. */
-export function quantile(sorted, q) {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[i];
-}
 
 /**
  * One autocannon run. Latencies are taken from every response's own duration: autocannon's

@@ -4,6 +4,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { tsImport } from "tsx/esm/api";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { hostWorker } from "./host.mjs";
 
 const root = (path) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const load = (path) => tsImport(root(path), import.meta.url);
@@ -49,6 +50,15 @@ export function pzWorkerOptions(vars) {
   return { ...rest, bindings: { ...bindings, ...PZ_SECRETS, ...vars } };
 }
 
+/**
+ * Hosts a pz bundle in Miniflare with wrangler.toml's bindings and settings (its compatibility
+ * flags included) and `vars` on top.
+ * @param {{ label: string, script: string, vars: Record<string, string> }} options
+ */
+export function hostPz({ label, script, vars }) {
+  return hostWorker({ label, scriptPath: script, extra: pzWorkerOptions(vars) });
+}
+
 /** Applies migrations/*.sql, in name order, to a D1 database. */
 export async function applyMigrations(db) {
   const dir = root("migrations");
@@ -61,10 +71,9 @@ export async function applyMigrations(db) {
 /** Compiles the demo playbook in rules/ with the product's compiler; throws with its diagnostics on error. */
 export async function compileDemoPlaybook() {
   const { compilePlaybook, formatDiagnostic } = await load("src/compiler/index.ts");
-  const dir = root("rules");
-  const names = (await readdir(dir)).filter((f) => /\.(ya?ml|json)$/.test(f) && f !== "schema.json");
-  const files = await Promise.all(names.map(async (name) => ({ path: `rules/${name}`, text: await readFile(`${dir}/${name}`, "utf8") })));
-  const result = compilePlaybook(files);
+  // The CLI's reader: the same files, in the same order, as `pz rules build` compiles.
+  const { readPlaybook } = await load("cli/io.ts");
+  const result = compilePlaybook(readPlaybook(root("rules")));
   if (!result.ok) throw new Error(`rules/ does not compile:\n${result.errors.map((d) => formatDiagnostic(d)).join("\n")}`);
   return result.ruleset;
 }

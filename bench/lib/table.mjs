@@ -28,3 +28,10 @@ export function verdict(row) {
 }
 
 export const round = (n, digits = 3) => (typeof n === "number" && Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : null);
+
+/** The q-quantile (0..1) of ascending-sorted numbers. */
+export function quantile(sorted, q) {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i];
+}

@@ -1,6 +1,6 @@
 // Time to first byte of a slowly streamed page through a worker, with a raw http.get (no client buffering).
 import http from "node:http";
-import { quantile } from "./load.mjs";
+import { quantile, round as roundTo } from "./table.mjs";
 
 function once(url, headers) {
   return new Promise((resolve, reject) => {
@@ -20,7 +20,7 @@ function once(url, headers) {
   });
 }
 
-const round = (n) => Math.round(n * 100) / 100;
+const round = (n) => roundTo(n, 2);
 
 /**
  * Medians over `samples` full downloads (after one unmeasured) of `url`: response headers, first

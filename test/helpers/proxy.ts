@@ -2,7 +2,6 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../src/index";
 import type { CompiledRuleset } from "../../src/core/types";
-import { visitorCookie, type VisitorIdentity } from "../../src/edge/cookies";
 import { forgetPageSlots } from "../../src/edge/page-slots";
 import { forgetCachedProfiles } from "../../src/edge/profile-cache";
 import { forgetCachedRuleset, publishRuleset } from "../../src/edge/rulesets";
@@ -63,10 +62,8 @@ export async function setUp(): Promise<CompiledRuleset> {
   return rs;
 }
 
-/** The `pz_id=…` pair a browser of this visitor sends. */
-export async function visitorPair(who: VisitorIdentity): Promise<string> {
-  return (await visitorCookie(env.PZ_SIGNING_KEY!, who, false)).split(";")[0];
-}
+// The same cookie helpers as the event tests, under the names the proxy tests use.
+export { setCookieValue as setCookie, visitorCookiePair as visitorPair } from "./events";
 
 export interface Visit {
   method?: string;
@@ -88,10 +85,4 @@ export async function visit(origin: TestOrigin, path: string, options: Visit = {
   const ctx = createExecutionContext();
   const res = await worker.fetch!(request as Request<unknown, IncomingRequestCfProperties>, { ...env, INJECT_TRACKER: "off", ...options.env, ORIGIN: origin.fetcher }, ctx);
   return { res, done: () => waitOnExecutionContext(ctx) };
-}
-
-/** The value of one cookie among a response's Set-Cookie headers. */
-export function setCookie(res: Response, name: string): string | undefined {
-  const line = res.headers.getAll("set-cookie").find((c) => c.startsWith(`${name}=`));
-  return line?.split(";")[0].slice(name.length + 1);
 }
