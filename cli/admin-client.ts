@@ -27,6 +27,9 @@ export class CliError extends Error {}
 /** A CliError about how the command was called: printed with the command's usage. */
 export class UsageError extends CliError {}
 
+/** The options every command that talks to a worker takes (parseArgs form): --url and --token. */
+export const ADMIN_OPTIONS = { url: { type: "string" }, token: { type: "string" } } as const;
+
 export interface AdminClient {
   base: string;
   token: string;

@@ -39,15 +39,17 @@ async function compileRules() {
 }
 
 /** 2. Local-only secrets in .dev.vars (git-ignored), generated once and kept. */
-function writeDevVars() {
+async function writeDevVars() {
   const path = join(ROOT, ".dev.vars");
-  const current = existsSync(path) ? readFileSync(path, "utf8") : "";
-  const missing = ["PZ_SIGNING_KEY", "PZ_ADMIN_TOKEN"].filter((name) => !new RegExp(`^${name}=`, "m").test(current));
-  if (missing.length === 0) return readFileSync(path, "utf8");
+  // Read the way the CLI reads it, so a value the CLI finds is never written a second time.
+  const { devVars } = await import("../cli/admin-client.ts");
+  const present = devVars(path);
+  const missing = ["PZ_SIGNING_KEY", "PZ_ADMIN_TOKEN"].filter((name) => !present[name]);
+  if (missing.length === 0) return;
   step(`Writing ${missing.join(" and ")} to .dev.vars (local only, never deploy these)`);
+  const current = existsSync(path) ? readFileSync(path, "utf8") : "";
   const lines = missing.map((name) => `${name}=${randomBytes(24).toString("hex")}`).join("\n");
   appendFileSync(path, `${current && !current.endsWith("\n") ? "\n" : ""}${lines}\n`);
-  return readFileSync(path, "utf8");
 }
 
 /** Demo profiles store relative dates as {"$daysAgo": n}; they are resolved now so "lapsed 45 days" stays true. */
@@ -156,7 +158,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 }
 
 const ruleset = await compileRules();
-writeDevVars();
+await writeDevVars();
 await seedKv(ruleset);
 migrateD1();
 

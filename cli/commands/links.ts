@@ -10,7 +10,7 @@ import type { CompiledCampaign } from "../../src/core/types.ts";
 import { linkPayloadFor } from "../../src/edge/campaigns.ts";
 import { customerIdProblem } from "../../src/edge/customer-id.ts";
 import { CHANNELS, mintLinkToken, type Channel } from "../../src/edge/links.ts";
-import { adminCall, baseUrl, adminClient, CliError, secret, UsageError, type AdminClient } from "../admin-client.ts";
+import { ADMIN_OPTIONS, adminCall, baseUrl, adminClient, CliError, secret, UsageError, type AdminClient } from "../admin-client.ts";
 import { csvLine, parseCsv, type CsvRow } from "../csv.ts";
 import { loadRuleset, plural } from "../io.ts";
 import type { Command } from "../main.ts";
@@ -126,8 +126,7 @@ export const create: Command = {
         to: { type: "string" },
         ttl: { type: "string" },
         short: { type: "boolean", default: false },
-        url: { type: "string" },
-        token: { type: "string" },
+        ...ADMIN_OPTIONS,
         in: { type: "string" },
         out: { type: "string" },
         "id-column": { type: "string" },

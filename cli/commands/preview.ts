@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { parseDuration } from "../../src/core/conditions/index.ts";
 import type { Overrides } from "../../src/core/types.ts";
-import { adminCall, adminClient, CliError, UsageError } from "../admin-client.ts";
+import { ADMIN_OPTIONS, adminCall, adminClient, CliError, UsageError } from "../admin-client.ts";
 import { namedPairs } from "../io.ts";
 import type { Command } from "../main.ts";
 
@@ -19,8 +19,7 @@ export const preview: Command = {
     const { values } = parseArgs({
       args,
       options: {
-        url: { type: "string" },
-        token: { type: "string" },
+        ...ADMIN_OPTIONS,
         segment: { type: "string", multiple: true },
         stage: { type: "string", multiple: true },
         variant: { type: "string", multiple: true },

@@ -6,7 +6,7 @@
 import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { adminCall, adminClient, CliError, UsageError, type AdminClient } from "../admin-client.ts";
+import { ADMIN_OPTIONS, adminCall, adminClient, CliError, UsageError, type AdminClient } from "../admin-client.ts";
 import { plural } from "../io.ts";
 import type { Command } from "../main.ts";
 import { progress } from "../progress.ts";
@@ -71,8 +71,7 @@ export const importProfiles: Command = {
       args,
       allowPositionals: true,
       options: {
-        url: { type: "string" },
-        token: { type: "string" },
+        ...ADMIN_OPTIONS,
         chunk: { type: "string", default: "500" },
         concurrency: { type: "string", default: "4" },
       },

@@ -1,6 +1,6 @@
 /** `pz rules publish` and `pz rules rollback`: move a running worker's live ruleset through the admin API. */
 import { parseArgs } from "node:util";
-import { adminCall, adminClient, CliError } from "../admin-client.ts";
+import { ADMIN_OPTIONS, adminCall, adminClient, CliError } from "../admin-client.ts";
 import { compileDir, readPlaybook } from "../io.ts";
 import type { Command } from "../main.ts";
 
@@ -16,7 +16,7 @@ export const publish: Command = {
 Compiles the playbook here (stopping on errors), then sends its source to the worker, which compiles
 it with the same compiler, stores it as a new immutable version and makes it live.`,
   async run(args) {
-    const { values } = parseArgs({ args, options: { url: { type: "string" }, token: { type: "string" }, dir: { type: "string", default: "rules" } } });
+    const { values } = parseArgs({ args, options: { ...ADMIN_OPTIONS, dir: { type: "string", default: "rules" } } });
     const client = adminClient(values);
     // Read once: the source sent is exactly the source checked here.
     const files = readPlaybook(values.dir);
@@ -33,7 +33,7 @@ export const rollback: Command = {
 
 Moves the live pointer to VERSION, or without one to the version live before the current one.`,
   async run(args) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { url: { type: "string" }, token: { type: "string" } } });
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: ADMIN_OPTIONS });
     if (positionals.length > 1) throw new CliError("give at most one version");
     const version = positionals[0];
     if (version !== undefined && !/^[0-9a-f]{16}$/.test(version)) throw new CliError(`${version} is not a ruleset version (16 hex digits)`);

@@ -1,7 +1,7 @@
 /** `pz results`: experiment results (or the offers table) from a running worker, printed as a table. */
 import { parseArgs } from "node:util";
 import type { ExperimentReport, OfferResult, VariantResult } from "../../src/core/report.ts";
-import { adminCall, adminClient } from "../admin-client.ts";
+import { ADMIN_OPTIONS, adminCall, adminClient } from "../admin-client.ts";
 import type { Command } from "../main.ts";
 
 const usage = `Usage: pz results [EXPERIMENT] [options]
@@ -74,8 +74,7 @@ export const results: Command = {
         offers: { type: "boolean" },
         goal: { type: "string", multiple: true },
         json: { type: "boolean" },
-        url: { type: "string" },
-        token: { type: "string" },
+        ...ADMIN_OPTIONS,
       },
     });
     const client = adminClient(values);
