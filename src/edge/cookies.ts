@@ -4,7 +4,7 @@
  * pz_consent: the visitor's own choice ("0" = no personalisation). No PII in any of them.
  */
 import { z } from "zod";
-import { randomId, signValue, verifyValue } from "./sign";
+import { randomId, signJson, signValue, verifyValue } from "./sign";
 
 export const VISITOR_COOKIE = "pz_id";
 export const SESSION_COOKIE = "pz_s";
@@ -111,17 +111,21 @@ export async function readSessionCookie(secret: string, value: string | undefine
   return parsed.data;
 }
 
-/** Drops the oldest detail until the state fits in a cookie. */
-function trimSession(state: SessionState): SessionState {
+/** The state as JSON, its oldest detail dropped until it fits in a cookie. */
+function sessionJson(state: SessionState): string {
   const s: SessionState = { ...state, p: state.p.slice(0, 5), o: { ...state.o }, sg: state.sg.slice(0, 20) };
   const offers = Object.keys(s.o);
-  while (JSON.stringify(s).length > MAX_COOKIE_BYTES * 0.6 && offers.length > 0) delete s.o[offers.shift()!];
-  return s;
+  let json = JSON.stringify(s);
+  while (json.length > MAX_COOKIE_BYTES * 0.6 && offers.length > 0) {
+    delete s.o[offers.shift()!];
+    json = JSON.stringify(s);
+  }
+  return json;
 }
 
 /** The Set-Cookie value for pz_s (rolling 30-minute session). */
 export async function sessionCookie(secret: string, state: SessionState, secure: boolean): Promise<string> {
-  const value = await signValue(secret, SESSION_COOKIE, trimSession(state));
+  const value = await signJson(secret, SESSION_COOKIE, sessionJson(state));
   return serializeCookie(SESSION_COOKIE, value, { maxAge: SESSION_MAX_AGE, secure });
 }
 

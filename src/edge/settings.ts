@@ -1,14 +1,15 @@
 /** Reads the worker's settings from env vars once, with defaults; secrets are checked where used. */
 import type { Env } from "../env";
+import type { OriginOptions } from "./origin";
 
 export interface Settings {
-  originUrl: string;
+  /** ORIGIN_URL and ORIGIN_TIMEOUT_MS, as fetchOrigin takes them. */
+  origin: OriginOptions;
   rulesRefreshMs: number;
   profileBudgetMs: number;
   /** How long the proxy may reuse a profile it read in this isolate; 0 reads KV on every page view. */
   profileCacheMs: number;
   injectTracker: boolean;
-  originTimeoutMs: number;
 }
 
 function positive(text: string | undefined, fallback: number): number {
@@ -19,11 +20,10 @@ function positive(text: string | undefined, fallback: number): number {
 /** The settings for this env (cheap: a few string reads). */
 export function settings(env: Env): Settings {
   return {
-    originUrl: env.ORIGIN_URL,
+    origin: { originUrl: env.ORIGIN_URL, timeoutMs: positive(env.ORIGIN_TIMEOUT_MS, 15_000) },
     rulesRefreshMs: positive(env.RULES_REFRESH_SECONDS, 5) * 1000,
     profileBudgetMs: positive(env.PROFILE_BUDGET_MS, 50),
     profileCacheMs: positive(env.PROFILE_CACHE_SECONDS, 5) * 1000,
     injectTracker: env.INJECT_TRACKER !== "off",
-    originTimeoutMs: positive(env.ORIGIN_TIMEOUT_MS, 15_000),
   };
 }

@@ -46,7 +46,7 @@ interface OriginSlot {
 
 async function handle(request: Request, url: URL, env: Env, ctx: WaitUntil): Promise<Response> {
   const config = settings(env);
-  const plain = () => fetchOrigin(env, request, url, { originUrl: config.originUrl, timeoutMs: config.originTimeoutMs });
+  const plain = () => fetchOrigin(env, request, url, config.origin);
 
   // 0. Methods other than GET/HEAD, static assets and bots go straight through: no cookie, no tracking.
   //    The user agent is classed once here; the request context reuses the class.
@@ -86,12 +86,11 @@ async function personalise(
   const timing = new ServerTiming();
   const now = Date.now();
   const nowSeconds = Math.floor(now / 1000);
-  const originOptions = { originUrl: config.originUrl, timeoutMs: config.originTimeoutMs };
 
   // 1. The live ruleset, from isolate memory (a due refresh reads KV within its own deadline); with
   //    none published the proxy is a pure passthrough.
   const live = await timing.time("rules", getLiveRuleset(env.RULES, now, config.rulesRefreshMs));
-  if (!live) return (origin.response = fetchOrigin(env, request, url, originOptions));
+  if (!live) return (origin.response = fetchOrigin(env, request, url, config.origin));
 
   // 2. Who is asking: pz_id (or a new visitor), pz_s (bound to that id), consent, preview.
   const cookies = parseCookies(request.headers.get("cookie"));
@@ -120,7 +119,7 @@ async function personalise(
   // 5. The origin fetch, in parallel with the profile read.
   origin.response = timing.time(
     "origin",
-    fetchOrigin(env, request, url, { ...originOptions, extraHeaders: originHeaders, dropConditionals: wantsHtml(request) }),
+    fetchOrigin(env, request, url, { ...config.origin, extraHeaders: originHeaders, dropConditionals: wantsHtml(request) }),
   );
   const [response, profileResult] = await Promise.all([origin.response, profileRead]);
   if (profileResult.error) log("warn", "deciding without the profile", { path: url.pathname, reason: profileResult.error });
