@@ -39,6 +39,10 @@ export const pzEventSchema = z.object({
   channel: id.optional(),
   campaign: id.optional(),
   rulesetVersion: id.optional(),
+  /** On an exposure: the experiment's pre-exposure covariate for CUPED (the playbook names it). */
+  covariate: z.number().optional(),
+  /** On a decision: the learning context the offer was ranked in (e.g. `segment=lapsed`), for learned propensities. */
+  context: id.optional(),
   /** Small free-form properties (no PII by contract). */
   props: z.record(z.string(), z.union([z.string().max(256), z.number(), z.boolean()])).optional(),
 });
