@@ -357,7 +357,7 @@ describe("the compiled ruleset", () => {
     expect(r.offers.find((o) => o.id === "uk-banner")).toMatchObject({ nonPersonal: true, propensity: { constant: 1 }, value: 1, weight: 1, tags: [] });
     // Same eligibility, but the template reads the profile.
     expect(r.offers.find((o) => o.id === "greet")!.nonPersonal).toBe(false);
-    expect(r.layers[0].stages[0]).toEqual({ id: "complaint", entry: { "profile.openComplaint": true }, exit: {}, suppressTags: ["sales"] });
+    expect(r.layers[0].stages[0]).toEqual({ id: "complaint", entry: { "profile.openComplaint": true }, exit: {}, suppressTags: ["sales"], interrupts: true });
     expect(r.holdout).toEqual({ percent: 0.05, seed: "holdout" });
     expect(r.slots.hero).toEqual({ id: "hero", fallback: "keep" });
   });

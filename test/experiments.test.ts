@@ -68,7 +68,7 @@ describe("experiment assignment", () => {
     expect(de.assignments).toHaveLength(1);
     const fr = decide(context({ request: { country: "FR" } }), rs, NOW, { explain: true });
     expect(fr.assignments).toEqual([]);
-    expect(fr.trace).toContainEqual({ kind: "experiment", id: "de-test", outcome: "skipped", detail: "targeting not met" });
+    expect(fr.trace).toContainEqual({ kind: "experiment", id: "de-test", outcome: "skipped", detail: "audience not met" });
   });
 
   it("skips a visitor without the hash attribute", () => {

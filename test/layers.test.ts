@@ -69,9 +69,21 @@ describe("layers", () => {
     expect(decide(context({ stages: { context: "sale" } }), rs, NOW).stages.context).toBeUndefined();
   });
 
-  it("keeps a held stage even when an earlier stage's entry now holds", () => {
+  it("lets a stage written earlier interrupt a held later one as soon as its entry holds, and says so in the trace", () => {
     const ctx = context({ profile: { openComplaint: true }, request: { path: "/shop" }, stages: { context: "browsing" } });
-    expect(decide(ctx, lifecycle, NOW).stages.context).toBe("browsing");
+    const d = decide(ctx, lifecycle, NOW, { explain: true });
+    expect(d.stages.context).toBe("complaint");
+    expect(d.changes.stagesExited).toContainEqual({ layer: "context", stage: "browsing" });
+    expect(d.trace).toContainEqual({ kind: "stage", id: "context=browsing", outcome: "exited", detail: "interrupted by context=complaint" });
+    expect(d.trace).toContainEqual({ kind: "stage", id: "context=complaint", outcome: "entered", detail: "entry met; interrupts browsing" });
+  });
+
+  it("keeps a held stage when the earlier stage whose entry holds does not interrupt", () => {
+    const calm = ruleset({
+      layers: [layer("context", [stage("complaint", { "profile.openComplaint": true }, { interrupts: false }), stage("browsing", { "request.path": { $regex: "^/shop" } })])],
+    });
+    const ctx = context({ profile: { openComplaint: true }, request: { path: "/shop" }, stages: { context: "browsing" } });
+    expect(decide(ctx, calm, NOW).stages.context).toBe("browsing");
   });
 
   it("lets later layers read the stage just decided in earlier ones", () => {

@@ -1,5 +1,6 @@
 /** Builds the CompiledRuleset (without its version) from a checked playbook. */
 import { conditionReferences, parseDuration } from "../core/conditions";
+import { segmentConditions, splitTargeting } from "../core/condition-roots";
 import { getBucketRanges } from "../core/hash";
 import type {
   CompiledCampaign,
@@ -71,7 +72,14 @@ function compileOffer({ id, value: o }: Entry<OfferSource>, flags: Flags): Compi
   };
 }
 
-function compileExperiment({ id, value: e }: Entry<ExperimentSource>): CompiledExperiment {
+/** The audience (checked at assignment) and where it applies (every request): `targeting` split, then the explicit fields added. */
+function experimentConditions(e: ExperimentSource, segments: ReadonlyMap<string, Condition>): { targeting: Condition; applies: Condition } {
+  const split = splitTargeting(e.targeting ?? {}, segments);
+  const both = (a: Condition, b: Condition | undefined): Condition => (!b ? a : Object.keys(a).length === 0 ? b : { $and: [a, b] });
+  return { targeting: both(split.audience, e.audience), applies: both(split.applies, e.applies) };
+}
+
+function compileExperiment({ id, value: e }: Entry<ExperimentSource>, segments: ReadonlyMap<string, Condition>): CompiledExperiment {
   // Weights were checked before emitting; the fallback only satisfies the type.
   const weights = variantWeights(e.variants);
   const fractions = typeof weights === "string" ? e.variants.map(() => 1 / e.variants.length) : weights;
@@ -86,7 +94,8 @@ function compileExperiment({ id, value: e }: Entry<ExperimentSource>): CompiledE
     variants: e.variants.map((v, i) => ({ id: v.id, weight: fractions[i], ...(v.content ? { content: compileContent(v.content) } : {}) })),
     ranges: getBucketRanges(e.variants.length, e.coverage, fractions),
     coverage: e.coverage,
-    targeting: e.targeting ?? {},
+    ...experimentConditions(e, segments),
+    tags: e.tags,
     namespace: e.namespace ? [e.namespace.id, e.namespace.range[0], e.namespace.range[1]] : null,
     goals: e.goals,
     active: e.status === "running",
@@ -108,6 +117,7 @@ export function emitRuleset(book: Playbook): Omit<CompiledRuleset, "version"> {
   const slots: Record<string, CompiledSlot> = {};
   for (const { id, value } of [...book.slots].sort(byId)) slots[id] = { id, description: value?.description, fallback: "keep" };
   const segments = compileSegments(book, flags);
+  const segmentWhens = segmentConditions(segments);
   return {
     format: 1,
     slots,
@@ -115,10 +125,17 @@ export function emitRuleset(book: Playbook): Omit<CompiledRuleset, "version"> {
     layers: book.layers.map(({ id, value }) => ({
       id,
       description: value.description,
-      stages: value.stages.map((s) => ({ id: s.id, description: s.description, entry: s.entry, exit: s.exit ?? {}, suppressTags: s.suppress })),
+      stages: value.stages.map((s) => ({
+        id: s.id,
+        description: s.description,
+        entry: s.entry,
+        exit: s.exit ?? {},
+        suppressTags: s.suppress,
+        interrupts: s.interrupts ?? value.interrupts,
+      })),
     })),
     offers: book.offers.map((o) => compileOffer(o, flags)).sort(byId),
-    experiments: book.experiments.map(compileExperiment).sort(byId),
+    experiments: book.experiments.map((e) => compileExperiment(e, segmentWhens)).sort(byId),
     holdout: book.holdout ? { percent: book.holdout.value.percent / 100, seed: book.holdout.value.seed } : null,
     campaigns: book.campaigns.map(compileCampaign).sort(byId),
     goals: book.goals.map((g) => g.id).sort(),

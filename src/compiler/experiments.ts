@@ -53,7 +53,10 @@ export function checkExperiment(entry: Entry<ExperimentSource>, book: Playbook, 
     report.error({ file, path: [...at, "namespace", "range"] }, "namespace range must be [start, end] with start < end");
   }
   exp.goals.forEach((goal, i) => checkReference("goals", goal, { file, path: [...at, "goals", i] }, book, report));
-  if (exp.targeting) checkCondition(exp.targeting, { file, path: [...at, "targeting"] }, book, report);
+  for (const key of ["audience", "applies", "targeting"] as const) {
+    const condition = exp[key];
+    if (condition) checkCondition(condition, { file, path: [...at, key] }, book, report);
+  }
   const hashProblem = checkContextPath(exp.hashAttribute, book);
   if (hashProblem) report.error({ file, path: [...at, "hashAttribute"] }, hashProblem.message, hashProblem.suggestion);
 }

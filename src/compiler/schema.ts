@@ -28,13 +28,21 @@ export const stageSchema = z.strictObject({
   description,
   entry: condition,
   exit: condition.optional().meta({ description: "Leave when this holds; without it, leave when entry no longer holds" }),
-  suppress: z.array(id).default([]).meta({ description: "Offer tags blocked while a visitor is in this stage" }),
+  suppress: z.array(id).default([]).meta({ description: "Offer and experiment tags silenced while a visitor is in this stage" }),
+  interrupts: z
+    .boolean()
+    .optional()
+    .meta({ description: "When its entry holds, it displaces a held stage written after it in this layer (default: the layer's `interrupts`)" }),
 });
 
 export const layerSchema = z.strictObject({
   id,
   description,
   stages: z.array(stageSchema).min(1).meta({ description: "A visitor holds at most one; the first whose entry holds is entered" }),
+  interrupts: z
+    .boolean()
+    .default(true)
+    .meta({ description: "Default for its stages: a stage written earlier displaces a held later one as soon as its entry holds" }),
 });
 
 const policySchema = z.strictObject({
@@ -81,7 +89,14 @@ export const experimentSchema = z.strictObject({
   slot: id.optional(),
   variants: z.array(variantSchema).min(2),
   coverage: fraction("Share of targeted visitors included").default(1),
-  targeting: condition.optional().meta({ description: "Who is in the experiment; absent means everyone" }),
+  audience: condition.optional().meta({ description: "Who may be assigned; checked once, a visitor keeps the variant if this later changes" }),
+  applies: condition
+    .optional()
+    .meta({ description: "Where and when it is in effect (page, context, stages, channel); checked on every request, sticky or not" }),
+  targeting: condition
+    .optional()
+    .meta({ description: "Both in one: conditions on profile.* and visitor.* act as audience, the rest (request, session, stages) as applies" }),
+  tags: z.array(id).default([]).meta({ description: "Labels a stage's `suppress` can silence, as for offers" }),
   namespace: z
     .strictObject({ id, range: z.tuple([fraction("start"), fraction("end")]) })
     .optional()

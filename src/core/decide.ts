@@ -49,12 +49,12 @@ export function decide(ctx: DecisionContext, ruleset: CompiledRuleset | LinkedRu
   // 4. Layers: at most one stage each, sticky until exit.
   const stages = resolveLayers(linked, ctx.stages, ctx.overrides?.stages, attrs, scope, changes, trace);
 
-  // 5. Experiments (none in the holdout, except those forced by a preview).
+  // 5. Experiments that apply here and now, not silenced by a stage (none in the holdout, except preview-forced).
   const pageSlots = ctx.slots ? new Set(ctx.slots) : null;
-  const assignments = runExperiments(linked, { ctx, attrs, scope, holdout, pageSlots, trace });
+  const blockedTags = suppressedTags(linked, stages);
+  const assignments = runExperiments(linked, { ctx, attrs, scope, holdout, pageSlots, blockedTags, trace });
 
   // 6. Slots: preview, slot experiments, then next-best-action arbitration.
-  const blockedTags = suppressedTags(linked, stages);
   const history = historyByOffer(linked.offersById, linked.offers.length, ctx.offers);
   const decided = decideSlots(linked, ctx, assignments, holdout, pageSlots, { attrs, scope, basic, blockedTags, history, now, trace });
   const slots: Record<string, SlotDecision> = {};

@@ -1,9 +1,13 @@
-/** Experiment assignment, GrowthBook-style: preview, sticky, namespace, targeting, coverage and weights. */
+/**
+ * Experiment assignment, GrowthBook-style (preview, sticky, namespace, audience, coverage, weights),
+ * with where and when an experiment applies checked on every request, sticky or not.
+ */
 import { buildAttributes } from "./attributes";
 import { readPath } from "./conditions/paths";
 import type { EvalScope } from "./conditions";
 import { chooseVariation, hash, inNamespace } from "./hash";
 import { inHoldout } from "./holdout";
+import { suppressedTags } from "./layers";
 import { resolveRuleset, type LinkedExperiment, type LinkedRuleset } from "./link";
 import { segmentScope } from "./segments";
 import type { Assignment, Attributes, CompiledRuleset, DecisionContext, TraceEntry } from "./types";
@@ -16,6 +20,8 @@ export interface ExperimentInput {
   holdout: boolean;
   /** Slots on this page; null when every slot is decided. */
   pageSlots: ReadonlySet<string> | null;
+  /** Tags silenced by the stages held now, with the stage that silences each. */
+  blockedTags: ReadonlyMap<string, string>;
   trace: TraceEntry[] | undefined;
 }
 
@@ -35,7 +41,7 @@ function bucket(exp: LinkedExperiment, input: ExperimentInput): number | string 
     const [ns, start, end] = exp.namespace;
     return `outside namespace ${ns} [${start}, ${end})`;
   }
-  if (!exp.targeting(input.attrs, input.scope)) return "targeting not met";
+  if (!exp.targeting(input.attrs, input.scope)) return "audience not met";
   const n = hash(exp.seed, hashValue, exp.hashVersion);
   const index = n === null ? -1 : chooseVariation(n, exp.ranges);
   return index >= 0 && index < exp.variants.length ? index : "outside coverage";
@@ -47,6 +53,12 @@ function assignOne(exp: LinkedExperiment, input: ExperimentInput): Assignment | 
   if (input.ctx.consent === "basic") return "consent is basic: no assignment";
   if (input.holdout) return "visitor is in the holdout";
   if (exp.slot !== null && input.pageSlots !== null && !input.pageSlots.has(exp.slot)) return `slot ${exp.slot} is not on this page`;
+  // Stickiness keeps which variant a visitor has, never whether the experiment applies here and now.
+  if (!exp.applies(input.attrs, input.scope)) return "does not apply here (applies not met)";
+  for (const tag of exp.tags) {
+    const by = input.blockedTags.get(tag);
+    if (by !== undefined) return `suppressed: stage ${by} suppresses tag ${tag}`;
+  }
   const sticky = input.ctx.assignments[exp.id];
   if (sticky !== undefined && exp.variantIndex.has(sticky)) return { experiment: exp.id, variant: sticky, fresh: false, forced: false };
   const index = bucket(exp, input);
@@ -60,9 +72,10 @@ function assignmentTrace(a: Assignment): TraceEntry {
 }
 
 /**
- * Assigns every experiment in id order. A preview override wins, then a sticky assignment
- * carried in the context (even if weights changed or the experiment is paused), then a fresh
- * GrowthBook-style bucket. Nothing new is assigned in the holdout or for a slot not on the page.
+ * Assigns every experiment in id order. A preview override wins; then, if the experiment applies
+ * on this request and no held stage silences it, a sticky assignment carried in the context (even
+ * if weights changed, the audience no longer matches or the experiment is paused), then a fresh
+ * GrowthBook-style bucket. Nothing is assigned in the holdout, with consent basic, or for a slot not on the page.
  */
 export function runExperiments(linked: LinkedRuleset, input: ExperimentInput): Assignment[] {
   const assignments: Assignment[] = [];
@@ -77,21 +90,50 @@ export function runExperiments(linked: LinkedRuleset, input: ExperimentInput): A
   return assignments;
 }
 
+/** Assignments known before the profile is read; `settled` is false when the profile or this request's stages could change them. */
+export interface EarlyAssignments {
+  assignments: Assignment[];
+  settled: boolean;
+}
+
 /**
- * Assignments alone, for the edge to send X-PZ-Variants before the profile has arrived
- * (`ctx.profile` may be null). Stages are the ones carried in the context; decide() gives the
- * same answer once the profile is known unless targeting reads the profile or new stages.
+ * The experiments step with what the edge knows before the profile arrives (`ctx.profile` null,
+ * stages as carried). `settled` says whether decide() is sure to give the same assignments once
+ * the profile is known: false when an experiment that may apply here depends on stages, the
+ * profile or a suppressing stage, or when a customer's profile may carry a sticky variant from
+ * another device that this browser does not have.
  */
-export function assignExperiments(ctx: DecisionContext, ruleset: CompiledRuleset | LinkedRuleset, now: number): Assignment[] {
+export function earlyAssignments(ctx: DecisionContext, ruleset: CompiledRuleset | LinkedRuleset, now: number): EarlyAssignments {
   const linked = resolveRuleset(ruleset);
   const attrs = buildAttributes(ctx);
   const basic = ctx.consent === "basic";
-  return runExperiments(linked, {
+  const input: ExperimentInput = {
     ctx,
     attrs,
     scope: segmentScope(linked, attrs, now, basic, ctx.overrides?.segments),
     holdout: inHoldout(linked.holdout, ctx.visitor.id),
     pageSlots: ctx.slots ? new Set(ctx.slots) : null,
+    blockedTags: suppressedTags(linked, ctx.stages),
     trace: undefined,
-  });
+  };
+  const assignments = runExperiments(linked, input);
+  let settled = true;
+  if (!basic && !input.holdout) {
+    for (const exp of linked.experiments) {
+      if (input.ctx.overrides?.variants?.[exp.id] !== undefined) continue;
+      if (exp.slot !== null && input.pageSlots !== null && !input.pageSlots.has(exp.slot)) continue;
+      if (!exp.gate(attrs, input.scope)) continue;
+      const carried = ctx.assignments[exp.id] !== undefined;
+      if (!exp.knownEarly || (!carried && ctx.visitor.customerId !== undefined) || (!carried && !exp.audienceKnownEarly && !assignments.some((a) => a.experiment === exp.id))) {
+        settled = false;
+        break;
+      }
+    }
+  }
+  return { assignments, settled };
+}
+
+/** Assignments alone, from what is known before the profile arrives (see earlyAssignments). */
+export function assignExperiments(ctx: DecisionContext, ruleset: CompiledRuleset | LinkedRuleset, now: number): Assignment[] {
+  return earlyAssignments(ctx, ruleset, now).assignments;
 }

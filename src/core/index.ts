@@ -7,7 +7,7 @@ export * from "./types";
 export { decide } from "./decide";
 export { linkRuleset, type LinkedRuleset } from "./link";
 // Experiments alone, for X-PZ-Variants before the profile has arrived.
-export { assignExperiments } from "./experiments";
+export { assignExperiments, earlyAssignments, type EarlyAssignments } from "./experiments";
 export { inHoldout } from "./holdout";
 // The origin's headers, for callers that assemble them before deciding (the proxy, ahead of the profile).
 export { decisionHeaders } from "./headers";

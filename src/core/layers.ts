@@ -1,4 +1,7 @@
-/** Layers: at most one stage per layer, kept from request to request until its exit holds. */
+/**
+ * Layers: at most one stage per layer, kept from request to request until its exit holds, or until
+ * a stage written before it (one that `interrupts`, the default) starts to hold.
+ */
 import type { EvalScope } from "./conditions";
 import type { LinkedLayer, LinkedRuleset, LinkedStage } from "./link";
 import type { StateChanges, TraceEntry } from "./types";
@@ -8,6 +11,15 @@ type StageAttributes = Record<string, unknown> & { stages: Record<string, string
 /** A held stage stays until its exit holds; without an exit, until its entry stops holding. */
 function stillHeld(stage: LinkedStage, attrs: StageAttributes, scope: EvalScope): boolean {
   return stage.exit ? !stage.exit(attrs, scope) : stage.entry(attrs, scope);
+}
+
+/** The first stage written before `held` that may interrupt it and whose entry holds now. */
+function interrupter(layer: LinkedLayer, held: LinkedStage, attrs: StageAttributes, scope: EvalScope): LinkedStage | undefined {
+  for (const stage of layer.stages) {
+    if (stage === held) return undefined;
+    if (stage.interrupts && stage.entry(attrs, scope)) return stage;
+  }
+  return undefined;
 }
 
 function firstEntered(layer: LinkedLayer, skip: LinkedStage | undefined, attrs: StageAttributes, scope: EvalScope) {
@@ -25,8 +37,16 @@ function resolveLayer(
 ): LinkedStage | undefined {
   const previous = previousId === undefined ? undefined : layer.stageById.get(previousId);
   if (previous && stillHeld(previous, attrs, scope)) {
-    trace?.push({ kind: "stage", id: `${layer.id}=${previous.id}`, outcome: "held", detail: previous.exit ? "exit not met" : "entry still holds" });
-    return previous;
+    const higher = interrupter(layer, previous, attrs, scope);
+    if (!higher) {
+      trace?.push({ kind: "stage", id: `${layer.id}=${previous.id}`, outcome: "held", detail: previous.exit ? "exit not met" : "entry still holds" });
+      return previous;
+    }
+    changes.stagesExited.push({ layer: layer.id, stage: previous.id });
+    trace?.push({ kind: "stage", id: `${layer.id}=${previous.id}`, outcome: "exited", detail: `interrupted by ${layer.id}=${higher.id}` });
+    changes.stagesEntered.push({ layer: layer.id, stage: higher.id });
+    trace?.push({ kind: "stage", id: `${layer.id}=${higher.id}`, outcome: "entered", detail: `entry met; interrupts ${previous.id}` });
+    return higher;
   }
   if (previousId !== undefined) {
     changes.stagesExited.push({ layer: layer.id, stage: previousId });

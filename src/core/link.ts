@@ -1,4 +1,5 @@
 /** Links a compiled ruleset once per version: conditions become closures, lookups are precomputed. */
+import { conditionRoots, earlyPart, readsOnlyEarly, segmentConditions } from "./condition-roots";
 import { linkCondition, type Predicate } from "./conditions";
 import { fnv1a32 } from "./hash";
 import { buildRanking, type Ranking } from "./ranking";
@@ -27,6 +28,8 @@ export interface LinkedStage {
   /** Null: the stage is left as soon as its entry no longer holds. */
   exit: Predicate | null;
   suppressTags: string[];
+  /** May displace a held stage written after it in the layer. */
+  interrupts: boolean;
 }
 
 export interface LinkedLayer {
@@ -68,7 +71,17 @@ export interface LinkedExperiment {
   /** Decision id per variant (slot experiments only). */
   decisionIds: string[];
   ranges: [number, number][];
+  /** The audience, checked only for a fresh assignment. */
   targeting: Predicate;
+  /** Where and when it applies, checked on every request. */
+  applies: Predicate;
+  /** The part of `applies` known before the profile is read: when false, the experiment is out for sure. */
+  gate: Predicate;
+  /** True when applicability, suppression and the hashed value are all known before the profile is read. */
+  knownEarly: boolean;
+  /** True when the audience reads nothing the profile brings (so a visitor it rejects early stays out). */
+  audienceKnownEarly: boolean;
+  tags: string[];
   namespace: [string, number, number] | null;
   active: boolean;
 }
@@ -100,7 +113,13 @@ export interface LinkedRuleset {
 const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const isEmpty = (c: Condition | null): boolean => c === null || Object.keys(c).length === 0;
 
-type Linker = { condition: (c: Condition) => Predicate; decisionId: (slot: string, filler: string) => string };
+type Linker = {
+  condition: (c: Condition) => Predicate;
+  decisionId: (slot: string, filler: string) => string;
+  segments: ReadonlyMap<string, Condition>;
+  /** Every tag some stage suppresses. */
+  suppressible: ReadonlySet<string>;
+};
 
 function linkOffer(offer: CompiledOffer, index: number, slotOrder: Map<string, number>, link: Linker, readings: Map<string, number>): LinkedOffer {
   const slots = [...new Set(offer.slots)].filter((s) => slotOrder.has(s));
@@ -127,10 +146,15 @@ function linkOffer(offer: CompiledOffer, index: number, slotOrder: Map<string, n
 }
 
 function linkExperiment(exp: CompiledExperiment, link: Linker): LinkedExperiment {
+  const applies = exp.applies ?? {};
+  const tags = exp.tags ?? [];
+  const hashPath = (exp.hashAttribute || "visitor.id").split(".");
+  const knownEarly =
+    readsOnlyEarly(conditionRoots(applies, link.segments)) && readsOnlyEarly(new Set([hashPath[0]])) && !tags.some((t) => link.suppressible.has(t));
   return {
     id: exp.id,
     seed: exp.seed || exp.id,
-    hashPath: (exp.hashAttribute || "visitor.id").split("."),
+    hashPath,
     hashVersion: exp.hashVersion,
     slot: exp.kind === "slot" && exp.slot ? exp.slot : null,
     variants: exp.variants,
@@ -139,6 +163,11 @@ function linkExperiment(exp: CompiledExperiment, link: Linker): LinkedExperiment
     decisionIds: exp.kind === "slot" && exp.slot ? exp.variants.map((v) => link.decisionId(exp.slot!, variantFiller(exp.id, v.id))) : [],
     ranges: exp.ranges,
     targeting: link.condition(exp.targeting),
+    applies: link.condition(applies),
+    gate: link.condition(earlyPart(applies, link.segments)),
+    knownEarly,
+    audienceKnownEarly: readsOnlyEarly(conditionRoots(exp.targeting, link.segments)),
+    tags,
     namespace: exp.namespace,
     active: exp.active,
   };
@@ -157,7 +186,8 @@ const variantFiller = (experiment: string, variant: string): string => `variant:
 /** Turns a compiled ruleset into closures and indexes; call once per version and reuse. */
 export function linkRuleset(compiled: CompiledRuleset): LinkedRuleset {
   const decisionId = (slot: string, filler: string): string => fnv1a32(`${compiled.version}|${slot}\u0000${filler}`).toString(16).padStart(8, "0");
-  const link: Linker = { condition: (c) => linkCondition(c, compiled.savedGroups), decisionId };
+  const suppressible = new Set(compiled.layers.flatMap((l) => l.stages.flatMap((st) => st.suppressTags)));
+  const link: Linker = { condition: (c) => linkCondition(c, compiled.savedGroups), decisionId, segments: segmentConditions(compiled.segments), suppressible };
   const slotIds = Object.keys(compiled.slots);
   const slotOrder = new Map(slotIds.map((s, i) => [s, i]));
 
@@ -168,6 +198,7 @@ export function linkRuleset(compiled: CompiledRuleset): LinkedRuleset {
       entry: link.condition(st.entry),
       exit: isEmpty(st.exit) ? null : link.condition(st.exit!),
       suppressTags: st.suppressTags,
+      interrupts: st.interrupts ?? true,
     }));
     return { id: layer.id, stages, stageById: new Map(stages.map((st) => [st.id, st])) };
   });

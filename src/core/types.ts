@@ -64,8 +64,10 @@ export interface CompiledStage {
   entry: Condition;
   /** Null or an empty condition {} means "exit as soon as entry no longer holds". */
   exit: Condition | null;
-  /** Offer tags this stage blocks while the visitor is in it (e.g. a complaint blocks "sales"). */
+  /** Offer and experiment tags this stage blocks while the visitor is in it (e.g. a complaint blocks "sales"). */
   suppressTags: string[];
+  /** When its entry holds it displaces a held stage written after it in the layer (absent: true). */
+  interrupts?: boolean;
 }
 
 export type SlotContent =
@@ -123,7 +125,12 @@ export interface CompiledExperiment {
   /** Bucket ranges precomputed from coverage and weights (GrowthBook's getBucketRanges). */
   ranges: [number, number][];
   coverage: number;
+  /** The audience: who may be assigned. Checked once, when a visitor is first assigned; sticky after. */
   targeting: Condition;
+  /** Where and when the experiment is in effect (page, context, stages, channel): checked on every request. */
+  applies?: Condition;
+  /** Labels a stage's `suppress` can silence, as for offers. */
+  tags?: string[];
   /** GrowthBook namespace: [id, start, end]. */
   namespace: [string, number, number] | null;
   /** Goal event names this experiment is read against. */

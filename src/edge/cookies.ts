@@ -103,11 +103,16 @@ export async function visitorCookie(secret: string, identity: VisitorIdentity, s
   return serializeCookie(VISITOR_COOKIE, value, { maxAge: VISITOR_MAX_AGE, secure });
 }
 
-/** The verified session state in pz_s, or null when missing, malformed, oversized, tampered or idle too long. */
+/**
+ * The verified session state in pz_s, or null when missing, malformed, oversized or tampered. A
+ * session idle for more than 30 minutes comes back as a new session keeping only the sticky assignments.
+ */
 export async function readSessionCookie(secret: string, value: string | undefined, nowSeconds: number): Promise<SessionState | null> {
   if (!value || value.length > MAX_COOKIE_BYTES) return null;
   const parsed = sessionSchema.safeParse(await verifyValue(secret, SESSION_COOKIE, value));
-  if (!parsed.success || nowSeconds - parsed.data.t > SESSION_MAX_AGE) return null;
+  if (!parsed.success) return null;
+  // An idle session ends, but its sticky assignments live on, so the origin can be told them before the profile is read.
+  if (nowSeconds - parsed.data.t > SESSION_MAX_AGE) return { ...newSession(nowSeconds), x: parsed.data.x };
   return parsed.data;
 }
 
@@ -123,10 +128,10 @@ function sessionJson(state: SessionState): string {
   return json;
 }
 
-/** The Set-Cookie value for pz_s (rolling 30-minute session). */
+/** The Set-Cookie value for pz_s: a rolling 30-minute session; the cookie itself lives as long as pz_id for the sticky assignments. */
 export async function sessionCookie(secret: string, state: SessionState, secure: boolean): Promise<string> {
   const value = await signJson(secret, SESSION_COOKIE, sessionJson(state));
-  return serializeCookie(SESSION_COOKIE, value, { maxAge: SESSION_MAX_AGE, secure });
+  return serializeCookie(SESSION_COOKIE, value, { maxAge: VISITOR_MAX_AGE, secure });
 }
 
 /** The Set-Cookie value that removes cookie `name`. */

@@ -3,7 +3,7 @@
  * in numbered steps; every failure in personalisation serves the origin's response as it is.
  */
 import { Hono } from "hono";
-import { assignExperiments, decide, decisionHeaders, type Assignment, type Decision } from "../core/index";
+import { decide, type Decision } from "../core/index";
 import type { Env } from "../env";
 import { buildDecisionContext, requestInfo } from "../edge/context";
 import { CONSENT_COOKIE, consentWithheld, cookieSecure, parseCookies, sessionCookie, visitorCookie } from "../edge/cookies";
@@ -14,7 +14,8 @@ import { enqueueEvents } from "../edge/events";
 import { log } from "../edge/log";
 import { fetchOrigin } from "../edge/origin";
 import { knownPageSlots, rememberPageSlots } from "../edge/page-slots";
-import { profileAttributes } from "../edge/profile";
+import { originHeaders } from "../edge/origin-headers";
+import { profileAttributes, type StoredProfile } from "../edge/profile";
 import { profileRefOf, readProfileWithin, type ProfileRead } from "../edge/profiles";
 import { rewritePage } from "../edge/rewriter";
 import { getLiveRuleset } from "../edge/rulesets";
@@ -103,38 +104,36 @@ async function personalise(
   // given a new id on this request has no profile yet, so there is nothing to read.
   const profileRead = personal && known && config.profileBudgetMs > 0
     ? timing.time("profile", readProfileWithin(env.PROFILES, profileRefOf(identity), config.profileBudgetMs, config.profileCacheMs, now))
-    : Promise.resolve<ProfileRead>({ profile: null });
+    : null;
 
-  // 4. Assignments need no profile, so the origin's headers are ready before the origin is asked.
+  // 4. The origin's headers: exactly the variants the decision will use (see originHeaders).
   const info = requestInfo(url, request.headers, cf, now, device);
   const slots = knownPageSlots(url.pathname);
   const contextInput = { identity, isNew: !known, session, request: info, consent, slots, ...(overrides ? { overrides } : {}) } as const;
-  const early = buildDecisionContext({ ...contextInput, profile: null });
-  const assigned = personal ? assignExperiments(early, live.linked, now) : [];
-  // With consent basic nothing waits on the profile: decide now and send the decision's own headers.
-  const basicDecision = personal ? null : decide(early, live.linked, now);
-  // Before the profile is read: this request's variants and the last decision's segments.
-  const originHeaders = basicDecision?.headers ?? decisionHeaders(assigned, session.sg, false);
+  const withProfile = (profile: StoredProfile | null) => buildDecisionContext({ ...contextInput, profile });
+  const since = performance.now();
+  const plan = await originHeaders({ early: withProfile(null), linked: live.linked, now, lastSegments: session.sg, profileRead, withProfile });
+  if (plan.decision && !plan.profile) timing.mark("decide", since);
 
   // 5. The origin fetch, in parallel with the profile read.
   origin.response = timing.time(
     "origin",
-    fetchOrigin(env, request, url, { ...config.origin, extraHeaders: originHeaders, dropConditionals: wantsHtml(request) }),
+    fetchOrigin(env, request, url, { ...config.origin, extraHeaders: plan.headers, dropConditionals: wantsHtml(request) }),
   );
-  const [response, profileResult] = await Promise.all([origin.response, profileRead]);
+  const [response, profileResult] = await Promise.all([origin.response, plan.profile ?? profileRead ?? Promise.resolve<ProfileRead>({ profile: null })]);
   if (profileResult.error) log("warn", "deciding without the profile", { path: url.pathname, reason: profileResult.error });
   if (profileResult.cached) timing.describe("profile", "cache");
 
   // 6. Only HTML 200 pages are rewritten; redirects, errors, other types pass as the origin sent them.
   if (!isHtmlPage(response)) return response;
 
-  // 7. Decide with everything known; assignments the origin already saw stay as they were.
+  // 7. Decide with everything known (unless decided before the origin); variants the origin was told stay as they were.
   let decision: Decision;
-  if (basicDecision) decision = basicDecision;
+  if (plan.decision) decision = plan.decision;
   else {
     const since = performance.now();
-    const full = buildDecisionContext({ ...contextInput, profile: profileResult.profile });
-    full.assignments = { ...assignmentMap(assigned), ...full.assignments };
+    const full = withProfile(profileResult.profile);
+    full.assignments = { ...full.assignments, ...plan.told };
     decision = decide(full, live.linked, now);
     timing.mark("decide", since);
   }
@@ -148,8 +147,8 @@ async function personalise(
     const secure = cookieSecure(url);
     if (!known) setCookies.push(await visitorCookie(secret, identity, secure));
     if (!overrides) {
-      const recorded = slots ? decision : { ...decision, changes: { ...decision.changes, offersShown: [] } };
-      setCookies.push(await sessionCookie(secret, applyDecisionToSession(session, recorded, url.pathname, nowSeconds, exposures), secure));
+      // On a page whose slots are not known yet every decided offer counts as shown: a cap errs towards showing less, never more.
+      setCookies.push(await sessionCookie(secret, applyDecisionToSession(session, decision, url.pathname, nowSeconds, exposures), secure));
     }
   }
 
@@ -170,7 +169,10 @@ async function personalise(
   // 10. Stream the page through the rewriter; events leave once the page has streamed, off the request path.
   const page = rewritePage(out, {
     slots: decision.slots,
-    bindings: { profile: personal && profileResult.profile ? profileAttributes(profileResult.profile) : null, request: info, stages: decision.stages },
+    // The holdout gets no personalisation at all: its text bindings keep the origin's words too.
+    bindings: decision.holdout
+      ? {}
+      : { profile: personal && profileResult.profile ? profileAttributes(profileResult.profile) : null, request: info, stages: decision.stages },
     beforeBodyEnd: config.injectTracker && track ? trackerScriptTag() : undefined,
   });
   ctx.waitUntil(
@@ -183,10 +185,4 @@ async function personalise(
     }),
   );
   return page.response;
-}
-
-function assignmentMap(assigned: Assignment[]): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (const a of assigned) if (!a.forced) map[a.experiment] = a.variant;
-  return map;
 }

@@ -142,13 +142,30 @@ function regexLinker(insensitive: boolean): OperatorLinker {
   };
 }
 
+const DAY_MS = 86_400_000;
+const dateOnly = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * How long ago `value` was, in the duration's terms. A duration of whole days ("30d", "2w") counts
+ * whole calendar days (UTC): today is 0 days ago, yesterday 1, whatever the hour; a date-only value
+ * ("2026-10-01") is that calendar day, never an instant at midnight. Other durations compare milliseconds.
+ */
+function ageOf(value: unknown, now: number, inDays: boolean): number | null {
+  const t = parseTimestamp(value);
+  if (t === null) return null;
+  if (!inDays && !(typeof value === "string" && dateOnly.test(value))) return now - t;
+  return (Math.floor(now / DAY_MS) - Math.floor(t / DAY_MS)) * (inDays ? 1 : DAY_MS);
+}
+
 function ageLinker(test: (age: number, limit: number) => boolean): OperatorLinker {
   return (e) => {
-    const limit = parseDuration(e);
-    if (limit === null) return never;
+    const limitMs = parseDuration(e);
+    if (limitMs === null) return never;
+    const inDays = limitMs % DAY_MS === 0;
+    const limit = inDays ? limitMs / DAY_MS : limitMs;
     return (v, scope) => {
-      const t = parseTimestamp(v);
-      return t !== null && test(scope.now - t, limit);
+      const age = ageOf(v, scope.now, inDays);
+      return age !== null && test(age, limit);
     };
   };
 }

@@ -1,0 +1,288 @@
+/**
+ * Decisions you can trust (issue 10): what was decided on earlier requests never overrides what
+ * the rules say now. Each test drives the worker as a visitor or a caller would, with the playbook
+ * feature it is about, compiled from playbook source.
+ */
+import { env, SELF } from "cloudflare:test";
+import { beforeEach, describe, expect, it } from "vitest";
+import { compilePlaybook } from "../src/compiler";
+import type { CompiledRuleset } from "../src/core/types";
+import { newSession, sessionCookie } from "../src/edge/cookies";
+import { forgetPageSlots } from "../src/edge/page-slots";
+import { forgetCachedProfiles } from "../src/edge/profile-cache";
+import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets";
+import { ORIGIN } from "./helpers/admin";
+import { setCookieValue, uid, visitorCookiePair } from "./helpers/events";
+import { visit } from "./helpers/proxy";
+import type { TestOrigin } from "./origin/index";
+
+const DAY = 86_400_000;
+const secret = env.PZ_SIGNING_KEY!;
+const HTML = { "content-type": "text/html; charset=utf-8" };
+
+const PAGE = `<!doctype html><html><body>
+<div data-pz-slot="hero"><h1>Default hero</h1></div>
+<p>Hi <span data-pz-text="profile.firstName">there</span></p>
+<div data-pz-slot="banner">Default banner</div>
+</body></html>`;
+
+/** An origin serving PAGE on every path and recording the personalisation headers it was sent. */
+class PageOrigin {
+  readonly variants: (string | null)[] = [];
+  readonly fetcher = {
+    fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
+      this.variants.push(new Request(input, init).headers.get("X-PZ-Variants"));
+      return new Response(PAGE, { headers: HTML });
+    },
+  } as unknown as Fetcher;
+}
+
+function compiled(playbook: Record<string, unknown>): CompiledRuleset {
+  const result = compilePlaybook([{ path: "rules/playbook.json", text: JSON.stringify({ slots: { hero: {}, banner: {} }, ...playbook }) }]);
+  if (!result.ok) throw new Error(result.errors.map((e) => `${e.path}: ${e.message}`).join("\n"));
+  return result.ruleset;
+}
+
+async function publish(playbook: Record<string, unknown>): Promise<CompiledRuleset> {
+  forgetCachedRuleset();
+  const rs = compiled(playbook);
+  await publishRuleset(env.RULES, rs, "test", Date.now());
+  return rs;
+}
+
+async function putProfile(customerId: string, profile: Record<string, unknown>): Promise<void> {
+  await env.PROFILES.put(`profile:c:${customerId}`, JSON.stringify(profile));
+  forgetCachedProfiles();
+}
+
+/** A browser: carries its cookies from response to response, like a real one. */
+class Browser {
+  private jar = new Map<string, string>();
+  constructor(private origin: PageOrigin) {}
+  static async as(origin: PageOrigin, who: { visitorId: string; customerId?: string }): Promise<Browser> {
+    const b = new Browser(origin);
+    b.jar.set("pz_id", (await visitorCookiePair(who)).slice("pz_id=".length));
+    return b;
+  }
+  set(name: string, value: string): void {
+    this.jar.set(name, value);
+  }
+  async open(path: string): Promise<{ res: Response; html: string }> {
+    const cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join("; ");
+    const { res, done } = await visit(this.origin as unknown as TestOrigin, path, { headers: cookie ? { Cookie: cookie } : {} });
+    const html = await res.text();
+    await done();
+    for (const name of ["pz_id", "pz_s"]) {
+      const value = setCookieValue(res, name);
+      if (value) this.jar.set(name, value);
+    }
+    return { res, html };
+  }
+}
+
+const twoVariants = (a = 50, b = 50) => [
+  { id: "calm", weight: a, content: { html: "<p>Calm banner</p>" } },
+  { id: "bold", weight: b, content: { html: "<p>Bold banner</p>" } },
+];
+
+let origin: PageOrigin;
+beforeEach(() => {
+  origin = new PageOrigin();
+  forgetPageSlots();
+  forgetCachedProfiles();
+});
+
+describe("1. a sticky variant never decides whether an experiment applies", () => {
+  it("keeps a visitor's variant but shows it only where the experiment applies", async () => {
+    await publish({ experiments: [{ id: "banner-test", kind: "slot", slot: "banner", variants: twoVariants(), applies: { "request.path": "/" } }] });
+    const browser = await Browser.as(origin, { visitorId: uid("v") });
+    const home = await browser.open("/");
+    const shown = home.html.includes("Calm banner") ? "Calm banner" : "Bold banner";
+    expect(home.html).toContain(shown);
+    expect(origin.variants.at(-1)).toMatch(/^banner-test=(calm|bold)$/);
+
+    const other = await browser.open("/offers/spring");
+    expect(other.html).toContain("Default banner");
+    expect(other.html).not.toContain("banner</p>");
+    expect(origin.variants.at(-1)).toBeNull();
+
+    const back = await browser.open("/");
+    expect(back.html).toContain(shown);
+  });
+
+  it("silences a tagged header experiment during a stage that suppresses the tag: the origin is not told it", async () => {
+    const customerId = uid("C");
+    await putProfile(customerId, { attributes: { firstName: "Priya", openComplaint: false } });
+    await publish({
+      layers: [{ id: "context", stages: [{ id: "complaint", entry: { "profile.openComplaint": true }, suppress: ["sales"] }] }],
+      experiments: [{ id: "checkout-cta", kind: "header", variants: [{ id: "control" }, { id: "bold" }], applies: { "request.path": { $regex: "^/checkout" } }, tags: ["sales"] }],
+    });
+    const browser = await Browser.as(origin, { visitorId: uid("v"), customerId });
+    await browser.open("/checkout");
+    expect(origin.variants.at(-1)).toMatch(/^checkout-cta=(control|bold)$/);
+
+    await putProfile(customerId, { attributes: { firstName: "Priya", openComplaint: true } });
+    await browser.open("/checkout");
+    expect(origin.variants.at(-1)).toBeNull();
+    const later = await browser.open("/checkout/pay");
+    expect(origin.variants.at(-1)).toBeNull();
+    expect(later.res.headers.get("X-PZ-Decisions")).toBeNull();
+  });
+
+  it("keeps the variant when an audience attribute changes after assignment", async () => {
+    const customerId = uid("C");
+    await putProfile(customerId, { attributes: { tier: "gold" } });
+    await publish({ experiments: [{ id: "banner-test", kind: "slot", slot: "banner", variants: twoVariants(), audience: { "profile.tier": "gold" } }] });
+    const browser = await Browser.as(origin, { visitorId: uid("v"), customerId });
+    const first = await browser.open("/");
+    const shown = first.html.includes("Calm banner") ? "Calm banner" : "Bold banner";
+    await putProfile(customerId, { attributes: { tier: "silver" } });
+    const second = await browser.open("/");
+    expect(second.html).toContain(shown);
+  });
+
+  it("suggests the field meant when an experiment's new fields are misspelt", () => {
+    const result = compilePlaybook([
+      { path: "rules/p.yaml", text: "slots: { banner: {} }\nexperiments:\n  - id: t\n    kind: header\n    variants: [{ id: a }, { id: b }]\n    appleis: { request.path: / }\n" },
+    ]);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors.some((e) => e.suggestion?.includes("applies"))).toBe(true);
+  });
+});
+
+describe("2. the holdout gets no personalisation at all", () => {
+  it("leaves text bindings, slots and headers to the origin, in the proxy and the decide API", async () => {
+    const customerId = uid("C");
+    await putProfile(customerId, { attributes: { firstName: "Ana" } });
+    await publish({
+      holdout: { percent: 100 },
+      offers: [{ id: "hello", slots: ["hero"], content: { html: "<h1>Hello {{profile.firstName|you}}</h1>" } }],
+    });
+    const browser = await Browser.as(origin, { visitorId: uid("v"), customerId });
+    const { html } = await browser.open("/");
+    expect(html).toContain('<span data-pz-text="profile.firstName">there</span>');
+    expect(html).toContain("Default hero");
+
+    const res = await SELF.fetch(`${ORIGIN}/__pz/decide`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${env.PZ_ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ customerId, context: { page: "/" } }),
+    });
+    const body = (await res.json()) as { decision: { holdout: boolean; slots: Record<string, unknown>; headers: Record<string, string> } };
+    expect(body.decision.holdout).toBe(true);
+    expect(body.decision.slots).toEqual({});
+    expect(body.decision.headers).toEqual({});
+  });
+});
+
+describe("3. the origin sees exactly the variant the decision uses", () => {
+  it("after a re-weighting, in a new session on a new browser, the origin gets the customer's sticky variant", async () => {
+    const customerId = uid("C");
+    await publish({ experiments: [{ id: "banner-test", kind: "slot", slot: "banner", variants: twoVariants(0, 100) }] });
+    // Assigned `calm` on another device, before the weights moved to 100 % bold.
+    await putProfile(customerId, { attributes: {}, assignments: { "banner-test": "calm" } });
+    const browser = await Browser.as(origin, { visitorId: uid("v"), customerId });
+    const { html } = await browser.open("/");
+    expect(html).toContain("Calm banner");
+    expect(origin.variants.at(-1)).toBe("banner-test=calm");
+  });
+
+  it("keeps a browser's sticky variant across sessions, told to the origin before the profile is read", async () => {
+    const visitorId = uid("v");
+    await publish({ experiments: [{ id: "banner-test", kind: "slot", slot: "banner", variants: twoVariants(100, 0) }] });
+    const browser = await Browser.as(origin, { visitorId });
+    expect((await browser.open("/")).html).toContain("Calm banner");
+    // An hour later the weights have moved; the session has ended, the cookie kept the assignment.
+    const idle = { ...newSession(Math.floor(Date.now() / 1000) - 3600), x: { "banner-test": "calm" } };
+    browser.set("pz_s", (await sessionCookie(secret, idle, false)).split(";")[0].slice("pz_s=".length));
+    await publish({ experiments: [{ id: "banner-test", kind: "slot", slot: "banner", variants: twoVariants(0, 100) }] });
+    const { html } = await browser.open("/");
+    expect(html).toContain("Calm banner");
+    expect(origin.variants.at(-1)).toBe("banner-test=calm");
+  });
+});
+
+describe("4. a frequency cap is never exceeded", () => {
+  it("shows a 3-per-7-days offer 3 times over 5 paths this isolate has never seen", async () => {
+    await publish({ offers: [{ id: "promo", slots: ["hero"], content: { html: "<h1>Promo</h1>" }, policy: { cap: { count: 3, per: "7d" } } }] });
+    const browser = await Browser.as(origin, { visitorId: uid("v") });
+    let shown = 0;
+    for (const path of ["/a", "/b", "/c", "/d", "/e"]) if ((await browser.open(path)).html.includes("<h1>Promo</h1>")) shown++;
+    expect(shown).toBe(3);
+  });
+});
+
+describe("6. a more important stage interrupts a held lower one", () => {
+  it("moves a visitor browsing the shop into the complaint stage as soon as a complaint opens, which silences selling", async () => {
+    const customerId = uid("C");
+    await putProfile(customerId, { attributes: { openComplaint: false } });
+    const layers = (interrupts?: boolean) => [
+      {
+        id: "context",
+        ...(interrupts === undefined ? {} : { interrupts }),
+        stages: [
+          { id: "complaint", entry: { "profile.openComplaint": true }, suppress: ["sales"] },
+          { id: "browsing", entry: { "request.path": { $regex: "^/shop" } } },
+        ],
+      },
+    ];
+    const offers = [{ id: "sale", slots: ["hero"], tags: ["sales"], content: { html: "<h1>Sale</h1>" } }];
+    await publish({ layers: layers(), offers });
+    const browser = await Browser.as(origin, { visitorId: uid("v"), customerId });
+    expect((await browser.open("/shop")).html).toContain("<h1>Sale</h1>");
+    await putProfile(customerId, { attributes: { openComplaint: true } });
+    expect((await browser.open("/shop/shoes")).html).toContain("Default hero");
+
+    // A layer that opts out keeps the held stage.
+    const other = uid("C");
+    await putProfile(other, { attributes: { openComplaint: false } });
+    await publish({ layers: layers(false), offers });
+    const sticky = await Browser.as(origin, { visitorId: uid("v"), customerId: other });
+    expect((await sticky.open("/shop")).html).toContain("<h1>Sale</h1>");
+    await putProfile(other, { attributes: { openComplaint: true } });
+    expect((await sticky.open("/shop/shoes")).html).toContain("<h1>Sale</h1>");
+  });
+});
+
+describe("7. relative dates mean what they say", () => {
+  const daysAgo = (n: number, dateOnly: boolean) => {
+    const iso = new Date(Date.now() - n * DAY).toISOString();
+    return dateOnly ? iso.slice(0, 10) : iso;
+  };
+
+  for (const dateOnly of [true, false]) {
+    it(`"$olderThan: 30d, $within: 60d" is between 31 and 60 days ago (${dateOnly ? "date-only CRM value" : "timestamp"})`, async () => {
+      await publish({
+        segments: { lapsed: { when: { "profile.lastTransactionAt": { $olderThan: "30d", $within: "60d" } } } },
+        offers: [{ id: "win-back", slots: ["hero"], eligible: { $segment: "lapsed" }, content: { html: "<h1>Come back</h1>" } }],
+      });
+      const seen: Record<number, boolean> = {};
+      for (const n of [30, 31, 60, 61]) {
+        const customerId = uid("C");
+        await putProfile(customerId, { attributes: { lastTransactionAt: daysAgo(n, dateOnly) } });
+        const res = await SELF.fetch(`${ORIGIN}/__pz/decide`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${env.PZ_ADMIN_TOKEN}`, "Content-Type": "application/json" },
+          body: JSON.stringify({ customerId, context: { page: "/" } }),
+        });
+        seen[n] = ((await res.json()) as { decision: { segments: string[] } }).decision.segments.includes("lapsed");
+      }
+      expect(seen).toEqual({ 30: false, 31: true, 60: true, 61: false });
+    });
+  }
+
+  it("counts a date-only value as its calendar day, not as midnight UTC", async () => {
+    await publish({
+      segments: { recent: { when: { "profile.signedUpAt": { $within: "0d" } } } },
+      offers: [{ id: "hi", slots: ["hero"], eligible: { $segment: "recent" }, content: { html: "<h1>Hi</h1>" } }],
+    });
+    const customerId = uid("C");
+    await putProfile(customerId, { attributes: { signedUpAt: new Date().toISOString().slice(0, 10) } });
+    const res = await SELF.fetch(`${ORIGIN}/__pz/decide`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${env.PZ_ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ customerId, context: { page: "/" } }),
+    });
+    expect(((await res.json()) as { decision: { segments: string[] } }).decision.segments).toContain("recent");
+  });
+});
