@@ -286,3 +286,67 @@ describe("7. relative dates mean what they say", () => {
     expect(((await res.json()) as { decision: { segments: string[] } }).decision.segments).toContain("recent");
   });
 });
+
+describe("8. rules read outcomes, the channel, and counts or sums over a list", () => {
+  const decideFor = async (body: Record<string, unknown>) => {
+    const res = await SELF.fetch(`${ORIGIN}/__pz/decide`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${env.PZ_ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return ((await res.json()) as { decision: { segments: string[] } }).decision.segments;
+  };
+
+  it("targets a goal tracked and an offer accepted on an earlier visit", async () => {
+    await publish({
+      goals: ["checked-rates"],
+      segments: {
+        "checked-rates": { when: { "outcomes.goals.checked-rates": { $gte: 1 } } },
+        "took-loyalty": { when: { "outcomes.offers.loyalty.accepted": { $within: "30d" } } },
+      },
+      offers: [{ id: "loyalty", slots: ["hero"], content: { html: "<h1>Loyalty</h1>" } }],
+    });
+    const customerId = uid("C");
+    await putProfile(customerId, { attributes: {}, goals: { "checked-rates": 1 }, offers: { loyalty: { shown: [], clicked: [], accepted: [Date.now() - DAY], dismissed: [] } } });
+    expect(await decideFor({ customerId, context: { page: "/" } })).toEqual(expect.arrayContaining(["checked-rates", "took-loyalty"]));
+    const other = uid("C");
+    await putProfile(other, { attributes: {} });
+    expect(await decideFor({ customerId: other, context: { page: "/" } })).toEqual([]);
+  });
+
+  it("lets rules differ by the decide API's channel", async () => {
+    await publish({ segments: { "in-app": { when: { "request.channel": "app" } } } });
+    const customerId = uid("C");
+    await putProfile(customerId, { attributes: {} });
+    expect(await decideFor({ customerId, context: { page: "/", channel: "app" } })).toEqual(["in-app"]);
+    expect(await decideFor({ customerId, context: { page: "/", channel: "email" } })).toEqual([]);
+  });
+
+  it("counts and sums over a filtered list: 3 or more orders, £50–£150 spent in the last 60 days", async () => {
+    const recent = { $within: "60d" };
+    await publish({
+      segments: {
+        regular: { when: { "profile.orders": { $count: { where: { at: recent }, $gte: 3 } } } },
+        "mid-spender": { when: { "profile.orders": { $sum: { of: "amount", where: { at: recent }, $gte: 50, $lte: 150 } } } },
+      },
+    });
+    const order = (days: number, amount: number) => ({ at: new Date(Date.now() - days * DAY).toISOString(), amount });
+    const customerId = uid("C");
+    await putProfile(customerId, { attributes: { orders: [order(5, 40), order(20, 30), order(50, 20), order(90, 500)] } });
+    expect((await decideFor({ customerId, context: { page: "/" } })).sort()).toEqual(["mid-spender", "regular"]);
+    const light = uid("C");
+    await putProfile(light, { attributes: { orders: [order(5, 200), order(90, 10), order(100, 10)] } });
+    expect(await decideFor({ customerId: light, context: { page: "/" } })).toEqual([]);
+  });
+
+  it("knows the outcome paths and suggests the one meant", () => {
+    const result = compilePlaybook([
+      { path: "rules/p.yaml", text: "slots: { hero: {} }\noffers:\n  - id: loyalty\n    slots: [hero]\n    content: { html: x }\nsegments:\n  s:\n    when: { outcomes.offers.loyalty.acepted: { $exists: true } }\n  t:\n    when: { outcomes.offers.loyality.accepted: { $exists: true } }\n" },
+    ]);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      const suggestions = result.errors.map((e) => e.suggestion ?? "");
+      expect(suggestions.filter((s) => s === "did you mean `outcomes.offers.loyalty.accepted`?")).toHaveLength(2);
+    }
+  });
+});

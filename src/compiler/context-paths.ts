@@ -7,10 +7,30 @@ const fields: Record<string, readonly string[] | null> = {
   profile: null,
   visitor: ["id", "customerId", "isNew"],
   session: ["pages", "lastClick", "pageviews", "startedAt"],
-  request: ["url", "path", "query", "utm", "referrer", "country", "city", "timezone", "device", "hour", "weekday"],
+  request: ["url", "path", "query", "utm", "referrer", "country", "city", "timezone", "device", "hour", "weekday", "channel"],
   stages: null,
   consent: [],
+  outcomes: ["goals", "offers", "stages"],
 };
+
+const OFFER_OUTCOMES = ["shown", "clicked", "accepted", "dismissed"];
+
+/** `outcomes.goals.<goal>`, `outcomes.offers.<offer>.<shown|clicked|accepted|dismissed>`, `outcomes.stages.<layer>`, checked against the playbook. */
+function checkOutcomesPath(parts: string[], book: Playbook): PathProblem | null {
+  const [, kind, id, field] = parts;
+  const path = parts.join(".");
+  if (id === undefined) return null;
+  const known = kind === "goals" ? book.declared.goals : kind === "offers" ? book.declared.offers : book.declared.layers;
+  if (!known.has(id)) {
+    const near = nearest(id, known.keys());
+    const what = kind === "goals" ? "goal" : kind === "offers" ? "offer" : "layer";
+    return { message: `unknown ${what} \`${id}\` in \`${path}\``, suggestion: near ? `did you mean \`${["outcomes", kind, near, ...parts.slice(3)].join(".")}\`?` : undefined };
+  }
+  if (kind !== "offers") return parts.length > 3 ? { message: `\`outcomes.${kind}.${id}\` is a single value; \`${path}\` reads nothing` } : null;
+  if (field === undefined || (parts.length === 4 && OFFER_OUTCOMES.includes(field))) return null;
+  const near = nearest(field, OFFER_OUTCOMES);
+  return { message: `unknown attribute \`${path}\`: an offer's outcomes are ${OFFER_OUTCOMES.join(", ")}`, suggestion: near ? `did you mean \`outcomes.offers.${id}.${near}\`?` : undefined };
+}
 
 /** Namespaces whose values never identify or describe a person: only these keep a rule nonPersonal. */
 const nonPersonalNamespaces = new Set(["request", "consent"]);
@@ -58,8 +78,9 @@ export function checkContextPath(path: string, book: Playbook): PathProblem | nu
     const near = nearest(head, Object.keys(fields));
     const rest = parts.slice(1).join(".");
     const suggestion = near ? `${near}${rest ? `.${rest}` : ""}` : `profile.${path}`;
-    return { message: `unknown attribute \`${path}\`: paths start with profile., visitor., session., request., stages. or consent`, suggestion: `did you mean \`${suggestion}\`?` };
+    return { message: `unknown attribute \`${path}\`: paths start with profile., visitor., session., request., stages., outcomes. or consent`, suggestion: `did you mean \`${suggestion}\`?` };
   }
+  if (head === "outcomes" && second !== undefined && known!.includes(second)) return checkOutcomesPath(parts, book);
   if (head === "consent") return parts.length === 1 ? null : { message: "consent is a single value (full or basic)", suggestion: "did you mean `consent`?" };
   if (head === "stages") {
     if (second === undefined || book.declared.layers.has(second)) return null;

@@ -190,6 +190,8 @@ export interface RequestInfo {
   /** Visitor's local hour (0-23) and weekday (0 = Sunday), from the timezone. */
   hour: number;
   weekday: number;
+  /** Where the decision is used: "web" for the proxy, the decide API caller's channel ("app", "email", "sms", "call-centre"…). */
+  channel?: string;
 }
 
 export interface SessionInfo {
@@ -220,6 +222,8 @@ export interface DecisionContext {
   offers: Record<string, OfferHistory>;
   /** Sticky experiment assignments carried from earlier requests. */
   assignments: Record<string, string>;
+  /** Conversions per goal recorded in the profile (read by conditions as outcomes.goals.*). */
+  goals?: Record<string, number>;
   /** "full" personalisation, or "basic": consent withheld / GPC, only nonPersonal segments and offers. */
   consent: "full" | "basic";
   /** Slots present on this page, when known; undefined decides every slot. */

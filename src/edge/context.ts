@@ -43,6 +43,7 @@ export function buildDecisionContext(input: DecisionContextInput): DecisionConte
     assignments: personal ? contextAssignments(session, profile) : {},
     consent,
   };
+  if (personal && profile) ctx.goals = profile.goals;
   if (input.slots) ctx.slots = input.slots;
   if (input.overrides) ctx.overrides = input.overrides;
   return ctx;

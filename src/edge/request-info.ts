@@ -103,5 +103,6 @@ export function requestInfo(
     timezone,
     device,
     ...localTime(now, timezone),
+    channel: "web",
   };
 }

@@ -106,7 +106,10 @@ function decisionRequest(c: Context<{ Bindings: Env }>, body: DecideBody, now: n
   if (userAgent) headers.set("User-Agent", userAgent);
   if (referrer) headers.set("Referer", referrer);
   // A named device wins; without one the user agent is classed, and without that desktop stands in.
-  return requestInfo(url, headers, { country, city, timezone }, now, device ?? (userAgent ? deviceClass(userAgent) : "desktop"));
+  const info = requestInfo(url, headers, { country, city, timezone }, now, device ?? (userAgent ? deviceClass(userAgent) : "desktop"));
+  // Rules can differ by channel: request.channel is the caller's ("app", "email", "call-centre"…), "api" when unsaid.
+  info.channel = body.context.channel ?? "api";
+  return info;
 }
 
 function contextFor(body: DecideBody, identity: VisitorIdentity, profile: StoredProfile | null, request: RequestInfo, now: number): DecisionContext {

@@ -2,6 +2,7 @@
 import { caseFold, compileRegex, isOperatorObject, paddedVersion, typeName } from "./compare";
 import { parseDuration, parseTimestamp } from "./duration";
 import { groupMembers } from "./groups";
+import { pathReader } from "./paths";
 import { type LinkContext, linkTest, linkValue } from "./link";
 import { type Matcher, never } from "./scope";
 
@@ -183,7 +184,34 @@ const relativeTime: Record<string, OperatorLinker> = {
   $within: ageLinker((age, limit) => age >= 0 && age <= limit),
 };
 
-const linkers: Record<string, OperatorLinker> = { ...relational, ...membership, ...arrays, ...patterns, ...relativeTime };
+/** `$count` / `$sum`: the items of a list that match `where`, counted or summed over `of`, then compared. */
+function aggregateLinker(summing: boolean): OperatorLinker {
+  return (e, ctx) => {
+    if (e === null || typeof e !== "object" || Array.isArray(e)) return never;
+    const { where, of, ...compare } = e as Record<string, unknown>;
+    if (summing && typeof of !== "string") return never;
+    const keep = where === undefined ? null : linkTest(where, ctx);
+    const field = summing ? pathReader(of as string) : null;
+    const result = linkValue(compare, ctx, false);
+    return (v, scope) => {
+      if (!Array.isArray(v)) return false;
+      let total = 0;
+      for (const item of v) {
+        if (item === null || item === undefined || (keep && !keep(item, scope))) continue;
+        if (!field) total++;
+        else {
+          const n = field(item);
+          if (typeof n === "number" && Number.isFinite(n)) total += n;
+        }
+      }
+      return result(total, scope);
+    };
+  };
+}
+
+const aggregates: Record<string, OperatorLinker> = { $count: aggregateLinker(false), $sum: aggregateLinker(true) };
+
+const linkers: Record<string, OperatorLinker> = { ...relational, ...membership, ...arrays, ...patterns, ...relativeTime, ...aggregates };
 
 /**
  * Links one field operator other than the version ones (linkVersionRange takes those, together).

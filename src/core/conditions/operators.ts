@@ -14,7 +14,8 @@ export type OperandKind =
   | "elemMatch" // $elemMatch: an operator object or a condition on each element
   | "version" // $veq...$vlte: a version string
   | "group" // $inGroup, $notInGroup: a saved group id
-  | "duration"; // $olderThan, $within: "30d", "12h"...
+  | "duration" // $olderThan, $within: "30d", "12h"...
+  | "aggregate"; // $count, $sum: { where?: condition, of?: field, ...comparisons on the result }
 
 /** Operators that apply to one attribute: `{ "path": { "$op": operand } }`. */
 export const fieldOperators: Readonly<Record<string, OperandKind>> = {
@@ -48,6 +49,9 @@ export const fieldOperators: Readonly<Record<string, OperandKind>> = {
   // Extensions: relative time on a date attribute (ISO string or epoch ms).
   $olderThan: "duration",
   $within: "duration",
+  // Extensions: count or sum over a list, optionally filtered, compared like a number.
+  $count: "aggregate",
+  $sum: "aggregate",
 };
 
 /** Keys that sit beside attribute paths and combine or reference whole conditions. */

@@ -150,6 +150,19 @@ function operandProblem(kind: OperandKind, op: string, operand: unknown, path: s
       return typeof operand === "string" || typeof operand === "number" ? null : `${op} needs a version string`;
     case "group":
       return typeof operand === "string" ? null : `${op} needs a saved group id`;
+    case "aggregate": {
+      if (!isRecord(operand)) return `${op} needs { where: condition, ${op === "$sum" ? "of: field, " : ""}$gte: n, ... }`;
+      const { where, of, ...compare } = operand;
+      if (op === "$sum" && (typeof of !== "string" || of === "")) return "$sum needs `of`: the field of each item to add up";
+      if (op === "$count" && of !== undefined) return "$count counts items; `of` belongs to $sum";
+      if (where !== undefined) {
+        if (!isRecord(where)) return `${op}.where needs a condition on each item`;
+        checkCondition(where, join(path, "where"), walk);
+      }
+      if (Object.keys(compare).length === 0) return `${op} needs a comparison for the result, e.g. $gte: 3`;
+      checkValue(compare, path, walk);
+      return null;
+    }
     case "duration":
       return parseDuration(operand) !== null
         ? null
