@@ -128,15 +128,24 @@ async function waitForHealth(url, timeoutMs) {
   fail(`${url} did not answer within ${timeoutMs / 1000} s`);
 }
 
-function printGuide(origin, health) {
+function printGuide(origin, health, demoSite) {
   const base = `http://localhost:${WORKER_PORT}`;
+  if (!demoSite) {
+    console.log(`
+✔ edge-personalizer is running on ${base}  (ruleset ${health.ruleset})
+  in front of ${origin} (ORIGIN_URL). Open ${base}/ to browse your site through it.
+  Admin API: Authorization: Bearer <PZ_ADMIN_TOKEN from .dev.vars>
+  Stop with Ctrl-C.
+`);
+    return;
+  }
   const personas = JSON.parse(readFileSync(join(ROOT, "demo", "personas.json"), "utf8"));
   console.log(`
 ✔ edge-personalizer is running on ${base}  (ruleset ${health.ruleset})
   in front of ${origin}
 
-  Open ${base}/ — a first-time visitor already gets a country banner and, for half of
-  visitors, the hero experiment. Become a demo persona (sets the pz_id cookie, as a
+  Open ${base}/ — a first-time visitor already gets a country banner and, for about a
+  quarter of visitors (half of the home namespace's half), the warmer hero. Become a demo persona (sets the pz_id cookie, as a
   personalised link would):
 `);
   for (const p of personas) console.log(`  ${p.name.padEnd(6)} ${base}/__pz/demo/login?customer=${p.id}\n         ${p.who}: ${p.sees}`);
@@ -173,4 +182,4 @@ start("worker", "npx", ["wrangler", "dev", "--port", String(WORKER_PORT), "--var
   WRANGLER_SEND_METRICS: "false",
 });
 const health = await waitForHealth(`http://localhost:${WORKER_PORT}/__pz/health`, 120_000);
-printGuide(origin, health);
+printGuide(origin, health, !process.env.ORIGIN_URL);

@@ -350,3 +350,15 @@ describe("8. rules read outcomes, the channel, and counts or sums over a list", 
     }
   });
 });
+
+describe("9. the demo and the README do not overclaim", () => {
+  it("never shows the visitor the origin's internal address in a 502", async () => {
+    await publish({});
+    const down = { fetcher: { fetch: () => Promise.reject(new Error("connect ECONNREFUSED 10.0.0.7:8080")) } as unknown as Fetcher };
+    const { res } = await visit(down as unknown as TestOrigin, "/", { env: { ORIGIN_URL: "http://internal-cms.corp.example:8080" } });
+    expect(res.status).toBe(502);
+    const text = await res.text();
+    expect(text).not.toContain("internal-cms");
+    expect(text).not.toContain("10.0.0.7");
+  });
+});

@@ -25,7 +25,8 @@ export function table(header: string[], rows: string[][], right: boolean[]): str
 
 function variantCells(v: VariantResult): string[] {
   const interval = v.interval ? `${pct(v.interval[0])} – ${pct(v.interval[1])}` : "–";
-  const uplift = v.control ? "baseline" : v.uplift ? `${signed(v.uplift.estimate)} (${signed(v.uplift.interval[0])} to ${signed(v.uplift.interval[1])})` : "–";
+  // An uplift with no conversions on either side is degenerate (a -100 % point "interval"): not enough data.
+  const uplift = v.control ? "baseline" : v.uplift && v.conversions > 0 ? `${signed(v.uplift.estimate)} (${signed(v.uplift.interval[0])} to ${signed(v.uplift.interval[1])})` : "not enough data";
   const p = v.pValue === null ? "–" : v.pValue < 0.0001 ? "<0.0001" : v.pValue.toFixed(4);
   return [v.control ? `${v.variant} (control)` : v.variant, pct(v.weight), String(v.exposed), String(v.conversions), pct(v.rate), interval, uplift, p];
 }

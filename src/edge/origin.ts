@@ -4,6 +4,7 @@
  * headers so a dead origin gives a clear 502 instead of a hang.
  */
 import type { Env } from "../env";
+import { log } from "./log";
 
 export interface OriginOptions {
   /** ORIGIN_URL: scheme, host and an optional base path. */
@@ -70,12 +71,15 @@ export async function fetchOrigin(env: Env, request: Request, url: URL, options:
   const timeout = new Promise<Response>((resolve) => {
     timer = setTimeout(() => {
       controller.abort();
-      resolve(originErrorResponse("origin_timeout", `The origin (${target.origin}) did not answer within ${options.timeoutMs} ms.`));
+      log("error", "origin timeout", { origin: target.origin, path: url.pathname, timeoutMs: options.timeoutMs });
+      resolve(originErrorResponse("origin_timeout", `The site did not answer within ${options.timeoutMs} ms.`));
     }, options.timeoutMs);
   });
-  const answer = (env.ORIGIN ? env.ORIGIN.fetch(forwarded) : fetch(forwarded)).catch((err: unknown) =>
-    originErrorResponse("origin_unreachable", `The origin (${target.origin}) could not be reached: ${String(err)}`),
-  );
+  // The visitor's 502 never names the origin's internal address; the log does.
+  const answer = (env.ORIGIN ? env.ORIGIN.fetch(forwarded) : fetch(forwarded)).catch((err: unknown) => {
+    log("error", "origin unreachable", { origin: target.origin, path: url.pathname, reason: String(err) });
+    return originErrorResponse("origin_unreachable", "The site could not be reached.");
+  });
   try {
     return await Promise.race([answer, timeout]);
   } finally {

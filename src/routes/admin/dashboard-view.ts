@@ -47,7 +47,8 @@ ${history.slice(0, 20).map((h) => html`<tr><td>${when(h.publishedAt)}</td><td>${
 
 function variantRow(v: VariantResult): Html {
   const interval = v.interval ? `${pct(v.interval[0])} – ${pct(v.interval[1])}` : "–";
-  const uplift = v.uplift ? `${signedPct(v.uplift.estimate)} (${signedPct(v.uplift.interval[0])} to ${signedPct(v.uplift.interval[1])})` : v.control ? "baseline" : "–";
+  // No conversions on either side gives a degenerate uplift: not enough data (control's zero already gives none).
+  const uplift = v.uplift && v.conversions > 0 ? `${signedPct(v.uplift.estimate)} (${signedPct(v.uplift.interval[0])} to ${signedPct(v.uplift.interval[1])})` : v.control ? "baseline" : "not enough data";
   const p = v.pValue === null ? "–" : v.pValue < 0.0001 ? "< 0.0001" : v.pValue.toFixed(4);
   return html`<tr><td>${v.variant}${v.control ? " (control)" : ""}</td><td class="n">${v.weight === null ? "–" : pct(v.weight)}</td>
 <td class="n">${v.exposed}</td><td class="n">${v.conversions}</td><td class="n">${pct(v.rate)}</td><td class="n">${interval}</td>
