@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { beforeEach, expect, it } from "vitest";
-import { readVisitorCookie } from "../src/edge/cookies";
+import { readSessionCookie, readVisitorCookie } from "../src/edge/cookies";
 import { CUSTOMER, setCookie, setUp, visit, visitorPair } from "./helpers/proxy";
 import { TestOrigin } from "./origin/index";
 
@@ -25,10 +25,27 @@ it("logs the browser in as a demo customer, keeping its visitor id, and the next
   expect(res.headers.get("Location")).toBe("/");
   const id = await readVisitorCookie(env.PZ_SIGNING_KEY!, setCookie(res, "pz_id"));
   expect(id).toEqual({ visitorId: anonymous.visitorId, customerId: CUSTOMER.customerId });
-  expect(res.headers.getAll("set-cookie").some((c) => c.startsWith("pz_s=;") && c.includes("Max-Age=0"))).toBe(true);
-
-  const page = await visit(origin, "/page", { headers: { Cookie: `pz_id=${setCookie(res, "pz_id")}` } });
+  const page = await visit(origin, "/page", { headers: { Cookie: `pz_id=${setCookie(res, "pz_id")}; pz_s=${setCookie(res, "pz_s")}` } });
   expect(await page.res.text()).toContain("Welcome back, Ana");
+});
+
+it("holds a persona at every experiment's control, recording no exposure, unless experiments=on", async () => {
+  const { res } = await visit(origin, `/__pz/demo/login?customer=${CUSTOMER.customerId}`, { env: on });
+  const session = await readSessionCookie(env.PZ_SIGNING_KEY!, setCookie(res, "pz_s"), Math.floor(Date.now() / 1000));
+  expect(session?.x).toEqual({ "banner-test": "calm", "checkout-cta": "control", "promo-test": "spring" });
+  expect(session?.xs.sort()).toEqual(["banner-test", "checkout-cta", "promo-test"]);
+  const page = await visit(origin, "/page", { headers: { Cookie: `pz_id=${setCookie(res, "pz_id")}; pz_s=${setCookie(res, "pz_s")}` } });
+  expect(await page.res.text()).toContain("Calm banner");
+
+  const free = await visit(origin, `/__pz/demo/login?customer=${CUSTOMER.customerId}&experiments=on`, { env: on });
+  expect(free.res.headers.getAll("set-cookie").some((c) => c.startsWith("pz_s=;") && c.includes("Max-Age=0"))).toBe(true);
+});
+
+it("refuses a customer id with no profile, saying so", async () => {
+  const { res } = await visit(origin, "/__pz/demo/login?customer=C-9999-nobody", { env: on });
+  expect(res.status).toBe(404);
+  expect(await res.json()).toMatchObject({ error: { code: "unknown_customer" } });
+  expect(res.headers.getAll("set-cookie")).toEqual([]);
 });
 
 it("rejects a customer id that is not one", async () => {

@@ -1,12 +1,26 @@
 /**
- * GET /__pz/demo/login?customer=ID and /__pz/demo/logout: switch the browser to a demo persona,
- * as a personalised link would. Only when DEMO_MODE is "on" (`npm start`); a 404 otherwise.
+ * GET /__pz/demo/login?customer=ID[&experiments=on] and /__pz/demo/logout: switch the browser to a
+ * demo persona, as a personalised link would; an id with no profile is refused. Only when DEMO_MODE is "on" (`npm start`); a 404 otherwise.
  */
 import { Hono } from "hono";
 import { z } from "zod";
 import type { Env } from "../env";
-import { SESSION_COOKIE, VISITOR_COOKIE, cookieSecure, newVisitor, parseCookies, readVisitorCookie, visitorCookie, clearCookie } from "../edge/cookies";
+import {
+  SESSION_COOKIE,
+  VISITOR_COOKIE,
+  clearCookie,
+  cookieSecure,
+  newSession,
+  newVisitor,
+  parseCookies,
+  readVisitorCookie,
+  sessionCookie,
+  visitorCookie,
+} from "../edge/cookies";
 import { jsonError } from "../edge/errors";
+import { readProfile } from "../edge/profiles";
+import { getLiveRuleset } from "../edge/rulesets";
+import { settings } from "../edge/settings";
 
 export const demo = new Hono<{ Bindings: Env }>();
 
@@ -24,15 +38,35 @@ function clearSession(url: URL): string {
   return clearCookie(SESSION_COOKIE, cookieSecure(url));
 }
 
+/**
+ * The persona's first session: with `experiments=on` a clean one (the browser's buckets decide);
+ * otherwise every experiment is held at its first variant (the control) and marked as already
+ * exposed, so each persona sees what the README's table says and no demo visit lands in a result.
+ */
+async function personaSession(c: { env: Env }, withExperiments: boolean, url: URL): Promise<string> {
+  if (withExperiments) return clearSession(url);
+  const now = Date.now();
+  const live = await getLiveRuleset(c.env.RULES, now, settings(c.env).rulesRefreshMs);
+  const session = newSession(Math.floor(now / 1000));
+  for (const exp of live?.linked.experiments ?? []) {
+    session.x[exp.id] = exp.variants[0].id;
+    session.xs.push(exp.id);
+  }
+  return sessionCookie(c.env.PZ_SIGNING_KEY!, session, cookieSecure(url));
+}
+
 demo.get("/__pz/demo/login", async (c) => {
   const customer = customerSchema.safeParse(c.req.query("customer"));
   if (!customer.success) return jsonError(c, 400, "invalid_customer", "Pass ?customer=ID with a demo customer id.", [{ path: "customer", message: customer.error.issues[0].message }]);
+  if (!(await readProfile(c.env.PROFILES, { kind: "customer", id: customer.data }))) {
+    return jsonError(c, 404, "unknown_customer", `No profile for customer ${customer.data}: import it first (npx pz profiles import).`, [{ path: "customer", message: "unknown customer" }]);
+  }
   const url = new URL(c.req.url);
   const secret = c.env.PZ_SIGNING_KEY!;
   const known = await readVisitorCookie(secret, parseCookies(c.req.header("cookie"))[VISITOR_COOKIE]);
   const identity = { visitorId: (known ?? newVisitor()).visitorId, customerId: customer.data };
   c.header("Set-Cookie", await visitorCookie(secret, identity, cookieSecure(url)), { append: true });
-  c.header("Set-Cookie", clearSession(url), { append: true });
+  c.header("Set-Cookie", await personaSession(c, c.req.query("experiments") === "on", url), { append: true });
   return c.redirect("/", 302);
 });
 
