@@ -52,16 +52,6 @@ async function writeDevVars() {
   appendFileSync(path, `${current && !current.endsWith("\n") ? "\n" : ""}${lines}\n`);
 }
 
-/** Demo profiles store relative dates as {"$daysAgo": n}; they are resolved now so "lapsed 45 days" stays true. */
-function resolveDates(value, now) {
-  if (Array.isArray(value)) return value.map((v) => resolveDates(v, now));
-  if (value && typeof value === "object") {
-    if (typeof value.$daysAgo === "number") return new Date(now - value.$daysAgo * 86_400_000).toISOString();
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveDates(v, now)]));
-  }
-  return value;
-}
-
 /** 3. Local KV (the same storage `wrangler dev` uses): the ruleset made live and the demo profiles. */
 async function seedKv(ruleset) {
   step("Seeding local KV (RULES: ruleset + live pointer + history; PROFILES: demo profiles)");
@@ -69,6 +59,7 @@ async function seedKv(ruleset) {
   const { publishRuleset, readLivePointer } = await import("../src/edge/rulesets.ts");
   const { storedProfileSchema } = await import("../src/edge/profile.ts");
   const { customerProfileKey } = await import("../src/edge/keys.ts");
+  const { resolveRelativeDates } = await import("../src/edge/relative-dates.ts");
   const proxy = await getPlatformProxy({ configPath: join(ROOT, "wrangler.toml"), persist: true });
   try {
     const now = Date.now();
@@ -80,7 +71,7 @@ async function seedKv(ruleset) {
     }
     const lines = readFileSync(join(ROOT, "demo", "profiles.ndjson"), "utf8").split("\n").filter((l) => l.trim());
     for (const line of lines) {
-      const { id, ...rest } = resolveDates(JSON.parse(line), now);
+      const { id, ...rest } = resolveRelativeDates(JSON.parse(line), now);
       const profile = storedProfileSchema.parse({ ...rest, updatedAt: now });
       await proxy.env.PROFILES.put(customerProfileKey(id), JSON.stringify(profile));
     }

@@ -11,7 +11,7 @@ import { newSession, sessionCookie } from "../src/edge/cookies";
 import { forgetPageSlots } from "../src/edge/page-slots";
 import { forgetCachedProfiles } from "../src/edge/profile-cache";
 import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets";
-import { ORIGIN } from "./helpers/admin";
+import { ORIGIN, admin } from "./helpers/admin";
 import { setCookieValue, uid, visitorCookiePair } from "./helpers/events";
 import { visit } from "./helpers/proxy";
 import type { TestOrigin } from "./origin/index";
@@ -360,5 +360,16 @@ describe("9. the demo and the README do not overclaim", () => {
     const text = await res.text();
     expect(text).not.toContain("internal-cms");
     expect(text).not.toContain("10.0.0.7");
+  });
+
+  it("resolves {\"$daysAgo\": n} when profiles are imported, so a demo profile is as old as it says", async () => {
+    const customerId = uid("C");
+    const line = JSON.stringify({ id: customerId, attributes: { lastTransactionAt: { $daysAgo: 45 } } });
+    const res = await admin("POST", "/profiles:import", line + "\n", { "Content-Type": "application/x-ndjson" });
+    expect(res.status).toBe(200);
+    const stored = JSON.parse((await env.PROFILES.get(`profile:c:${customerId}`))!) as { attributes: { lastTransactionAt: string } };
+    const days = (Date.now() - Date.parse(stored.attributes.lastTransactionAt)) / DAY;
+    expect(days).toBeGreaterThan(44.9);
+    expect(days).toBeLessThan(45.1);
   });
 });

@@ -1,6 +1,7 @@
 /** Builds the DecisionContext `pz simulate` decides for: a profile file, a URL and a few request details. */
 import { readFileSync } from "node:fs";
 import type { Attributes, DecisionContext, OfferHistory, RequestInfo } from "../../src/core/types.ts";
+import { resolveRelativeDates } from "../../src/edge/relative-dates.ts";
 import { requestInfo } from "../../src/edge/request-info.ts";
 
 /** What the command line says about the request to simulate. */
@@ -40,7 +41,7 @@ function recordOf<T>(value: unknown): Record<string, T> {
  * Reads one profile: an import line or a stored profile (`{ id?, attributes, preferences, ... }`),
  * or a plain object of attributes. From an .ndjson file, the line whose id is `id` (else the first).
  */
-export function readProfile(file: string, id?: string): LoadedProfile {
+export function readProfile(file: string, id: string | undefined, now: number): LoadedProfile {
   const text = readFileSync(file, "utf8");
   const parse = (json: string, where: string): unknown => {
     try {
@@ -61,6 +62,7 @@ export function readProfile(file: string, id?: string): LoadedProfile {
   } else {
     record = parse(text, file);
   }
+  record = resolveRelativeDates(record, now);
   if (!isRecord(record)) throw new Error(`${file}: a profile must be a JSON object`);
   if (!isRecord(record.attributes)) return { attributes: record, stages: {}, offers: {}, assignments: {} };
   const stages = Object.fromEntries(

@@ -58,7 +58,7 @@ export const simulate: Command = {
     if (Number.isNaN(now)) throw new UsageError(`--at must be an ISO time such as 2026-05-01T12:00:00Z, got "${values.at}"`);
     const ruleset = loadRuleset(values.dir);
     if (!ruleset) return 1;
-    const profile = values.profile ? readProfile(values.profile, values.id) : null;
+    const profile = values.profile ? readProfile(values.profile, values.id, now) : null;
     const ctx = simulatedContext(
       {
         url: values.url,

@@ -8,6 +8,7 @@ import { customerIdSchema } from "./customer-id";
 import { customerProfileKey } from "./keys";
 import { BodyTooLarge, readLines } from "./ndjson";
 import { emptyProfile, parseProfile } from "./profile";
+import { resolveRelativeDates } from "./relative-dates";
 import { profileCacheFor } from "./profile-cache";
 import { applyPatch, profilePatchSchema, type ProfilePatch } from "./profile-patch";
 
@@ -96,7 +97,7 @@ export async function importProfiles(kv: KVNamespace, body: ReadableStream<Uint8
         fail(number, `not JSON: ${(err as Error).message}`);
         continue;
       }
-      const parsed = importLineSchema.safeParse(value);
+      const parsed = importLineSchema.safeParse(resolveRelativeDates(value, now));
       if (!parsed.success) {
         fail(number, describe(parsed.error));
         continue;
