@@ -1,0 +1,68 @@
+/**
+ * The README's persona table, checked through the proxy: the demo playbook, the demo profiles and
+ * the demo site's home page, each persona entered with the demo login, twice (a second run).
+ */
+import { env } from "cloudflare:test";
+import { beforeEach, describe, expect, it } from "vitest";
+import layout from "../demo/site/layout.html?raw";
+import home from "../demo/site/pages/home.html?raw";
+import profilesText from "../demo/profiles.ndjson?raw";
+import { compilePlaybook } from "../src/compiler";
+import { forgetPageSlots } from "../src/edge/page-slots";
+import { forgetCachedProfiles } from "../src/edge/profile-cache";
+import { resolveRelativeDates } from "../src/edge/relative-dates";
+import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets";
+import { demoPlaybook } from "./helpers/demo-playbook";
+import { setCookieValue } from "./helpers/events";
+import { visit } from "./helpers/proxy";
+import type { TestOrigin } from "./origin/index";
+
+const page = layout.replace("{{title}}", "Home").replace("{{content}}", home);
+const site = { fetcher: { fetch: async () => new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } }) } as unknown as Fetcher };
+const on = { DEMO_MODE: "on" };
+
+/** What the README's table promises each persona sees on the home page. */
+const promises: Record<string, { has: string[]; not?: string[] }> = {
+  "C-1001": { has: ["COMEBACK15", "Welcome back, Maya", "/quote/home"] },
+  "C-2002": { has: ["Your Premier line", "LOYAL10", "/quote/home"] },
+  "C-3003": { has: ["Priya, we are sorry things went wrong", "relationship manager", "Track your complaint"], not: ["LOYAL10", "COMEBACK15", "get a quote"] },
+  "C-4004": { has: ["/quote/contents"] },
+  "C-5005": { has: ["/quote/home", "Sam"] },
+};
+
+beforeEach(async () => {
+  forgetCachedRuleset();
+  forgetPageSlots();
+  forgetCachedProfiles();
+  const result = compilePlaybook(demoPlaybook());
+  if (!result.ok) throw new Error("the demo playbook does not compile");
+  await publishRuleset(env.RULES, result.ruleset, "test", Date.now());
+  for (const line of profilesText.split("\n").filter((l) => l.trim())) {
+    const { id, ...rest } = resolveRelativeDates(JSON.parse(line), Date.now()) as { id: string };
+    await env.PROFILES.put(`profile:c:${id}`, JSON.stringify(rest));
+  }
+});
+
+async function personaHome(customer: string, cookie: string): Promise<{ html: string; cookie: string }> {
+  const login = await visit(site as unknown as TestOrigin, `/__pz/demo/login?customer=${customer}`, { env: on, headers: cookie ? { Cookie: cookie } : {} });
+  expect(login.res.status).toBe(302);
+  const jar = `pz_id=${setCookieValue(login.res, "pz_id")}; pz_s=${setCookieValue(login.res, "pz_s")}`;
+  const { res, done } = await visit(site as unknown as TestOrigin, "/", { headers: { Cookie: jar } });
+  const html = await res.text();
+  await done();
+  return { html, cookie: `pz_id=${setCookieValue(login.res, "pz_id")}` };
+}
+
+describe("every demo persona sees what the README says", () => {
+  for (const [customer, promise] of Object.entries(promises)) {
+    it(`${customer}, on a first run and a second`, async () => {
+      let cookie = "";
+      for (let run = 0; run < 2; run++) {
+        const got = await personaHome(customer, cookie);
+        for (const text of promise.has) expect(got.html, `${customer} run ${run + 1}`).toContain(text);
+        for (const text of promise.not ?? []) expect(got.html, `${customer} run ${run + 1}`).not.toContain(text);
+        cookie = got.cookie;
+      }
+    });
+  }
+});
