@@ -23,11 +23,11 @@ const on = { DEMO_MODE: "on" };
 
 /** What the README's table promises each persona sees on the home page. */
 const promises: Record<string, { has: string[]; not?: string[] }> = {
-  "C-1001": { has: ["COMEBACK15", "Welcome back, Maya", "/quote/home"] },
-  "C-2002": { has: ["Your Premier line", "LOYAL10", "/quote/home"] },
+  "C-1001": { has: ["COMEBACK15", "LOYAL10", "Welcome back, Maya", "/quote/home"] },
+  "C-2002": { has: ["Your Premier line", "LOYAL10", "Buying a home? Cover it", "/quote/home"] },
   "C-3003": { has: ["Priya, we are sorry things went wrong", "relationship manager", "Track your complaint"], not: ["LOYAL10", "COMEBACK15", "get a quote"] },
-  "C-4004": { has: ["/quote/contents"] },
-  "C-5005": { has: ["/quote/home", "Sam"] },
+  "C-4004": { has: ["Renting? Protect what you own", "/quote/contents"], not: ["Buying a home? Cover it"] },
+  "C-5005": { has: ["Buying a home? Cover it", "/quote/home", "Sam"] },
 };
 
 beforeEach(async () => {
