@@ -44,6 +44,7 @@ describe("requestInfo", () => {
       device: "mobile",
       hour: 8,
       weekday: 3,
+      channel: "web",
     });
     expect(requestInfo(url, headers, { timezone: "America/New_York" }, NOW)).toMatchObject({ hour: 19, weekday: 2 });
   });
