@@ -23,20 +23,15 @@ function outcomesOf(ctx: DecisionContext): Attributes {
  * anything decided for that visitor. `stages` starts as the previous request's stages and is
  * updated layer by layer while the decision runs.
  */
-export function buildAttributes(ctx: DecisionContext): Attributes & { stages: Record<string, string> } {
-  const attrs: Attributes & { stages: Record<string, string> } = {
+export function buildAttributes(ctx: DecisionContext, withOutcomes = true): Attributes & { stages: Record<string, string> } {
+  return {
     profile: ctx.consent === "basic" ? null : ctx.profile,
     visitor: ctx.visitor,
     session: ctx.session,
     request: ctx.request,
     stages: { ...ctx.stages },
     consent: ctx.consent,
+    // Built only for a ruleset whose conditions read outcomes.*, so other decisions pay nothing.
+    outcomes: withOutcomes && ctx.consent !== "basic" ? outcomesOf(ctx) : null,
   };
-  // Built only when a condition reads it, so decisions that never look at outcomes pay nothing.
-  let outcomes: Attributes | null | undefined;
-  Object.defineProperty(attrs, "outcomes", {
-    enumerable: true,
-    get: () => (outcomes === undefined ? (outcomes = ctx.consent === "basic" ? null : outcomesOf(ctx)) : outcomes),
-  });
-  return attrs;
 }

@@ -40,7 +40,7 @@ export function decide(ctx: DecisionContext, ruleset: CompiledRuleset | LinkedRu
   trace?.push(holdoutTrace(bucket, linked.holdout?.percent ?? 0, holdout));
 
   // 2. Attributes, once, for every condition below.
-  const attrs = buildAttributes(ctx);
+  const attrs = buildAttributes(ctx, linked.readsOutcomes);
 
   // 3. Segments, all of them (reported even in the holdout).
   const scope = segmentScope(linked, attrs, now, basic, ctx.overrides?.segments);

@@ -105,7 +105,7 @@ export interface EarlyAssignments {
  */
 export function earlyAssignments(ctx: DecisionContext, ruleset: CompiledRuleset | LinkedRuleset, now: number): EarlyAssignments {
   const linked = resolveRuleset(ruleset);
-  const attrs = buildAttributes(ctx);
+  const attrs = buildAttributes(ctx, linked.readsOutcomes);
   const basic = ctx.consent === "basic";
   const input: ExperimentInput = {
     ctx,

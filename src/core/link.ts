@@ -106,6 +106,8 @@ export interface LinkedRuleset {
   experiments: LinkedExperiment[];
   experimentById: Map<string, LinkedExperiment>;
   holdout: CompiledHoldout | null;
+  /** True when some condition reads `outcomes.*`, so decisions build that attribute. */
+  readsOutcomes: boolean;
   /** Short id for (version, slot, offer or variant): no visitor data goes into it. */
   decisionId(slot: string, filler: string): string;
 }
@@ -226,8 +228,21 @@ export function linkRuleset(compiled: CompiledRuleset): LinkedRuleset {
     experiments,
     experimentById: new Map(experiments.map((e) => [e.id, e])),
     holdout: compiled.holdout,
+    readsOutcomes: readsOutcomes(compiled),
     decisionId,
   };
+}
+
+/** Whether any segment, stage, offer or experiment condition reads `outcomes.*` (a `$segment` is covered by its segment). */
+function readsOutcomes(compiled: CompiledRuleset): boolean {
+  const none = new Map<string, Condition>();
+  const conditions = [
+    ...compiled.segments.map((s) => s.condition),
+    ...compiled.layers.flatMap((l) => l.stages.flatMap((st) => [st.entry, st.exit])),
+    ...compiled.offers.map((o) => o.eligibility),
+    ...compiled.experiments.flatMap((e) => [e.targeting, e.applies ?? {}]),
+  ];
+  return conditions.some((c) => conditionRoots(c, none).has("outcomes"));
 }
 
 const cache = new WeakMap<CompiledRuleset, LinkedRuleset>();
