@@ -2,3 +2,6 @@
 
 /** Bundles a worker entry (a path relative to the repo root) into one ESM file for Miniflare. */
 export function bundlePz(entry: string, outfile: string): Promise<string>;
+
+/** Applies migrations/*.sql, in name order, to a D1 database (triggers kept whole). */
+export function applyMigrations(db: { prepare(sql: string): { run(): Promise<unknown> } }): Promise<void>;
