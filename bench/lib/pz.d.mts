@@ -5,3 +5,6 @@ export function bundlePz(entry: string, outfile: string): Promise<string>;
 
 /** Applies migrations/*.sql, in name order, to a D1 database (triggers kept whole). */
 export function applyMigrations(db: { prepare(sql: string): { run(): Promise<unknown> } }): Promise<void>;
+
+/** Miniflare worker options for the pz worker from wrangler.toml, with `vars` on top. */
+export function pzWorkerOptions(vars: Record<string, string>): Record<string, unknown>;
