@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS visitor_customers (
   at INTEGER NOT NULL
 ) WITHOUT ROWID;
 
--- First exposure per unit (unit_kind 'visitor' | 'customer') and experiment.
+-- First exposure per unit (unit_kind 'visitor' | 'customer') and experiment. It replaces the
+-- exposures table of 0001, which the consumer no longer writes (kept for rows stored before).
 CREATE TABLE IF NOT EXISTS unit_exposures (
   experiment TEXT NOT NULL,
   unit_kind TEXT NOT NULL,
@@ -32,9 +33,9 @@ CREATE TABLE IF NOT EXISTS unit_exposures (
   variant TEXT NOT NULL,
   first_at INTEGER NOT NULL,
   covariate REAL NOT NULL,
-  PRIMARY KEY (experiment, unit_kind, unit)
+  -- Unit first: a goal event finds its unit's experiments without a second index (one row written, not two).
+  PRIMARY KEY (unit_kind, unit, experiment)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS unit_exposures_unit ON unit_exposures (unit_kind, unit);
 
 -- Per exposed unit and goal: goal events at or after the first exposure, and the sum of their values.
 CREATE TABLE IF NOT EXISTS unit_goals (
@@ -116,7 +117,7 @@ BEGIN
   INSERT INTO unit_exposures (experiment, unit_kind, unit, variant, first_at, covariate)
   VALUES (NEW.experiment, 'visitor', NEW.visitor_id, NEW.variant, NEW.at, COALESCE(NEW.covariate, 0)),
     (NEW.experiment, 'customer', COALESCE(NEW.unit, NEW.visitor_id), NEW.variant, NEW.at, COALESCE(NEW.covariate, 0))
-  ON CONFLICT (experiment, unit_kind, unit) DO UPDATE SET variant = excluded.variant, first_at = excluded.first_at, covariate = excluded.covariate
+  ON CONFLICT (unit_kind, unit, experiment) DO UPDATE SET variant = excluded.variant, first_at = excluded.first_at, covariate = excluded.covariate
   WHERE excluded.first_at < unit_exposures.first_at;
 END;
 

@@ -70,7 +70,7 @@ describe("retention", () => {
     expect(await count("SELECT COUNT(*) AS n FROM events WHERE at < ?", now - 30 * DAY)).toBe(0);
     expect(await count("SELECT COUNT(*) AS n FROM events WHERE visitor_id = ?", fresh)).toBe(2);
     expect(await count("SELECT COUNT(*) AS n FROM unit_exposures WHERE experiment = ?", ended)).toBe(0);
-    expect(await count("SELECT COUNT(*) AS n FROM exposures WHERE experiment = ?", ended)).toBe(0);
+    expect(await count("SELECT COUNT(*) AS n FROM unit_goals WHERE experiment = ?", ended)).toBe(0);
     expect(await count("SELECT COUNT(*) AS n FROM unit_exposures WHERE experiment = ?", running)).toBe(62);
     expect([await results(ended), await results(running), await offers()]).toEqual(before);
 

@@ -114,12 +114,13 @@ async function aggregates(): Promise<unknown[]> {
   return all.map((r) => r.results);
 }
 
-/** The scan the results used before the roll-ups: visitors with a goal event at or after their first exposure. */
+/** The scan the results used before the roll-ups (visitors with a goal event at or after their first exposure), first exposures taken from the raw events. */
 async function scannedConversions(experiment: string, goal: string): Promise<Record<string, [number, number]>> {
   const { results } = await env.ANALYTICS.prepare(
-    `SELECT x.variant AS variant, COUNT(*) AS exposed, SUM(EXISTS (SELECT 1 FROM events e WHERE e.visitor_id = x.visitor_id
+    `WITH exposures AS (SELECT visitor_id, variant, MIN(at) AS first_at FROM events WHERE type = 'exposure' AND experiment = ?1 GROUP BY visitor_id)
+     SELECT x.variant AS variant, COUNT(*) AS exposed, SUM(EXISTS (SELECT 1 FROM events e WHERE e.visitor_id = x.visitor_id
        AND e.name = ?2 AND e.type IN ('conversion', 'custom') AND e.at >= x.first_at)) AS conversions
-     FROM exposures x WHERE x.experiment = ?1 GROUP BY x.variant`,
+     FROM exposures x GROUP BY x.variant`,
   )
     .bind(experiment, goal)
     .all<{ variant: string; exposed: number; conversions: number }>();
