@@ -12,8 +12,10 @@
 ALTER TABLE events ADD COLUMN covariate REAL;
 ALTER TABLE events ADD COLUMN unit TEXT;
 
--- Offer results now come from offer_days; this index only served the old scan.
+-- Offer results now come from offer_days; this index only served the old scan. Retention walks
+-- the table in rowid (storage) order, so the index on `at` goes too: one row fewer written per event.
 DROP INDEX IF EXISTS events_offer_type;
+DROP INDEX IF EXISTS events_at;
 -- A customer unit's goal events, for an exposure that arrives after them.
 CREATE INDEX IF NOT EXISTS events_unit_goal ON events (unit, name, at) WHERE name IS NOT NULL;
 

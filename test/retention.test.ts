@@ -1,6 +1,6 @@
 /** Retention (the scheduled handler) and the R2 archive: old rows go, the results stay; the archive never loses a batch. */
 import { createExecutionContext, createMessageBatch, createScheduledController, env, getQueueResult, SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import type { Env } from "../src/env";
 import type { ExperimentReport, OfferResult } from "../src/core/report";
@@ -55,8 +55,13 @@ describe("retention", () => {
       events.push(ev("decision", v, old, { offer: gift }), ev("impression", v, old, { offer: gift }));
     }
     const fresh = uid("v");
-    events.push(ev("exposure", fresh, now - DAY, { experiment: running, variant: "bold" }), ev("conversion", fresh, now - DAY + 1, { name: "purchase" }));
+    // Stored when they happened: the consumer's clock is set to then (retention goes by storage time).
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(old + 10_000);
     await deliver(events);
+    vi.setSystemTime(now - DAY + 10_000);
+    await deliver([ev("exposure", fresh, now - DAY, { experiment: running, variant: "bold" }), ev("conversion", fresh, now - DAY + 1, { name: "purchase" })]);
+    vi.useRealTimers();
     const exp = (id: string) => experiment(id, { variants: [{ id: "control", weight: 0.5 }, { id: "bold", weight: 0.5 }], goals: ["purchase"] });
     // The ended experiment was switched off; the running one is live.
     await publishRuleset(env.RULES, ruleset({ experiments: [exp(running), { ...exp(ended), active: false }], offers: [offer(gift)], goals: ["purchase"] }), "test", now - DAY);
@@ -64,10 +69,10 @@ describe("retention", () => {
     expect(before[0].variants.map((v) => v.exposed)).toEqual([15, 15]);
 
     await tick(now - 60_000); // minute 6: retention is not due
-    expect(await count("SELECT COUNT(*) AS n FROM events WHERE at < ?", now - 30 * DAY)).toBeGreaterThan(0);
+    expect(await count("SELECT COUNT(*) AS n FROM events WHERE received_at < ?", now - 30 * DAY)).toBe(events.length);
     await tick(now);
 
-    expect(await count("SELECT COUNT(*) AS n FROM events WHERE at < ?", now - 30 * DAY)).toBe(0);
+    expect(await count("SELECT COUNT(*) AS n FROM events WHERE received_at < ?", now - 30 * DAY)).toBe(0);
     expect(await count("SELECT COUNT(*) AS n FROM events WHERE visitor_id = ?", fresh)).toBe(2);
     expect(await count("SELECT COUNT(*) AS n FROM unit_exposures WHERE experiment = ?", ended)).toBe(0);
     expect(await count("SELECT COUNT(*) AS n FROM unit_goals WHERE experiment = ?", ended)).toBe(0);

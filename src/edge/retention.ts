@@ -1,5 +1,5 @@
 /**
- * Retention: deletes raw events older than RETENTION_DAYS and the per-unit rows of experiments that
+ * Retention: deletes raw events stored more than RETENTION_DAYS ago and the per-unit rows of experiments that
  * ended, in bounded chunks. The roll-ups the results read are kept (no trigger fires on a delete),
  * so the results do not change.
  */
@@ -14,7 +14,12 @@ export const MAX_CHUNKS = 40;
 
 const DAY_MS = 86_400_000;
 
-const DELETE_OLD_EVENTS = `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ?1 ORDER BY at LIMIT ?2)`;
+/**
+ * Rows are stored in rowid order, which is the order they were received, so the oldest are at the
+ * front: each chunk looks at the first rows only, and stops at the first one stored after the cutoff.
+ */
+const DELETE_OLD_EVENTS = `DELETE FROM events WHERE rowid IN
+  (SELECT rowid FROM (SELECT rowid, received_at FROM events ORDER BY rowid LIMIT ?2) WHERE received_at < ?1)`;
 
 /** Experiments with per-unit rows whose last new unit was exposed before the cutoff day. */
 const QUIET_EXPERIMENTS = `SELECT experiment FROM exposure_days GROUP BY experiment HAVING MAX(day) < ?1`;
