@@ -150,7 +150,25 @@ async function main() {
       scans[name] = { ms: round(ms, 1) };
       log(`scan: ${name} ${scans[name].ms} ms`);
     }
-    const slowest = Math.max(...Object.values(rollups).map((r) => r.median_ms));
+    // The queries alone, through the product's own readers on the same D1 (no HTTP, no report rendering).
+    const sumsReader = await load("src/edge/goal-sums.ts");
+    const queries = {
+      experiment_goal_sums: () => sumsReader.experimentGoalSums(db, "hero-test", ["purchase", "newsletter"], "visitor"),
+      exposure_timeline: () => sumsReader.exposureTimeline(db, "hero-test", "visitor"),
+      offer_totals: () => sumsReader.offerTotals(db),
+      offer_days: () => sumsReader.offerDays(db),
+      experiment_list: () => sumsReader.exposedPerExperiment(db, "visitor"),
+    };
+    const rollupQueries = {};
+    for (const [name, run] of Object.entries(queries)) {
+      const times = [];
+      for (let i = 0; i < REPEATS; i++) times.push((await timed(run)).ms);
+      times.sort((a, b) => a - b);
+      rollupQueries[name] = { median_ms: round(quantile(times, 0.5), 2), p95_ms: round(quantile(times, 0.95), 2) };
+      log(`roll-ups: ${name} query ${rollupQueries[name].median_ms} ms median`);
+    }
+    const slowest = Math.max(...Object.values(rollupQueries).map((r) => r.median_ms));
+    const slowestHttp = Math.max(...Object.values(rollups).map((r) => r.median_ms));
     const result = {
       results_query_ms: slowest,
       visitors: VISITORS,
@@ -161,15 +179,19 @@ async function main() {
       bytes_per_unit_exposure: round((unitBytes - rawBytes) / units, 1),
       aggregate_rows: sums,
       bytes_per_aggregate_row: sums > 0 ? round((rollupBytes - unitBytes) / sums, 1) : null,
+      rollup_query_ms: rollupQueries,
       rollups_http_ms: rollups,
+      slowest_http_ms: slowestHttp,
       scan_query_ms: scans,
       scan_dashboard_ms: round(scans.experiment_results.ms + scans.offer_results.ms + scans.experiment_list.ms, 1),
       method:
         "Miniflare's local D1 (workerd's SQLite) filled by recursive-CTE INSERTs with the triggers dropped and the roll-ups built set-based; " +
-        "roll-up figures are whole admin HTTP requests to the worker (median of 15), scans the pre-roll-up SQL run once through the D1 binding",
+        "results_query_ms is the slowest roll-up reader of src/edge/goal-sums.ts through the D1 binding (median of 15); rollups_http_ms are whole admin requests to the worker; " +
+        "scans are the pre-roll-up SQL, run once through the D1 binding with the index it had",
     };
     result.summary = [
-      summaryRow({ label: `slowest results/dashboard request from roll-ups at ${events} events`, value: slowest, unit: "ms", target: { op: "<", value: 50 } }),
+      summaryRow({ label: `slowest results/dashboard query from roll-ups at ${events} events`, value: slowest, unit: "ms", target: { op: "<", value: 50 } }),
+      summaryRow({ label: "slowest admin request (results, offers, list, dashboard) from roll-ups", value: slowestHttp, unit: "ms" }),
       summaryRow({ label: "same results by scanning (experiment + offers + list)", value: result.scan_dashboard_ms, unit: "ms" }),
     ];
     await writeFile(tmpPath("analytics.json"), `${JSON.stringify(result, null, 2)}\n`);
