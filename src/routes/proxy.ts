@@ -12,6 +12,8 @@ import { deviceClass, type DeviceClass } from "../edge/device";
 import { jsonError } from "../edge/errors";
 import { enqueueEvents } from "../edge/events";
 import { log } from "../edge/log";
+import { withCacheCounts } from "../edge/cache-stats";
+import { originPage } from "../edge/html-cache";
 import { fetchOrigin } from "../edge/origin";
 import { knownPageSlots, rememberPageSlots } from "../edge/page-slots";
 import { profileAttributes } from "../edge/profile";
@@ -116,11 +118,10 @@ async function personalise(
   // Before the profile is read: this request's variants and the last decision's segments.
   const originHeaders = basicDecision?.headers ?? decisionHeaders(assigned, session.sg, false);
 
-  // 5. The origin fetch, in parallel with the profile read.
-  origin.response = timing.time(
-    "origin",
-    fetchOrigin(env, request, url, { ...config.origin, extraHeaders: originHeaders, dropConditionals: wantsHtml(request) }),
-  );
+  // 5. The origin's page (from the edge HTML cache when the origin allows it), in parallel with the profile read.
+  const options = { ...config.origin, extraHeaders: originHeaders, dropConditionals: wantsHtml(request) };
+  const describe = (outcome: string) => timing.describe("origin", outcome);
+  origin.response = timing.time("origin", originPage({ env, request, url, ctx, options, settings: config.htmlCache, live, describe }));
   const [response, profileResult] = await Promise.all([origin.response, profileRead]);
   if (profileResult.error) log("warn", "deciding without the profile", { path: url.pathname, reason: profileResult.error });
   if (profileResult.cached) timing.describe("profile", "cache");
@@ -179,7 +180,7 @@ async function personalise(
       if (!track) return;
       const onPage = { ...decision, slots: Object.fromEntries(seen.flatMap((s) => (decision.slots[s] ? [[s, decision.slots[s]]] : []))) };
       const meta = { visitorId: identity.visitorId, customerId: identity.customerId, channel: "web", now, preview: false, exposures };
-      await enqueueEvents(env.EVENTS, decisionEvents(onPage, meta));
+      await enqueueEvents(env.EVENTS, withCacheCounts(decisionEvents(onPage, meta)));
     }),
   );
   return page.response;
