@@ -255,7 +255,7 @@ describe("the edge HTML cache", () => {
   });
 
   it("falls back to the origin when the cache cannot be read or written", async () => {
-    const real = globalThis.caches;
+    const real: CacheStorage = caches;
     const broken = (fail: "match" | "put" | "open") =>
       new Proxy(real, {
         get(target, prop) {
