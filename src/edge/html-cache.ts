@@ -85,7 +85,11 @@ async function lookup(cache: Cache, key: string, p: PageRequest): Promise<Cached
 function keepWhileStreaming(p: PageRequest, cache: Cache, response: Response, fetchedAt: number): Response {
   if (!isHtmlPage(response) || !response.body) return response;
   const plan = storagePlan(response, p.url.pathname, p.settings);
-  if (typeof plan === "string") return response;
+  if (typeof plan === "string") {
+    rememberUncacheable(p.url.pathname, fetchedAt);
+    return response;
+  }
+  uncacheableUntil.delete(p.url.pathname);
   rememberVary(p.url.pathname, plan.vary);
   const [forVisitor, forCache] = response.body.tee();
   const key = cacheKey(p, plan.vary);
@@ -98,6 +102,19 @@ function keepWhileStreaming(p: PageRequest, cache: Cache, response: Response, fe
       }),
   );
   return new Response(forVisitor, response);
+}
+
+/**
+ * Paths whose last origin answer in this isolate could not be kept: for a minute their views go
+ * straight to the origin without reading the cache, so an origin that never allows caching pays
+ * nothing for it. Asking the origin is always correct; a cacheable answer ends the pause at once.
+ */
+const UNCACHEABLE_PAUSE_MS = 60_000;
+const uncacheableUntil = new Map<string, number>();
+function rememberUncacheable(path: string, now: number): void {
+  uncacheableUntil.delete(path);
+  uncacheableUntil.set(path, now + UNCACHEABLE_PAUSE_MS);
+  if (uncacheableUntil.size > MAX_PATHS) uncacheableUntil.delete(uncacheableUntil.keys().next().value!);
 }
 
 /** Keys being refreshed by a request in this isolate: a second stale view does not start another. */
@@ -140,12 +157,12 @@ function refreshInBackground(p: PageRequest, cache: Cache, key: string): void {
  */
 export async function originPage(p: PageRequest): Promise<Response> {
   const ask = () => fetchOrigin(p.env, p.request, p.url, p.options);
-  if (requestBypass(p.request, p.settings) !== null) {
+  const now = Date.now();
+  if (requestBypass(p.request, p.settings) !== null || now < (uncacheableUntil.get(p.url.pathname) ?? 0)) {
     countCacheOutcome("pass");
     p.describe("miss");
     return ask();
   }
-  const now = Date.now();
   const vary = varyByPath.get(p.url.pathname) ?? [];
   const key = cacheKey(p, vary);
   let cache: Cache | null = null;
@@ -184,8 +201,9 @@ export async function purgePaths(origin: string, paths: readonly string[], now: 
   await Promise.all(paths.map((path) => cache.put(purgeKey(origin, path), marker())));
 }
 
-/** Forgets the isolate's learned Vary names (tests). */
+/** Forgets the isolate's learned Vary names and uncacheable paths (tests). */
 export function forgetCacheMemory(): void {
   varyByPath.clear();
+  uncacheableUntil.clear();
   refreshing.clear();
 }
