@@ -180,12 +180,13 @@ describe("the edge HTML cache", () => {
   });
 
   it("caches a path the settings name for an origin that sends no caching headers", async () => {
+    const cookie = { Cookie: await visitorPair(CUSTOMER) };
     const vars = { EDGE_CACHE_PATHS: "/uncached=60" };
-    expect((await view("/uncached", {}, vars)).outcome).toBe("miss");
-    expect((await view("/uncached", {}, vars)).outcome).toBe("hit");
+    expect((await view("/uncached", cookie, vars)).outcome).toBe("miss");
+    expect((await view("/uncached", cookie, vars)).outcome).toBe("hit");
     // A rule never overrides the origin's private.
-    await view("/private", {}, { EDGE_CACHE_PATHS: "/private=60" });
-    expect((await view("/private", {}, { EDGE_CACHE_PATHS: "/private=60" })).outcome).toBe("miss");
+    await view("/private", cookie, { EDGE_CACHE_PATHS: "/private=60" });
+    expect((await view("/private", cookie, { EDGE_CACHE_PATHS: "/private=60" })).outcome).toBe("miss");
     expect(origin.asked("/uncached")).toBe(1);
   });
 
