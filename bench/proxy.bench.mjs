@@ -8,6 +8,7 @@ import {
   startPassthrough,
   startPz,
 } from "./lib/contenders.mjs";
+import { measureCacheCase } from "./lib/cache-case.mjs";
 import { compileDemoPlaybook } from "./lib/pz.mjs";
 import { countKvReads } from "./lib/kv-reads.mjs";
 import { LOAD, measureRound, summariseLoad, warmUp } from "./lib/load.mjs";
@@ -197,6 +198,8 @@ async function main() {
     const records = await loadAll(contenders);
     log("latency at one connection (nothing queued)");
     const single = await loadOneConnection(contenders);
+    log("cacheable page behind a 100 ms origin: pz's edge cache against peers that fetch every time");
+    const cache = await measureCacheCase(contenders, log);
     const workers = {};
     for (const [name, c] of Object.entries(contenders)) workers[name] = await figuresOf(c, records[name], ttfb[name]);
     for (const [name, w] of Object.entries(workers)) {
@@ -205,10 +208,13 @@ async function main() {
       if (w.non2xx + w.errors > 0) warnings.push(`${name}: ${w.non2xx} non-2xx responses and ${w.errors} errors under load`);
     }
     const { figures, summary } = summarise(workers, setup.pz.kvReads, setup.pz.kvReadsCacheOff, single);
+    summary.push(...cache.summary);
+    for (const [name, w] of Object.entries(cache.figures.workers)) if (!w.verified) warnings.push(`cache case, ${name}: ${w.problems.join("; ")}`);
     printTables(workers, summary);
     for (const warning of warnings) log(`!! ${warning}`);
     const result = {
       ...figures,
+      cache: cache.figures,
       workers,
       kv_reads: setup.pz.kvReads ?? null,
       kv_reads_profile_cache_off: setup.pz.kvReadsCacheOff ?? null,

@@ -12,6 +12,14 @@ export interface Env {
   INJECT_TRACKER?: string;
   /** How long (ms) the proxy waits for the origin's response headers before answering 502. */
   ORIGIN_TIMEOUT_MS?: string;
+  /** "off" turns the edge HTML cache off (default on: pages the origin marks public / s-maxage are kept). */
+  EDGE_CACHE?: string;
+  /** Per-path rules for an origin that sends no shared-cache headers: `/=60, /offers/*=300+60` (fresh seconds + stale seconds). */
+  EDGE_CACHE_PATHS?: string;
+  /** Cookie names of a signed-in visitor (`sessionid, wp_logged_in_*`): such requests never use the edge cache. */
+  EDGE_CACHE_SESSION_COOKIES?: string;
+  /** Longest a copy is kept, fresh plus stale (default 86400). */
+  EDGE_CACHE_MAX_SECONDS?: string;
   /** "on" enables GET /__pz/demo/login (persona switching); `npm start` sets it, deployments leave it off. */
   DEMO_MODE?: string;
   PZ_SIGNING_KEY?: string;

@@ -5,6 +5,9 @@ import { buildPage } from "./pages.mjs";
 
 /** Size of the page every load test requests. */
 export const PAGE_BYTES = 50 * 1024;
+/** The cacheable page (/cached): the same page after CACHED_DELAY_MS, marked for shared caches. */
+export const CACHED_DELAY_MS = 100;
+export const CACHED_CONTROL = "public, s-maxage=300, stale-while-revalidate=60";
 /** The slow page for the time-to-first-byte test: SLOW_BYTES sent SLOW_CHUNK at a time, every SLOW_INTERVAL_MS. */
 export const SLOW_BYTES = 2 * 1024 * 1024;
 export const SLOW_CHUNK = 64 * 1024;
@@ -17,6 +20,12 @@ function serve() {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/slow") return streamSlowly(res, slow, html);
+    if (path === "/cached") {
+      return setTimeout(() => {
+        res.writeHead(200, { ...html, "content-length": page.length, "cache-control": CACHED_CONTROL });
+        res.end(page);
+      }, CACHED_DELAY_MS);
+    }
     if (path === "/headers") {
       res.writeHead(200, { "content-type": "application/json" });
       return res.end(JSON.stringify(req.headers));

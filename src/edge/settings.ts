@@ -1,5 +1,6 @@
 /** Reads the worker's settings from env vars once, with defaults; secrets are checked where used. */
 import type { Env } from "../env";
+import { htmlCacheSettings, type HtmlCacheSettings } from "./cache-settings";
 import type { OriginOptions } from "./origin";
 
 export interface Settings {
@@ -10,6 +11,8 @@ export interface Settings {
   /** How long the proxy may reuse a profile it read in this isolate; 0 reads KV on every page view. */
   profileCacheMs: number;
   injectTracker: boolean;
+  /** EDGE_CACHE*: the edge cache of the origin's HTML. */
+  htmlCache: HtmlCacheSettings;
 }
 
 function positive(text: string | undefined, fallback: number): number {
@@ -25,5 +28,6 @@ export function settings(env: Env): Settings {
     profileBudgetMs: positive(env.PROFILE_BUDGET_MS, 50),
     profileCacheMs: positive(env.PROFILE_CACHE_SECONDS, 5) * 1000,
     injectTracker: env.INJECT_TRACKER !== "off",
+    htmlCache: htmlCacheSettings(env),
   };
 }

@@ -12,6 +12,8 @@ import { deviceClass, type DeviceClass } from "../edge/device";
 import { jsonError } from "../edge/errors";
 import { enqueueEvents } from "../edge/events";
 import { log } from "../edge/log";
+import { withCacheCounts } from "../edge/cache-stats";
+import { originPage } from "../edge/html-cache";
 import { fetchOrigin } from "../edge/origin";
 import { knownPageSlots, rememberPageSlots } from "../edge/page-slots";
 import { originHeaders } from "../edge/origin-headers";
@@ -115,11 +117,10 @@ async function personalise(
   const plan = await originHeaders({ early: withProfile(null), linked: live.linked, now, lastSegments: session.sg, profileRead, withProfile });
   if (plan.decision && !plan.profile) timing.mark("decide", since);
 
-  // 5. The origin fetch, in parallel with the profile read.
-  origin.response = timing.time(
-    "origin",
-    fetchOrigin(env, request, url, { ...config.origin, extraHeaders: plan.headers, dropConditionals: wantsHtml(request) }),
-  );
+  // 5. The origin's page (from the edge HTML cache when the origin allows it), in parallel with the profile read.
+  const options = { ...config.origin, extraHeaders: plan.headers, dropConditionals: wantsHtml(request) };
+  const describe = (outcome: string) => timing.describe("origin", outcome);
+  origin.response = timing.time("origin", originPage({ env, request, url, ctx, options, settings: config.htmlCache, live, describe }));
   const [response, profileResult] = await Promise.all([origin.response, plan.profile ?? profileRead ?? Promise.resolve<ProfileRead>({ profile: null })]);
   if (profileResult.error) log("warn", "deciding without the profile", { path: url.pathname, reason: profileResult.error });
   if (profileResult.cached) timing.describe("profile", "cache");
@@ -181,7 +182,7 @@ async function personalise(
       if (!track) return;
       const onPage = { ...decision, slots: Object.fromEntries(seen.flatMap((s) => (decision.slots[s] ? [[s, decision.slots[s]]] : []))) };
       const meta = { visitorId: identity.visitorId, customerId: identity.customerId, channel: "web", now, preview: false, exposures };
-      await enqueueEvents(env.EVENTS, decisionEvents(onPage, meta));
+      await enqueueEvents(env.EVENTS, withCacheCounts(decisionEvents(onPage, meta)));
     }),
   );
   return page.response;

@@ -5,7 +5,9 @@
 import { html, raw } from "hono/html";
 import type { ExperimentReport, OfferResult, VariantResult } from "../../core/report";
 import type { Decision } from "../../core/types";
+import type { CacheRatio } from "../../edge/cache-stats";
 import type { HistoryEntry, LivePointer } from "../../edge/rulesets";
+import { cacheSection } from "./cache-view";
 import { intervalChart } from "./interval-chart";
 
 export interface SimulationView {
@@ -21,6 +23,8 @@ export interface DashboardData {
   offers: OfferResult[];
   simulation: SimulationView;
   generatedAt: number;
+  /** Edge HTML cache counts over the last day (absent when they could not be read). */
+  cache?: CacheRatio;
 }
 
 type Html = ReturnType<typeof html>;
@@ -113,6 +117,7 @@ export function renderDashboard(data: DashboardData): Html {
 <h2>Ruleset</h2>${rulesetSection(data.live, data.history)}
 <h2>Experiments</h2>${data.experiments.length ? data.experiments.map(experimentSection) : html`<p class="muted">No experiments yet.</p>`}
 <h2>Offers</h2>${offersTable(data.offers)}
+<h2>Edge cache</h2>${cacheSection(data.cache)}
 <h2>Simulate a visitor</h2>${simulationSection(data.simulation)}
 </body></html>`;
 }

@@ -6,7 +6,9 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { Env } from "../../env";
+import { cacheRatio } from "../../edge/cache-stats";
 import { customerIdProblem } from "../../edge/customer-id";
+import { log } from "../../edge/log";
 import { getLiveRuleset, readHistory, readLivePointer, readRulesetVersion } from "../../edge/rulesets";
 import { settings } from "../../edge/settings";
 import { simulateVisitor, type SimulationInput } from "../../edge/simulate";
@@ -18,6 +20,8 @@ export const dashboard = new Hono<{ Bindings: Env }>();
 
 /** Results for this many experiments at most are drawn on the page. */
 const MAX_EXPERIMENTS = 20;
+/** The edge cache's hit ratio is shown over this last stretch. */
+const DAY_MS = 86_400_000;
 
 const attributesSchema = z.record(z.string(), z.unknown());
 const deviceSchema = z.enum(["desktop", "mobile", "tablet"]);
@@ -77,7 +81,8 @@ dashboard.on("GET", ["/__pz/admin", "/__pz/admin/"], requireDashboardAccess, asy
   const [list, offers] = await Promise.all([listExperiments(c.env.ANALYTICS, ruleset), offerResults(c.env.ANALYTICS, ruleset)]);
   const reports = await Promise.all(list.slice(0, MAX_EXPERIMENTS).map((x) => experimentResults(c.env.ANALYTICS, ruleset, x.id)));
   const experiments = reports.filter((r) => r !== null);
+  const cache = await cacheRatio(c.env.ANALYTICS, now - DAY_MS).catch((err: unknown) => void log("warn", "edge cache counts unavailable", { reason: String(err) }));
   c.header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'");
   c.header("X-Frame-Options", "DENY");
-  return c.html(renderDashboard({ live, history, experiments, offers, simulation: sim, generatedAt: now }));
+  return c.html(renderDashboard({ live, history, experiments, offers, simulation: sim, generatedAt: now, ...(cache ? { cache } : {}) }));
 });

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import type { Env } from "../../env";
 import { jsonError } from "../../edge/errors";
 import { requireAdmin } from "./auth";
+import { adminCache } from "./cache";
 import { adminLinks } from "./links";
 import { adminPreview } from "./preview";
 import { profiles } from "./profiles";
@@ -17,6 +18,7 @@ admin.route("/", rules);
 admin.route("/", adminLinks);
 admin.route("/", adminPreview);
 admin.route("/", results);
+admin.route("/", adminCache);
 
 // Unknown admin paths answer here rather than falling through to the proxy.
 admin.all("*", (c) => jsonError(c, 404, "not_found", `No admin route ${c.req.method} ${new URL(c.req.url).pathname}.`));

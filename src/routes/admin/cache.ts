@@ -1,0 +1,34 @@
+/**
+ * POST /__pz/admin/cache/purge: the edge HTML cache forgets every copy of the given paths on this
+ * host (all queries, variants and languages). The Cache API is per data centre, so this reaches
+ * the data centre that answers the request; a publish, which changes the cache generation, reaches all.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { Env } from "../../env";
+import { jsonBody } from "../../edge/body";
+import { jsonError } from "../../edge/errors";
+import { purgePaths } from "../../edge/html-cache";
+import { log } from "../../edge/log";
+import { settings } from "../../edge/settings";
+
+const purgeSchema = z.strictObject({
+  paths: z.array(z.string().regex(/^\/[^\s?#]*$/, "a path starts with / and has no query or fragment").max(2048)).min(1).max(100),
+});
+
+export const adminCache = new Hono<{ Bindings: Env }>();
+
+adminCache.post("/cache/purge", async (c) => {
+  const body = await jsonBody(c, purgeSchema, 64 * 1024);
+  if (!body.ok) return body.response;
+  const now = Date.now();
+  const origin = new URL(c.req.url).origin;
+  const colo = (c.req.raw.cf as { colo?: string } | undefined)?.colo ?? null;
+  try {
+    await purgePaths(origin, body.data.paths, now, settings(c.env).htmlCache);
+  } catch (err) {
+    log("error", "edge cache purge failed", { paths: body.data.paths.length, reason: String(err) });
+    return jsonError(c, 503, "cache_unavailable", "The edge cache could not be written; nothing was purged. Try again.");
+  }
+  return c.json({ purged: body.data.paths, host: new URL(origin).host, at: now, scope: "data-centre", colo });
+});
