@@ -4,6 +4,7 @@
  * earliest, dead letters on the message id. A redelivered batch therefore adds nothing.
  */
 import type { PzEvent } from "./events";
+import { learningStatements } from "./learning-counts";
 import { changesProfile } from "./outcomes";
 
 /**
@@ -66,9 +67,9 @@ function chunks<T>(items: T[], size: number): T[][] {
  * not fold.
  */
 export async function storeEvents(db: D1Database, events: PzEvent[], receivedAt: number): Promise<Set<string>> {
-  const statements = chunks(events.map(eventRow), ROWS_PER_STATEMENT).map((rows) =>
-    db.prepare(INSERT_EVENTS).bind(JSON.stringify(rows), receivedAt),
-  );
+  // Learning counts first: they tell new events by their absence from `events`.
+  const statements = learningStatements(db, events);
+  for (const rows of chunks(events.map(eventRow), ROWS_PER_STATEMENT)) statements.push(db.prepare(INSERT_EVENTS).bind(JSON.stringify(rows), receivedAt));
   const exposures = events
     .filter((e) => e.type === "exposure" && e.experiment && e.variant)
     .map((e) => [e.experiment, e.visitorId, e.variant, e.at]);

@@ -18,6 +18,7 @@ import { profileAttributes } from "../edge/profile";
 import { profileRefOf, readProfileWithin, type ProfileRead } from "../edge/profiles";
 import { rewritePage } from "../edge/rewriter";
 import { getLiveRuleset } from "../edge/rulesets";
+import { learningFor } from "../edge/learning-options";
 import { applyDecisionToSession, exposuresToRecord } from "../edge/session";
 import { settings, type Settings } from "../edge/settings";
 import { isHtmlPage, skipReason, wantsHtml } from "../edge/skip";
@@ -112,7 +113,8 @@ async function personalise(
   const early = buildDecisionContext({ ...contextInput, profile: null });
   const assigned = personal ? assignExperiments(early, live.linked, now) : [];
   // With consent basic nothing waits on the profile: decide now and send the decision's own headers.
-  const basicDecision = personal ? null : decide(early, live.linked, now);
+  const learning = await learningFor(env, live.linked, now, ctx);
+  const basicDecision = personal ? null : decide(early, live.linked, now, learning);
   // Before the profile is read: this request's variants and the last decision's segments.
   const originHeaders = basicDecision?.headers ?? decisionHeaders(assigned, session.sg, false);
 
@@ -135,7 +137,7 @@ async function personalise(
     const since = performance.now();
     const full = buildDecisionContext({ ...contextInput, profile: profileResult.profile });
     full.assignments = { ...assignmentMap(assigned), ...full.assignments };
-    decision = decide(full, live.linked, now);
+    decision = decide(full, live.linked, now, learning);
     timing.mark("decide", since);
   }
 
