@@ -249,7 +249,8 @@ describe("guard-rails", () => {
   });
 
   it("applies contact policy after ranking: the learned best offer, once accepted, gives way", async () => {
-    const [a, b] = pair([0.5, 0.5], {}, { policy: { cap: null, suppressAfterAccept: "forever", backoff: null } });
+    // b has the higher prior: only the learned rate puts a first.
+    const [a, b] = pair([0.3, 0.5], {}, { policy: { cap: null, suppressAfterAccept: "forever", backoff: null } });
     await publish([a, b]);
     await writeLearnedState(env.RULES, state({ [a.id]: { everyone: { trials: 300, successes: 280 } }, [b.id]: { everyone: { trials: 300, successes: 30 } } }));
     const cookie = await visitorCookiePair({ visitorId: uid("v") });
