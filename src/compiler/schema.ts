@@ -65,8 +65,8 @@ const learnSchema = z
       .default("everyone")
       .meta({ description: "The context the rate is learned within: everyone, the first listed segment a visitor is in (else other), or a layer's stage" }),
     priorStrength: z.number().positive().default(10).meta({ description: "How many trials the prior (the offer's propensity) is worth" }),
-    floor: fraction("Minimum share of its slot an eligible offer gets while it is still learning").default(0.02),
-    until: z.int().min(0).default(200).meta({ description: "Trials in a context after which the floor no longer applies" }),
+    floor: fraction("Minimum share of its slot an eligible offer gets while it is still learning").default(0.01),
+    until: z.int().min(0).default(100).meta({ description: "Trials in a context after which the floor no longer applies" }),
   })
   .meta({ description: "Learn the propensity from recorded outcomes (Thompson sampling); the propensity above becomes the prior mean" });
 
