@@ -135,7 +135,7 @@ describe("outcomes recorded, rolled up, and ranked by", () => {
     const deliver = async () => {
       const batch = createMessageBatch("pz-events", [{ id: uid("m"), timestamp: new Date(), attempts: 1, body: events }]);
       const ctx = createExecutionContext();
-      await worker.queue!(batch, env, ctx);
+      await worker.queue!(batch, env);
       return getQueueResult(batch, ctx);
     };
     await Promise.all([deliver(), deliver()]);
@@ -149,7 +149,7 @@ describe("outcomes recorded, rolled up, and ranked by", () => {
     const visitorId = uid("v");
     const events = Array.from({ length: 2000 }, (_, i): PzEvent => ({ id: uid("e"), type: "decision", at: Date.now() + i, visitorId, slot: "hero", offer: a.id, decision: "d", context: "everyone" }));
     const batch = createMessageBatch("pz-events", [{ id: uid("m"), timestamp: new Date(), attempts: 1, body: events }]);
-    await worker.queue!(batch, env, createExecutionContext());
+    await worker.queue!(batch, env);
     expect((await counts(a.id))["everyone/decision"]).toBe(2000);
     expect((await rollUp()).offers[a.id].everyone.trials).toBe(500);
     expect((await rollUp()).offers[a.id].everyone.trials).toBe(1000);
