@@ -14,7 +14,8 @@ import { forgetPageSlots } from "../src/edge/page-slots";
 import { forgetCachedProfiles } from "../src/edge/profile-cache";
 import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets";
 import { offer, ruleset } from "./fixtures/ruleset";
-import { ORIGIN } from "./helpers/admin";
+import { admin, ORIGIN } from "./helpers/admin";
+import type { LearningReport } from "../src/core/learning-report";
 import { eventually, postEvents, setCookieValue, storedEvents, uid, visitorCookiePair } from "./helpers/events";
 import { visit } from "./helpers/proxy";
 import { TestOrigin } from "./origin/index";
@@ -123,6 +124,18 @@ describe("outcomes recorded, rolled up, and ranked by", () => {
     const next: (string | null)[] = [];
     for (let i = 0; i < 12; i++) next.push((await heroFor(await visitorCookiePair({ visitorId: uid("v") }))).offer);
     expect(next.every((x) => x === b.id)).toBe(true);
+
+    // What `pz results --offers` and the dashboard show: counts, the learned rate with its interval, the share, over time.
+    const report = (await (await admin("GET", "/offers/learning")).json()) as LearningReport;
+    const rowB = report.rows.find((r) => r.offer === b.id && r.context === "everyone")!;
+    expect(rowB).toMatchObject({ outcome: "accept", trials: shownB, successes: shownB });
+    expect(rowB.interval[0]).toBeLessThan(rowB.rate);
+    expect(rowB.interval[1]).toBeGreaterThanOrEqual(rowB.rate);
+    expect(rowB.share).toBeGreaterThan(0.9);
+    expect(rowB.history.at(-1)).toMatchObject({ trials: shownB, successes: shownB });
+    const page = await (await SELF.fetch(`${ORIGIN}/__pz/admin/`, { headers: { Authorization: `Bearer ${env.PZ_ADMIN_TOKEN}` } })).text();
+    expect(page).toContain("Offers that learn");
+    expect(page).toContain(b.id);
   });
 
   it("counts a redelivered batch once, even when two deliveries of it run at the same time", async () => {

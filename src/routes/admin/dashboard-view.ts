@@ -6,6 +6,8 @@ import { html, raw } from "hono/html";
 import type { ExperimentReport, OfferResult, VariantResult } from "../../core/report";
 import type { Decision } from "../../core/types";
 import type { HistoryEntry, LivePointer } from "../../edge/rulesets";
+import type { LearningReport } from "../../core/learning-report";
+import { learningSection } from "./dashboard-learning";
 import { intervalChart } from "./interval-chart";
 
 export interface SimulationView {
@@ -19,6 +21,7 @@ export interface DashboardData {
   history: HistoryEntry[];
   experiments: ExperimentReport[];
   offers: OfferResult[];
+  learning: LearningReport;
   simulation: SimulationView;
   generatedAt: number;
 }
@@ -112,6 +115,7 @@ export function renderDashboard(data: DashboardData): Html {
 <h2>Ruleset</h2>${rulesetSection(data.live, data.history)}
 <h2>Experiments</h2>${data.experiments.length ? data.experiments.map(experimentSection) : html`<p class="muted">No experiments yet.</p>`}
 <h2>Offers</h2>${offersTable(data.offers)}
+<h2>Offers that learn</h2>${learningSection(data.learning)}
 <h2>Simulate a visitor</h2>${simulationSection(data.simulation)}
 </body></html>`;
 }
