@@ -1,6 +1,6 @@
 /** `pz results` as a user runs it, against the worker hosted by Miniflare with seeded D1 results. */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
@@ -17,7 +17,9 @@ let mf: Miniflare;
 let url: string;
 
 async function seed(db: D1): Promise<void> {
-  const sql = readFileSync(join(root, "migrations/0001_init.sql"), "utf8").replace(/--[^\n]*/g, "");
+  // Every migration in order, as `wrangler d1 migrations apply` does.
+  const files = readdirSync(join(root, "migrations")).filter((f) => f.endsWith(".sql")).sort();
+  const sql = files.map((f) => readFileSync(join(root, "migrations", f), "utf8")).join(";\n").replace(/--[^\n]*/g, "");
   for (const statement of sql.split(";").map((s) => s.trim()).filter(Boolean)) await db.prepare(statement).run();
   const statements: ReturnType<D1["prepare"]>[] = [];
   const arm = (variant: string, exposed: number, converted: number) => {
@@ -93,7 +95,9 @@ describe("pz results", () => {
 
   it("lists experiments, prints offers, and gives JSON on request", () => {
     expect(pz("results", "--url", url).stdout).toMatch(/^hero-test\s+running\s+200\s+purchase$/m);
-    expect(pz("results", "--offers", "--url", url).stdout).toMatch(/^gold-card\s+0\s+0\s+0\s+0\s+0\s+–\s+–\s+–$/m);
+    const offers = pz("results", "--offers", "--url", url).stdout;
+    expect(offers).toMatch(/^gold-card\s+0\s+0\s+0\s+0\s+0\s+–\s+–\s+–$/m);
+    expect(offers).toContain("Learned propensities: no usable learned state (no learned state stored yet); offers rank by their priors");
     const json = JSON.parse(pz("results", "hero-test", "--json", "--url", url).stdout);
     expect(json.variants[1].pValue).toBeCloseTo(0.04767, 5);
   });
