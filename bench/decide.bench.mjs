@@ -12,12 +12,12 @@ const CALLS_PER_ROUND = Number(process.env.BENCH_DECIDE_CALLS ?? 10_000);
 const ROUNDS = 3;
 
 /** Per-call times (µs) of one round, cycling through the contexts. */
-function round(linked, contexts) {
+function round(linked, contexts, options) {
   const times = new Float64Array(CALLS_PER_ROUND);
   for (let i = 0; i < CALLS_PER_ROUND; i++) {
     const ctx = contexts[i % contexts.length];
     const start = process.hrtime.bigint();
-    decide(ctx, linked, NOW);
+    decide(ctx, linked, NOW, options);
     times[i] = Number(process.hrtime.bigint() - start) / 1_000;
   }
   return times.sort();
@@ -27,12 +27,12 @@ function round(linked, contexts) {
  * Times decide() call by call after a warm-up, in three rounds; the round with the lowest median
  * counts, because on a shared machine the slower rounds measure the neighbours, not decide().
  */
-function measure(name, ruleset, contexts) {
+function measure(name, ruleset, contexts, options) {
   const linked = linkRuleset(ruleset);
-  for (let i = 0; i < 3_000; i++) decide(contexts[i % contexts.length], linked, NOW);
+  for (let i = 0; i < 3_000; i++) decide(contexts[i % contexts.length], linked, NOW, options);
   let best = null;
   for (let r = 0; r < ROUNDS; r++) {
-    const times = round(linked, contexts);
+    const times = round(linked, contexts, options);
     if (!best || quantile(times, 0.5) < quantile(best, 0.5)) best = times;
   }
   const result = {
@@ -56,15 +56,35 @@ const demo = await compileDemoPlaybook();
 const small = generatePlaybook({ offers: 20, segments: 12, slots: 4, layers: 2, experiments: 3 });
 const large = generatePlaybook({ offers: 1_000, segments: 200, slots: 50, layers: 4, experiments: 12 });
 
+/** The large playbook with every offer learning per segment (three segments), and a learned state with counts for each. */
+function withLearning(ruleset) {
+  const segments = ruleset.segments.slice(0, 3).map((s) => s.id);
+  const learn = { outcome: "accept", trials: "decision", per: { kind: "segment", segments }, priorStrength: 10, floor: 0.01, until: 100 };
+  const learning = { ...ruleset, version: `${ruleset.version}-l`, offers: ruleset.offers.map((o) => ({ ...o, learn })) };
+  const contexts = [...segments.map((s) => `segment=${s}`), "segment=other"];
+  const offers = Object.fromEntries(ruleset.offers.map((o, i) => [o.id, Object.fromEntries(contexts.map((c, j) => [c, { trials: 50 + ((i * 7 + j * 13) % 400), successes: (i + j) % 40 }]))]));
+  return { learning, state: { format: 1, builtAt: NOW, offers } };
+}
+
 const results = {};
 results.demo = measure(`demo playbook (${demo.offers.length} offers)`, demo, generateContexts(demo, 200, NOW));
 results.generated_small = measure("generated, 20 offers", small, generateContexts(small, 200, NOW));
-results.generated_large = measure("generated, 1,000 offers/200 segs/50 slots", large, generateContexts(large, 200, NOW));
+const largeContexts = generateContexts(large, 200, NOW);
+results.generated_large = measure("generated, 1,000 offers/200 segs/50 slots", large, largeContexts);
+const learned = withLearning(large);
+results.generated_large_learning = measure("same, every offer learning (Thompson)", learned.learning, largeContexts, { learning: { state: learned.state } });
 
 const summary = [
   summaryRow({ label: "decide() demo playbook, median", value: results.demo.medianUs, unit: "µs", target: { op: "<", value: 20 }, warning: busy }),
   summaryRow({ label: "decide() 20 offers, median", value: results.generated_small.medianUs, unit: "µs", target: { op: "<", value: 20 }, warning: busy }),
   summaryRow({ label: "decide() 1,000 offers, median", value: results.generated_large.medianUs, unit: "µs", target: { op: "<", value: 250 }, warning: busy }),
+  summaryRow({
+    label: "decide() 1,000 offers learning / without, median",
+    value: Number((results.generated_large_learning.medianUs / results.generated_large.medianUs).toFixed(3)),
+    unit: "×",
+    target: { op: "<=", value: 1.2 },
+    warning: busy,
+  }),
 ];
 
 mkdirSync(new URL("./.tmp/", import.meta.url), { recursive: true });

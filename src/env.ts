@@ -22,6 +22,10 @@ export interface Env {
   EDGE_CACHE_MAX_SECONDS?: string;
   /** "on" enables GET /__pz/demo/login (persona switching); `npm start` sets it, deployments leave it off. */
   DEMO_MODE?: string;
+  /** Seconds an isolate keeps the learned state before re-reading it (default 5). */
+  LEARNING_REFRESH_SECONDS?: string;
+  /** A learned state older than this many seconds is not used: offers rank by their priors (default 600). */
+  LEARNING_STALE_SECONDS?: string;
   PZ_SIGNING_KEY?: string;
   PZ_ADMIN_TOKEN?: string;
   /** Optional narrower token for POST /__pz/decide only (apps, call centres); the admin token works too. */

@@ -1,13 +1,14 @@
 /** `pz results`: experiment results (or the offers table) from a running worker, printed as a table. */
 import { parseArgs } from "node:util";
 import type { ExperimentReport, OfferResult, VariantResult } from "../../src/core/report.ts";
+import type { LearningReport } from "../../src/core/learning-report.ts";
 import { ADMIN_OPTIONS, adminCall, adminClient } from "../admin-client.ts";
 import type { Command } from "../main.ts";
 
 const usage = `Usage: pz results [EXPERIMENT] [options]
 
   EXPERIMENT         an experiment key: per-variant results (without it: the list of experiments)
-  --offers           the offers table instead
+  --offers           the offers table instead, then the learned propensities per offer × context
   --goal NAME        read the experiment against this goal instead of its own (repeatable)
   --json             print the worker's JSON as it is
   --url URL          the worker (default $PZ_URL)
@@ -56,6 +57,31 @@ export function formatOffers(offers: OfferResult[]): string {
   return table(header, rows, [false, true, true, true, true, true, true, true, true]);
 }
 
+/** Learned propensities as text: per offer × context, counts, rate with interval, share, and the rate's trend. */
+export function formatLearning(report: LearningReport): string {
+  const head = report.builtAt !== null
+    ? `Learned propensities (state built ${new Date(report.builtAt).toISOString()})`
+    : `Learned propensities: no usable learned state (${report.problem ?? "unknown"}); offers rank by their priors`;
+  if (report.rows.length === 0) return `${head}
+(no offer learns yet, or nothing is counted)`;
+  const header = ["offer", "context", "outcome", "trials", "successes", "prior", "learned rate", "95% interval", "share", "rate over time"];
+  const rows = report.rows.map((r) => [
+    r.offer,
+    r.context,
+    r.outcome,
+    String(r.trials),
+    String(r.successes),
+    pct(r.priorMean),
+    pct(r.rate),
+    `${pct(r.interval[0])} – ${pct(r.interval[1])}`,
+    r.share === null ? "–" : pct(r.share),
+    r.history.length > 1 ? `${pct(r.history[0].mean)} → ${pct(r.history[r.history.length - 1].mean)} (${r.history.length} roll-ups)` : "–",
+  ]);
+  return `${head}
+
+${table(header, rows, [false, false, false, true, true, true, true, true, true, false])}`;
+}
+
 interface ExperimentListing {
   experiments: { id: string; configured: boolean; active: boolean | null; exposed: number; goals: string[] }[];
 }
@@ -81,8 +107,13 @@ export const results: Command = {
     const client = adminClient(values);
     const [key] = positionals;
     if (values.offers) {
-      const { offers } = await adminCall<{ offers: OfferResult[] }>(client, "GET", "/__pz/admin/offers");
-      console.log(values.json ? JSON.stringify({ offers }, null, 2) : formatOffers(offers));
+      const [{ offers }, learning] = await Promise.all([
+        adminCall<{ offers: OfferResult[] }>(client, "GET", "/__pz/admin/offers"),
+        adminCall<LearningReport>(client, "GET", "/__pz/admin/offers/learning"),
+      ]);
+      console.log(values.json ? JSON.stringify({ offers, learning }, null, 2) : `${formatOffers(offers)}
+
+${formatLearning(learning)}`);
     } else if (key) {
       const query = (values.goal ?? []).map((g) => `goal=${encodeURIComponent(g)}`).join("&");
       const report = await adminCall<ExperimentReport>(client, "GET", `/__pz/admin/experiments/${encodeURIComponent(key)}${query ? `?${query}` : ""}`);

@@ -7,6 +7,7 @@ import type { Reporter } from "./diagnostics";
 import { checkExperiment, checkNamespaces } from "./experiments";
 import { checkReference, checkSegmentCycles } from "./references";
 import type { LayerSource, OfferSource } from "./schema";
+import { checkLearning } from "./learning";
 import { didYouMean } from "./suggest";
 
 function checkOffer(entry: Entry<OfferSource>, book: Playbook, report: Reporter): void {
@@ -17,6 +18,7 @@ function checkOffer(entry: Entry<OfferSource>, book: Playbook, report: Reporter)
     const problem = checkContextPath(offer.propensity.from, book);
     if (problem) report.error({ file, path: [...at, "propensity", "from"] }, problem.message, problem.suggestion);
   }
+  if (offer.learn) checkLearning(offer.learn, { file, path: [...at, "learn"] }, book, report);
   checkContent(offer.content, { file, path: [...at, "content"] }, book, report);
 }
 

@@ -5,6 +5,7 @@ import { getBucketRanges } from "../core/hash";
 import type {
   CompiledCampaign,
   CompiledExperiment,
+  CompiledLearning,
   CompiledOffer,
   CompiledPolicy,
   CompiledRuleset,
@@ -51,6 +52,14 @@ function compilePolicy(policy: OfferSource["policy"]): CompiledPolicy {
   };
 }
 
+/** Outcomes other than accept and click are goals (checked against `goals` before emitting). */
+function compileLearning(learn: NonNullable<OfferSource["learn"]>): CompiledLearning {
+  const per: CompiledLearning["per"] =
+    learn.per === "everyone" ? { kind: "everyone" } : "segments" in learn.per ? { kind: "segment", segments: learn.per.segments } : { kind: "stage", layer: learn.per.layer };
+  const outcome = learn.outcome === "accept" || learn.outcome === "click" ? learn.outcome : `goal:${learn.outcome}`;
+  return { outcome, trials: learn.trials, per, priorStrength: learn.priorStrength, floor: learn.floor, until: learn.until };
+}
+
 function compileOffer({ id, value: o }: Entry<OfferSource>, flags: Flags): CompiledOffer {
   const eligibility = o.eligible ?? {};
   const propensity: CompiledOffer["propensity"] =
@@ -69,6 +78,7 @@ function compileOffer({ id, value: o }: Entry<OfferSource>, flags: Flags): Compi
     content,
     policy: compilePolicy(o.policy),
     nonPersonal: conditionIsNonPersonal(eligibility, flags) && paths.every(isNonPersonalPath),
+    ...(o.learn ? { learn: compileLearning(o.learn) } : {}),
   };
 }
 

@@ -62,6 +62,22 @@ const propensitySchema = z.union(
   { error: "propensity must be a number from 0 to 1 or { from: profile.scores.x, default: 0.2 }" },
 );
 
+const learnSchema = z
+  .strictObject({
+    outcome: z.string().min(1).meta({ description: "What counts as a success: accept, click, or a goal name from `goals`" }),
+    trials: z.enum(["decision", "impression"]).default("decision").meta({ description: "What counts as a trial: a decision that showed the offer, or an impression" }),
+    per: z
+      .union([z.literal("everyone"), z.strictObject({ segments: z.array(id).min(1) }), z.strictObject({ layer: id })], {
+        error: "per must be everyone, { segments: [a, b] } or { layer: id }",
+      })
+      .default("everyone")
+      .meta({ description: "The context the rate is learned within: everyone, the first listed segment a visitor is in (else other), or a layer's stage" }),
+    priorStrength: z.number().positive().default(10).meta({ description: "How many trials the prior (the offer's propensity) is worth" }),
+    floor: fraction("Minimum share of its slot an eligible offer gets while it is still learning").default(0.01),
+    until: z.int().min(0).default(100).meta({ description: "Trials in a context after which the floor no longer applies" }),
+  })
+  .meta({ description: "Learn the propensity from recorded outcomes (Thompson sampling); the propensity above becomes the prior mean" });
+
 export const offerSchema = z.strictObject({
   id,
   description,
@@ -71,6 +87,7 @@ export const offerSchema = z.strictObject({
   value: z.number().min(0).default(1).meta({ description: "Business value when accepted" }),
   weight: z.number().min(0).default(1).meta({ description: "Marketer's lever on arbitration" }),
   propensity: propensitySchema.default(1),
+  learn: learnSchema.optional(),
   content: contentSchema,
   policy: policySchema.optional().meta({ description: "Contact policy: caps, suppression after accept, back-off" }),
 });

@@ -1,6 +1,7 @@
 /** Next-best-action: the best eligible offer per slot, never the same offer in two slots of a page. */
 import { ranksBefore, sortBest } from "./ranking";
 import { blockOf, priorityText, propensityOf, readPropensities, reasonOf, type ArbitrationInput, type Block } from "./candidates";
+import { contextName, drawPropensities, explore, learnedPropensityText, learningTrace, startLearningRound, type LearningRound } from "./learning";
 import { offerFiller, type LinkedOffer, type LinkedRuleset } from "./link";
 import { fillTemplate } from "./templates";
 import type { Attributes, SlotDecision, TraceEntry } from "./types";
@@ -24,6 +25,8 @@ interface Round {
   blocks: (Block | null | undefined)[];
   winners: Map<string, LinkedOffer>;
   placed: Map<LinkedOffer, string>;
+  /** This decision's learned-propensity draws; null when the ruleset has no learning offer. */
+  learning: LearningRound | null;
 }
 
 const NONE: number[] = [];
@@ -33,19 +36,24 @@ function rank(linked: LinkedRuleset, slots: readonly string[], taken: ReadonlySe
   const { ranking, offers } = linked;
   const priority = ranking.fixedPriority.slice();
   const readings = readPropensities(linked.propensityPaths, input.attrs);
+  const learning = input.learning ? startLearningRound(input.learning, offers.length) : null;
+  const drawn: number[] = [];
+  for (const slot of slots) {
+    for (const i of ranking.bySlot.get(slot)!.dynamic) {
+      if (!Number.isNaN(priority[i])) continue;
+      if (learning && linked.learning.byOffer[i]) {
+        priority[i] = 0; // drawn below, once every open slot's learning offers are known
+        drawn.push(i);
+      } else priority[i] = propensityOf(offers[i], readings) * offers[i].value * offers[i].weight;
+    }
+  }
+  if (learning && drawn.length > 0) drawLearned(linked, input, learning, drawn, readings, priority);
   const fixed: number[][] = [];
   const dynamic: number[][] = [];
   for (const slot of slots) {
     const lists = ranking.bySlot.get(slot)!;
     fixed.push(lists.fixed);
-    if (lists.dynamic.length === 0) {
-      dynamic.push(NONE);
-      continue;
-    }
-    for (const i of lists.dynamic) {
-      if (Number.isNaN(priority[i])) priority[i] = propensityOf(offers[i], readings) * offers[i].value * offers[i].weight;
-    }
-    dynamic.push(sortBest(lists.dynamic.slice(), priority, ranking.idRank));
+    dynamic.push(lists.dynamic.length === 0 ? NONE : sortBest(lists.dynamic.slice(), priority, ranking.idRank));
   }
   const used = new Uint8Array(offers.length);
   for (const id of taken) {
@@ -55,7 +63,24 @@ function rank(linked: LinkedRuleset, slots: readonly string[], taken: ReadonlySe
   const nextFixed = new Int32Array(slots.length);
   const nextDynamic = new Int32Array(slots.length);
   const blocks = new Array<Block | null | undefined>(offers.length);
-  return { slots, fixed, dynamic, priority, readings, used, nextFixed, nextDynamic, blocks, winners: new Map(), placed: new Map() };
+  return { slots, fixed, dynamic, priority, readings, used, nextFixed, nextDynamic, blocks, winners: new Map(), placed: new Map(), learning };
+}
+
+/** Learning offers' priorities: a Thompson draw (the offer's own propensity as prior mean) × value × weight, then the exploration floor. */
+function drawLearned(linked: LinkedRuleset, input: ArbitrationInput, round: LearningRound, drawn: number[], readings: (number | undefined)[], priority: Float64Array) {
+  const { offers } = linked;
+  const propensity = new Float64Array(offers.length);
+  const still = drawPropensities(input.learning!, round, drawn, (i) => propensityOf(offers[i], readings), propensity);
+  for (const i of drawn) priority[i] = propensity[i] * offers[i].value * offers[i].weight;
+  explore(input.learning!, round, still, priority, (i) => offers[i].value * offers[i].weight);
+}
+
+/** The reason line of `offer`, naming its learned propensity when it has one. */
+function reasonFor(linked: LinkedRuleset, round: Round, offer: LinkedOffer, input: ArbitrationInput): string {
+  const priority = round.priority[offer.index];
+  if (!round.learning || !linked.learning.byOffer[offer.index]) return reasonOf(offer, priority, round.readings);
+  const propensity = learnedPropensityText(input.learning!, round.learning, offer.index);
+  return `offer ${offer.id}: priority ${priorityText(priority)} (${propensity} × value ${offer.value} × weight ${offer.weight})`;
 }
 
 /** What blocks the offer at `index` (null: nothing), checked once per round, on demand. */
@@ -135,7 +160,7 @@ function candidateTrace(linked: LinkedRuleset, round: Round, slot: string, offer
   if (block) return entry(block.outcome, block.detail);
   const winner = round.winners.get(slot);
   const priority = round.priority[offer.index];
-  if (winner === offer) return entry("won", reasonOf(offer, priority, round.readings));
+  if (winner === offer) return entry("won", reasonFor(linked, round, offer, input));
   const elsewhere = round.placed.get(offer);
   if (elsewhere !== undefined) return entry("used in another slot", `shown in slot ${elsewhere}`);
   if (!winner) return null;
@@ -144,6 +169,7 @@ function candidateTrace(linked: LinkedRuleset, round: Round, slot: string, offer
 
 /** One entry per candidate of each slot, in ruleset order, then the slot's outcome. */
 function traceSlots(linked: LinkedRuleset, round: Round, slots: readonly string[], taken: ReadonlySet<string>, input: ArbitrationInput, trace: TraceEntry[]) {
+  if (round.learning) learningTrace(input.learning!, round.learning, trace);
   for (const slot of slots) {
     for (const offer of linked.offersBySlot.get(slot) ?? []) {
       const entry = candidateTrace(linked, round, slot, offer, taken, input);
@@ -152,7 +178,7 @@ function traceSlots(linked: LinkedRuleset, round: Round, slots: readonly string[
     const winner = round.winners.get(slot);
     trace.push(
       winner
-        ? { kind: "slot", id: slot, outcome: `offer ${winner.id}`, detail: reasonOf(winner, round.priority[winner.index], round.readings) }
+        ? { kind: "slot", id: slot, outcome: `offer ${winner.id}`, detail: reasonFor(linked, round, winner, input) }
         : { kind: "slot", id: slot, outcome: "default", detail: "no eligible offer; origin content kept" },
     );
   }
@@ -172,7 +198,10 @@ export function arbitrate(linked: LinkedRuleset, slots: readonly string[], taken
   const decisions: SlotDecision[] = [];
   for (const slot of slots) {
     const offer = round.winners.get(slot);
-    if (offer) decisions.push(offerDecision(linked, slot, offer, reasonOf(offer, round.priority[offer.index], round.readings), input.attrs));
+    if (!offer) continue;
+    const decision = offerDecision(linked, slot, offer, reasonFor(linked, round, offer, input), input.attrs);
+    if (round.learning && linked.learning.byOffer[offer.index]) decision.context = contextName(input.learning!, round.learning, offer.index);
+    decisions.push(decision);
   }
   return decisions;
 }

@@ -1,6 +1,7 @@
 /** One offer as a candidate on this request: why it is held back, its priority, and the reason line. */
 import type { EvalScope } from "./conditions";
 import { readPath } from "./conditions/paths";
+import type { LearningSetup } from "./learning";
 import type { LinkedOffer } from "./link";
 import { checkPolicy, type PolicyBlock } from "./policy";
 import type { Attributes, OfferHistory, TraceEntry } from "./types";
@@ -16,6 +17,8 @@ export interface ArbitrationInput {
   history: (OfferHistory | undefined)[];
   now: number;
   trace: TraceEntry[] | undefined;
+  /** Learned propensities for this decision; absent when the ruleset has no learning offer. */
+  learning?: LearningSetup;
 }
 
 /** Why an offer cannot be shown on this request. */
@@ -65,7 +68,10 @@ export function propensityOf(offer: LinkedOffer, readings: readonly (number | un
 const num = (n: number): string => String(Number(n.toFixed(3)));
 
 /** "12.0" for priorities of 1 and more, up to three decimals below. */
-export const priorityText = (p: number): string => (Math.abs(p) >= 1 ? p.toFixed(1) : num(p));
+export const priorityText = (p: number): string => (p >= EXPLORED ? "explored" : Math.abs(p) >= 1 ? p.toFixed(1) : num(p));
+
+/** Priorities from here up belong to offers the exploration floor put first (see learning.ts). */
+const EXPLORED = 1e12;
 
 const fixedReasons = new WeakMap<LinkedOffer, string>();
 

@@ -4,6 +4,7 @@ import { historyByOffer } from "./candidates";
 import { runExperiments } from "./experiments";
 import { decisionHeaders } from "./headers";
 import { holdoutBucket } from "./holdout";
+import { learningSeedText, type LearningSetup } from "./learning";
 import { resolveLayers, suppressedTags } from "./layers";
 import { resolveRuleset, type LinkedRuleset } from "./link";
 import { evaluateSegments, segmentScope } from "./segments";
@@ -56,7 +57,11 @@ export function decide(ctx: DecisionContext, ruleset: CompiledRuleset | LinkedRu
 
   // 6. Slots: preview, slot experiments, then next-best-action arbitration.
   const history = historyByOffer(linked.offersById, linked.offers.length, ctx.offers);
-  const decided = decideSlots(linked, ctx, assignments, holdout, pageSlots, { attrs, scope, basic, blockedTags, history, now, trace });
+  const learning: LearningSetup | undefined =
+    linked.learning.groups.length === 0
+      ? undefined
+      : { learning: linked.learning, state: options?.learning?.state ?? null, seedText: options?.learning?.seed ?? learningSeedText(ctx, now), scope, stages };
+  const decided = decideSlots(linked, ctx, assignments, holdout, pageSlots, { attrs, scope, basic, blockedTags, history, now, trace, learning });
   const slots: Record<string, SlotDecision> = {};
   for (const s of decided) slots[s.slot] = s;
 

@@ -2,6 +2,7 @@
 import { conditionRoots, earlyPart, readsOnlyEarly, segmentConditions } from "./condition-roots";
 import { linkCondition, type Predicate } from "./conditions";
 import { fnv1a32 } from "./hash";
+import { linkLearning, type LinkedLearning } from "./learning";
 import { buildRanking, type Ranking } from "./ranking";
 import { parseTemplate, type ParsedTemplate } from "./templates";
 import type {
@@ -108,6 +109,8 @@ export interface LinkedRuleset {
   holdout: CompiledHoldout | null;
   /** True when some condition reads `outcomes.*`, so decisions build that attribute. */
   readsOutcomes: boolean;
+  /** Learned-propensity configs by offer position and the context groups they use (see learning.ts). */
+  learning: LinkedLearning;
   /** Short id for (version, slot, offer or variant): no visitor data goes into it. */
   decisionId(slot: string, filler: string): string;
 }
@@ -211,6 +214,7 @@ export function linkRuleset(compiled: CompiledRuleset): LinkedRuleset {
   for (const offer of offers) for (const slot of offer.slots) offersBySlot.get(slot)!.push(offer);
 
   const experiments = compiled.experiments.map((e) => linkExperiment(e, link)).sort(byId);
+  const learning = linkLearning(compiled.offers, compiled.layers);
 
   return {
     linked: true,
@@ -223,12 +227,13 @@ export function linkRuleset(compiled: CompiledRuleset): LinkedRuleset {
     offers,
     offersById: new Map(offers.map((o) => [o.id, o])),
     offersBySlot,
-    ranking: buildRanking(offers, slotIds),
+    ranking: buildRanking(offers, slotIds, learning.byOffer),
     propensityPaths: [...readings.keys()].map((path) => path.split(".")),
     experiments,
     experimentById: new Map(experiments.map((e) => [e.id, e])),
     holdout: compiled.holdout,
     readsOutcomes: readsOutcomes(compiled),
+    learning,
     decisionId,
   };
 }

@@ -5,7 +5,7 @@ import type { LinkedOffer } from "./link";
 export interface SlotRanking {
   /** Constant propensity: sorted best first when the ruleset is linked. */
   fixed: number[];
-  /** Propensity read from the context: ranked per request. */
+  /** Propensity read from the context or learned: ranked per request. */
   dynamic: number[];
 }
 
@@ -44,15 +44,17 @@ export function sortBest(items: number[], priority: Float64Array, idRank: Int32A
 }
 
 /** Precomputes id order, constant priorities and each slot's sorted constant-propensity candidates. */
-export function buildRanking(offers: readonly LinkedOffer[], slotIds: readonly string[]): Ranking {
+export function buildRanking(offers: readonly LinkedOffer[], slotIds: readonly string[], learns: readonly unknown[] = []): Ranking {
   const idRank = new Int32Array(offers.length);
   [...offers].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).forEach((o, rank) => (idRank[o.index] = rank));
   const fixedPriority = new Float64Array(offers.length).fill(NaN);
   const bySlot = new Map<string, SlotRanking>(slotIds.map((s) => [s, { fixed: [], dynamic: [] }]));
   for (const offer of offers) {
     const { propensity } = offer;
-    if (propensity.path === null) fixedPriority[offer.index] = propensity.constant * offer.value * offer.weight;
-    for (const slot of offer.slots) bySlot.get(slot)![propensity.path === null ? "fixed" : "dynamic"].push(offer.index);
+    // A learned propensity changes per request like one read from the profile.
+    const fixed = propensity.path === null && !learns[offer.index];
+    if (fixed) fixedPriority[offer.index] = propensity.constant * offer.value * offer.weight;
+    for (const slot of offer.slots) bySlot.get(slot)![fixed ? "fixed" : "dynamic"].push(offer.index);
   }
   for (const ranking of bySlot.values()) sortBest(ranking.fixed, fixedPriority, idRank);
   return { fixedPriority, idRank, bySlot };

@@ -101,6 +101,26 @@ export interface CompiledOffer {
   policy: CompiledPolicy;
   /** Offers without personal data may be shown to opted-out visitors (e.g. a country banner). */
   nonPersonal: boolean;
+  /** Learned propensity (see learning.ts): absent means the propensity above is used as it is. */
+  learn?: CompiledLearning;
+}
+
+/**
+ * A propensity learned from recorded outcomes: the rate of `outcome` per `trials` within a
+ * context, with the offer's own propensity as the prior mean worth `priorStrength` trials.
+ */
+export interface CompiledLearning {
+  /** What counts as a success: "accept", "click" or a goal, "goal:<name>". */
+  outcome: string;
+  /** What counts as a trial: a decision that showed the offer, or an impression of it. */
+  trials: "decision" | "impression";
+  /** The context the rate is learned within. */
+  per: { kind: "everyone" } | { kind: "segment"; segments: string[] } | { kind: "stage"; layer: string };
+  /** Pseudo-trials the prior is worth. */
+  priorStrength: number;
+  /** Minimum share of its slot an eligible offer gets while it has fewer than `until` trials in the context. */
+  floor: number;
+  until: number;
 }
 
 export interface CompiledVariant {
@@ -247,6 +267,8 @@ export interface SlotDecision {
   reason: string;
   /** Template html with escaped values already filled in (content.kind === "template"). */
   html?: string;
+  /** For an offer with a learned propensity: the learning context it was ranked in (e.g. `segment=lapsed`). */
+  context?: string;
 }
 
 export interface Assignment {
@@ -258,7 +280,7 @@ export interface Assignment {
 }
 
 export interface TraceEntry {
-  kind: "segment" | "stage" | "experiment" | "offer" | "slot" | "holdout";
+  kind: "segment" | "stage" | "experiment" | "offer" | "slot" | "holdout" | "learning";
   id: string;
   outcome: string;
   detail?: string;
@@ -288,4 +310,24 @@ export interface Decision {
 
 export interface DecideOptions {
   explain?: boolean;
+  /**
+   * Learned propensities: the learned state (null when missing, stale or broken: priors are used)
+   * and the draw's seed (default: visitor id, page-view count and minute, see learningSeedText).
+   */
+  learning?: { state: LearnedState | null; seed?: string };
+}
+
+/** Counts behind one offer's learned rate in one context, as the roll-up left them. */
+export interface LearnedCounts {
+  trials: number;
+  successes: number;
+  /** Estimated share of its slot's traffic at the roll-up (Thompson draws over the context's offers). */
+  share?: number;
+}
+
+/** The learned-state document the scheduled roll-up writes and isolates read: offer -> context -> counts. */
+export interface LearnedState {
+  format: 1;
+  builtAt: number;
+  offers: Record<string, Record<string, LearnedCounts>>;
 }

@@ -5,6 +5,7 @@
  * so they commit or fail with the raw rows.
  */
 import type { PzEvent } from "./events";
+import { learningStatements } from "./learning-counts";
 import { changesProfile } from "./outcomes";
 
 /**
@@ -72,8 +73,10 @@ function chunks<T>(items: T[], size: number): T[][] {
  * not fold.
  */
 export async function storeEvents(db: D1Database, events: PzEvent[], receivedAt: number): Promise<Set<string>> {
+  // Learning counts first: they tell new events by their absence from `events`.
+  const statements = learningStatements(db, events);
   const links = events.filter((e) => e.customerId).map((e) => [e.visitorId, e.customerId, e.at]);
-  const statements = chunks(links, ROWS_PER_STATEMENT).map((rows) => db.prepare(UPSERT_VISITOR_CUSTOMERS).bind(JSON.stringify(rows)));
+  for (const rows of chunks(links, ROWS_PER_STATEMENT)) statements.push(db.prepare(UPSERT_VISITOR_CUSTOMERS).bind(JSON.stringify(rows)));
   for (const rows of chunks(events.map(eventRow), ROWS_PER_STATEMENT)) statements.push(db.prepare(INSERT_EVENTS).bind(JSON.stringify(rows), receivedAt));
   statements.push(db.prepare(SELECT_UNFOLDED).bind(JSON.stringify(events.map((e) => e.id))));
   const results = await db.batch<{ id: string }>(statements);

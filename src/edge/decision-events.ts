@@ -38,6 +38,7 @@ export function decisionEvents(decision: Decision, meta: DecisionEventMeta): PzE
       slot: slot.slot,
       decision: slot.decisionId,
       ...(slot.offer ? { offer: slot.offer } : {}),
+      ...(slot.context ? { context: slot.context } : {}),
       ...(slot.experiment ? { experiment: slot.experiment.id, variant: slot.experiment.variant } : {}),
     });
   }

@@ -15,3 +15,5 @@ export const rulesetKey = (version: string) => `ruleset:${version}`;
 export const LIVE_RULESET_KEY = "ruleset-live";
 /** RULES: the publication history (newest first). */
 export const RULESET_HISTORY_KEY = "ruleset-history";
+/** RULES: the learned-state document the scheduled roll-up writes (learned propensities). */
+export const LEARNED_STATE_KEY = "learned-state";

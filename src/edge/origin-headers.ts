@@ -2,7 +2,7 @@
  * What the origin is told before it renders (X-PZ-Variants, X-PZ-Segments), worked out in one
  * place so the decision, the origin and anything keyed on these headers (an edge cache) agree.
  */
-import { decide, decisionHeaders, earlyAssignments, type Assignment, type Decision, type DecisionContext, type LinkedRuleset } from "../core/index";
+import { decide, decisionHeaders, earlyAssignments, type Assignment, type Decision, type DecideOptions, type DecisionContext, type LinkedRuleset } from "../core/index";
 import type { StoredProfile } from "./profile";
 import type { ProfileRead } from "./profiles";
 
@@ -17,6 +17,8 @@ export interface OriginPlanInput {
   profileRead: Promise<ProfileRead> | null;
   /** The full context once the profile is known. */
   withProfile: (profile: StoredProfile | null) => DecisionContext;
+  /** Options for a decision made here (the learned state). */
+  options?: DecideOptions;
 }
 
 export interface OriginPlan {
@@ -40,13 +42,13 @@ export interface OriginPlan {
 export async function originHeaders(input: OriginPlanInput): Promise<OriginPlan> {
   const { early, linked, now } = input;
   if (!input.profileRead) {
-    const decision = decide(early, linked, now);
+    const decision = decide(early, linked, now, input.options);
     return { headers: decision.headers, decision, profile: null, told: {} };
   }
   const { assignments, settled } = earlyAssignments(early, linked, now);
   if (settled) return { headers: decisionHeaders(assignments, input.lastSegments, false), decision: null, profile: null, told: assignmentMap(assignments) };
   const profile = await input.profileRead;
-  const decision = decide(input.withProfile(profile.profile), linked, now);
+  const decision = decide(input.withProfile(profile.profile), linked, now, input.options);
   return { headers: decision.headers, decision, profile, told: {} };
 }
 

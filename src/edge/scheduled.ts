@@ -3,6 +3,7 @@
  * from the scheduled time whether it is due, and one job failing never stops the others.
  */
 import type { Env } from "../env";
+import { rollUpLearnedState } from "./learning-rollup";
 import { log } from "./log";
 import { runRetention } from "./retention";
 
@@ -16,6 +17,8 @@ export interface ScheduledJob {
 export const JOBS: ScheduledJob[] = [
   // Hourly, at minute 7: up to 200,000 old events per run (retention.ts), ahead of ~125,000 an hour at 1M customers.
   { name: "retention", due: (t) => new Date(t).getUTCMinutes() === 7, run: (env, t) => runRetention(env, t) },
+  // Every minute: the learned state isolates rank learning offers by (learning-rollup.ts).
+  { name: "learning roll-up", due: () => true, run: (env, t) => rollUpLearnedState(env, t) },
 ];
 
 /** Runs every due job; a failure is logged and retried at the job's next due time. */

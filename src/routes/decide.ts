@@ -19,6 +19,7 @@ import { enqueueEvents } from "../edge/events";
 import { overridesSchema } from "../edge/preview";
 import type { StoredProfile } from "../edge/profile";
 import { profileRefOf, readIdentityLink, readProfile } from "../edge/profiles";
+import { learningFor } from "../edge/learning-options";
 import { getLiveRuleset } from "../edge/rulesets";
 import { settings } from "../edge/settings";
 import { requireBearer } from "./admin/auth";
@@ -45,6 +46,8 @@ const decideBodySchema = z
       consent: z.enum(["full", "basic"]).optional(),
     }),
     explain: z.boolean().default(false),
+    /** Replays a decision's learned-propensity draws: the seed its trace names (default: visitor id, page views, minute). */
+    learningSeed: z.string().min(1).max(256).optional(),
     /** QA: forced segments, stages, variants or offers; nothing is recorded. */
     preview: overridesSchema.optional(),
   })
@@ -69,7 +72,10 @@ decideApi.post("/__pz/decide", async (c) => {
   const request = decisionRequest(c, body.data, now);
   if (!request) return jsonError(c, 400, "invalid_body", "context.page is neither a URL nor a site path.", [{ path: "context.page", message: "not a URL" }]);
   const ctx = contextFor(body.data, identity, profile, request, now);
-  const decision = decide(ctx, live.linked, now, { explain: body.data.explain });
+  const learning = await learningFor(c.env, live.linked, now, c.executionCtx);
+  const seed = body.data.learningSeed;
+  const options = learning?.learning ? { learning: { ...learning.learning, ...(seed ? { seed } : {}) } } : {};
+  const decision = decide(ctx, live.linked, now, { explain: body.data.explain, ...options });
 
   const preview = body.data.preview !== undefined;
   const events = decisionEvents(decision, { visitorId: identity.visitorId, customerId: identity.customerId, channel: body.data.context.channel, now, preview });

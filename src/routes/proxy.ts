@@ -21,6 +21,7 @@ import { profileAttributes, type StoredProfile } from "../edge/profile";
 import { profileRefOf, readProfileWithin, type ProfileRead } from "../edge/profiles";
 import { rewritePage } from "../edge/rewriter";
 import { getLiveRuleset } from "../edge/rulesets";
+import { learningFor } from "../edge/learning-options";
 import { applyDecisionToSession, exposuresToRecord } from "../edge/session";
 import { settings, type Settings } from "../edge/settings";
 import { isHtmlPage, skipReason, wantsHtml } from "../edge/skip";
@@ -113,8 +114,9 @@ async function personalise(
   const slots = knownPageSlots(url.pathname);
   const contextInput = { identity, isNew: !known, session, request: info, consent, slots, ...(overrides ? { overrides } : {}) } as const;
   const withProfile = (profile: StoredProfile | null) => buildDecisionContext({ ...contextInput, profile });
+  const learning = await learningFor(env, live.linked, now, ctx);
   const since = performance.now();
-  const plan = await originHeaders({ early: withProfile(null), linked: live.linked, now, lastSegments: session.sg, profileRead, withProfile });
+  const plan = await originHeaders({ early: withProfile(null), linked: live.linked, now, lastSegments: session.sg, profileRead, withProfile, options: learning });
   if (plan.decision && !plan.profile) timing.mark("decide", since);
 
   // 5. The origin's page (from the edge HTML cache when the origin allows it), in parallel with the profile read.
@@ -135,7 +137,7 @@ async function personalise(
     const since = performance.now();
     const full = withProfile(profileResult.profile);
     full.assignments = { ...full.assignments, ...plan.told };
-    decision = decide(full, live.linked, now);
+    decision = decide(full, live.linked, now, learning);
     timing.mark("decide", since);
   }
 

@@ -8,6 +8,8 @@ import type { Decision } from "../../core/types";
 import type { CacheRatio } from "../../edge/cache-stats";
 import type { HistoryEntry, LivePointer } from "../../edge/rulesets";
 import { cacheSection } from "./cache-view";
+import type { LearningReport } from "../../core/learning-report";
+import { learningSection } from "./dashboard-learning";
 import { intervalChart } from "./interval-chart";
 
 export interface SimulationView {
@@ -21,6 +23,7 @@ export interface DashboardData {
   history: HistoryEntry[];
   experiments: ExperimentReport[];
   offers: OfferResult[];
+  learning: LearningReport;
   simulation: SimulationView;
   generatedAt: number;
   /** Edge HTML cache counts over the last day (absent when they could not be read). */
@@ -118,6 +121,7 @@ export function renderDashboard(data: DashboardData): Html {
 <h2>Experiments</h2>${data.experiments.length ? data.experiments.map(experimentSection) : html`<p class="muted">No experiments yet.</p>`}
 <h2>Offers</h2>${offersTable(data.offers)}
 <h2>Edge cache</h2>${cacheSection(data.cache)}
+<h2>Offers that learn</h2>${learningSection(data.learning)}
 <h2>Simulate a visitor</h2>${simulationSection(data.simulation)}
 </body></html>`;
 }

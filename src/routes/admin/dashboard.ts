@@ -14,6 +14,7 @@ import { settings } from "../../edge/settings";
 import { simulateVisitor, type SimulationInput } from "../../edge/simulate";
 import { requireDashboardAccess } from "./dashboard-auth";
 import { renderDashboard, type SimulationView } from "./dashboard-view";
+import { learningReport } from "../../edge/learning-report";
 import { experimentResults, listExperiments, offerResults } from "./results";
 
 export const dashboard = new Hono<{ Bindings: Env }>();
@@ -78,11 +79,15 @@ dashboard.on("GET", ["/__pz/admin", "/__pz/admin/"], requireDashboardAccess, asy
   // The live ruleset is read once for every section, so one page never mixes two versions.
   const [live, history, sim] = await Promise.all([readLivePointer(c.env.RULES), readHistory(c.env.RULES), simulation(c, now)]);
   const ruleset = live ? await readRulesetVersion(c.env.RULES, live.version) : null;
-  const [list, offers] = await Promise.all([listExperiments(c.env.ANALYTICS, ruleset), offerResults(c.env.ANALYTICS, ruleset)]);
+  const [list, offers, learning] = await Promise.all([
+    listExperiments(c.env.ANALYTICS, ruleset),
+    offerResults(c.env.ANALYTICS, ruleset),
+    learningReport(c.env.RULES, c.env.ANALYTICS, ruleset),
+  ]);
   const reports = await Promise.all(list.slice(0, MAX_EXPERIMENTS).map((x) => experimentResults(c.env.ANALYTICS, ruleset, x.id)));
   const experiments = reports.filter((r) => r !== null);
   const cache = await cacheRatio(c.env.ANALYTICS, now - DAY_MS).catch((err: unknown) => void log("warn", "edge cache counts unavailable", { reason: String(err) }));
   c.header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'");
   c.header("X-Frame-Options", "DENY");
-  return c.html(renderDashboard({ live, history, experiments, offers, simulation: sim, generatedAt: now, ...(cache ? { cache } : {}) }));
+  return c.html(renderDashboard({ live, history, experiments, offers, learning, simulation: sim, generatedAt: now, ...(cache ? { cache } : {}) }));
 });

@@ -8,6 +8,7 @@ import { experimentReport, offerReport, type ExperimentReport, type OfferResult 
 import type { CompiledExperiment, CompiledRuleset } from "../../core/types";
 import { jsonError } from "../../edge/errors";
 import { exposedPerExperiment, offerCounts, variantCounts } from "../../edge/results";
+import { learningReport } from "../../edge/learning-report";
 import { readLiveRuleset } from "../../edge/rulesets";
 
 export const results = new Hono<{ Bindings: Env }>();
@@ -70,3 +71,5 @@ results.get("/experiments/:key", async (c) => {
 });
 
 results.get("/offers", async (c) => c.json({ offers: await offerResults(c.env.ANALYTICS, await readLiveRuleset(c.env.RULES)) }));
+
+results.get("/offers/learning", async (c) => c.json(await learningReport(c.env.RULES, c.env.ANALYTICS, await readLiveRuleset(c.env.RULES))));
