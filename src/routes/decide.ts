@@ -62,7 +62,7 @@ decideApi.post("/__pz/decide", async (c) => {
   const body = await jsonBody(c, decideBodySchema, 64 * 1024);
   if (!body.ok) return body.response;
   const now = Date.now();
-  const live = await getLiveRuleset(c.env.RULES, now, settings(c.env).rulesRefreshMs);
+  const live = await getLiveRuleset(c.env.RULES, now, settings(c.env).rulesRefreshMs, c.executionCtx);
   if (!live) return jsonError(c, 409, "no_live_ruleset", "No ruleset is published yet.");
 
   const { identity, profile } = await resolveVisitor(c.env.PROFILES, body.data);

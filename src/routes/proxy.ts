@@ -87,9 +87,9 @@ async function personalise(
   const now = Date.now();
   const nowSeconds = Math.floor(now / 1000);
 
-  // 1. The live ruleset, from isolate memory (a due refresh reads KV within its own deadline); with
-  //    none published the proxy is a pure passthrough.
-  const live = await timing.time("rules", getLiveRuleset(env.RULES, now, config.rulesRefreshMs));
+  // 1. The live ruleset, from isolate memory (a due refresh runs in this request's waitUntil, a cold
+  //    isolate reads KV within a deadline); with none published the proxy is a pure passthrough.
+  const live = await timing.time("rules", getLiveRuleset(env.RULES, now, config.rulesRefreshMs, ctx));
   if (!live) return (origin.response = fetchOrigin(env, request, url, config.origin));
 
   // 2. Who is asking: pz_id (or a new visitor), pz_s (bound to that id), consent, preview.
