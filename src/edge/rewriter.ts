@@ -1,11 +1,14 @@
 /**
  * Streams an HTML page through HTMLRewriter with the decision applied: slots filled, origin-rendered
- * variants chosen, text bindings filled (always escaped), the tracker tag added. Nothing is buffered:
- * each chunk leaves as soon as the origin's chunk has been parsed.
+ * variants chosen, text bindings filled (always escaped), the tracker tag added. Nothing is buffered
+ * beyond one origin chunk: each chunk leaves once the next sync point has been parsed, and a page the
+ * parser cannot follow is finished with the origin's own bytes (rewrite-fallback.ts).
  */
 import type { SlotDecision } from "../core/types";
 import { readPath } from "../core/conditions/paths";
 import { printable } from "../core/templates";
+import { log } from "./log";
+import { rewriteFailSafe } from "./rewrite-fallback";
 
 export interface RewritePlan {
   /** Decided slots by slot id; slots without a decision keep the origin's content. */
@@ -37,6 +40,7 @@ function markSlot(el: Element, d: SlotDecision): void {
  * headers; the caller sets cookies and cache headers on it.
  */
 export function rewritePage(response: Response, plan: RewritePlan): RewrittenPage {
+  if (!response.body) return { response, slotsSeen: Promise.resolve([]) };
   const seen = new Set<string>();
   let finish: (slots: string[]) => void = () => {};
   const slotsSeen = new Promise<string[]>((resolve) => (finish = resolve));
@@ -66,7 +70,15 @@ export function rewritePage(response: Response, plan: RewritePlan): RewrittenPag
       },
     });
   }
-  return { response: rewriter.transform(response), slotsSeen };
+  const body = rewriteFailSafe(
+    response.body!,
+    (marked) => rewriter.transform(new Response(marked, { headers: response.headers })).body!,
+    (reason) => {
+      log("error", "the page could not be rewritten past this point; its rest is served as the origin sent it", { reason: String(reason) });
+      finish([...seen]);
+    },
+  );
+  return { response: new Response(body, response), slotsSeen };
 }
 
 /** Fills a slot element from its decision (marks it; replaces its content for a template). */
