@@ -25,6 +25,9 @@ export interface RewrittenPage {
   slotsSeen: Promise<string[]>;
 }
 
+/** Elements whose text is live code or style, never a place for a text binding. */
+const LIVE_TEXT = new Set(["script", "style"]);
+
 /** Marks a filled slot so the tracker attributes impressions and clicks to the decision. */
 function markSlot(el: Element, d: SlotDecision): void {
   el.setAttribute("data-pz-decision", d.decisionId);
@@ -52,6 +55,8 @@ export function rewritePage(response: Response, plan: RewritePlan): RewrittenPag
   rewriter
     .on("[data-pz-text]", {
       element(el) {
+        // Text written into a script or style would run as code or style: the origin's content stays.
+        if (LIVE_TEXT.has(el.tagName)) return;
         const path = el.getAttribute("data-pz-text") ?? "";
         const value = printable(readPath(plan.bindings, path.split(".")));
         if (value !== undefined) el.setInnerContent(value, { html: false });
@@ -64,9 +69,16 @@ export function rewritePage(response: Response, plan: RewritePlan): RewrittenPag
     });
   if (plan.beforeBodyEnd) {
     const tag = plan.beforeBodyEnd;
+    // Once per page, before the first </body>: some real pages close body twice.
+    let added = false;
     rewriter.on("body", {
       element(el) {
-        el.onEndTag((end) => void end.before(tag, { html: true }));
+        if (added) return;
+        el.onEndTag((end) => {
+          if (added) return;
+          added = true;
+          end.before(tag, { html: true });
+        });
       },
     });
   }

@@ -20,6 +20,7 @@ import { rewritePage } from "../edge/rewriter";
 import { getLiveRuleset } from "../edge/rulesets";
 import { applyDecisionToSession, exposuresToRecord } from "../edge/session";
 import { settings, type Settings } from "../edge/settings";
+import { privateWhenVaried } from "../edge/shared-caching";
 import { isHtmlPage, skipReason, wantsHtml } from "../edge/skip";
 import { ServerTiming } from "../edge/timing";
 import { trackerScriptTag } from "../edge/tracker";
@@ -125,8 +126,9 @@ async function personalise(
   if (profileResult.error) log("warn", "deciding without the profile", { path: url.pathname, reason: profileResult.error });
   if (profileResult.cached) timing.describe("profile", "cache");
 
-  // 6. Only HTML 200 pages are rewritten; redirects, errors, other types pass as the origin sent them.
-  if (!isHtmlPage(response)) return response;
+  // 6. Only HTML 200 pages are rewritten; redirects, errors, other types pass as the origin sent them,
+  //    kept from shared caches when the origin was told variants or segments.
+  if (!isHtmlPage(response)) return privateWhenVaried(response, originHeaders);
 
   // 7. Decide with everything known; assignments the origin already saw stay as they were.
   let decision: Decision;
