@@ -11,7 +11,7 @@ function beacon(body: unknown, cookie: string, overrides: Partial<Cloudflare.Env
     headers: { "Content-Type": "text/plain", "User-Agent": BROWSER_UA, Cookie: cookie },
   });
   const ctx = createExecutionContext();
-  return worker.fetch!(request as Request<unknown, IncomingRequestCfProperties>, { ...env, ...overrides }, ctx).then(async (res: Response) => {
+  return Promise.resolve(worker.fetch!(request as Request<unknown, IncomingRequestCfProperties>, { ...env, ...overrides }, ctx)).then(async (res: Response) => {
     await waitOnExecutionContext(ctx);
     return res;
   });
