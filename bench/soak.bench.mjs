@@ -57,7 +57,12 @@ async function main() {
   const host = await hostWorker({
     label: "pz soak",
     scriptPath: script,
-    extra: { ...pzWorkerOptions({ ORIGIN_URL: origin.url, INJECT_TRACKER: "on" }), handleRuntimeStdio: (out, err) => (watch(out), watch(err)) },
+    // KV, D1 and queue state on disk, so workerd's RSS is the worker's memory rather than the local stores' growing data.
+    extra: {
+      ...pzWorkerOptions({ ORIGIN_URL: origin.url, INJECT_TRACKER: "on" }),
+      defaultPersistRoot: tmpPath(`soak-state-${Date.now()}`),
+      handleRuntimeStdio: (out, err) => (watch(out), watch(err)),
+    },
   });
   try {
     const pid = host.pid ?? ownWorkerd(workerdPids());

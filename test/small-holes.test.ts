@@ -81,3 +81,23 @@ describe("bearer tokens", () => {
     }
   });
 });
+
+describe("PII in beacons", () => {
+  it("refuses email- and phone-like values in event names, ids and props, keeping the clean events", async () => {
+    const { postEvents, uid, visitorCookiePair } = await import("./helpers/events");
+    const cookie = await visitorCookiePair({ visitorId: uid("v") });
+    const dirty = [
+      { id: uid("e"), type: "custom", name: "ana@example.com" },
+      { id: uid("e"), type: "custom", name: "signup", props: { contact: "+44 7700 900123" } },
+      { id: uid("e"), type: "custom", name: "signup", props: { "bob@example.org": 1 } },
+      { id: uid("e"), type: "click", slot: "hero", offer: "07700900123" },
+    ];
+    const clean = { id: uid("e"), type: "custom", name: "signup", props: { plan: "gold", at: "2026-04-01" } };
+    const res = await postEvents({ events: [...dirty, clean] }, cookie);
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { accepted: number; rejected: number; errors: { path: string; message: string }[] };
+    expect([body.accepted, body.rejected]).toEqual([1, 4]);
+    expect(body.errors.map((e) => e.path)).toEqual(["0.name", "1.props.contact", "2.props.bob@example.org", "3.offer"]);
+    for (const e of body.errors) expect(e.message).toMatch(/looks like (an email address|a phone number)/);
+  });
+});
