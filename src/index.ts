@@ -1,6 +1,8 @@
 /** The worker's entry: joins the route sub-apps (the catch-all proxy last) and exports fetch, queue and scheduled. */
 import { Hono } from "hono";
 import type { Env } from "./env";
+import { jsonError } from "./edge/errors";
+import { log } from "./edge/log";
 import { health } from "./routes/health";
 import { admin } from "./routes/admin/index";
 import { dashboard } from "./routes/admin/dashboard";
@@ -16,6 +18,12 @@ import { demo } from "./routes/demo";
 import { proxy } from "./routes/proxy";
 
 const app = new Hono<{ Bindings: Env }>();
+
+// An error no route caught still answers the product's JSON error shape, never a text/plain 500.
+app.onError((err, c) => {
+  log("error", "unhandled error", { path: new URL(c.req.url).pathname, reason: String(err) });
+  return jsonError(c, 500, "internal_error", "The worker failed to answer this request.");
+});
 
 app.route("/", health);
 app.route("/", tracker);

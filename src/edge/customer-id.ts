@@ -12,6 +12,15 @@ function looksLikePhone(id: string): boolean {
   return FORMATTED_PHONE.test(id) && /[ ().+-]/.test(id) && digits >= 9 && digits <= 15;
 }
 
+const EMAIL = /[^\s@]+@[^\s@]+\.[^\s@]+/;
+
+/** "an email address" or "a phone number" when `value` looks like one, else null. */
+export function piiKind(value: string): string | null {
+  if (EMAIL.test(value)) return "an email address";
+  if (looksLikePhone(value.trim())) return "a phone number";
+  return null;
+}
+
 /** Why `id` cannot be a customer id, or null when it is fine. */
 export function customerIdProblem(id: string): string | null {
   if (id.includes("@")) return "looks like an email address: use the opaque CRM id, never PII";

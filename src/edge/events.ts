@@ -51,8 +51,7 @@ export type PzEvent = z.infer<typeof pzEventSchema>;
 
 /**
  * A queue message carries many events (an array), not one: the queue bills per message and the
- * consumer's work grows with messages, so a page view's three or four events cost one message, and
- * page views sent together share one. A message stays well under the queue's 128 KB limit.
+ * consumer's work grows with messages, so a page view's three or four events cost one message. A message stays well under the queue's 128 KB limit.
  */
 export type EventMessage = PzEvent | PzEvent[];
 
@@ -87,47 +86,22 @@ export function eventMessages(events: PzEvent[]): PzEvent[][] {
 }
 
 /**
- * How long the first events of a send wait for events from other requests this isolate is serving
- * at the same moment; one send then carries them all. Under load that turns one queue send per
- * page view into one per handful of page views; a lone page view's events leave this much later,
- * off the request path.
+ * Sends one request's events to the queue, a few messages per sendBatch. Each request sends its
+ * own: a send shared by concurrent requests would be I/O of one request awaited by others, which
+ * Workers forbid. Resolves once they are sent; callers pass the promise to waitUntil. A refused
+ * send is tried twice more (after 50 and 250 ms); a failure is logged, never thrown (the page must
+ * not fail).
  */
-export const COALESCE_MS = 20;
-
-interface PendingSend {
-  events: PzEvent[];
-  sent: Promise<void>;
-}
-
-/** The send being gathered per queue binding. */
-const pending = new WeakMap<EventSink, PendingSend>();
-
-/**
- * Sends events to the queue together with those of concurrent requests (see COALESCE_MS). Resolves
- * once they are sent; callers pass the promise to waitUntil, so every request whose events are in
- * a send keeps the isolate until that send is done. A refused send is tried twice more (after 50
- * and 250 ms); a failure is logged, never thrown (the page must not fail).
- */
-export function enqueueEvents(queue: EventSink, events: PzEvent[]): Promise<void> {
-  if (events.length === 0) return Promise.resolve();
-  let send = pending.get(queue);
-  if (!send) {
-    const gathering: PendingSend = { events: [], sent: Promise.resolve() };
-    gathering.sent = new Promise<void>((resolve) => setTimeout(resolve, COALESCE_MS)).then(() => {
-      pending.delete(queue);
-      return sendNow(queue, gathering.events);
-    });
-    pending.set(queue, gathering);
-    send = gathering;
-  }
-  send.events.push(...events);
-  return send.sent;
+export async function enqueueEvents(queue: EventSink, events: PzEvent[]): Promise<void> {
+  await sendEvents(queue, events);
 }
 
 /** Pauses before the second and third attempt at a send: a queue hiccup should not lose a page view's events. */
 export const SEND_RETRY_DELAYS_MS = [50, 250];
 
-async function sendNow(queue: EventSink, events: PzEvent[]): Promise<void> {
+/** Sends events as enqueueEvents does; resolves with how many the queue refused after every attempt (0: all sent). */
+export async function sendEvents(queue: EventSink, events: PzEvent[]): Promise<number> {
+  let refused = 0;
   const messages = eventMessages(events);
   for (let i = 0; i < messages.length; i += SEND_BATCH) {
     const chunk = messages.slice(i, i + SEND_BATCH);
@@ -139,6 +113,7 @@ async function sendNow(queue: EventSink, events: PzEvent[]): Promise<void> {
         const lost = chunk.reduce((n, m) => n + m.length, 0);
         if (attempt >= SEND_RETRY_DELAYS_MS.length) {
           log("error", "enqueue failed; events lost", { events: lost, attempts: attempt + 1, reason: String(err) });
+          refused += lost;
           break;
         }
         log("warn", "enqueue failed; retrying", { events: lost, attempt: attempt + 1, reason: String(err) });
@@ -146,4 +121,5 @@ async function sendNow(queue: EventSink, events: PzEvent[]): Promise<void> {
       }
     }
   }
+  return refused;
 }

@@ -17,8 +17,8 @@ export interface OriginOptions {
 }
 
 const CONDITIONAL_HEADERS = ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range"];
-/** Visitors must not choose their own variants or segments: only the worker sets these for the origin. */
-const WORKER_HEADERS = ["x-pz-variants", "x-pz-segments"];
+/** Visitors must not choose their own variants, segments or anything else the worker tells the origin: every X-PZ-* is the worker's. */
+const isWorkerHeader = (name: string) => name.toLowerCase().startsWith("x-pz-");
 
 /** The origin URL for the visitor's URL: the origin's scheme, host and base path + the visitor's path and query. */
 export function originTarget(originUrl: string, url: URL): URL {
@@ -32,7 +32,7 @@ export function originHeaders(request: Request, url: URL, options: OriginOptions
   const headers = new Headers(request.headers);
   // The origin's own host comes from ORIGIN_URL; the visitor's host travels in X-Forwarded-Host.
   headers.delete("host");
-  for (const name of WORKER_HEADERS) headers.delete(name);
+  for (const name of [...headers.keys()].filter(isWorkerHeader)) headers.delete(name);
   if (options.dropConditionals) for (const name of CONDITIONAL_HEADERS) headers.delete(name);
   const client = request.headers.get("cf-connecting-ip");
   const forwarded = request.headers.get("x-forwarded-for");

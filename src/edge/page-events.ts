@@ -1,6 +1,7 @@
 /** What the page may send to /__pz/events, and how those outcomes change pz_s on the spot. */
 import { z } from "zod";
 import type { SessionState } from "./cookies";
+import { piiKind } from "./customer-id";
 import { pzEventSchema, type PzEvent } from "./events";
 
 /** Types the page may report; decisions, exposures, stages and link clicks only come from the server. */
@@ -23,7 +24,25 @@ export const pageEventSchema = pzEventSchema
     if ((event.type === "conversion" || event.type === "custom") && !event.name) {
       ctx.addIssue({ code: "custom", path: ["name"], message: `a ${event.type} event has a name` });
     }
+    // Names, ids and props end up in D1, profiles and pz_s: no email address or phone number there.
+    for (const [path, value] of textFields(event)) {
+      const kind = piiKind(value);
+      if (kind) ctx.addIssue({ code: "custom", path, message: `looks like ${kind}: events carry no PII` });
+    }
   });
+
+const TEXT_FIELDS = ["slot", "offer", "decision", "experiment", "variant", "layer", "stage", "name", "channel", "campaign", "context"] as const;
+
+/** Every string an event carries, with its path: the id fields, and each prop's key and string value. */
+function textFields(event: Record<string, unknown>): [(string | number)[], string][] {
+  const fields: [(string | number)[], string][] = [];
+  for (const field of TEXT_FIELDS) if (typeof event[field] === "string") fields.push([[field], event[field]]);
+  for (const [key, value] of Object.entries((event.props as Record<string, unknown> | undefined) ?? {})) {
+    fields.push([["props", key], key]);
+    if (typeof value === "string") fields.push([["props", key], value]);
+  }
+  return fields;
+}
 
 export type PageEvent = z.infer<typeof pageEventSchema>;
 

@@ -1,11 +1,14 @@
 /**
  * Streams an HTML page through HTMLRewriter with the decision applied: slots filled, origin-rendered
- * variants chosen, text bindings filled (always escaped), the tracker tag added. Nothing is buffered:
- * each chunk leaves as soon as the origin's chunk has been parsed.
+ * variants chosen, text bindings filled (always escaped), the tracker tag added. Nothing is buffered
+ * beyond one origin chunk: each chunk leaves once the next sync point has been parsed, and a page the
+ * parser cannot follow is finished with the origin's own bytes (rewrite-fallback.ts).
  */
 import type { SlotDecision } from "../core/types";
 import { readPath } from "../core/conditions/paths";
 import { printable } from "../core/templates";
+import { log } from "./log";
+import { rewriteFailSafe } from "./rewrite-fallback";
 
 export interface RewritePlan {
   /** Decided slots by slot id; slots without a decision keep the origin's content. */
@@ -22,6 +25,9 @@ export interface RewrittenPage {
   slotsSeen: Promise<string[]>;
 }
 
+/** Elements whose text is live code or style, never a place for a text binding. */
+const LIVE_TEXT = new Set(["script", "style"]);
+
 /** Marks a filled slot so the tracker attributes impressions and clicks to the decision. */
 function markSlot(el: Element, d: SlotDecision): void {
   el.setAttribute("data-pz-decision", d.decisionId);
@@ -37,6 +43,7 @@ function markSlot(el: Element, d: SlotDecision): void {
  * headers; the caller sets cookies and cache headers on it.
  */
 export function rewritePage(response: Response, plan: RewritePlan): RewrittenPage {
+  if (!response.body) return { response, slotsSeen: Promise.resolve([]) };
   const seen = new Set<string>();
   let finish: (slots: string[]) => void = () => {};
   const slotsSeen = new Promise<string[]>((resolve) => (finish = resolve));
@@ -48,6 +55,8 @@ export function rewritePage(response: Response, plan: RewritePlan): RewrittenPag
   rewriter
     .on("[data-pz-text]", {
       element(el) {
+        // Text written into a script or style would run as code or style: the origin's content stays.
+        if (LIVE_TEXT.has(el.tagName)) return;
         const path = el.getAttribute("data-pz-text") ?? "";
         const value = printable(readPath(plan.bindings, path.split(".")));
         if (value !== undefined) el.setInnerContent(value, { html: false });
@@ -60,13 +69,28 @@ export function rewritePage(response: Response, plan: RewritePlan): RewrittenPag
     });
   if (plan.beforeBodyEnd) {
     const tag = plan.beforeBodyEnd;
+    // Once per page, before the first </body>: some real pages close body twice.
+    let added = false;
     rewriter.on("body", {
       element(el) {
-        el.onEndTag((end) => void end.before(tag, { html: true }));
+        if (added) return;
+        el.onEndTag((end) => {
+          if (added) return;
+          added = true;
+          end.before(tag, { html: true });
+        });
       },
     });
   }
-  return { response: rewriter.transform(response), slotsSeen };
+  const body = rewriteFailSafe(
+    response.body!,
+    (marked) => rewriter.transform(new Response(marked, { headers: response.headers })).body!,
+    (reason) => {
+      log("error", "the page could not be rewritten past this point; its rest is served as the origin sent it", { reason: String(reason) });
+      finish([...seen]);
+    },
+  );
+  return { response: new Response(body, response), slotsSeen };
 }
 
 /** Fills a slot element from its decision (marks it; replaces its content for a template). */

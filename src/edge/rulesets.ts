@@ -1,11 +1,12 @@
 /**
  * KV adapter for compiled rulesets: immutable versions, a live pointer and a publication history.
  * Each isolate keeps the live ruleset linked in memory and re-reads only the small pointer, at most
- * once per refresh interval, so a request in steady state makes no RULES read at all. A publish is
- * therefore seen by an isolate within the interval plus KV's propagation delay.
+ * once per refresh interval and off the request path, so a request in steady state makes no RULES
+ * read at all. A publish is therefore seen by an isolate within the interval plus KV's propagation
+ * delay (plus the one request that finds the copy due and refreshes it).
  */
 import { linkRuleset, type CompiledRuleset, type LinkedRuleset } from "../core/index";
-import { withinDeadline } from "./deadline";
+import { IsolateCopy, type WaitUntil } from "./isolate-copy";
 import { LIVE_RULESET_KEY, RULESET_HISTORY_KEY, rulesetKey } from "./keys";
 
 export interface LivePointer {
@@ -86,49 +87,34 @@ export async function rollbackRuleset(kv: KVNamespace, by: string, now: number, 
 }
 
 /**
- * A refresh that hangs longer than this is abandoned: the request waiting on it goes on with the
- * ruleset it had (or, with none, serves the page unpersonalised), and one stuck KV read cannot
- * stall the isolate.
+ * A refresh that hangs longer than this is abandoned: the isolate keeps the ruleset it has (a cold
+ * isolate's request serves the page unpersonalised), and one stuck KV read cannot stall anything.
  */
 const REFRESH_DEADLINE_MS = 1000;
 
-let cached: { live: LiveRuleset; checkedAt: number } | null = null;
-let refreshing: Promise<LiveRuleset | null> | null = null;
-
-/**
- * The live ruleset, linked, from isolate memory; re-reads the pointer when older than refreshMs.
- * On a KV error it keeps serving what it has (and rethrows only when it has nothing).
- */
-export async function getLiveRuleset(kv: KVNamespace, now: number, refreshMs: number): Promise<LiveRuleset | null> {
-  if (cached && now - cached.checkedAt < refreshMs) return cached.live;
-  refreshing ??= withinDeadline(refresh(kv, now), REFRESH_DEADLINE_MS, "ruleset refresh").catch((err: unknown) => {
-    if (cached) return cached.live;
-    throw err;
-  }).finally(() => {
-    refreshing = null;
-  });
-  return refreshing;
-}
-
-/** Reads the pointer (and the version it names, when new). Errors are the caller's: getLiveRuleset keeps what it has. */
-async function refresh(kv: KVNamespace, now: number): Promise<LiveRuleset | null> {
+/** Reads the pointer, and the version it names when it is not the one held. */
+async function readLive(kv: KVNamespace, previous: LiveRuleset | null): Promise<LiveRuleset | null> {
   const pointer = await readLivePointer(kv);
-  if (!pointer) {
-    cached = null;
-    return null;
-  }
-  if (cached && cached.live.version === pointer.version) {
-    cached.checkedAt = now;
-    return cached.live;
-  }
+  if (!pointer) return null;
+  if (previous && previous.version === pointer.version) return previous;
   const compiled = await readRulesetVersion(kv, pointer.version);
   if (!compiled) throw new Error(`live pointer names version ${pointer.version}, which is not stored`);
-  cached = { live: { version: compiled.version, compiled, linked: linkRuleset(compiled) }, checkedAt: now };
-  return cached.live;
+  return { version: compiled.version, compiled, linked: linkRuleset(compiled) };
+}
+
+/** One per isolate: every binding of RULES names the same namespace. */
+const copy = new IsolateCopy<KVNamespace, LiveRuleset | null>(readLive, REFRESH_DEADLINE_MS, "ruleset refresh");
+
+/**
+ * The live ruleset, linked, from isolate memory. When it is older than refreshMs this request still
+ * serves it and re-reads the pointer in its own waitUntil (see isolate-copy.ts); a publish is seen
+ * by the next requests. A cold isolate's request reads KV itself and throws when that fails.
+ */
+export function getLiveRuleset(kv: KVNamespace, now: number, refreshMs: number, ctx: WaitUntil): Promise<LiveRuleset | null> {
+  return copy.get(kv, now, refreshMs, ctx);
 }
 
 /** Forgets the isolate's cached ruleset (after a publish through this isolate, and in tests). */
 export function forgetCachedRuleset(): void {
-  cached = null;
-  refreshing = null;
+  copy.forget();
 }

@@ -2,17 +2,19 @@
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const keyCache = new Map<string, Promise<CryptoKey>>();
+/**
+ * Imported keys by secret. The key itself is kept, never the import's promise: a promise one
+ * request created and others awaited would share I/O across requests. A few secrets at most.
+ */
+const keyCache = new Map<string, CryptoKey>();
+const KEY_CACHE_LIMIT = 8;
 
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keyCache.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-      "sign",
-      "verify",
-    ]);
-    keyCache.set(secret, key);
-  }
+async function hmacKey(secret: string): Promise<CryptoKey> {
+  const known = keyCache.get(secret);
+  if (known) return known;
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+  if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
+  keyCache.set(secret, key);
   return key;
 }
 

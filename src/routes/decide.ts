@@ -19,8 +19,10 @@ import { enqueueEvents } from "../edge/events";
 import { overridesSchema } from "../edge/preview";
 import type { StoredProfile } from "../edge/profile";
 import { profileRefOf, readIdentityLink, readProfile } from "../edge/profiles";
+import { withinDeadline } from "../edge/deadline";
 import { learningFor } from "../edge/learning-options";
-import { getLiveRuleset } from "../edge/rulesets";
+import { log } from "../edge/log";
+import { getLiveRuleset, type LiveRuleset } from "../edge/rulesets";
 import { settings } from "../edge/settings";
 import { requireBearer } from "./admin/auth";
 
@@ -59,16 +61,30 @@ type DecideBody = z.infer<typeof decideBodySchema>;
 
 export const decideApi = new Hono<{ Bindings: Env }>();
 
+/** How long the profile and identity-link reads may take together before the caller is told to retry. */
+const DECIDE_BUDGET_MS = 1000;
+const RETRY_AFTER_SECONDS = 5;
+
 decideApi.use("/__pz/decide", requireBearer((env) => [env.PZ_DECIDE_TOKEN, env.PZ_ADMIN_TOKEN], "pz-decide"));
 
 decideApi.post("/__pz/decide", async (c) => {
   const body = await jsonBody(c, decideBodySchema, 64 * 1024);
   if (!body.ok) return body.response;
   const now = Date.now();
-  const live = await getLiveRuleset(c.env.RULES, now, settings(c.env).rulesRefreshMs);
+  let live: LiveRuleset | null;
+  let visitor: { identity: VisitorIdentity; profile: StoredProfile | null };
+  // A decision for a known person without their profile would be a different answer, so KV failing
+  // or hanging is a 503 the caller retries, within the budget, never a guess or a hang.
+  try {
+    live = await getLiveRuleset(c.env.RULES, now, settings(c.env).rulesRefreshMs, c.executionCtx);
+    visitor = await withinDeadline(resolveVisitor(c.env.PROFILES, body.data), DECIDE_BUDGET_MS, "profile read");
+  } catch (err) {
+    log("error", "decide: storage unavailable", { reason: String(err) });
+    c.header("Retry-After", String(RETRY_AFTER_SECONDS));
+    return jsonError(c, 503, "storage_unavailable", "The profile store did not answer in time; retry shortly.");
+  }
   if (!live) return jsonError(c, 409, "no_live_ruleset", "No ruleset is published yet.");
-
-  const { identity, profile } = await resolveVisitor(c.env.PROFILES, body.data);
+  const { identity, profile } = visitor;
   const request = decisionRequest(c, body.data, now);
   if (!request) return jsonError(c, 400, "invalid_body", "context.page is neither a URL nor a site path.", [{ path: "context.page", message: "not a URL" }]);
   const ctx = contextFor(body.data, identity, profile, request, now);

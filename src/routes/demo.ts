@@ -43,10 +43,10 @@ function clearSession(url: URL): string {
  * otherwise every experiment is held at its first variant (the control) and marked as already
  * exposed, so each persona sees what the README's table says and no demo visit lands in a result.
  */
-async function personaSession(c: { env: Env }, withExperiments: boolean, url: URL): Promise<string> {
+async function personaSession(c: { env: Env; executionCtx: Pick<ExecutionContext, "waitUntil"> }, withExperiments: boolean, url: URL): Promise<string> {
   if (withExperiments) return clearSession(url);
   const now = Date.now();
-  const live = await getLiveRuleset(c.env.RULES, now, settings(c.env).rulesRefreshMs);
+  const live = await getLiveRuleset(c.env.RULES, now, settings(c.env).rulesRefreshMs, c.executionCtx);
   const session = newSession(Math.floor(now / 1000));
   for (const exp of live?.linked.experiments ?? []) {
     session.x[exp.id] = exp.variants[0].id;

@@ -9,7 +9,7 @@ import type { Env } from "../env";
 import { CONSENT_COOKIE, consentWithheld, cookieSecure, parseCookies, sessionCookie, visitorCookie, type VisitorIdentity } from "../edge/cookies";
 import { readLimited } from "../edge/body";
 import { jsonError, type ErrorDetail } from "../edge/errors";
-import { enqueueEvents, type PzEvent } from "../edge/events";
+import { sendEvents, type PzEvent } from "../edge/events";
 import { isBot } from "../edge/device";
 import { readVisitorState } from "../edge/visitor-state";
 import { applyOutcomesToSession, pageEventSchema, type PageEvent } from "../edge/page-events";
@@ -19,6 +19,8 @@ export const events = new Hono<{ Bindings: Env }>();
 /** Beacons are small; anything larger is not from our script. */
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_EVENTS = 100;
+/** Seconds the tracker waits before resending events the queue refused. */
+const RETRY_AFTER_SECONDS = 10;
 /** A client clock further than this from ours is not trusted: the event gets the server's time. */
 const MAX_CLOCK_SKEW_MS = 10 * 60 * 1000;
 
@@ -79,12 +81,15 @@ events.post("/__pz/events", async (c) => {
   const secure = cookieSecure(new URL(c.req.url));
   // The page came from elsewhere (or the cookie was lost): record under a fresh visitor, never a guessed one.
   const who = state.identity;
-  if (!state.known) c.header("Set-Cookie", await visitorCookie(secret, who, secure), { append: true });
   const stamped = valid.map((event) => stamp(event, who, now));
-  const nowSeconds = Math.floor(now / 1000);
-  const updated = applyOutcomesToSession(state.session, stamped, nowSeconds);
+  // The send is awaited: a beacon the queue refused is answered so the tracker keeps and resends it
+  // (ids make the resend idempotent), and pz_s changes only once the outcomes are recorded.
+  if ((await sendEvents(c.env.EVENTS, stamped)) > 0) {
+    c.header("Retry-After", String(RETRY_AFTER_SECONDS));
+    return jsonError(c, 503, "queue_unavailable", "The events could not be recorded now; send them again later.");
+  }
+  if (!state.known) c.header("Set-Cookie", await visitorCookie(secret, who, secure), { append: true });
+  const updated = applyOutcomesToSession(state.session, stamped, Math.floor(now / 1000));
   if (updated) c.header("Set-Cookie", await sessionCookie(secret, updated, secure), { append: true });
-
-  c.executionCtx.waitUntil(enqueueEvents(c.env.EVENTS, stamped));
   return c.json({ ...result, recorded: true }, 202);
 });

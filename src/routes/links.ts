@@ -12,6 +12,7 @@ import { isBotUserAgent } from "../edge/device";
 import { enqueueEvents, type PzEvent } from "../edge/events";
 import { isShortCode, readLinkToken, type LinkFailure, type LinkPayload, type LinkRead } from "../edge/links";
 import { log } from "../edge/log";
+import type { WaitUntil } from "../edge/isolate-copy";
 import { getLiveRuleset } from "../edge/rulesets";
 import { settings } from "../edge/settings";
 import { readShortLink } from "../edge/short-links";
@@ -32,7 +33,7 @@ links.get("/go/:token", async (c) => {
 
   if (!secret) return failed(c, now, current, "unconfigured", kind);
   const read = await readLink(c, secret, token, kind, now);
-  const campaign = read.payload ? await findCampaign(c.env, read.payload.k, now) : undefined;
+  const campaign = read.payload ? await findCampaign(c.env, read.payload.k, now, c.executionCtx) : undefined;
   if (!read.ok) return failed(c, now, current, read.reason, kind, read.payload, campaign);
   if (!campaign) return failed(c, now, current, "unknown_campaign", kind, read.payload);
   const destination = checkDestination(campaign, read.payload.d);
@@ -66,9 +67,9 @@ function readLink(c: LinkContext, secret: string, token: string, kind: "short" |
 }
 
 /** The campaign from the live ruleset; undefined when it is unknown or the rules cannot be read. */
-async function findCampaign(env: Env, id: string, now: number): Promise<CompiledCampaign | undefined> {
+async function findCampaign(env: Env, id: string, now: number, ctx: WaitUntil): Promise<CompiledCampaign | undefined> {
   try {
-    const live = await getLiveRuleset(env.RULES, now, settings(env).rulesRefreshMs);
+    const live = await getLiveRuleset(env.RULES, now, settings(env).rulesRefreshMs, ctx);
     return live?.compiled.campaigns.find((campaign) => campaign.id === id);
   } catch (err) {
     log("error", "link: live ruleset unreadable", { reason: String(err) });

@@ -24,6 +24,7 @@ import { getLiveRuleset } from "../edge/rulesets";
 import { learningFor } from "../edge/learning-options";
 import { applyDecisionToSession, exposuresToRecord } from "../edge/session";
 import { settings, type Settings } from "../edge/settings";
+import { privateWhenVaried } from "../edge/shared-caching";
 import { isHtmlPage, skipReason, wantsHtml } from "../edge/skip";
 import { ServerTiming } from "../edge/timing";
 import { trackerScriptTag } from "../edge/tracker";
@@ -91,9 +92,9 @@ async function personalise(
   const now = Date.now();
   const nowSeconds = Math.floor(now / 1000);
 
-  // 1. The live ruleset, from isolate memory (a due refresh reads KV within its own deadline); with
-  //    none published the proxy is a pure passthrough.
-  const live = await timing.time("rules", getLiveRuleset(env.RULES, now, config.rulesRefreshMs));
+  // 1. The live ruleset, from isolate memory (a due refresh runs in this request's waitUntil, a cold
+  //    isolate reads KV within a deadline); with none published the proxy is a pure passthrough.
+  const live = await timing.time("rules", getLiveRuleset(env.RULES, now, config.rulesRefreshMs, ctx));
   if (!live) return (origin.response = fetchOrigin(env, request, url, config.origin));
 
   // 2. Who is asking: pz_id (or a new visitor), pz_s (bound to that id), consent, preview.
@@ -127,8 +128,9 @@ async function personalise(
   if (profileResult.error) log("warn", "deciding without the profile", { path: url.pathname, reason: profileResult.error });
   if (profileResult.cached) timing.describe("profile", "cache");
 
-  // 6. Only HTML 200 pages are rewritten; redirects, errors, other types pass as the origin sent them.
-  if (!isHtmlPage(response)) return response;
+  // 6. Only HTML 200 pages are rewritten; redirects, errors, other types pass as the origin sent them,
+  //    kept from shared caches when the origin was told variants or segments.
+  if (!isHtmlPage(response)) return privateWhenVaried(response, plan.headers);
 
   // 7. Decide with everything known (unless decided before the origin); variants the origin was told stay as they were.
   let decision: Decision;

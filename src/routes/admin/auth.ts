@@ -13,7 +13,8 @@ export function requireBearer(tokensOf: (env: Env) => (string | undefined)[], re
     const expected = tokensOf(c.env).filter((t): t is string => !!t);
     if (expected.length === 0) return jsonError(c, 503, "admin_disabled", "These routes are disabled: no token is set.");
     const header = c.req.header("Authorization") ?? "";
-    const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+    // The scheme is case-insensitive (RFC 9110 §11.1): "bearer" and "BEARER" are the same.
+    const token = /^bearer /i.test(header) ? header.slice(7).trim() : "";
     // Every token is compared, so the time taken does not tell which one (if any) matched.
     const matches = token ? await Promise.all(expected.map((t) => timingSafeEqual(token, t))) : [];
     if (!matches.includes(true)) {

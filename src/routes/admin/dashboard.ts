@@ -9,6 +9,7 @@ import type { Env } from "../../env";
 import { cacheRatio } from "../../edge/cache-stats";
 import { customerIdProblem } from "../../edge/customer-id";
 import { log } from "../../edge/log";
+import type { WaitUntil } from "../../edge/isolate-copy";
 import { getLiveRuleset, readHistory, readLivePointer, readRulesetVersion } from "../../edge/rulesets";
 import { settings } from "../../edge/settings";
 import { simulateVisitor, type SimulationInput } from "../../edge/simulate";
@@ -63,13 +64,13 @@ function simulationInput(form: FormInput, originUrl: string): SimulationInput | 
   return input;
 }
 
-async function simulation(c: { env: Env; req: { query(name: string): string | undefined } }, now: number): Promise<SimulationView> {
+async function simulation(c: { env: Env; req: { query(name: string): string | undefined }; executionCtx: WaitUntil }, now: number): Promise<SimulationView> {
   const q = (name: string) => (c.req.query(name) ?? "").slice(0, 4096);
   const form: FormInput = { customerId: q("customer"), profile: q("profile"), url: q("url"), country: q("country"), device: q("device") || "desktop" };
   if (!form.url) return { form: { ...form, url: "/" } };
   const input = simulationInput(form, c.env.ORIGIN_URL);
   if (typeof input === "string") return { form, error: input };
-  const live = await getLiveRuleset(c.env.RULES, now, settings(c.env).rulesRefreshMs);
+  const live = await getLiveRuleset(c.env.RULES, now, settings(c.env).rulesRefreshMs, c.executionCtx);
   if (!live) return { form, error: "No ruleset is published yet." };
   return { form, decision: await simulateVisitor(c.env.PROFILES, live, input, now) };
 }

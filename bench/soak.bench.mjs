@@ -1,0 +1,161 @@
+// Soak: minutes of mixed load (new and returning visitors' page views, beacons, link clicks) against the worker in Miniflare; workerd's RSS over time, 5xx and cross-request warnings.
+import { readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { tsImport } from "tsx/esm/api";
+import { workerdPids } from "./lib/cpu.mjs";
+import { hostWorker } from "./lib/host.mjs";
+import { startOrigin } from "./lib/origin.mjs";
+import { bundlePz, compileDemoPlaybook, PZ_SECRETS, pzWorkerOptions, seedPz } from "./lib/pz.mjs";
+import { round, summaryRow } from "./lib/table.mjs";
+
+const tmpPath = (name) => fileURLToPath(new URL(`.tmp/${name}`, import.meta.url));
+const load = (path) => tsImport(fileURLToPath(new URL(`../${path}`, import.meta.url)), import.meta.url);
+
+const SOAK_SECONDS = Number(process.env.PZ_SOAK_SECONDS ?? 240);
+const WARM_SECONDS = Math.min(30, SOAK_SECONDS / 4);
+const CONCURRENCY = 8;
+const RETURNING = 500;
+const UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
+/** What the runtime prints when a promise or I/O object crosses from one request to another. */
+const CROSS_REQUEST = /different request|cross-request|Cannot perform I\/O on behalf of/i;
+
+/** Resident memory of a process in MB, from /proc; null where unreadable. */
+function rssMb(pid) {
+  try {
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+    return Number.isFinite(kb) ? kb / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The workerd process this script started: the one whose parent is this process (others may run beside it). */
+function ownWorkerd(pids) {
+  return [...pids].find((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[1] === String(process.pid);
+    } catch {
+      return false;
+    }
+  }) ?? null;
+}
+
+async function main() {
+  await mkdir(tmpPath(""), { recursive: true });
+  const origin = await startOrigin();
+  const script = await bundlePz("src/index.ts", tmpPath("pz-soak.js"));
+  const warnings = { cross: 0, lines: [] };
+  const watch = (stream) =>
+    stream.on("data", (chunk) => {
+      for (const line of String(chunk).split("\n")) {
+        if (!CROSS_REQUEST.test(line)) continue;
+        warnings.cross += 1;
+        if (warnings.lines.length < 5) warnings.lines.push(line.slice(0, 300));
+      }
+    });
+  const host = await hostWorker({
+    label: "pz soak",
+    scriptPath: script,
+    // KV, D1 and queue state on disk, so workerd's RSS is the worker's memory rather than the local stores' growing data.
+    extra: {
+      ...pzWorkerOptions({ ORIGIN_URL: origin.url, INJECT_TRACKER: "on" }),
+      defaultPersistRoot: tmpPath(`soak-state-${Date.now()}`),
+      handleRuntimeStdio: (out, err) => (watch(out), watch(err)),
+    },
+  });
+  try {
+    const pid = host.pid ?? ownWorkerd(workerdPids());
+    if (!pid) throw new Error("cannot tell which workerd process hosts the worker");
+    const ruleset = await compileDemoPlaybook();
+    await seedPz(host.mf, ruleset, Date.now());
+    const { signValue } = await load("src/edge/sign.ts");
+    const { linkPayloadFor } = await load("src/edge/campaigns.ts");
+    const { mintLinkToken } = await load("src/edge/links.ts");
+    const campaign = ruleset.campaigns.find((k) => k.channel === "sms");
+    const returning = await Promise.all(
+      Array.from({ length: RETURNING }, async (_, i) => `pz_id=${await signValue(PZ_SECRETS.PZ_SIGNING_KEY, "pz_id", { v: `soak-visitor-${i}` })}`),
+    );
+
+    const counts = { page: 0, beacon: 0, link: 0, worker_5xx: 0, failed: 0 };
+    let n = 0;
+    const request = async () => {
+      const i = n++;
+      const kind = i % 20 < 12 ? "page" : i % 20 < 17 ? "beacon" : "link";
+      counts[kind] += 1;
+      let res;
+      if (kind === "page") {
+        // Half new visitors (no cookie), half returning ones from a pool; paths vary so the page-slot memory fills.
+        const cookie = i % 2 ? returning[i % RETURNING] : "";
+        res = await fetch(`${host.url}/p/${i % 2000}?utm_source=s${i % 7}`, { headers: { "user-agent": UA, accept: "text/html", cookie } });
+      } else if (kind === "beacon") {
+        const events = [{ id: `soak-${i}-a`, type: "impression", slot: "hero", offer: "o1" }, { id: `soak-${i}-b`, type: "click", slot: "hero", offer: "o1" }];
+        res = await fetch(`${host.url}/__pz/events`, { method: "POST", body: JSON.stringify({ events }), headers: { "content-type": "text/plain", "user-agent": UA, cookie: returning[i % RETURNING] } });
+      } else {
+        const minted = linkPayloadFor(campaign, { customerId: `C-soak-${i}`, channel: "sms", destination: "/offers/spring" }, Date.now());
+        const token = await mintLinkToken(PZ_SECRETS.PZ_SIGNING_KEY, minted.payload);
+        res = await fetch(`${host.url}/go/${token}`, { redirect: "manual", headers: { "user-agent": UA } });
+      }
+      await res.arrayBuffer();
+      // A 502 names the origin (x-pz-origin-error), not the worker.
+      if (res.status >= 500 && !res.headers.get("x-pz-origin-error")) counts.worker_5xx += 1;
+    };
+
+    const rss = { start: rssMb(pid), warm: null, peak: 0, end: null };
+    const started = performance.now();
+    const sampler = setInterval(() => {
+      const now = rssMb(pid);
+      if (now !== null) rss.peak = Math.max(rss.peak, now);
+      if (rss.warm === null && performance.now() - started >= WARM_SECONDS * 1000) rss.warm = now;
+    }, 1000);
+    const until = started + SOAK_SECONDS * 1000;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (performance.now() < until) {
+          try {
+            await request();
+          } catch {
+            counts.failed += 1;
+          }
+        }
+      }),
+    );
+    clearInterval(sampler);
+    // Let waitUntil work and the consumer settle, then read the resting size.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    rss.end = rssMb(pid);
+    rss.peak = Math.max(rss.peak, rss.end ?? 0);
+    const seconds = (performance.now() - started) / 1000;
+
+    const growth = rss.warm && rss.end ? rss.end / rss.warm - 1 : null;
+    const result = {
+      seconds: round(seconds, 1),
+      requests: n,
+      requests_per_s: round(n / seconds, 1),
+      page_views: counts.page,
+      beacons: counts.beacon,
+      link_clicks: counts.link,
+      rss_mb_start: round(rss.start, 1),
+      rss_mb_warm: round(rss.warm, 1),
+      rss_mb_peak: round(rss.peak, 1),
+      rss_mb_end: round(rss.end, 1),
+      rss_growth_after_warmup: round(growth, 3),
+      worker_5xx: counts.worker_5xx,
+      request_failures: counts.failed,
+      cross_request_warnings: warnings.cross,
+      cross_request_warning_examples: warnings.lines,
+      summary: [
+        summaryRow({ label: "Soak: workerd RSS growth after warm-up", value: round(growth === null ? null : growth * 100, 1), unit: "%", target: { op: "<=", value: 20 } }),
+        summaryRow({ label: "Soak: 5xx responses from the worker", value: counts.worker_5xx, target: { op: "<=", value: 0 } }),
+        summaryRow({ label: "Soak: runtime warnings about cross-request promises/I/O", value: warnings.cross, target: { op: "<=", value: 0 } }),
+      ],
+    };
+    await writeFile(tmpPath("soak.json"), JSON.stringify(result, null, 2));
+    console.log(JSON.stringify({ ...result, summary: undefined }, null, 2));
+  } finally {
+    await host.close();
+    await origin.close();
+  }
+}
+
+await main();
