@@ -19,9 +19,9 @@ const INSERT_EVENTS = `INSERT OR IGNORE INTO events
   FROM json_each(?1)`;
 
 /** `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT. */
-const UPSERT_EXPOSURES = `INSERT INTO exposures (experiment, visitor_id, variant, first_at)
-  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1) WHERE true
-  ON CONFLICT (experiment, visitor_id) DO UPDATE SET variant = excluded.variant, first_at = excluded.first_at
+const UPSERT_EXPOSURES = `INSERT INTO exposures (experiment, visitor_id, variant, first_at, covariate)
+  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?1) WHERE true
+  ON CONFLICT (experiment, visitor_id) DO UPDATE SET variant = excluded.variant, first_at = excluded.first_at, covariate = excluded.covariate
   WHERE excluded.first_at < exposures.first_at`;
 
 const SELECT_UNFOLDED = `SELECT id FROM events WHERE folded = 0 AND id IN (SELECT value FROM json_each(?1))`;
@@ -71,7 +71,7 @@ export async function storeEvents(db: D1Database, events: PzEvent[], receivedAt:
   );
   const exposures = events
     .filter((e) => e.type === "exposure" && e.experiment && e.variant)
-    .map((e) => [e.experiment, e.visitorId, e.variant, e.at]);
+    .map((e) => [e.experiment, e.visitorId, e.variant, e.at, e.covariate ?? null]);
   for (const rows of chunks(exposures, ROWS_PER_STATEMENT)) statements.push(db.prepare(UPSERT_EXPOSURES).bind(JSON.stringify(rows)));
   statements.push(db.prepare(SELECT_UNFOLDED).bind(JSON.stringify(events.map((e) => e.id))));
   const results = await db.batch<{ id: string }>(statements);

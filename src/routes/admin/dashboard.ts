@@ -75,9 +75,10 @@ dashboard.on("GET", ["/__pz/admin", "/__pz/admin/"], requireDashboardAccess, asy
   const [live, history, sim] = await Promise.all([readLivePointer(c.env.RULES), readHistory(c.env.RULES), simulation(c, now)]);
   const ruleset = live ? await readRulesetVersion(c.env.RULES, live.version) : null;
   const [list, offers] = await Promise.all([listExperiments(c.env.ANALYTICS, ruleset), offerResults(c.env.ANALYTICS, ruleset)]);
-  const reports = await Promise.all(list.slice(0, MAX_EXPERIMENTS).map((x) => experimentResults(c.env.ANALYTICS, ruleset, x.id)));
+  const unit = c.req.query("unit") === "customer" ? "customer" : "visitor";
+  const reports = await Promise.all(list.slice(0, MAX_EXPERIMENTS).map((x) => experimentResults(c.env.ANALYTICS, ruleset, x.id, { unit })));
   const experiments = reports.filter((r) => r !== null);
   c.header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'");
   c.header("X-Frame-Options", "DENY");
-  return c.html(renderDashboard({ live, history, experiments, offers, simulation: sim, generatedAt: now }));
+  return c.html(renderDashboard({ live, history, experiments, unit, offers, simulation: sim, generatedAt: now }));
 });
