@@ -86,7 +86,10 @@ const goalSchema = z.union(
 const guardrailSchema = z.strictObject({
   goal: id,
   metric: metricKind.default("conversion"),
-  bad: z.enum(["increase", "decrease"]).meta({ description: "The direction that harms: a warning when the goal moves this way" }),
+  bad: z
+    .enum(["increase", "decrease"])
+    .default("increase")
+    .meta({ description: "The direction that harms (default increase: complaints, refunds): a warning when the goal moves this way" }),
 });
 
 const analysisSchema = z.strictObject({
