@@ -2,7 +2,7 @@
  * The dashboard in headless Chromium, against the worker hosted by Miniflare: an experiment whose
  * split is broken shows, visibly, its verdict, its interval chart and the sample-ratio alert.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
@@ -10,9 +10,8 @@ import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rulesetVersion } from "../src/compiler/index";
 import { experiment, ruleset } from "../test/fixtures/ruleset";
-import { bundlePz } from "../bench/lib/pz.mjs";
+import { applyMigrations, bundlePz } from "../bench/lib/pz.mjs";
 
-const root = join(import.meta.dirname, "..");
 const temp = mkdtempSync(join(tmpdir(), "pz-dashboard-"));
 const TOKEN = "browser-test-admin-token";
 const CHROMIUM = "/usr/bin/chromium";
@@ -24,14 +23,6 @@ let mf: Miniflare;
 let url: string;
 let browser: Browser;
 
-/** Every migration, in order, as the worker's D1 has them. */
-async function migrate(db: D1): Promise<void> {
-  for (const file of readdirSync(join(root, "migrations")).filter((f) => f.endsWith(".sql")).sort()) {
-    const sql = readFileSync(join(root, "migrations", file), "utf8").replace(/--[^\n]*/g, "");
-    for (const statement of sql.split(";").map((s) => s.trim()).filter(Boolean)) await db.prepare(statement).run();
-  }
-}
-
 /** 50/50 configured, but 1,000 control units against 600 bold ones: 10% vs 20% buying. */
 async function seed(db: D1): Promise<void> {
   const statements: ReturnType<D1["prepare"]>[] = [];
@@ -39,7 +30,9 @@ async function seed(db: D1): Promise<void> {
     for (let i = 0; i < units; i++) {
       const visitor = `${variant}-${i}`;
       const at = T0 + (i % 5) * DAY;
-      statements.push(db.prepare("INSERT INTO exposures (experiment, visitor_id, variant, first_at) VALUES ('split-test', ?1, ?2, ?3)").bind(visitor, variant, at));
+      statements.push(
+        db.prepare("INSERT INTO events (id, type, at, visitor_id, experiment, variant, received_at) VALUES (?1, 'exposure', ?2, ?3, 'split-test', ?4, ?2)").bind(`x-${visitor}`, at, visitor, variant),
+      );
       if (i % 10 < converted) {
         statements.push(
           db.prepare("INSERT INTO events (id, type, at, visitor_id, name, received_at) VALUES (?1, 'conversion', ?2, ?3, 'purchase', ?2)").bind(`e-${visitor}`, at + 1000, visitor),
@@ -80,7 +73,7 @@ beforeAll(async () => {
   });
   expect(published.status).toBe(201);
   const db = await mf.getD1Database("ANALYTICS");
-  await migrate(db);
+  await applyMigrations(db);
   await seed(db);
   browser = await chromium.launch({
     executablePath: CHROMIUM,

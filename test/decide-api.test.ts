@@ -132,7 +132,7 @@ describe("recording", () => {
     const exposed = answer.decision.assignments.filter((a) => !a.forced).map((a) => a.experiment);
     expect(exposed.length).toBeGreaterThan(0);
     const rows = await eventually(async () => {
-      const { results } = await env.ANALYTICS.prepare("SELECT experiment, covariate FROM exposures WHERE visitor_id = ?").bind(answer.visitor.id).all<{ experiment: string; covariate: number | null }>();
+      const { results } = await env.ANALYTICS.prepare("SELECT experiment, covariate FROM events WHERE type = 'exposure' AND visitor_id = ?").bind(answer.visitor.id).all<{ experiment: string; covariate: number | null }>();
       return results.length >= exposed.length ? results : undefined;
     });
     expect(rows.map((r) => r.covariate)).toEqual(exposed.map(() => 123.5));

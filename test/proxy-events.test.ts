@@ -66,7 +66,7 @@ it("puts each experiment's covariate from the visitor's profile on its exposure"
   const visitorId = `visitor-cov-${crypto.randomUUID().slice(0, 8)}`;
   await pageView(visitorId, "", "/page");
   const rows = await eventually(async () => {
-    const { results } = await env.ANALYTICS.prepare("SELECT experiment, covariate FROM exposures WHERE visitor_id = ? ORDER BY experiment").bind(visitorId).all();
+    const { results } = await env.ANALYTICS.prepare("SELECT experiment, covariate FROM events WHERE type = 'exposure' AND visitor_id = ? ORDER BY experiment").bind(visitorId).all();
     return results.length >= 3 ? results : undefined;
   });
   expect(rows).toEqual(["banner-test", "checkout-cta", "promo-test"].map((experiment) => ({ experiment, covariate: 310 })));

@@ -5,6 +5,7 @@
  */
 import type { Env } from "../env";
 import { markFolded, storeDeadLetters, storeEvents, type DeadLetter } from "./analytics";
+import { archiveEvents } from "./archive";
 import { pzEventSchema, type PzEvent } from "./events";
 import { log } from "./log";
 import { foldEvents } from "./outcomes";
@@ -94,7 +95,16 @@ async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<vo
     batch.retryAll({ delaySeconds });
     return;
   }
+  // The archive write runs beside the folds, after D1 holds the batch; a failure retries the batch (D1 adds nothing twice).
+  const archived = archiveEvents(env.ARCHIVE, events).then(
+    () => true,
+    (err) => {
+      log("error", "archive write failed; batch retried", { events: events.length, delaySeconds, reason: String(err) });
+      return false;
+    },
+  );
   const { folded, failed } = await foldIntoProfiles(env.PROFILES, events.filter((e) => unfolded.has(e.id)), now);
+  if (!(await archived)) batch.retryAll({ delaySeconds });
   // A message is retried whole; its events already folded are skipped on redelivery (see storeEvents).
   const retried = new Set(failed.flatMap((event) => messages.get(event.id) ?? []));
   for (const message of retried) message.retry({ delaySeconds });

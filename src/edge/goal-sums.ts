@@ -1,61 +1,103 @@
 /**
- * The sufficient statistics experiment results are computed from (see core/metric-sums.ts), read by
- * scanning the raw `exposures` and `events` tables. Provisional: the analytics roll-ups provide the
- * same two functions from pre-aggregated tables.
+ * Reads the analytics roll-ups (migrations/0003_rollups.sql) into the sufficient statistics of
+ * src/core/metric-sums.ts. Every query reads a handful of rows per variant, goal, offer or day,
+ * never raw events, so its time does not grow with the event count.
  */
-import type { ExposureDay, GoalSums, ResultUnit } from "../core/metric-sums";
+import type { ExposureDay, GoalSums, OfferDay, ResultUnit } from "../core/metric-sums";
 
-/**
- * Each exposed unit once, with the variant, time and covariate of its first exposure. A customer
- * unit is the exposure's customerId, else the visitor's customer from a link click, else the visitor.
- */
-const UNITS = `links AS (
-    SELECT visitor_id, MAX(customer_id) AS customer_id FROM events
-    WHERE type = 'link_click' AND customer_id IS NOT NULL GROUP BY visitor_id),
-  exposure_customers AS (
-    SELECT visitor_id, MAX(customer_id) AS customer_id FROM events
-    WHERE type = 'exposure' AND experiment = ?1 AND customer_id IS NOT NULL GROUP BY visitor_id),
-  exposed AS (
-    SELECT x.variant, x.first_at, x.covariate,
-      CASE WHEN ?2 = 'customer' THEN COALESCE(c.customer_id, l.customer_id, x.visitor_id) ELSE x.visitor_id END AS unit,
-      ROW_NUMBER() OVER (PARTITION BY CASE WHEN ?2 = 'customer' THEN COALESCE(c.customer_id, l.customer_id, x.visitor_id) ELSE x.visitor_id END
-        ORDER BY x.first_at, x.visitor_id) AS nth
-    FROM exposures x LEFT JOIN exposure_customers c ON c.visitor_id = x.visitor_id LEFT JOIN links l ON l.visitor_id = x.visitor_id
-    WHERE x.experiment = ?1),
-  units AS (SELECT unit, variant, first_at, COALESCE(covariate, 0) AS x FROM exposed WHERE nth = 1)`;
+const VARIANT_UNITS = `SELECT variant, units, covariate_sum, covariate_squares FROM variant_units
+  WHERE experiment = ?1 AND unit_kind = ?2 AND units > 0 ORDER BY variant`;
 
-/** Per unit and goal: goal events at or after the first exposure, and the sum of their numeric props.value. */
-const GOAL_SUMS = `WITH ${UNITS},
-  goal_events AS (
-    SELECT CASE WHEN ?2 = 'customer' THEN COALESCE(e.customer_id, l.customer_id, e.visitor_id) ELSE e.visitor_id END AS unit,
-      e.name, e.at,
-      CASE WHEN json_type(e.props, '$.value') IN ('integer', 'real') THEN json_extract(e.props, '$.value') ELSE 0 END AS value
-    FROM events e LEFT JOIN links l ON l.visitor_id = e.visitor_id
-    WHERE e.type IN ('conversion', 'custom') AND e.name IN (SELECT value FROM json_each(?3))),
-  per_unit AS (
-    SELECT u.variant AS variant, g.value AS goal, u.x AS x, COUNT(ge.at) AS n, COALESCE(SUM(ge.value), 0) AS v
-    FROM units u CROSS JOIN (SELECT DISTINCT value FROM json_each(?3)) g
-    LEFT JOIN goal_events ge ON ge.unit = u.unit AND ge.name = g.value AND ge.at >= u.first_at
-    GROUP BY u.unit, g.value)
-  SELECT variant, goal, COUNT(*) AS units, SUM(x) AS covariateSum, SUM(x * x) AS covariateSquares,
-    SUM(n > 0) AS converted, SUM(x * (n > 0)) AS convertedCross,
-    SUM(n) AS count, SUM(n * n) AS countSquares, SUM(x * n) AS countCross,
-    SUM(v) AS value, SUM(v * v) AS valueSquares, SUM(x * v) AS valueCross
-  FROM per_unit GROUP BY variant, goal ORDER BY variant, goal`;
+const GOAL_SUMS = `SELECT variant, goal, converted, converted_cross, count, count_squares, count_cross, value, value_squares, value_cross
+  FROM goal_sums WHERE experiment = ?1 AND unit_kind = ?2 AND goal IN (SELECT value FROM json_each(?3))`;
 
-const TIMELINE = `WITH ${UNITS}
-  SELECT strftime('%Y-%m-%d', first_at / 1000, 'unixepoch') AS day, variant, COUNT(*) AS units
-  FROM units GROUP BY day, variant ORDER BY day, variant`;
+const EXPOSURE_DAYS = `SELECT day, variant, units FROM exposure_days
+  WHERE experiment = ?1 AND unit_kind = ?2 AND units > 0 ORDER BY day, variant`;
 
-/** Per variant × goal sums over the experiment's exposed units (one row per variant seen and goal asked for). */
+const OFFER_DAYS = `SELECT offer, day, decisions, impressions, clicks, accepts, dismissals FROM offer_days
+  WHERE day >= ?1 AND day <= ?2 ORDER BY offer, day`;
+
+const OFFER_TOTALS = `SELECT offer, SUM(decisions) AS decisions, SUM(impressions) AS impressions, SUM(clicks) AS clicks,
+  SUM(accepts) AS accepts, SUM(dismissals) AS dismissals FROM offer_days GROUP BY offer ORDER BY offer`;
+
+const EXPOSED_PER_EXPERIMENT = `SELECT experiment, SUM(units) AS exposed FROM variant_units
+  WHERE unit_kind = ?1 GROUP BY experiment HAVING SUM(units) > 0 ORDER BY experiment`;
+
+interface VariantUnitsRow {
+  variant: string;
+  units: number;
+  covariate_sum: number;
+  covariate_squares: number;
+}
+
+interface GoalSumsRow {
+  variant: string;
+  goal: string;
+  converted: number;
+  converted_cross: number;
+  count: number;
+  count_squares: number;
+  count_cross: number;
+  value: number;
+  value_squares: number;
+  value_cross: number;
+}
+
+/** One row per exposed variant and goal asked for (zeros when no unit of the variant reached it). */
 export async function experimentGoalSums(db: D1Database, experiment: string, goals: string[], unit: ResultUnit): Promise<GoalSums[]> {
-  if (goals.length === 0) return [];
-  const { results } = await db.prepare(GOAL_SUMS).bind(experiment, unit, JSON.stringify(goals)).all<GoalSums>();
+  const [variants, sums] = await db.batch([
+    db.prepare(VARIANT_UNITS).bind(experiment, unit),
+    db.prepare(GOAL_SUMS).bind(experiment, unit, JSON.stringify(goals)),
+  ]);
+  const byKey = new Map((sums.results as GoalSumsRow[]).map((r) => [`${r.variant}\u0000${r.goal}`, r]));
+  return (variants.results as VariantUnitsRow[]).flatMap((v) =>
+    [...new Set(goals)].map((goal): GoalSums => {
+      const s = byKey.get(`${v.variant}\u0000${goal}`);
+      return {
+        variant: v.variant,
+        goal,
+        units: v.units,
+        covariateSum: v.covariate_sum,
+        covariateSquares: v.covariate_squares,
+        converted: s?.converted ?? 0,
+        convertedCross: s?.converted_cross ?? 0,
+        count: s?.count ?? 0,
+        countSquares: s?.count_squares ?? 0,
+        countCross: s?.count_cross ?? 0,
+        value: s?.value ?? 0,
+        valueSquares: s?.value_squares ?? 0,
+        valueCross: s?.value_cross ?? 0,
+      };
+    }),
+  );
+}
+
+/** Units exposed per variant (an experiment read against no goal). */
+export async function variantUnits(db: D1Database, experiment: string, unit: ResultUnit): Promise<{ variant: string; units: number }[]> {
+  const { results } = await db.prepare(VARIANT_UNITS).bind(experiment, unit).all<VariantUnitsRow>();
+  return results.map((r) => ({ variant: r.variant, units: r.units }));
+}
+
+/** Units first exposed per UTC day and variant, oldest day first. */
+export async function exposureTimeline(db: D1Database, experiment: string, unit: ResultUnit): Promise<ExposureDay[]> {
+  const { results } = await db.prepare(EXPOSURE_DAYS).bind(experiment, unit).all<ExposureDay>();
   return results;
 }
 
-/** Units first exposed per UTC day per variant. */
-export async function exposureTimeline(db: D1Database, experiment: string, unit: ResultUnit): Promise<ExposureDay[]> {
-  const { results } = await db.prepare(TIMELINE).bind(experiment, unit).all<ExposureDay>();
+/** Outcome counts per offer and UTC day, `fromDay` to `toDay` inclusive (`YYYY-MM-DD`; both optional). */
+export async function offerDays(db: D1Database, fromDay?: string, toDay?: string): Promise<OfferDay[]> {
+  const { results } = await db.prepare(OFFER_DAYS).bind(fromDay ?? "0000-00-00", toDay ?? "9999-99-99").all<OfferDay>();
   return results;
+}
+
+/** Outcome counts per offer over all days (the offer results). */
+export async function offerTotals(db: D1Database): Promise<Omit<OfferDay, "day">[]> {
+  const { results } = await db.prepare(OFFER_TOTALS).all<Omit<OfferDay, "day">>();
+  return results;
+}
+
+/** Units exposed per experiment, for every experiment with any. */
+export async function exposedPerExperiment(db: D1Database, unit: ResultUnit = "visitor"): Promise<Map<string, number>> {
+  const { results } = await db.prepare(EXPOSED_PER_EXPERIMENT).bind(unit).all<{ experiment: string; exposed: number }>();
+  return new Map(results.map((r) => [r.experiment, r.exposed]));
 }
