@@ -94,7 +94,7 @@ describe("R2 archive", () => {
       FROM first_exposure x GROUP BY x.variant ORDER BY x.variant`;
     const rows = (await duck.runAndReadAll(sql)).getRowObjectsJson();
     const fromArchive = Object.fromEntries(rows.map((r) => [r.variant, [Number(r.exposed), Number(r.converted)]]));
-    const fromApi = Object.fromEntries(api.variants.map((v) => [v.variant, [v.exposed, v.conversions]]));
+    const fromApi = Object.fromEntries(api.metrics[0].arms.map((a) => [a.variant, [a.units, a.converted]]));
     expect(fromArchive).toEqual(fromApi);
     expect(fromApi).toEqual({ control: [60, 20], bold: [60, 20] });
     // Without the dedupe, the redelivered messages would be counted twice.

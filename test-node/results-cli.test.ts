@@ -83,16 +83,32 @@ function pz(...args: string[]) {
 }
 
 describe("pz results", () => {
-  it("prints the experiment's table with rates, intervals, uplift, p-value and the SRM verdict", () => {
+  it("prints the verdict, the metric's table with rates, intervals and the sequential effect, the SRM check and the timeline", () => {
     const run = pz("results", "hero-test", "--url", url);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const lines = run.stdout.split("\n");
-    expect(lines[0]).toBe("hero-test (running) — goals: purchase — 200 visitors exposed");
+    expect(lines[0]).toBe("hero-test (running) — 200 visitors exposed — sequential (valid at any look)");
+    expect(lines[2]).toMatch(/^No difference detected yet between bold and control on purchase: \+100\.0% \(-\d+\.\d% to \+\d+\.\d%\)$/);
     const cells = (variant: string) => lines.find((l) => l.startsWith(variant))!.split(/\s{2,}/);
-    expect(cells("control")).toEqual(["control (control)", "50.0%", "100", "10", "10.0%", "5.5% – 17.4%", "baseline", "–"]);
-    expect(cells("bold")).toEqual(["bold", "50.0%", "100", "20", "20.0%", "13.3% – 28.9%", "+100.0% (-41.3% to +241.3%)", "0.0477"]);
+    expect(cells("control")).toEqual(["control (control)", "100", "10", "10.0%", "5.5% – 17.4%", "baseline", "–"]);
+    const bold = cells("bold");
+    expect(bold.slice(0, 5)).toEqual(["bold", "100", "20", "20.0%", "13.3% – 28.9%"]);
+    expect(bold.at(-1)).toBe("no difference yet");
     expect(run.stdout).toContain("Sample ratio vs configured weights: chi² 0.00, p 1.0000 — ok");
+    expect(run.stdout).toMatch(/^1970-01-01\s+100\s+100$/m);
+  });
+
+  it("gives the fixed-horizon test with --method fixed, with its caveat", () => {
+    const run = pz("results", "hero-test", "--method", "fixed", "--url", url);
+    expect(run.code).toBe(0);
+    const bold = run.stdout.split("\n").find((l) => l.startsWith("bold"))!.split(/\s{2,}/);
+    // Delta method: 1 ± 1.959964·√0.52.
+    expect(bold[5]).toBe("+100.0% (-41.3% to +241.3%)");
+    expect(run.stdout).toContain("Fixed-horizon test: valid once");
+    const refused = pz("results", "hero-test", "--unit", "browser", "--url", url);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("unit is visitor or customer");
   });
 
   it("lists experiments, prints offers, and gives JSON on request", () => {
@@ -101,7 +117,7 @@ describe("pz results", () => {
     expect(offers).toMatch(/^gold-card\s+0\s+0\s+0\s+0\s+0\s+–\s+–\s+–$/m);
     expect(offers).toContain("Learned propensities: no usable learned state (no learned state stored yet); offers rank by their priors");
     const json = JSON.parse(pz("results", "hero-test", "--json", "--url", url).stdout);
-    expect(json.variants[1].pValue).toBeCloseTo(0.04767, 5);
+    expect(json.metrics[0].comparisons[0].effect.estimate).toBeCloseTo(1, 12);
   });
 
   it("says so when the experiment is unknown or the token is wrong", () => {

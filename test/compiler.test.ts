@@ -268,6 +268,67 @@ describe("experiments", () => {
     expect(e).toMatchObject({ seed: "t", hashAttribute: "visitor.id", hashVersion: 2, namespace: ["home", 0, 0.5], goals: ["purchase"], active: true, slot: "hero" });
   });
 
+  it("compiles goals of each kind (the first primary), guard-rails, the covariate and the analysis", () => {
+    const r = rulesetOf(
+      {
+        ...experiment(
+          [
+            "    kind: header",
+            "    variants: [{ id: a }, { id: b }]",
+            "    goals: [purchase, { goal: purchase, metric: value }, { goal: purchase, metric: count }]",
+            "    guardrails: [{ goal: complaint, bad: increase }]",
+            "    covariate: profile.pastSpend",
+            "    analysis: { method: fixed }",
+            "",
+          ].join("\n"),
+        ),
+        "rules/s.yaml": slots + "goals: [purchase, complaint]\n",
+      },
+    );
+    expect(r.experiments[0]).toMatchObject({
+      goals: ["purchase", "complaint"],
+      metrics: [
+        { goal: "purchase", metric: "conversion", role: "primary" },
+        { goal: "purchase", metric: "value", role: "secondary" },
+        { goal: "purchase", metric: "count", role: "secondary" },
+        { goal: "complaint", metric: "conversion", role: "guardrail", bad: "increase" },
+      ],
+      covariate: "profile.pastSpend",
+      analysis: { method: "fixed", tuning: 5000 },
+    });
+    // Goal names alone compile as before (no metrics field, so the ruleset's version is unchanged).
+    const plain = rulesetOf(experiment("    kind: header\n    variants: [{ id: a }, { id: b }]\n    goals: [purchase]\n"));
+    expect(plain.experiments[0]).not.toHaveProperty("metrics");
+    expect(plain.experiments[0]).not.toHaveProperty("covariate");
+  });
+
+  it("says what is wrong with a goal kind, a guard-rail, the covariate or the analysis, with a suggestion", () => {
+    const errors = errorsOf(
+      experiment(
+        [
+          "    kind: header",
+          "    variants: [{ id: a }, { id: b }]",
+          "    goals: [purchase, { goal: purchase, metric: revenue }]",
+          "    guardrails: [{ goal: purchase, bad: up }]",
+          "    analysis: { method: bayesian }",
+          "",
+        ].join("\n"),
+      ),
+    );
+    expect(errorAt(errors, "experiments[0].goals[1]").message).toMatch(/conversion \| count \| value/);
+    expect(errorAt(errors, "experiments[0].guardrails[0].bad").message).toMatch(/increase, decrease, got "up"/);
+    expect(errorAt(errors, "experiments[0].analysis.method").message).toMatch(/sequential, fixed, got "bayesian"/);
+    const misspelt = errorsOf(experiment("    kind: header\n    variants: [{ id: a }, { id: b }]\n    goals: [{ goal: purchse, metric: value }]\n    guardrails: [{ goal: purchas }]\n"));
+    expect(errorAt(misspelt, "experiments[0].goals[0].goal").suggestion).toBe("did you mean `purchase`?");
+    expect(errorAt(misspelt, "experiments[0].guardrails[0].goal").suggestion).toBe("did you mean `purchase`?");
+    const covariate = errorsOf(experiment("    kind: header\n    variants: [{ id: a }, { id: b }]\n    goals: [purchase]\n    covariate: pastSpend\n"));
+    expect(errorAt(covariate, "experiments[0].covariate")).toMatchObject({ message: expect.stringContaining("profile attribute"), suggestion: "did you mean `profile.pastSpend`?" });
+    const twice = errorsOf(experiment("    kind: header\n    variants: [{ id: a }, { id: b }]\n    goals: [purchase, { goal: purchase }]\n"));
+    expect(errorAt(twice, "experiments[0].goals[1]").message).toContain("already read as a conversion metric");
+    const orphan = errorsOf(experiment("    kind: header\n    variants: [{ id: a }, { id: b }]\n    guardrails: [{ goal: purchase, bad: increase }]\n"));
+    expect(errorAt(orphan, "experiments[0].guardrails").message).toContain("need a primary goal");
+  });
+
   it("rejects content that mixes kinds", () => {
     const errors = errorsOf({ "rules/o.yaml": slots + "offers:\n  - id: a\n    slots: [hero]\n    content: { html: x, variant: y }\n" });
     expect(errorAt(errors, "offers[0].content").message).toContain("{ header: true }");

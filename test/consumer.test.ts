@@ -235,6 +235,17 @@ describe("queue consumer", () => {
     expect(row).toEqual({ variant: "a", first_at: T0 + 2000 });
   });
 
+  it("keeps the covariate of the earliest exposure when two batches with different ones are stored at once", async () => {
+    const visitorId = uid("v");
+    await Promise.all([
+      deliver([event({ type: "exposure", visitorId, experiment: "x4", variant: "a", covariate: 40 }, T0 + 3000)]),
+      deliver([event({ type: "exposure", visitorId, experiment: "x4", variant: "a", covariate: 25.5 }, T0 + 1000)]),
+      deliver([event({ type: "exposure", visitorId, experiment: "x4", variant: "a" }, T0 + 2000)]),
+    ]);
+    const row = await env.ANALYTICS.prepare("SELECT first_at, covariate FROM unit_exposures WHERE experiment = 'x4' AND unit_kind = 'visitor' AND unit = ?1").bind(visitorId).first();
+    expect(row).toEqual({ first_at: T0 + 1000, covariate: 25.5 });
+  });
+
   it("keeps the earliest exposure when a later one arrives first", async () => {
     const visitorId = uid("v");
     await deliver([event({ type: "exposure", visitorId, experiment: "x2", variant: "b" }, T0 + 5000)]);

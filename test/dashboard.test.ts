@@ -69,7 +69,10 @@ describe("dashboard page", () => {
     expect(page).toContain(`Live version <code>${version}</code>`);
     expect(page).toContain("alice@laptop");
     expect(page).toContain("<h3>hero-test");
-    expect(page).toMatch(/<svg class="chart"[^>]*>.*<circle .*<\/svg>/s);
+    // One visitor per arm: the card says so, and the chart draws no interval.
+    expect(page).toContain('<div class="verdict not-enough-data"><div>Not enough data yet to compare treatment with control on purchase');
+    expect(page).toMatch(/<svg class="chart effect-chart"[^>]*>(?:(?!<\/svg>).)*not enough data(?:(?!<\/svg>).)*<\/svg>/s);
+    expect(page).toMatch(/<svg class="chart timeline-chart"[^>]*>.*<polyline .*<\/svg>/s);
     expect(page).toContain("<td>treatment</td>");
     expect(page).toContain("<td>gold-card</td>");
   });

@@ -12,6 +12,8 @@ import { linkRuleset } from "../src/core/index";
 import { ORIGIN } from "./helpers/admin";
 import { eventually, uid } from "./helpers/events";
 import { BROWSER_UA, CUSTOMER, CUSTOMER_PROFILE, setUp, visit, visitorPair } from "./helpers/proxy";
+import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets";
+import { rulesetVersion } from "../src/compiler/index";
 import { TestOrigin } from "./origin/index";
 
 interface DecideAnswer {
@@ -117,6 +119,23 @@ describe("recording", () => {
     expect(new Set(rows.map((r) => r.channel))).toEqual(new Set(["app"]));
     expect(rows.map((r) => r.type)).toContain("decision");
     expect(rows.map((r) => r.type)).toContain("exposure");
+  });
+
+  it("puts the experiment's covariate, read from the profile at decision time, on its exposure", async () => {
+    forgetCachedRuleset();
+    const withCovariate = { ...rules, experiments: rules.experiments.map((x) => ({ ...x, covariate: "profile.pastSpend" })) };
+    withCovariate.version = rulesetVersion(withCovariate);
+    await publishRuleset(env.RULES, withCovariate, "test", Date.now());
+    const customerId = uid("C");
+    await env.PROFILES.put(`profile:c:${customerId}`, JSON.stringify({ attributes: { pastSpend: 123.5 } }));
+    const answer = await decided({ customerId, context: { page: "/page" } });
+    const exposed = answer.decision.assignments.filter((a) => !a.forced).map((a) => a.experiment);
+    expect(exposed.length).toBeGreaterThan(0);
+    const rows = await eventually(async () => {
+      const { results } = await env.ANALYTICS.prepare("SELECT experiment, covariate FROM events WHERE type = 'exposure' AND visitor_id = ?").bind(answer.visitor.id).all<{ experiment: string; covariate: number | null }>();
+      return results.length >= exposed.length ? results : undefined;
+    });
+    expect(rows.map((r) => r.covariate)).toEqual(exposed.map(() => 123.5));
   });
 
   it("never counts a preview: the forced decision comes back and nothing is recorded", async () => {

@@ -2,7 +2,10 @@ import { env } from "cloudflare:test";
 import { beforeEach, expect, it } from "vitest";
 import { mintPreview } from "../src/edge/preview";
 import { eventually } from "./helpers/events";
-import { setUp, visit, visitorPair } from "./helpers/proxy";
+import { setUp, testRuleset, visit, visitorPair } from "./helpers/proxy";
+import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets";
+import { forgetCachedProfiles } from "../src/edge/profile-cache";
+import { rulesetVersion } from "../src/compiler/index";
 import { TestOrigin } from "./origin/index";
 
 let origin: TestOrigin;
@@ -50,6 +53,23 @@ it("records decisions for the slots on the page and one exposure per experiment 
   });
   expect(later.filter((r) => r.type === "decision" && r.slot === "hero")).toHaveLength(2);
   expect(later.filter((r) => r.type === "exposure")).toHaveLength(3);
+});
+
+it("puts each experiment's covariate from the visitor's profile on its exposure", async () => {
+  forgetCachedRuleset();
+  forgetCachedProfiles();
+  const rules = testRuleset();
+  const withCovariate = { ...rules, experiments: rules.experiments.map((x) => ({ ...x, covariate: "profile.pastSpend" })) };
+  withCovariate.version = rulesetVersion(withCovariate);
+  await publishRuleset(env.RULES, withCovariate, "test", Date.now());
+  await env.PROFILES.put("profile:c:C-1001", JSON.stringify({ attributes: { firstName: "Ana", pastSpend: 310 } }));
+  const visitorId = `visitor-cov-${crypto.randomUUID().slice(0, 8)}`;
+  await pageView(visitorId, "", "/page");
+  const rows = await eventually(async () => {
+    const { results } = await env.ANALYTICS.prepare("SELECT experiment, covariate FROM events WHERE type = 'exposure' AND visitor_id = ? ORDER BY experiment").bind(visitorId).all();
+    return results.length >= 3 ? results : undefined;
+  });
+  expect(rows).toEqual(["banner-test", "checkout-cta", "promo-test"].map((experiment) => ({ experiment, covariate: 310 })));
 });
 
 it("records every page view when many arrive at once (their events may travel in one send)", async () => {

@@ -66,7 +66,7 @@ describe("retention", () => {
     // The ended experiment was switched off; the running one is live.
     await publishRuleset(env.RULES, ruleset({ experiments: [exp(running), { ...exp(ended), active: false }], offers: [offer(gift)], goals: ["purchase"] }), "test", now - DAY);
     const before = [await results(ended), await results(running), await offers()] as const;
-    expect(before[0].variants.map((v) => v.exposed)).toEqual([15, 15]);
+    expect(before[0].variants.map((v) => v.units)).toEqual([15, 15]);
 
     await tick(now - 60_000); // minute 6: retention is not due
     expect(await count("SELECT COUNT(*) AS n FROM events WHERE received_at < ?", now - 30 * DAY)).toBe(events.length);
@@ -81,7 +81,7 @@ describe("retention", () => {
 
     // A late first purchase of a running experiment's old visitor (i = 1, in bold) still counts: its exposure row is kept.
     await deliver([ev("conversion", visitors[1], now, { name: "purchase" })]);
-    const conversions = (r: ExperimentReport) => Object.fromEntries(r.variants.map((v) => [v.variant, v.conversions]));
+    const conversions = (r: ExperimentReport) => Object.fromEntries(r.metrics[0].arms.map((a) => [a.variant, a.converted]));
     expect(conversions(await results(running))).toEqual({ ...conversions(before[1]), bold: conversions(before[1]).bold + 1 });
   });
 });

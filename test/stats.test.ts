@@ -3,13 +3,12 @@ import { describe, expect, it } from "vitest";
 import {
   chiSquareSurvival,
   normalCdf,
-  relativeUplift,
   sampleRatioMismatch,
-  twoProportionTest,
   twoSidedP,
   wilsonInterval,
   Z95,
 } from "../src/core/stats";
+import { relativeEffect } from "../src/core/inference";
 
 describe("normal distribution", () => {
   it("matches tabulated values of Φ", () => {
@@ -59,27 +58,17 @@ describe("Wilson interval", () => {
   });
 });
 
-describe("two-proportion test and uplift", () => {
+describe("fixed-horizon relative effect of two rates", () => {
   it("computes control 10/100 vs variant 20/100 by hand", () => {
-    // pooled p = 30/200 = 0.15; se = sqrt(0.15 * 0.85 * (1/100 + 1/100)) = sqrt(0.00255) = 0.0504975
-    // z = (0.2 - 0.1) / 0.0504975 = 1.980295; p = 2 * (1 - Φ(1.980295)) = 2 * 0.0238352 = 0.047670
-    const t = twoProportionTest(10, 100, 20, 100)!;
-    expect(t.difference).toBeCloseTo(0.1, 12);
-    expect(t.z).toBeCloseTo(1.980295, 5);
-    expect(t.pValue).toBeCloseTo(0.04767, 5);
-
-    // uplift = 0.2 / 0.1 - 1 = 1 (+100%); Var(ratio) = 2² * (0.8/(0.2*100) + 0.9/(0.1*100)) = 4 * 0.13 = 0.52
-    // se = sqrt(0.52) = 0.7211103; interval = 1 ± 1.959964 * 0.7211103 = [-0.413350, 2.413350]
-    const u = relativeUplift(10, 100, 20, 100)!;
+    // effect = 0.2 / 0.1 - 1 = 1 (+100%); Var = 0.16/(100·0.01) + 0.09·0.04/(100·0.0001) = 0.52
+    // se = sqrt(0.52) = 0.7211103; interval = 1 ± 1.959964 * 0.7211103 = [-0.413350, 2.413350];
+    // z = 1 / 0.7211103 = 1.386750, two-sided p = 0.165518
+    const rate = (x: number, n: number) => ({ n, sum: x, squares: x, covariateSum: 0, covariateSquares: 0, cross: 0, binary: true });
+    const u = relativeEffect(rate(10, 100), rate(20, 100), { method: "fixed", alpha: 0.05, tuning: 5000 })!;
     expect(u.estimate).toBeCloseTo(1, 12);
     expect(u.interval[0]).toBeCloseTo(-0.41335, 4);
     expect(u.interval[1]).toBeCloseTo(2.41335, 4);
-  });
-
-  it("has no p-value when nobody converted and no uplift without control conversions", () => {
-    expect(twoProportionTest(0, 50, 0, 50)?.pValue).toBeNull();
-    expect(relativeUplift(0, 50, 5, 50)).toBeNull();
-    expect(twoProportionTest(1, 0, 1, 10)).toBeNull();
+    expect(u.pValue).toBeCloseTo(0.165518, 5);
   });
 });
 

@@ -1,6 +1,8 @@
 /** `pz results`: experiment results (or the offers table) from a running worker, printed as a table. */
 import { parseArgs } from "node:util";
-import type { ExperimentReport, OfferResult, VariantResult } from "../../src/core/report.ts";
+import type { Effect } from "../../src/core/inference.ts";
+import type { ExperimentReport, MetricResult, OfferResult } from "../../src/core/report.ts";
+import { formatEffect } from "../../src/core/verdict.ts";
 import type { LearningReport } from "../../src/core/learning-report.ts";
 import { ADMIN_OPTIONS, adminCall, adminClient } from "../admin-client.ts";
 import type { Command } from "../main.ts";
@@ -10,12 +12,14 @@ const usage = `Usage: pz results [EXPERIMENT] [options]
   EXPERIMENT         an experiment key: per-variant results (without it: the list of experiments)
   --offers           the offers table instead, then the learned propensities per offer × context
   --goal NAME        read the experiment against this goal instead of its own (repeatable)
+  --unit UNIT        visitor (a browser, the default) or customer (stitched browsers count once)
+  --method METHOD    sequential (always-valid, the default unless the playbook says) or fixed
   --json             print the worker's JSON as it is
   --url URL          the worker (default $PZ_URL)
   --token TOKEN      admin token (default $PZ_ADMIN_TOKEN or .dev.vars)`;
 
 const pct = (x: number | null, digits = 1) => (x === null ? "–" : `${(x * 100).toFixed(digits)}%`);
-const signed = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
+const num = (x: number | null) => (x === null ? "–" : Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
 
 /** Columns padded to their widest cell; numbers right-aligned. */
 export function table(header: string[], rows: string[][], right: boolean[]): string {
@@ -24,24 +28,47 @@ export function table(header: string[], rows: string[][], right: boolean[]): str
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
-function variantCells(v: VariantResult): string[] {
-  const interval = v.interval ? `${pct(v.interval[0])} – ${pct(v.interval[1])}` : "–";
-  // An uplift with no conversions on either side is degenerate (a -100 % point "interval"): not enough data.
-  const uplift = v.control ? "baseline" : v.uplift && v.conversions > 0 ? `${signed(v.uplift.estimate)} (${signed(v.uplift.interval[0])} to ${signed(v.uplift.interval[1])})` : "not enough data";
-  const p = v.pValue === null ? "–" : v.pValue < 0.0001 ? "<0.0001" : v.pValue.toFixed(4);
-  return [v.control ? `${v.variant} (control)` : v.variant, pct(v.weight), String(v.exposed), String(v.conversions), pct(v.rate), interval, uplift, p];
+const READING = { higher: "higher", lower: "lower", "no-difference": "no difference yet", "not-enough-data": "not enough data" } as const;
+
+function metricTable(r: ExperimentReport, m: MetricResult): string {
+  const rate = m.metric === "conversion";
+  const show = rate ? pct : num;
+  const byVariant = new Map(m.comparisons.map((c) => [c.variant, c]));
+  const header = ["variant", `${r.unit}s`, rate ? "converted" : "total", rate ? "rate" : `per ${r.unit}`, "95% interval", `effect vs control (${r.analysis.method === "sequential" ? "always-valid 95%" : "95%"})`];
+  if (r.covariate) header.push("CUPED-adjusted");
+  header.push("p-value", "reading");
+  const rows = m.arms.map((a) => {
+    const c = byVariant.get(a.variant);
+    const usable = c && c.status !== "not-enough-data";
+    const effect = (e: Effect | null) => (a.control ? "baseline" : usable && e ? formatEffect(e) : "–");
+    const decisive = c ? (c.adjusted ?? c.effect) : null;
+    const p = usable && decisive ? (decisive.pValue < 0.0001 ? "<0.0001" : decisive.pValue.toFixed(4)) : "–";
+    const cells = [a.control ? `${a.variant} (control)` : a.variant, String(a.units), rate ? String(a.converted) : num(a.total), show(a.mean),
+      a.interval ? `${show(a.interval[0])} – ${show(a.interval[1])}` : "–", effect(c?.effect ?? null)];
+    if (r.covariate) cells.push(effect(c?.adjusted ?? null));
+    cells.push(p, c ? READING[c.status] : "");
+    return cells;
+  });
+  const role = m.role === "guardrail" ? ` — guard-rail (${m.bad ?? "increase"} is bad)` : m.role === "primary" ? " — primary" : "";
+  return `${m.label}${role}\n${table(header, rows, header.map((_, i) => i > 0 && i < header.length - 1))}`;
 }
 
-/** The experiment report as text: a title line, the variant table, the sample-ratio verdict. */
+/** The experiment report as text: title, verdict, alerts, a table per metric, the sample-ratio check, the timeline. */
 export function formatExperiment(r: ExperimentReport): string {
   const status = r.configured ? (r.active ? "running" : "paused") : "not in the live ruleset";
-  const title = `${r.experiment} (${status}) — goals: ${r.goals.join(", ") || "none"} — ${r.exposed} visitors exposed`;
-  const header = ["variant", "weight", "exposed", "converted", "rate", "95% interval", "uplift vs control (95%)", "p-value"];
-  const body = table(header, r.variants.map(variantCells), [false, true, true, true, true, true, false, true]);
+  const method = r.analysis.method === "sequential" ? "sequential (valid at any look)" : "fixed-horizon";
+  const title = `${r.experiment} (${status}) — ${r.exposed} ${r.unit}s exposed — ${method}${r.covariate ? ` — CUPED on ${r.covariate}` : ""}`;
+  const verdict = [...r.verdict.lines, ...(r.verdict.note ? [r.verdict.note] : [])].join("\n");
+  const alerts = r.alerts.map((a) => `WARNING: ${a}`).join("\n");
   const srm = r.srm
     ? `Sample ratio vs configured weights: chi² ${r.srm.chiSquare.toFixed(2)}, p ${r.srm.pValue.toFixed(4)} — ${r.srm.mismatch ? "MISMATCH: check assignment and logging before trusting these results" : "ok"}`
     : "Sample ratio: not checked (no data or no configured weights)";
-  return `${title}\n\n${body}\n\n${srm}`;
+  const variants = r.variants.map((v) => v.variant);
+  const days = [...new Set(r.timeline.map((d) => d.day))];
+  const timeline = days.length
+    ? `Exposures per day\n${table(["day", ...variants], days.map((day) => [day, ...variants.map((v) => String(r.timeline.find((d) => d.day === day && d.variant === v)?.units ?? 0))]), [false, ...variants.map(() => true)])}`
+    : "No exposures yet.";
+  return [title, verdict, ...(alerts ? [alerts] : []), ...r.metrics.map((m) => metricTable(r, m)), srm, timeline].join("\n\n");
 }
 
 /** The offers table as text. */
@@ -100,6 +127,8 @@ export const results: Command = {
       options: {
         offers: { type: "boolean" },
         goal: { type: "string", multiple: true },
+        unit: { type: "string" },
+        method: { type: "string" },
         json: { type: "boolean" },
         ...ADMIN_OPTIONS,
       },
@@ -115,7 +144,8 @@ export const results: Command = {
 
 ${formatLearning(learning)}`);
     } else if (key) {
-      const query = (values.goal ?? []).map((g) => `goal=${encodeURIComponent(g)}`).join("&");
+      const params = [...(values.goal ?? []).map((g) => ["goal", g]), ...(values.unit ? [["unit", values.unit]] : []), ...(values.method ? [["method", values.method]] : [])];
+      const query = new URLSearchParams(params).toString();
       const report = await adminCall<ExperimentReport>(client, "GET", `/__pz/admin/experiments/${encodeURIComponent(key)}${query ? `?${query}` : ""}`);
       console.log(values.json ? JSON.stringify(report, null, 2) : formatExperiment(report));
     } else {

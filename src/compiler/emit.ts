@@ -16,7 +16,7 @@ import type {
 import type { Entry, Playbook } from "./collect";
 import { compileContent, templatePaths } from "./content";
 import { isNonPersonalPath, namespaceOf } from "./context-paths";
-import { variantWeights } from "./experiments";
+import { experimentMetrics, goalMetric, variantWeights } from "./experiments";
 import { orderSegments } from "./references";
 import type { CampaignSource, ExperimentSource, OfferSource } from "./schema";
 
@@ -107,8 +107,12 @@ function compileExperiment({ id, value: e }: Entry<ExperimentSource>, segments: 
     ...experimentConditions(e, segments),
     tags: e.tags,
     namespace: e.namespace ? [e.namespace.id, e.namespace.range[0], e.namespace.range[1]] : null,
-    goals: e.goals,
+    goals: [...new Set([...e.goals, ...e.guardrails].map((g) => goalMetric(g).goal))],
     active: e.status === "running",
+    // Only when the playbook says more than goal names, so rulesets that do not use them keep their version.
+    ...(e.guardrails.length || e.goals.some((g) => typeof g !== "string") ? { metrics: experimentMetrics(e) } : {}),
+    ...(e.covariate ? { covariate: e.covariate } : {}),
+    ...(e.analysis ? { analysis: e.analysis } : {}),
   };
 }
 

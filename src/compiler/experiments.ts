@@ -6,6 +6,7 @@ import { checkContextPath } from "./context-paths";
 import type { Reporter } from "./diagnostics";
 import { checkReference } from "./references";
 import type { ExperimentSource } from "./schema";
+import type { ExperimentMetric, MetricKind } from "../core/types";
 
 const close = (a: number, b: number) => Math.abs(a - b) < 1e-9;
 
@@ -40,6 +41,47 @@ function checkVariants(entry: Entry<ExperimentSource>, book: Playbook, report: R
   if (typeof weights === "string") report.error({ file, path: [...at, "variants"] }, weights);
 }
 
+/** A goal entry as written: a name (a conversion) or { goal, metric }. */
+export function goalMetric(goal: ExperimentSource["goals"][number]): { goal: string; metric: MetricKind } {
+  return typeof goal === "string" ? { goal, metric: "conversion" } : goal;
+}
+
+/** The experiment's metrics in compiled form; the first goal is primary. */
+export function experimentMetrics(exp: ExperimentSource): ExperimentMetric[] {
+  return [
+    ...exp.goals.map((g, i): ExperimentMetric => ({ ...goalMetric(g), role: i === 0 ? "primary" : "secondary" })),
+    ...exp.guardrails.map((g): ExperimentMetric => ({ goal: g.goal, metric: g.metric, role: "guardrail", bad: g.bad })),
+  ];
+}
+
+function checkMetrics(entry: Entry<ExperimentSource>, book: Playbook, report: Reporter): void {
+  const { value: exp, file, at } = entry;
+  const seen = new Set<string>();
+  const check = (goal: string, metric: MetricKind, path: (string | number)[], written: "name" | "object") => {
+    checkReference("goals", goal, { file, path: written === "name" ? path : [...path, "goal"] }, book, report);
+    const key = `${goal} ${metric}`;
+    if (seen.has(key)) report.error({ file, path }, `\`${goal}\` is already read as a ${metric} metric in this experiment`);
+    seen.add(key);
+  };
+  exp.goals.forEach((g, i) => {
+    const { goal, metric } = goalMetric(g);
+    check(goal, metric, [...at, "goals", i], typeof g === "string" ? "name" : "object");
+  });
+  exp.guardrails.forEach((g, i) => check(g.goal, g.metric, [...at, "guardrails", i], "object"));
+  if (exp.guardrails.length && !exp.goals.length) {
+    report.error({ file, path: [...at, "guardrails"] }, "guard-rails need a primary goal to judge the experiment by", "add `goals`; the first is primary");
+  }
+  if (exp.covariate !== undefined) {
+    const site = { file, path: [...at, "covariate"] };
+    if (!exp.covariate.startsWith("profile.")) {
+      report.error(site, "the covariate is a profile attribute known before the experiment", `did you mean \`profile.${exp.covariate.split(".").at(-1)}\`?`);
+    } else {
+      const problem = checkContextPath(exp.covariate, book);
+      if (problem) report.error(site, problem.message, problem.suggestion);
+    }
+  }
+}
+
 /** Reports every problem in one experiment. */
 export function checkExperiment(entry: Entry<ExperimentSource>, book: Playbook, report: Reporter): void {
   const { value: exp, file, at } = entry;
@@ -52,7 +94,7 @@ export function checkExperiment(entry: Entry<ExperimentSource>, book: Playbook, 
   if (exp.namespace && exp.namespace.range[0] >= exp.namespace.range[1]) {
     report.error({ file, path: [...at, "namespace", "range"] }, "namespace range must be [start, end] with start < end");
   }
-  exp.goals.forEach((goal, i) => checkReference("goals", goal, { file, path: [...at, "goals", i] }, book, report));
+  checkMetrics(entry, book, report);
   for (const key of ["audience", "applies", "targeting"] as const) {
     const condition = exp[key];
     if (condition) checkCondition(condition, { file, path: [...at, key] }, book, report);

@@ -99,6 +99,32 @@ export const variantSchema = z.strictObject({
   content: contentSchema.optional().meta({ description: "Slot experiments: what this variant shows (absent = arbitration decides)" }),
 });
 
+const metricKind = z
+  .enum(["conversion", "count", "value"])
+  .meta({ description: "conversion: the unit did it at all; count: how many times; value: the sum of its `value` (pz.track(name, {value}))" });
+
+const goalSchema = z.union(
+  [id, z.strictObject({ goal: id, metric: metricKind.default("conversion") })],
+  { error: "a goal is a goal name, or { goal: name, metric: conversion | count | value }" },
+);
+
+const guardrailSchema = z.strictObject({
+  goal: id,
+  metric: metricKind.default("conversion"),
+  bad: z
+    .enum(["increase", "decrease"])
+    .default("increase")
+    .meta({ description: "The direction that harms (default increase: complaints, refunds): a warning when the goal moves this way" }),
+});
+
+const analysisSchema = z.strictObject({
+  method: z
+    .enum(["sequential", "fixed"])
+    .default("sequential")
+    .meta({ description: "sequential: intervals valid however often they are read; fixed: a fixed-horizon test, read once at the planned size" }),
+  tuning: z.number().positive().default(5000).meta({ description: "Sequential: units you expect in the experiment; the interval is narrowest there" }),
+});
+
 export const experimentSchema = z.strictObject({
   id,
   description,
@@ -118,7 +144,12 @@ export const experimentSchema = z.strictObject({
     .strictObject({ id, range: z.tuple([fraction("start"), fraction("end")]) })
     .optional()
     .meta({ description: "Mutual exclusion: experiments in one namespace with disjoint ranges never share a visitor" }),
-  goals: z.array(id).default([]),
+  goals: z.array(goalSchema).default([]).meta({ description: "What the experiment is judged on; the first is primary" }),
+  guardrails: z.array(guardrailSchema).default([]).meta({ description: "Goals that must not move the bad way: a warning when they do" }),
+  covariate: attributePath
+    .optional()
+    .meta({ description: "A profile attribute known before the experiment (e.g. profile.pastSpend): CUPED narrows the intervals with it" }),
+  analysis: analysisSchema.optional().meta({ description: "How results are computed; default sequential" }),
   status: z.enum(["running", "paused"]).default("running").meta({ description: "paused: no new assignments, sticky ones kept" }),
   seed: z.string().min(1).optional().meta({ description: "Hash seed; defaults to the id" }),
   hashAttribute: attributePath.default("visitor.id"),

@@ -1,33 +1,62 @@
-/** Turns stored counts into experiment and offer results: rates, intervals, uplift, p-values, SRM (pure). */
-import {
-  relativeUplift,
-  sampleRatioMismatch,
-  twoProportionTest,
-  wilsonInterval,
-  type Uplift,
-} from "./stats";
-import type { CompiledExperiment, CompiledOffer } from "./types";
+/**
+ * Turns sufficient statistics into experiment results people can act on (pure): per goal and
+ * variant the mean with its interval, the relative effect over control (sequential or fixed,
+ * unadjusted and CUPED-adjusted), a plain verdict, guard-rail warnings, the sample-ratio check and
+ * the exposure timeline; and the offer results.
+ */
+import { DEFAULT_ALPHA, DEFAULT_TUNING, relativeEffect, cupedTheta, type ArmSums, type Effect, type Method } from "./inference";
+import type { ExposureDay, GoalSums, ResultUnit } from "./metric-sums";
+import { sampleRatioMismatch, wilsonInterval, Z95 } from "./stats";
+import type { CompiledExperiment, CompiledOffer, ExperimentMetric, MetricKind } from "./types";
+import { comparisonStatus, experimentVerdict, guardrailWarning, type ComparisonStatus, type Verdict } from "./verdict";
 
 /** Below this SRM p-value the split is called broken (the usual threshold for SRM alarms). */
 export const SRM_ALPHA = 0.001;
 
-export interface VariantCounts {
+export interface VariantResult {
   variant: string;
-  exposed: number;
-  conversions: number;
-}
-
-export interface VariantResult extends VariantCounts {
   /** Configured weight, normalised to sum 1; null for a variant no longer in the ruleset. */
   weight: number | null;
   control: boolean;
-  /** Conversion rate and its 95% Wilson interval; null with nobody exposed. */
-  rate: number | null;
+  /** Units (visitors or customers) exposed. */
+  units: number;
+}
+
+/** One variant's figures for one metric. */
+export interface MetricArm {
+  variant: string;
+  control: boolean;
+  units: number;
+  /** Units with the goal at least once after exposure. */
+  converted: number;
+  /** Σ of the metric over units: converters, events or value. */
+  total: number;
+  /** Per unit (a rate for conversion); null with nobody exposed. */
+  mean: number | null;
+  /** 95% interval of the mean (Wilson for a rate); null with fewer than two units. */
   interval: [number, number] | null;
-  /** Against control; null for control itself or when it cannot be computed. */
-  uplift: Uplift | null;
-  z: number | null;
-  pValue: number | null;
+}
+
+/** A treatment against control on one metric. */
+export interface Comparison {
+  variant: string;
+  /** Relative effect (0.1 = +10%) without adjustment; null when it cannot be estimated. */
+  effect: Effect | null;
+  /** CUPED-adjusted on the covariate; null without a covariate that varies. */
+  adjusted: Effect | null;
+  /** What the decisive effect (adjusted when there is one) says. */
+  status: ComparisonStatus;
+  /** Why there is not enough data, when there is not. */
+  reason?: string;
+}
+
+export interface MetricResult extends ExperimentMetric {
+  /** "purchase", "purchase (count)", "purchase (value)". */
+  label: string;
+  arms: MetricArm[];
+  comparisons: Comparison[];
+  /** Guard-rails: set when it moves the bad way. */
+  warning?: string;
 }
 
 export interface ExperimentReport {
@@ -35,65 +64,162 @@ export interface ExperimentReport {
   /** False when the live ruleset no longer has this experiment (results from stored data only). */
   configured: boolean;
   active: boolean | null;
+  unit: ResultUnit;
+  analysis: { method: Method; alpha: number; tuning: number };
+  covariate: string | null;
+  /** Goal names read (every metric's). */
   goals: string[];
   control: string | null;
+  /** Units exposed, all variants. */
   exposed: number;
   variants: VariantResult[];
+  metrics: MetricResult[];
+  /** The primary metric's verdict, in words. */
+  verdict: Verdict;
+  /** Things to look at before trusting or shipping: sample-ratio mismatch, guard-rails. */
+  alerts: string[];
   srm: { chiSquare: number; df: number; pValue: number; expected: Record<string, number>; mismatch: boolean } | null;
+  /** Units first exposed per day per variant. */
+  timeline: ExposureDay[];
 }
 
-function orderVariants(config: CompiledExperiment | null, counts: VariantCounts[]): VariantCounts[] {
-  const byId = new Map(counts.map((c) => [c.variant, c]));
-  const configured = (config?.variants ?? []).map((v) => byId.get(v.id) ?? { variant: v.id, exposed: 0, conversions: 0 });
-  const known = new Set(configured.map((c) => c.variant));
-  return [...configured, ...counts.filter((c) => !known.has(c.variant)).sort((a, b) => a.variant.localeCompare(b.variant))];
+export interface ReportOptions {
+  unit: ResultUnit;
+  metrics: ExperimentMetric[];
+  method: Method;
+  alpha?: number;
+  tuning?: number;
+}
+
+/** Each arm needs this many units, and (conversion) this many converters and non-converters, before any verdict. */
+export const MIN_UNITS = 30;
+export const MIN_CONVERTED = 5;
+
+/** The experiment's metrics as configured; without any, each goal is a conversion and the first is primary. */
+export function metricsOf(config: CompiledExperiment | null, fallbackGoals: string[]): ExperimentMetric[] {
+  if (config?.metrics?.length) return config.metrics;
+  const goals = config?.goals.length ? config.goals : fallbackGoals;
+  return goals.map((goal, i) => ({ goal, metric: "conversion", role: i === 0 ? "primary" : "secondary" }));
+}
+
+const zero = (variant: string, goal: string): GoalSums => ({
+  variant, goal, units: 0, covariateSum: 0, covariateSquares: 0, converted: 0, convertedCross: 0,
+  count: 0, countSquares: 0, countCross: 0, value: 0, valueSquares: 0, valueCross: 0,
+});
+
+function armSums(s: GoalSums, kind: MetricKind): ArmSums {
+  const base = { n: s.units, covariateSum: s.covariateSum, covariateSquares: s.covariateSquares };
+  if (kind === "conversion") return { ...base, sum: s.converted, squares: s.converted, cross: s.convertedCross, binary: true };
+  if (kind === "count") return { ...base, sum: s.count, squares: s.countSquares, cross: s.countCross, binary: false };
+  return { ...base, sum: s.value, squares: s.valueSquares, cross: s.valueCross, binary: false };
+}
+
+function meanInterval(arm: ArmSums): [number, number] | null {
+  if (arm.n < 2) return null;
+  if (arm.binary) return wilsonInterval(arm.sum, arm.n);
+  const mean = arm.sum / arm.n;
+  const sd = Math.sqrt(Math.max(0, (arm.squares - arm.sum * mean) / (arm.n - 1)));
+  const half = (Z95 * sd) / Math.sqrt(arm.n);
+  return [mean - half, mean + half];
+}
+
+/** Why an arm is too small to compare, or null. */
+function tooLittle(s: GoalSums, kind: MetricKind): string | null {
+  if (s.units < MIN_UNITS) return `${s.variant} has ${s.units} of the ${MIN_UNITS} units needed`;
+  if (s.converted < MIN_CONVERTED) return `${s.variant} has ${s.converted} of the ${MIN_CONVERTED} units with ${s.goal} needed`;
+  if (kind === "conversion" && s.units - s.converted < MIN_CONVERTED) return `${s.variant} has fewer than ${MIN_CONVERTED} units without ${s.goal}`;
+  return null;
+}
+
+function compare(base: GoalSums, other: GoalSums, metric: ExperimentMetric, options: Required<Omit<ReportOptions, "metrics" | "unit">>, useCovariate: boolean): Comparison {
+  const a = armSums(base, metric.metric);
+  const b = armSums(other, metric.metric);
+  const inference = { method: options.method, alpha: options.alpha, tuning: options.tuning };
+  const effect = relativeEffect(a, b, inference);
+  const theta = useCovariate ? cupedTheta(a, b) : null;
+  const adjusted = theta === null ? null : relativeEffect(a, b, inference, theta);
+  const reason = tooLittle(base, metric.metric) ?? tooLittle(other, metric.metric) ?? (effect ? null : `no variation in ${metric.goal} to measure against`);
+  const decisive = adjusted ?? effect;
+  return { variant: other.variant, effect, adjusted, ...(reason ? { status: "not-enough-data" as const, reason } : { status: comparisonStatus(decisive!) }) };
+}
+
+const labelOf = (m: ExperimentMetric) => (m.metric === "conversion" ? m.goal : `${m.goal} (${m.metric})`);
+
+/** Configured variants first (zeros when unseen), then variants only the data knows. */
+function variantOrder(config: CompiledExperiment | null, units: Map<string, number>): string[] {
+  const configured = (config?.variants ?? []).map((v) => v.id);
+  const known = new Set(configured);
+  return [...configured, ...[...units.keys()].filter((v) => !known.has(v)).sort()];
 }
 
 /** A variant literally called "control" is the baseline; otherwise the first configured (or observed) one. */
-function pickControl(config: CompiledExperiment | null, ordered: VariantCounts[]): string | null {
-  if (ordered.some((c) => c.variant === "control")) return "control";
-  return config?.variants[0]?.id ?? ordered[0]?.variant ?? null;
+function pickControl(config: CompiledExperiment | null, order: string[]): string | null {
+  if (order.includes("control")) return "control";
+  return config?.variants[0]?.id ?? order[0] ?? null;
 }
 
-function srmCheck(config: CompiledExperiment | null, ordered: VariantCounts[]): ExperimentReport["srm"] {
+function srmCheck(config: CompiledExperiment | null, units: Map<string, number>): ExperimentReport["srm"] {
   if (!config) return null;
-  const observed = config.variants.map((v) => ordered.find((c) => c.variant === v.id)?.exposed ?? 0);
-  const check = sampleRatioMismatch(observed, config.variants.map((v) => v.weight));
+  const check = sampleRatioMismatch(config.variants.map((v) => units.get(v.id) ?? 0), config.variants.map((v) => v.weight));
   if (!check) return null;
   const expected = Object.fromEntries(config.variants.map((v, i) => [v.id, check.expected[i]]));
   return { chiSquare: check.chiSquare, df: check.df, pValue: check.pValue, expected, mismatch: check.pValue < SRM_ALPHA };
 }
 
-/** The experiment's results from per-variant counts and its configuration (null when not in the live ruleset). */
-export function experimentReport(id: string, config: CompiledExperiment | null, goals: string[], counts: VariantCounts[]): ExperimentReport {
-  const ordered = orderVariants(config, counts);
-  const control = pickControl(config, ordered);
-  const base = ordered.find((c) => c.variant === control);
+/** Units per variant: from the goal rows, else (no goal asked for) from the timeline. */
+function unitsPerVariant(sums: GoalSums[], timeline: ExposureDay[]): Map<string, number> {
+  const units = new Map<string, number>();
+  if (sums.length) for (const s of sums) units.set(s.variant, s.units);
+  else for (const d of timeline) units.set(d.variant, (units.get(d.variant) ?? 0) + d.units);
+  return units;
+}
+
+/** The experiment's results from its goal sums and exposure timeline (config null when not in the live ruleset). */
+export function experimentReport(id: string, config: CompiledExperiment | null, sums: GoalSums[], timeline: ExposureDay[], options: ReportOptions): ExperimentReport {
+  const settings = { method: options.method, alpha: options.alpha ?? DEFAULT_ALPHA, tuning: options.tuning ?? config?.analysis?.tuning ?? DEFAULT_TUNING };
+  const units = unitsPerVariant(sums, timeline);
+  const order = variantOrder(config, units);
+  const control = pickControl(config, order);
   const weightSum = config?.variants.reduce((s, v) => s + v.weight, 0) ?? 0;
-  const variants = ordered.map((c): VariantResult => {
-    const weight = config?.variants.find((v) => v.id === c.variant)?.weight;
-    const isControl = c.variant === control;
-    const test = !isControl && base ? twoProportionTest(base.conversions, base.exposed, c.conversions, c.exposed) : null;
-    return {
-      ...c,
-      weight: weight !== undefined && weightSum > 0 ? weight / weightSum : null,
-      control: isControl,
-      rate: c.exposed > 0 ? c.conversions / c.exposed : null,
-      interval: c.exposed > 0 ? wilsonInterval(c.conversions, c.exposed) : null,
-      uplift: !isControl && base ? relativeUplift(base.conversions, base.exposed, c.conversions, c.exposed) : null,
-      z: test ? test.z : null,
-      pValue: test ? test.pValue : null,
-    };
+  const variants = order.map((variant): VariantResult => {
+    const weight = config?.variants.find((v) => v.id === variant)?.weight;
+    return { variant, weight: weight !== undefined && weightSum > 0 ? weight / weightSum : null, control: variant === control, units: units.get(variant) ?? 0 };
   });
+  const covariate = config?.covariate ?? null;
+  const metrics = options.metrics.map((metric): MetricResult => {
+    const row = (variant: string) => sums.find((s) => s.variant === variant && s.goal === metric.goal) ?? { ...zero(variant, metric.goal), units: units.get(variant) ?? 0 };
+    const arms = order.map((variant): MetricArm => {
+      const s = row(variant);
+      const arm = armSums(s, metric.metric);
+      return { variant, control: variant === control, units: s.units, converted: s.converted, total: arm.sum, mean: s.units > 0 ? arm.sum / s.units : null, interval: meanInterval(arm) };
+    });
+    const base = control === null ? null : row(control);
+    const comparisons = base ? order.filter((v) => v !== control).map((v) => compare(base, row(v), metric, settings, covariate !== null)) : [];
+    const result: MetricResult = { ...metric, label: labelOf(metric), arms, comparisons };
+    const warning = metric.role === "guardrail" ? guardrailWarning(result) : null;
+    return warning ? { ...result, warning } : result;
+  });
+  const srm = srmCheck(config, units);
+  const alerts = [
+    ...(srm?.mismatch ? [`Sample-ratio mismatch (p = ${srm.pValue.toExponential(1)}): the split differs from the configured weights, so assignment or logging is broken; do not trust these results until it is fixed.`] : []),
+    ...metrics.flatMap((m) => (m.warning ? [m.warning] : [])),
+  ];
   return {
     experiment: id,
     configured: config !== null,
     active: config ? config.active : null,
-    goals,
+    unit: options.unit,
+    analysis: settings,
+    covariate,
+    goals: [...new Set(options.metrics.map((m) => m.goal))],
     control,
-    exposed: ordered.reduce((s, c) => s + c.exposed, 0),
+    exposed: [...units.values()].reduce((s, n) => s + n, 0),
     variants,
-    srm: srmCheck(config, ordered),
+    metrics,
+    verdict: experimentVerdict(metrics.find((m) => m.role === "primary") ?? null, control, settings.method),
+    alerts,
+    srm,
+    timeline: [...timeline].sort((a, b) => a.day.localeCompare(b.day) || a.variant.localeCompare(b.variant)),
   };
 }
 
@@ -118,9 +244,9 @@ export interface OfferResult extends OfferCounts {
 /** Offer results: configured offers first (zeros when never seen), then offers only the data knows. */
 export function offerReport(offers: CompiledOffer[], counts: OfferCounts[]): OfferResult[] {
   const byId = new Map(counts.map((c) => [c.offer, c]));
-  const zero = (offer: string): OfferCounts => ({ offer, decisions: 0, impressions: 0, clicks: 0, accepts: 0, dismissals: 0 });
+  const zeroCounts = (offer: string): OfferCounts => ({ offer, decisions: 0, impressions: 0, clicks: 0, accepts: 0, dismissals: 0 });
   const configured = new Set(offers.map((o) => o.id));
-  const rows = [...offers.map((o) => byId.get(o.id) ?? zero(o.id)), ...counts.filter((c) => !configured.has(c.offer))];
+  const rows = [...offers.map((o) => byId.get(o.id) ?? zeroCounts(o.id)), ...counts.filter((c) => !configured.has(c.offer))];
   const rate = (n: number, d: number) => (d > 0 ? n / d : null);
   return rows.map((c) => ({
     ...c,

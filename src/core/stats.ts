@@ -1,6 +1,7 @@
 /**
- * Statistics for experiment results, pure and dependency-free: intervals for a proportion, the
- * two-proportion z-test, relative uplift with a delta-method interval, and the sample-ratio check.
+ * Statistics for experiment results, pure and dependency-free: the normal and chi-square
+ * distributions, the Wilson interval for a proportion, and the sample-ratio check (effects and
+ * their intervals are in inference.ts).
  */
 
 /** The z value of a two-sided 95% interval. */
@@ -95,48 +96,6 @@ export function wilsonInterval(successes: number, trials: number, z = Z95): [num
   const centre = (p + z2 / (2 * trials)) / denom;
   const half = (z / denom) * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials));
   return [Math.max(0, centre - half), Math.min(1, centre + half)];
-}
-
-export interface ProportionTest {
-  /** Difference of rates, treatment minus control. */
-  difference: number;
-  z: number;
-  /** Two-sided p-value; null when the pooled rate is 0 or 1 (no variance to test against). */
-  pValue: number | null;
-}
-
-/** Two-proportion z-test with the pooled standard error (H0: equal rates). */
-export function twoProportionTest(controlX: number, controlN: number, treatX: number, treatN: number): ProportionTest | null {
-  if (controlN <= 0 || treatN <= 0) return null;
-  const p1 = controlX / controlN;
-  const p2 = treatX / treatN;
-  const pooled = (controlX + treatX) / (controlN + treatN);
-  const se = Math.sqrt(pooled * (1 - pooled) * (1 / controlN + 1 / treatN));
-  if (se === 0) return { difference: p2 - p1, z: 0, pValue: null };
-  const z = (p2 - p1) / se;
-  return { difference: p2 - p1, z, pValue: twoSidedP(z) };
-}
-
-export interface Uplift {
-  /** Relative uplift p2 / p1 - 1 (1 = +100%). */
-  estimate: number;
-  interval: [number, number];
-}
-
-/**
- * Relative uplift of treatment over control with a delta-method interval:
- * Var(p2/p1) ≈ (p2/p1)² · (Var p2 / p2² + Var p1 / p1²), Var p = p(1-p)/n. Null when the control
- * rate is 0 (no ratio) or a group is empty.
- */
-export function relativeUplift(controlX: number, controlN: number, treatX: number, treatN: number, z = Z95): Uplift | null {
-  if (controlN <= 0 || treatN <= 0 || controlX <= 0) return null;
-  const p1 = controlX / controlN;
-  const p2 = treatX / treatN;
-  const ratio = p2 / p1;
-  const relVar2 = p2 > 0 ? (1 - p2) / (p2 * treatN) : 0;
-  const relVar1 = (1 - p1) / (p1 * controlN);
-  const se = ratio * Math.sqrt(relVar2 + relVar1);
-  return { estimate: ratio - 1, interval: [ratio - 1 - z * se, ratio - 1 + z * se] };
 }
 
 export interface SampleRatioCheck {

@@ -157,6 +157,31 @@ export interface CompiledExperiment {
   goals: string[];
   /** False when the experiment is paused: no new assignments, sticky ones still honoured. */
   active: boolean;
+  /** How each goal is measured and what it is for (see ExperimentMetric); absent: every goal a conversion, the first primary. */
+  metrics?: ExperimentMetric[];
+  /** Profile attribute (e.g. profile.pastSpend) whose value at exposure is the CUPED covariate. */
+  covariate?: string;
+  /** The inference results use unless a reader asks otherwise. */
+  analysis?: ExperimentAnalysis;
+}
+
+/** A goal read as a conversion (unit did it at all), a count (how often) or a value (Σ props.value, e.g. revenue). */
+export type MetricKind = "conversion" | "count" | "value";
+
+export interface ExperimentMetric {
+  goal: string;
+  metric: MetricKind;
+  /** One primary (decides the verdict), any number of secondary and guard-rail metrics. */
+  role: "primary" | "secondary" | "guardrail";
+  /** Guard-rails: the direction that is bad. */
+  bad?: "increase" | "decrease";
+}
+
+export interface ExperimentAnalysis {
+  /** sequential: always-valid intervals (look any time); fixed: a fixed-horizon test, read once at the planned size. */
+  method: "sequential" | "fixed";
+  /** Sequential only: units expected in the experiment; the interval is narrowest there. */
+  tuning: number;
 }
 
 export interface CompiledHoldout {

@@ -17,6 +17,8 @@ export interface DecisionEventMeta {
   preview: boolean;
   /** Assignments whose exposure is due (see exposuresToRecord); all unforced ones when absent. */
   exposures?: Assignment[];
+  /** Per experiment, the CUPED covariate its exposure carries (see core/covariates.ts). */
+  covariates?: Record<string, number>;
 }
 
 /** The events to record for `decision`; empty for a preview. */
@@ -43,7 +45,8 @@ export function decisionEvents(decision: Decision, meta: DecisionEventMeta): PzE
     });
   }
   for (const a of meta.exposures ?? decision.assignments.filter((x) => !x.forced)) {
-    events.push({ ...base, id: randomId(), type: "exposure", experiment: a.experiment, variant: a.variant });
+    const covariate = meta.covariates?.[a.experiment];
+    events.push({ ...base, id: randomId(), type: "exposure", experiment: a.experiment, variant: a.variant, ...(covariate !== undefined ? { covariate } : {}) });
   }
   for (const { layer, stage } of decision.changes.stagesEntered) events.push({ ...base, id: randomId(), type: "stage_entered", layer, stage });
   for (const { layer, stage } of decision.changes.stagesExited) events.push({ ...base, id: randomId(), type: "stage_exited", layer, stage });

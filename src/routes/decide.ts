@@ -6,6 +6,7 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { Env } from "../env";
+import { exposureCovariates } from "../core/covariates";
 import { decide } from "../core/index";
 import type { DecisionContext, RequestInfo } from "../core/types";
 import { jsonBody } from "../edge/body";
@@ -94,7 +95,8 @@ decideApi.post("/__pz/decide", async (c) => {
   const decision = decide(ctx, live.linked, now, { explain: body.data.explain, ...options });
 
   const preview = body.data.preview !== undefined;
-  const events = decisionEvents(decision, { visitorId: identity.visitorId, customerId: identity.customerId, channel: body.data.context.channel, now, preview });
+  const covariates = exposureCovariates(live.compiled.experiments, ctx.profile);
+  const events = decisionEvents(decision, { visitorId: identity.visitorId, customerId: identity.customerId, channel: body.data.context.channel, now, preview, covariates });
   if (events.length) c.executionCtx.waitUntil(enqueueEvents(c.env.EVENTS, events));
   return c.json({ visitor: { id: identity.visitorId, customerId: identity.customerId ?? null }, preview, recorded: events.length, decision });
 });

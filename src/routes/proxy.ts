@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { decide, type Decision } from "../core/index";
 import type { Env } from "../env";
+import { exposureCovariates } from "../core/covariates";
 import { buildDecisionContext, requestInfo } from "../edge/context";
 import { CONSENT_COOKIE, consentWithheld, cookieSecure, parseCookies, sessionCookie, visitorCookie } from "../edge/cookies";
 import { decisionEvents } from "../edge/decision-events";
@@ -185,7 +186,8 @@ async function personalise(
       rememberPageSlots(url.pathname, seen);
       if (!track) return;
       const onPage = { ...decision, slots: Object.fromEntries(seen.flatMap((s) => (decision.slots[s] ? [[s, decision.slots[s]]] : []))) };
-      const meta = { visitorId: identity.visitorId, customerId: identity.customerId, channel: "web", now, preview: false, exposures };
+      const covariates = exposures.length && profileResult.profile ? exposureCovariates(live.compiled.experiments, profileAttributes(profileResult.profile)) : {};
+      const meta = { visitorId: identity.visitorId, customerId: identity.customerId, channel: "web", now, preview: false, exposures, covariates };
       await enqueueEvents(env.EVENTS, withCacheCounts(decisionEvents(onPage, meta)));
     }),
   );

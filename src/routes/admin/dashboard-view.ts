@@ -3,14 +3,15 @@
  * by the tag itself; only the chart (which escapes its own labels) is inserted raw.
  */
 import { html, raw } from "hono/html";
-import type { ExperimentReport, OfferResult, VariantResult } from "../../core/report";
+import type { ResultUnit } from "../../core/metric-sums";
+import type { ExperimentReport, OfferResult } from "../../core/report";
 import type { Decision } from "../../core/types";
 import type { CacheRatio } from "../../edge/cache-stats";
 import type { HistoryEntry, LivePointer } from "../../edge/rulesets";
 import { cacheSection } from "./cache-view";
 import type { LearningReport } from "../../core/learning-report";
 import { learningSection } from "./dashboard-learning";
-import { intervalChart } from "./interval-chart";
+import { EXPERIMENT_STYLE, experimentCard } from "./dashboard-experiments";
 
 export interface SimulationView {
   form: { customerId: string; profile: string; url: string; country: string; device: string };
@@ -22,6 +23,8 @@ export interface DashboardData {
   live: LivePointer | null;
   history: HistoryEntry[];
   experiments: ExperimentReport[];
+  /** Whose results the experiment cards show. */
+  unit: ResultUnit;
   offers: OfferResult[];
   learning: LearningReport;
   simulation: SimulationView;
@@ -33,7 +36,6 @@ export interface DashboardData {
 type Html = ReturnType<typeof html>;
 
 const pct = (x: number | null) => (x === null ? "–" : `${(x * 100).toFixed(1)}%`);
-const signedPct = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
 const when = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 19) + " UTC";
 
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#1f2328}
@@ -52,28 +54,9 @@ ${history.slice(0, 20).map((h) => html`<tr><td>${when(h.publishedAt)}</td><td>${
 </table></details>`;
 }
 
-function variantRow(v: VariantResult): Html {
-  const interval = v.interval ? `${pct(v.interval[0])} – ${pct(v.interval[1])}` : "–";
-  // No conversions on either side gives a degenerate uplift: not enough data (control's zero already gives none).
-  const uplift = v.uplift && v.conversions > 0 ? `${signedPct(v.uplift.estimate)} (${signedPct(v.uplift.interval[0])} to ${signedPct(v.uplift.interval[1])})` : v.control ? "baseline" : "not enough data";
-  const p = v.pValue === null ? "–" : v.pValue < 0.0001 ? "< 0.0001" : v.pValue.toFixed(4);
-  return html`<tr><td>${v.variant}${v.control ? " (control)" : ""}</td><td class="n">${v.weight === null ? "–" : pct(v.weight)}</td>
-<td class="n">${v.exposed}</td><td class="n">${v.conversions}</td><td class="n">${pct(v.rate)}</td><td class="n">${interval}</td>
-<td class="n">${uplift}</td><td class="n ${v.pValue !== null && v.pValue < 0.05 ? "good" : ""}">${p}</td></tr>`;
-}
-
-function srmLine(report: ExperimentReport): Html {
-  if (!report.srm) return html`<p class="muted">Sample-ratio check: not enough data or no configured weights.</p>`;
-  const verdict = report.srm.mismatch ? html`<span class="bad">mismatch — check assignment and logging before trusting these results</span>` : html`<span class="good">ok</span>`;
-  return html`<p>Sample-ratio check against the configured weights: χ² = ${report.srm.chiSquare.toFixed(2)}, p = ${report.srm.pValue.toFixed(4)} — ${verdict}</p>`;
-}
-
-function experimentSection(report: ExperimentReport): Html {
-  const status = report.configured ? (report.active ? "running" : "paused") : "not in the live ruleset";
-  return html`<h3>${report.experiment} <span class="muted">(${status}; goals: ${report.goals.join(", ") || "none"}; ${report.exposed} visitors)</span></h3>
-${raw(intervalChart(report.variants))}
-<table><tr><th>variant</th><th>weight</th><th>exposed</th><th>converted</th><th>rate</th><th>95% interval</th><th>uplift vs control (95%)</th><th>p-value</th></tr>
-${report.variants.map(variantRow)}</table>${srmLine(report)}`;
+function unitSwitch(unit: ResultUnit): Html {
+  const link = (u: ResultUnit, text: string) => (u === unit ? html`<strong>${text}</strong>` : html`<a href="/__pz/admin/?unit=${u}">${text}</a>`);
+  return html`<p>Results per ${link("visitor", "browser visitor")} | ${link("customer", "customer")} (a stitched customer counts once across browsers).</p>`;
 }
 
 function offersTable(offers: OfferResult[]): Html {
@@ -115,10 +98,10 @@ ${sim.error ? html`<p class="bad">${sim.error}</p>` : ""}${sim.decision ? decisi
 /** The whole page. */
 export function renderDashboard(data: DashboardData): Html {
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Personalizer dashboard</title><style>${raw(STYLE)}</style></head><body>
+<title>Personalizer dashboard</title><style>${raw(STYLE + EXPERIMENT_STYLE)}</style></head><body>
 <h1>Personalizer dashboard</h1><p class="muted">Generated ${when(data.generatedAt)}.</p>
 <h2>Ruleset</h2>${rulesetSection(data.live, data.history)}
-<h2>Experiments</h2>${data.experiments.length ? data.experiments.map(experimentSection) : html`<p class="muted">No experiments yet.</p>`}
+<h2>Experiments</h2>${unitSwitch(data.unit)}${data.experiments.length ? data.experiments.map(experimentCard) : html`<p class="muted">No experiments yet.</p>`}
 <h2>Offers</h2>${offersTable(data.offers)}
 <h2>Edge cache</h2>${cacheSection(data.cache)}
 <h2>Offers that learn</h2>${learningSection(data.learning)}

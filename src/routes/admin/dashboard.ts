@@ -85,10 +85,11 @@ dashboard.on("GET", ["/__pz/admin", "/__pz/admin/"], requireDashboardAccess, asy
     offerResults(c.env.ANALYTICS, ruleset),
     learningReport(c.env.RULES, c.env.ANALYTICS, ruleset),
   ]);
-  const reports = await Promise.all(list.slice(0, MAX_EXPERIMENTS).map((x) => experimentResults(c.env.ANALYTICS, ruleset, x.id)));
+  const unit = c.req.query("unit") === "customer" ? "customer" : "visitor";
+  const reports = await Promise.all(list.slice(0, MAX_EXPERIMENTS).map((x) => experimentResults(c.env.ANALYTICS, ruleset, x.id, { unit })));
   const experiments = reports.filter((r) => r !== null);
   const cache = await cacheRatio(c.env.ANALYTICS, now - DAY_MS).catch((err: unknown) => void log("warn", "edge cache counts unavailable", { reason: String(err) }));
   c.header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'");
   c.header("X-Frame-Options", "DENY");
-  return c.html(renderDashboard({ live, history, experiments, offers, learning, simulation: sim, generatedAt: now, ...(cache ? { cache } : {}) }));
+  return c.html(renderDashboard({ live, history, experiments, unit, offers, learning, simulation: sim, generatedAt: now, ...(cache ? { cache } : {}) }));
 });

@@ -1,14 +1,19 @@
 /**
- * /__pz/admin/experiments and /__pz/admin/offers: experiment results (per variant: exposed,
- * conversions, rate with 95% interval, uplift over control, p-value, SRM check) and offer results.
+ * /__pz/admin/experiments and /__pz/admin/offers: experiment results (per goal and variant: means,
+ * effects over control with sequential or fixed intervals, CUPED, verdict, guard-rails, SRM,
+ * exposure timeline; by visitor or customer) and offer results.
  */
 import { Hono } from "hono";
+import { z } from "zod";
 import type { Env } from "../../env";
-import { experimentReport, offerReport, type ExperimentReport, type OfferResult } from "../../core/report";
+import type { Method } from "../../core/inference";
+import type { ResultUnit } from "../../core/metric-sums";
+import { experimentReport, metricsOf, offerReport, type ExperimentReport, type OfferResult } from "../../core/report";
 import type { CompiledExperiment, CompiledRuleset } from "../../core/types";
-import { jsonError } from "../../edge/errors";
-import { exposedPerExperiment, offerCounts, variantCounts } from "../../edge/results";
+import { jsonError, zodDetails } from "../../edge/errors";
+import { experimentGoalSums, exposureTimeline } from "../../edge/goal-sums";
 import { learningReport } from "../../edge/learning-report";
+import { exposedPerExperiment, offerCounts } from "../../edge/results";
 import { readLiveRuleset } from "../../edge/rulesets";
 
 export const results = new Hono<{ Bindings: Env }>();
@@ -47,14 +52,31 @@ export async function listExperiments(db: D1Database, ruleset: CompiledRuleset |
   return [...configured, ...stored];
 }
 
-/** One experiment's results; null when neither the ruleset nor the data knows it. `goals` overrides the configured ones. */
-export async function experimentResults(db: D1Database, ruleset: CompiledRuleset | null, id: string, goals?: string[]): Promise<ExperimentReport | null> {
-  const config = ruleset?.experiments.find((x) => x.id === id) ?? null;
-  const readAgainst = goals?.length ? goals : goalsOf(config, ruleset);
-  const counts = await variantCounts(db, id, readAgainst);
-  if (!config && counts.length === 0) return null;
-  return experimentReport(id, config, readAgainst, counts);
+/** How a reader asks for results; each absent field takes the experiment's own setting. */
+export interface ResultsQuery {
+  /** Read against these goals (each as a conversion, the first primary) instead of the configured metrics. */
+  goals?: string[];
+  unit?: ResultUnit;
+  method?: Method;
 }
+
+/** One experiment's results; null when neither the ruleset nor the data knows it. */
+export async function experimentResults(db: D1Database, ruleset: CompiledRuleset | null, id: string, query: ResultsQuery = {}): Promise<ExperimentReport | null> {
+  const config = ruleset?.experiments.find((x) => x.id === id) ?? null;
+  const metrics = query.goals?.length ? metricsOf(null, query.goals) : metricsOf(config, ruleset?.goals ?? []);
+  const unit = query.unit ?? "visitor";
+  const goals = [...new Set(metrics.map((m) => m.goal))];
+  const [sums, timeline] = await Promise.all([experimentGoalSums(db, id, goals, unit), exposureTimeline(db, id, unit)]);
+  if (!config && timeline.length === 0) return null;
+  const method = query.method ?? config?.analysis?.method ?? "sequential";
+  return experimentReport(id, config, sums, timeline, { unit, metrics, method });
+}
+
+/** ?unit=visitor|customer, ?method=sequential|fixed, ?goal=… (repeatable). */
+export const resultsQuerySchema = z.object({
+  unit: z.enum(["visitor", "customer"]).optional(),
+  method: z.enum(["sequential", "fixed"]).optional(),
+});
 
 /** Results for every offer in the live ruleset and every offer in the data. */
 export async function offerResults(db: D1Database, ruleset: CompiledRuleset | null): Promise<OfferResult[]> {
@@ -65,7 +87,11 @@ results.get("/experiments", async (c) => c.json({ experiments: await listExperim
 
 results.get("/experiments/:key", async (c) => {
   const key = c.req.param("key");
-  const report = await experimentResults(c.env.ANALYTICS, await readLiveRuleset(c.env.RULES), key, c.req.queries("goal"));
+  const query = resultsQuerySchema.safeParse({ unit: c.req.query("unit"), method: c.req.query("method") });
+  if (!query.success) {
+    return jsonError(c, 400, "invalid_query", "unit is visitor or customer; method is sequential or fixed.", zodDetails(query.error));
+  }
+  const report = await experimentResults(c.env.ANALYTICS, await readLiveRuleset(c.env.RULES), key, { ...query.data, goals: c.req.queries("goal") });
   if (!report) return jsonError(c, 404, "not_found", `No experiment "${key}" in the live ruleset or in the stored exposures.`);
   return c.json(report);
 });

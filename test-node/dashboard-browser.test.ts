@@ -1,0 +1,131 @@
+/**
+ * The dashboard in headless Chromium, against the worker hosted by Miniflare: an experiment whose
+ * split is broken shows, visibly, its verdict, its interval chart and the sample-ratio alert.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Miniflare } from "miniflare";
+import { chromium, type Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rulesetVersion } from "../src/compiler/index";
+import { experiment, ruleset } from "../test/fixtures/ruleset";
+import { applyMigrations, bundlePz } from "../bench/lib/pz.mjs";
+
+const temp = mkdtempSync(join(tmpdir(), "pz-dashboard-"));
+const TOKEN = "browser-test-admin-token";
+const CHROMIUM = "/usr/bin/chromium";
+const USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 4, 1, 12);
+type D1 = Awaited<ReturnType<Miniflare["getD1Database"]>>;
+let mf: Miniflare;
+let url: string;
+let browser: Browser;
+
+/** 50/50 configured, but 1,000 control units against 600 bold ones: 10% vs 20% buying. */
+async function seed(db: D1): Promise<void> {
+  const statements: ReturnType<D1["prepare"]>[] = [];
+  const arm = (variant: string, units: number, converted: number) => {
+    for (let i = 0; i < units; i++) {
+      const visitor = `${variant}-${i}`;
+      const at = T0 + (i % 5) * DAY;
+      statements.push(
+        db.prepare("INSERT INTO events (id, type, at, visitor_id, experiment, variant, received_at) VALUES (?1, 'exposure', ?2, ?3, 'split-test', ?4, ?2)").bind(`x-${visitor}`, at, visitor, variant),
+      );
+      if (i % 10 < converted) {
+        statements.push(
+          db.prepare("INSERT INTO events (id, type, at, visitor_id, name, received_at) VALUES (?1, 'conversion', ?2, ?3, 'purchase', ?2)").bind(`e-${visitor}`, at + 1000, visitor),
+        );
+      }
+    }
+  };
+  arm("control", 1000, 1);
+  arm("bold", 600, 2);
+  for (let i = 0; i < statements.length; i += 500) await db.batch(statements.slice(i, i + 500));
+}
+
+beforeAll(async () => {
+  const script = join(temp, "worker.js");
+  await bundlePz("src/index.ts", script);
+  mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    modules: true,
+    scriptPath: script,
+    modulesRoot: temp,
+    compatibilityDate: "2026-04-01",
+    compatibilityFlags: ["nodejs_compat"],
+    kvNamespaces: ["PROFILES", "RULES"],
+    d1Databases: ["ANALYTICS"],
+    queueProducers: { EVENTS: { queueName: "pz-events" } },
+    bindings: { PZ_ADMIN_TOKEN: TOKEN, PZ_SIGNING_KEY: "browser-test-signing-key-0123456789", ORIGIN_URL: "http://127.0.0.1:9" },
+  });
+  url = (await mf.ready).origin;
+  const rules = ruleset({
+    experiments: [experiment("split-test", { variants: [{ id: "control", weight: 0.5 }, { id: "bold", weight: 0.5 }], goals: ["purchase"] })],
+  });
+  rules.version = rulesetVersion(rules);
+  const published = await fetch(`${url}/__pz/admin/rules`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+    body: JSON.stringify(rules),
+  });
+  expect(published.status).toBe(201);
+  const db = await mf.getD1Database("ANALYTICS");
+  await applyMigrations(db);
+  await seed(db);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await mf?.dispose();
+  rmSync(temp, { recursive: true, force: true });
+});
+
+describe("the dashboard in a browser", () => {
+  it("shows the experiment's verdict, its interval chart and the sample-ratio alert", async () => {
+    const context = await browser.newContext({ userAgent: USER_AGENT, viewport: { width: 1200, height: 900 } });
+    const page = await context.newPage();
+    // ?token= is exchanged for the admin cookie and redirected away.
+    const response = await page.goto(`${url}/__pz/admin/?token=${TOKEN}`);
+    expect(response?.status()).toBe(200);
+    expect(new URL(page.url()).search).toBe("");
+
+    const card = page.locator('section.experiment[data-experiment="split-test"]');
+    await card.scrollIntoViewIfNeeded();
+    const alert = card.locator(".srm-alert");
+    expect(await alert.isVisible()).toBe(true);
+    expect(await alert.innerText()).toMatch(/Sample-ratio mismatch \(p = .*\): the split differs from the configured weights/);
+
+    const verdict = card.locator(".verdict");
+    expect(await verdict.isVisible()).toBe(true);
+    // 10% vs 20% on 1,000 and 600 units: bold wins, by +100%, even with always-valid intervals.
+    expect(await verdict.innerText()).toMatch(/^bold beats control on purchase: \+100\.0% \(\+\d/);
+
+    const chart = card.locator("svg.effect-chart");
+    expect(await chart.isVisible()).toBe(true);
+    const box = await chart.boundingBox();
+    expect(box!.width).toBeGreaterThan(300);
+    expect(box!.height).toBeGreaterThan(30);
+    // The drawn interval: a thick line with its point estimate, both on screen.
+    const interval = chart.locator('line[stroke-width="4"]');
+    expect(await interval.count()).toBe(1);
+    const line = await interval.boundingBox();
+    expect(line!.width).toBeGreaterThan(10);
+    expect(await chart.locator("circle").isVisible()).toBe(true);
+    expect(await card.locator("svg.timeline-chart").isVisible()).toBe(true);
+
+    const shot = join(temp, "split-test-card.png");
+    await card.screenshot({ path: shot });
+    const png = readFileSync(shot);
+    expect(existsSync(shot)).toBe(true);
+    expect(png.subarray(1, 4).toString()).toBe("PNG");
+    expect(png.length).toBeGreaterThan(10_000);
+    await context.close();
+  });
+});
