@@ -14,6 +14,8 @@ import { tracker } from "./routes/tracker";
 import { demo } from "./routes/demo";
 import { proxy } from "./routes/proxy";
 
+export { ProfileObject } from "./edge/profile-object";
+
 const app = new Hono<{ Bindings: Env }>();
 
 app.route("/", health);

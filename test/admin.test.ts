@@ -152,7 +152,7 @@ describe("POST /profiles:import", () => {
   it("imports more lines than one batch, split across arbitrary chunk boundaries", async () => {
     const prefix = uid("C");
     const text = Array.from({ length: 250 }, (_, i) => JSON.stringify({ id: `${prefix}-${i}`, attributes: { n: i } })).join("\n");
-    const result = await importProfiles(env.PROFILES, ndjsonStream(text, 13), Date.now(), { maxBytes: 1e7, maxLineChars: 1000, maxErrors: 10 });
+    const result = await importProfiles(env, ndjsonStream(text, 13), Date.now(), { maxBytes: 1e7, maxLineChars: 1000, maxErrors: 10 });
     expect(result).toMatchObject({ imported: 250, failed: 0 });
     expect(JSON.parse((await env.PROFILES.get(customerProfileKey(`${prefix}-249`)))!).attributes).toEqual({ n: 249 });
   });
@@ -161,14 +161,14 @@ describe("POST /profiles:import", () => {
     const id = uid("C");
     const long = JSON.stringify({ id, attributes: { blob: "x".repeat(500) } });
     const bad = Array.from({ length: 5 }, () => "nope");
-    let result = await importProfiles(env.PROFILES, ndjsonStream([long, ...bad].join("\n")), Date.now(), { maxBytes: 1e6, maxLineChars: 100, maxErrors: 3 });
+    let result = await importProfiles(env, ndjsonStream([long, ...bad].join("\n")), Date.now(), { maxBytes: 1e6, maxLineChars: 100, maxErrors: 3 });
     expect(result.failed).toBe(6);
     expect(result.errors).toHaveLength(3);
     expect(result.errorsTruncated).toBe(true);
     expect(result.errors[0]).toEqual({ line: 1, message: "line is longer than 100 characters" });
 
     const lines = Array.from({ length: 50 }, (_, i) => JSON.stringify({ id: `${id}-${i}` })).join("\n");
-    result = await importProfiles(env.PROFILES, ndjsonStream(lines, 64), Date.now(), { maxBytes: 200, maxLineChars: 1000, maxErrors: 3 });
+    result = await importProfiles(env, ndjsonStream(lines, 64), Date.now(), { maxBytes: 200, maxLineChars: 1000, maxErrors: 3 });
     expect(result.stoppedAtLine).toBeDefined();
     expect(result.imported).toBeLessThan(50);
   });

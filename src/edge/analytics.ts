@@ -1,7 +1,8 @@
 /**
  * D1 writes for the queue consumer. Every batch is one D1 batch() (a single transaction), and every
  * insert is idempotent: events on their unique id, exposures on (experiment, visitor) keeping the
- * earliest, dead letters on the message id. A redelivered batch therefore adds nothing.
+ * earliest, dead letters on the message id. A redelivered batch therefore adds nothing, and nothing
+ * is stored for a visitor in `forgotten_visitors` (forget-me, src/edge/forget.ts).
  */
 import type { PzEvent } from "./events";
 import { changesProfile } from "./outcomes";
@@ -16,11 +17,12 @@ const INSERT_EVENTS = `INSERT OR IGNORE INTO events
   SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7,
     value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15,
     value ->> 16, ?2, value ->> 17
-  FROM json_each(?1)`;
+  FROM json_each(?1) WHERE NOT EXISTS (SELECT 1 FROM forgotten_visitors f WHERE f.visitor_id = value ->> 3)`;
 
-/** `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT. */
+/** The WHERE keeps SQLite from reading ON CONFLICT as part of the SELECT (and skips forgotten visitors). */
 const UPSERT_EXPOSURES = `INSERT INTO exposures (experiment, visitor_id, variant, first_at)
-  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1) WHERE true
+  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1)
+  WHERE NOT EXISTS (SELECT 1 FROM forgotten_visitors f WHERE f.visitor_id = value ->> 1)
   ON CONFLICT (experiment, visitor_id) DO UPDATE SET variant = excluded.variant, first_at = excluded.first_at
   WHERE excluded.first_at < exposures.first_at`;
 

@@ -1,0 +1,51 @@
+/** The writes a profile's Durable Object applies, as plain data, and the pure function that applies one. */
+import type { PzEvent } from "./events";
+import { foldEvents } from "./outcomes";
+import { mergeProfiles, type StoredProfile } from "./profile";
+import { applyPatch, type ProfilePatch } from "./profile-patch";
+
+/** A change sent to a profile's object (data, not a callback: it crosses an RPC boundary). */
+export type ProfileChange =
+  | { kind: "preferences"; preferences: Record<string, unknown>; personalization?: boolean }
+  | { kind: "patch"; patch: ProfilePatch }
+  | { kind: "replace"; profile: StoredProfile }
+  | { kind: "fold"; events: PzEvent[] }
+  | { kind: "merge"; visitorId: string; visitor: StoredProfile | null }
+  | { kind: "unlist"; visitorId: string };
+
+/** Changes that KV must show promptly (someone just asked for them); folds may wait for coalescing. */
+export function isPrompt(change: ProfileChange): boolean {
+  return change.kind !== "fold";
+}
+
+/** The profile after `change` (pure; `now` stamps updatedAt). */
+export function applyChange(profile: StoredProfile, change: ProfileChange, now: number): StoredProfile {
+  switch (change.kind) {
+    case "preferences":
+      return {
+        ...profile,
+        preferences: { ...profile.preferences, ...change.preferences },
+        consent: change.personalization === undefined ? profile.consent : { personalization: change.personalization, at: now },
+        updatedAt: now,
+      };
+    case "patch":
+      return applyPatch(profile, change.patch, now);
+    case "replace":
+      return { ...change.profile, updatedAt: now };
+    case "fold":
+      return foldEvents(profile, change.events, now);
+    case "merge":
+      if (change.visitor) return mergeProfiles(profile, change.visitor, change.visitorId, now);
+      if (profile.mergedVisitors.includes(change.visitorId)) return profile;
+      return { ...profile, mergedVisitors: [...profile.mergedVisitors, change.visitorId].slice(-50), updatedAt: now };
+    case "unlist":
+      if (!profile.mergedVisitors.includes(change.visitorId)) return profile;
+      return { ...profile, mergedVisitors: profile.mergedVisitors.filter((v) => v !== change.visitorId), updatedAt: now };
+  }
+}
+
+/** True when two profiles differ in anything but updatedAt (what conditions, policies and reports read). */
+export function differs(a: StoredProfile | null, b: StoredProfile | null): boolean {
+  if (a === null || b === null) return a !== b;
+  return JSON.stringify({ ...a, updatedAt: 0 }) !== JSON.stringify({ ...b, updatedAt: 0 });
+}
