@@ -8,7 +8,7 @@ import { customerIdSchema } from "./customer-id";
 import type { Env } from "../env";
 import { BodyTooLarge, readLines } from "./ndjson";
 import { profilePatchSchema, type ProfilePatch } from "./profile-patch";
-import { changeProfile, WRITE_BUDGET_MS } from "./profile-writes";
+import { changeProfile } from "./profile-writes";
 
 /** One line: `{"id": "C-1001", "attributes": {...}, "preferences": {...}, "consent": {...}}`. */
 const importLineSchema = profilePatchSchema.extend({ id: customerIdSchema });
@@ -32,6 +32,8 @@ export interface ImportResult {
 
 /** Lines sent to profile objects at once. */
 const BATCH = 100;
+/** An import is a batch job: a line waits this long for its profile's object before it is reported failed. */
+const LINE_BUDGET_MS = 30_000;
 
 interface Pending {
   line: number;
@@ -52,7 +54,7 @@ async function flush(env: Env, batch: Pending[], now: number, result: ImportResu
       const ref = { kind: "customer", id } as const;
       for (const { line, patch } of lines) {
         try {
-          await changeProfile(env, ref, { kind: "patch", patch }, WRITE_BUDGET_MS, now);
+          await changeProfile(env, ref, { kind: "patch", patch }, LINE_BUDGET_MS, now);
           result.imported++;
         } catch (err) {
           fail(line, `could not be stored: ${String(err)}`);

@@ -57,11 +57,12 @@ export class Outbox {
 
   /**
    * Writes what is owed when it is due and no other write is in flight (so writes to one key never
-   * overtake each other). A request waits at most INLINE_WRITE_MS; the alarm finishes the rest.
+   * overtake each other). A request waits at most INLINE_WRITE_MS; the alarm (`inline` false) writes
+   * everything owed, since it only runs when something is due or a retry is.
    */
   async flush(now: number, inline: boolean): Promise<void> {
     const state = this.state;
-    if (this.writing || state.dueAt === undefined || state.dueAt > now) return;
+    if (this.writing || state.dueAt === undefined || (inline && state.dueAt > now)) return;
     this.writing = true;
     const writes = this.write(state.owed, now).finally(() => (this.writing = false));
     try {
