@@ -27,7 +27,8 @@ interface OutboxState {
 }
 
 export class Outbox {
-  private writing = false;
+  /** The write in flight, if any: writes to one key must never overtake each other. */
+  private writing: Promise<void> | null = null;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -61,10 +62,13 @@ export class Outbox {
    * everything owed, since it only runs when something is due or a retry is.
    */
   async flush(now: number, inline: boolean): Promise<void> {
+    // A request leaves a busy outbox to the alarm; the alarm waits its turn.
+    if (this.writing && inline) return;
+    if (this.writing) await this.writing.catch(() => undefined);
     const state = this.state;
-    if (this.writing || state.dueAt === undefined || (inline && state.dueAt > now)) return;
-    this.writing = true;
-    const writes = this.write(state.owed, now).finally(() => (this.writing = false));
+    if (state.dueAt === undefined || (inline && state.dueAt > now)) return;
+    const writes = this.write(state.owed, now).finally(() => (this.writing = null));
+    this.writing = writes;
     try {
       await (inline ? withinDeadline(writes, INLINE_WRITE_MS, "profile write-through") : writes);
     } catch (err) {

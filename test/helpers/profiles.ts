@@ -1,5 +1,5 @@
 /** Profiles as the proxy sees them (the KV copy their object writes through), and faults injected around the real bindings. */
-import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import type { Env } from "../../src/env";
 import { parseProfile, type StoredProfile } from "../../src/edge/profile";
 import { profileKey, type ProfileRef } from "../../src/edge/profiles";
@@ -14,7 +14,14 @@ export function objectOf(ref: ProfileRef): DurableObjectStub {
  * write of folds, due PROFILE_WRITE_SECONDS later) is run now instead of waited for.
  */
 export async function kvProfile(ref: ProfileRef): Promise<StoredProfile | null> {
-  await runDurableObjectAlarm(objectOf(ref));
+  const object = objectOf(ref);
+  // The alarm may already be running on its own: wait until the object owes KV nothing.
+  for (let attempt = 0; attempt < 100; attempt++) {
+    await runDurableObjectAlarm(object);
+    const outbox = await runInDurableObject(object, (_, state) => state.storage.kv.get<{ owed: object }>("outbox"));
+    if (!outbox || Object.keys(outbox.owed).length === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   return parseProfile(await env.PROFILES.get(profileKey(ref)));
 }
 
