@@ -5,7 +5,7 @@ export interface Env {
   PROFILES: KVNamespace;
   /** One ProfileObject per profile (named by its KV key): the only writer of that profile. */
   PROFILE_OBJECTS: DurableObjectNamespace<ProfileObject>;
-  /** Seconds folds of queued events wait so one KV write carries them all (default 60). */
+  /** Seconds what page views record waits so one KV write per profile carries them all (default 60). */
   PROFILE_WRITE_SECONDS?: string;
   RULES: KVNamespace;
   EVENTS: Queue<unknown>;

@@ -13,9 +13,16 @@ export type ProfileChange =
   | { kind: "merge"; visitorId: string; visitor: StoredProfile | null }
   | { kind: "unlist"; visitorId: string };
 
-/** Changes that KV must show promptly (someone just asked for them); folds may wait for coalescing. */
+/** What a visitor does on purpose (beacons), as opposed to what every page view records. */
+const ACTIONS = new Set<PzEvent["type"]>(["click", "accept", "dismiss", "conversion", "custom"]);
+
+/**
+ * Changes KV must show promptly: someone asked for them, or the visitor acted (an accept hides an
+ * offer on their other devices). Folds of what page views record (offers shown, exposures,
+ * stages) wait to share one write: the visit itself carries them in pz_s.
+ */
 export function isPrompt(change: ProfileChange): boolean {
-  return change.kind !== "fold";
+  return change.kind !== "fold" || change.events.some((event) => ACTIONS.has(event.type));
 }
 
 /** The profile after `change` (pure; `now` stamps updatedAt). */

@@ -2,9 +2,9 @@
  * A profile object's write-through to KV: the KV values it still owes (the profile copy, identity
  * links), kept in the object's storage so a failed or interrupted write is retried by its alarm.
  * KV takes about one write per second per key, so writes are coalesced: a prompt change (the
- * visitor or an admin just asked for it) is written at once unless the last write was under a
- * second ago; a change from queued events waits `foldDelayMs`, so one write carries every page
- * view of that window.
+ * visitor or an admin just asked for it, or the visitor acted) is written at once unless the last
+ * write was under a second ago; what page views record waits `foldDelayMs`, so one write carries
+ * every page view of that window.
  */
 import { withinDeadline } from "./deadline";
 import { log } from "./log";
