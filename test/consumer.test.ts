@@ -64,8 +64,6 @@ describe("queue consumer", () => {
     expect(rows).toHaveLength(batch.length);
     expect(await countRows("SELECT count(*) AS n FROM exposures WHERE experiment = 'hero-test' AND visitor_id = ?1", v1)).toBe(1);
 
-    // Folds of queued events share one trailing KV write per profile: nothing is in KV before it is due.
-    expect(await env.PROFILES.get(`profile:v:${v1}`)).toBeNull();
     const p1 = (await kvProfile({ kind: "visitor", id: v1 }))!;
     expect(p1.offers["gold-card"]).toEqual({ shown: [T0], clicked: [T0 + 1000], accepted: [T0 + 2000], dismissed: [] });
     expect(p1.assignments).toEqual({ "hero-test": "bold" });
@@ -75,6 +73,21 @@ describe("queue consumer", () => {
     expect((await kvProfile({ kind: "customer", id: customer }))!.goals).toEqual({ newsletter: 1 });
     // The write happened: a second alarm owes nothing more.
     expect(await runDurableObjectAlarm(objectOf({ kind: "visitor", id: v1 }))).toBe(false);
+  });
+
+  it("coalesces what page views record into one trailing KV write per profile", async () => {
+    const visitorId = uid("v");
+    const ref = { kind: "visitor", id: visitorId } as const;
+    await deliver([[event({ type: "decision", visitorId, slot: "hero", offer: "gold-card", decision: "d1" }), event({ type: "exposure", visitorId, experiment: "x9", variant: "a" })]]);
+    await deliver([event({ type: "decision", visitorId, slot: "hero", offer: "gold-card", decision: "d2" }, T0 + 30_000)]);
+    // Neither page view has reached KV yet: the write waits PROFILE_WRITE_SECONDS to carry both.
+    expect(await env.PROFILES.get(`profile:v:${visitorId}`)).toBeNull();
+    const profile = (await kvProfile(ref))!;
+    expect(profile.offers["gold-card"].shown).toEqual([T0, T0 + 30_000]);
+    expect(profile.assignments).toEqual({ x9: "a" });
+    // A page view that changes nothing a condition, policy or report reads owes KV nothing.
+    await deliver([event({ type: "exposure", visitorId, experiment: "x9", variant: "a" }, T0 + 60_000)]);
+    expect(await runDurableObjectAlarm(objectOf(ref))).toBe(false);
   });
 
   it("stores a redelivered batch once and does not count its goals twice", async () => {

@@ -129,7 +129,7 @@ export class ProfileObject extends DurableObject<Env> {
     const next = applyChange(current ?? emptyProfile(), change, now);
     if (current !== null && !differs(current, next)) return current;
     this.put("profile", next);
-    this.outbox.owe({ [profileKey(ref)]: JSON.stringify(next) }, isPrompt(change), now);
+    this.outbox.owe({ [profileKey(ref)]: JSON.stringify(next) }, isPrompt(change) ? "prompt" : "coalesced", now);
     return next;
   }
 
@@ -172,7 +172,7 @@ export class ProfileObject extends DurableObject<Env> {
       this.put("alias", customerId);
       this.put("profile", null);
       this.put("handoff", { customerId, visitor } satisfies Handoff);
-      this.outbox.owe({ [profileKey(ref)]: null, [identityLinkKey(visitorId)]: customerId }, true, now);
+      this.outbox.owe({ [profileKey(ref)]: null, [identityLinkKey(visitorId)]: customerId }, "prompt", now);
     }
     const handed = await this.handOver(visitorId, now);
     await this.settle(now, true);
@@ -210,7 +210,7 @@ export class ProfileObject extends DurableObject<Env> {
     const pending: ForgetStep[] = customer ? ["events", "stitch"] : ["events"];
     this.put("tombstone", { at: known?.at ?? now, customerId: customer, pending } satisfies Tombstone);
     for (const key of ["profile", "alias", "handoff"]) this.put(key, null);
-    this.outbox.owe({ [profileKey(ref)]: null, [identityLinkKey(visitorId)]: null }, true, now);
+    this.outbox.owe({ [profileKey(ref)]: null, [identityLinkKey(visitorId)]: null }, "erasure", now);
     await this.settle(now, true, now + FORGET_RETRY_MS);
     return { customerId: customer, copyPending: this.outbox.dueAt !== null };
   }
@@ -231,7 +231,7 @@ export class ProfileObject extends DurableObject<Env> {
     const visitors = profile?.mergedVisitors ?? [];
     this.put("profile", null);
     this.put("erasedAt", now);
-    this.outbox.owe(Object.fromEntries([[profileKey(ref), null], ...visitors.map((v) => [identityLinkKey(v), null])]), true, now);
+    this.outbox.owe(Object.fromEntries([[profileKey(ref), null], ...visitors.map((v) => [identityLinkKey(v), null])]), "erasure", now);
     await this.settle(now, true);
     return { deleted: profile !== null, identityLinksDeleted: visitors.length };
   }

@@ -16,6 +16,9 @@ const RETRY_MS = 5000;
 /** How long a request waits for a prompt write-through before leaving it to the alarm. */
 const INLINE_WRITE_MS = 500;
 
+/** How soon KV must show a change. */
+export type Urgency = "erasure" | "prompt" | "coalesced";
+
 /** Key -> value owed to KV (null: delete the key). */
 type Owed = Record<string, string | null>;
 
@@ -49,10 +52,13 @@ export class Outbox {
     return this.state.dueAt ?? null;
   }
 
-  /** Owes `values` to KV; a prompt change is due at once (within KV's rate), a fold after foldDelayMs. */
-  owe(values: Owed, prompt: boolean, now: number): void {
+  /**
+   * Owes `values` to KV: an erasure is due at once (a refusal for KV's rate is retried), a prompt
+   * change as soon as KV's rate allows, page-view records after foldDelayMs.
+   */
+  owe(values: Owed, urgency: Urgency, now: number): void {
     const state = this.state;
-    const due = prompt ? Math.max(now, state.lastWriteAt + MIN_WRITE_GAP_MS) : now + this.foldDelayMs;
+    const due = urgency === "erasure" ? now : urgency === "prompt" ? Math.max(now, state.lastWriteAt + MIN_WRITE_GAP_MS) : now + this.foldDelayMs;
     this.state = { ...state, owed: { ...state.owed, ...values }, dueAt: Math.min(state.dueAt ?? Infinity, due) };
   }
 
