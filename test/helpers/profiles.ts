@@ -51,6 +51,20 @@ export function failingObjects(fault: Fault, names?: (name: string) => boolean):
   } as unknown as Env["PROFILE_OBJECTS"];
 }
 
+/** The real KV binding taking `ms` longer for every call, as KV does in production (tens of ms away from its cache). */
+export function slowKv(ms: number): KVNamespace {
+  return new Proxy(env.PROFILES, {
+    get: (target, prop) => {
+      const value = Reflect.get(target, prop);
+      if (typeof value !== "function") return value;
+      return async (...args: unknown[]) => {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
 /** The real KV binding with every call failing (an outage of PROFILES). */
 export function failingKv(fault: Fault): KVNamespace {
   return new Proxy(env.PROFILES, {
