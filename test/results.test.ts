@@ -77,7 +77,8 @@ beforeAll(async () => {
   });
   await publishRuleset(env.RULES, rules, "test", T0);
   await store([...arm("control", 100, 10), ...arm("bold", 100, 20), ...offerEvents()]);
-});
+  // Two hundred profiles, each folded by its own new Durable Object (one SQLite file each locally).
+}, 60_000);
 
 describe("GET /__pz/admin/experiments/:key", () => {
   it("returns the hand-computed figures for control 10/100 vs bold 20/100", async () => {
