@@ -24,6 +24,10 @@ export interface Env {
   PZ_ADMIN_TOKEN?: string;
   /** Optional narrower token for POST /__pz/decide only (apps, call centres); the admin token works too. */
   PZ_DECIDE_TOKEN?: string;
+  /** Days raw events stay in D1 (default 30); the roll-ups the results read are kept. */
+  RETENTION_DAYS?: string;
+  /** Optional R2 bucket: raw events archived as gzip NDJSON under events/dt=YYYY-MM-DD/ (docs/storage.md). */
+  ARCHIVE?: R2Bucket;
   /** Optional service binding used instead of ORIGIN_URL's network fetch (tests, or a same-account origin). */
   ORIGIN?: Fetcher;
 }

@@ -1,4 +1,4 @@
-/** The worker's entry: joins the route sub-apps (the catch-all proxy last) and exports fetch and queue. */
+/** The worker's entry: joins the route sub-apps (the catch-all proxy last) and exports fetch, queue and scheduled. */
 import { Hono } from "hono";
 import type { Env } from "./env";
 import { health } from "./routes/health";
@@ -9,6 +9,7 @@ import { links } from "./routes/links";
 import { preview } from "./routes/preview";
 import { visitor } from "./routes/visitor";
 import { handleQueue } from "./edge/consumer";
+import { handleScheduled } from "./edge/scheduled";
 import { events } from "./routes/events";
 import { tracker } from "./routes/tracker";
 import { demo } from "./routes/demo";
@@ -35,4 +36,5 @@ app.route("/", proxy);
 export default {
   fetch: app.fetch,
   queue: handleQueue,
+  scheduled: handleScheduled,
 } satisfies ExportedHandler<Env, unknown>;

@@ -62,7 +62,7 @@ describe("queue consumer", () => {
 
     const rows = await storedEvents(batch.map((e) => e.id));
     expect(rows).toHaveLength(batch.length);
-    expect(await countRows("SELECT count(*) AS n FROM exposures WHERE experiment = 'hero-test' AND visitor_id = ?1", v1)).toBe(1);
+    expect(await countRows("SELECT count(*) AS n FROM unit_exposures WHERE experiment = 'hero-test' AND unit_kind = 'visitor' AND unit = ?1", v1)).toBe(1);
 
     const p1 = (await kvProfile({ kind: "visitor", id: v1 }))!;
     expect(p1.offers["gold-card"]).toEqual({ shown: [T0], clicked: [T0 + 1000], accepted: [T0 + 2000], dismissed: [] });
@@ -218,7 +218,7 @@ describe("queue consumer", () => {
       event({ type: "exposure", visitorId, experiment: "x3", variant: "a" }, T0 + 2000),
       event({ type: "exposure", visitorId, experiment: "x3", variant: "a" }, T0 + 4000),
     ]]);
-    const row = await env.ANALYTICS.prepare("SELECT variant, first_at FROM exposures WHERE experiment = 'x3' AND visitor_id = ?1").bind(visitorId).first();
+    const row = await env.ANALYTICS.prepare("SELECT variant, first_at FROM unit_exposures WHERE experiment = 'x3' AND unit_kind = 'visitor' AND unit = ?1").bind(visitorId).first();
     expect(row).toEqual({ variant: "a", first_at: T0 + 2000 });
   });
 
@@ -227,7 +227,7 @@ describe("queue consumer", () => {
     await deliver([event({ type: "exposure", visitorId, experiment: "x2", variant: "b" }, T0 + 5000)]);
     await deliver([event({ type: "exposure", visitorId, experiment: "x2", variant: "b" }, T0)]);
     await deliver([event({ type: "exposure", visitorId, experiment: "x2", variant: "b" }, T0 + 9000)]);
-    const row = await env.ANALYTICS.prepare("SELECT variant, first_at FROM exposures WHERE experiment = 'x2' AND visitor_id = ?1").bind(visitorId).first();
+    const row = await env.ANALYTICS.prepare("SELECT variant, first_at FROM unit_exposures WHERE experiment = 'x2' AND unit_kind = 'visitor' AND unit = ?1").bind(visitorId).first();
     expect(row).toEqual({ variant: "b", first_at: T0 });
   });
 });

@@ -59,12 +59,25 @@ export function hostPz({ label, script, vars }) {
   return hostWorker({ label, scriptPath: script, extra: pzWorkerOptions(vars) });
 }
 
+/** A migration's statements: split on `;`, except inside a trigger's BEGIN … END. */
+export function migrationStatements(text) {
+  const statements = [];
+  let current = "";
+  for (const part of text.replace(/--[^\n]*/g, "").split(";")) {
+    current += `${part};`;
+    const inTrigger = /^\s*CREATE\s+TRIGGER/i.test(current) && !/\bEND\s*;$/i.test(current.trimEnd());
+    if (inTrigger) continue;
+    if (current.replace(/;/g, "").trim()) statements.push(current.trim().replace(/;$/, ""));
+    current = "";
+  }
+  return statements;
+}
+
 /** Applies migrations/*.sql, in name order, to a D1 database. */
 export async function applyMigrations(db) {
   const dir = root("migrations");
   for (const name of (await readdir(dir)).filter((f) => f.endsWith(".sql")).sort()) {
-    const sql = (await readFile(`${dir}/${name}`, "utf8")).replace(/--[^\n]*/g, "");
-    for (const statement of sql.split(";").map((s) => s.trim()).filter(Boolean)) await db.prepare(statement).run();
+    for (const statement of migrationStatements(await readFile(`${dir}/${name}`, "utf8"))) await db.prepare(statement).run();
   }
 }
 

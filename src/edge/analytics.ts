@@ -1,8 +1,9 @@
 /**
  * D1 writes for the queue consumer. Every batch is one D1 batch() (a single transaction), and every
- * insert is idempotent: events on their unique id, exposures on (experiment, visitor) keeping the
- * earliest, dead letters on the message id. A redelivered batch therefore adds nothing, and nothing
- * is stored for a visitor in `forgotten_visitors` (forget-me, src/edge/forget.ts).
+ * insert is idempotent: events on their unique id, dead letters on the message id. A redelivered batch therefore adds nothing. The
+ * roll-ups the results read (migrations/0003_rollups.sql) are kept by triggers on new event rows,
+ * so they commit or fail with the raw rows. Nothing is stored for a visitor listed in
+ * `forgotten_visitors` (forget-me, src/edge/forget.ts), so events queued before it bring nothing back.
  */
 import type { PzEvent } from "./events";
 import { changesProfile } from "./outcomes";
@@ -13,18 +14,22 @@ import { changesProfile } from "./outcomes";
  */
 const INSERT_EVENTS = `INSERT OR IGNORE INTO events
   (id, type, at, visitor_id, customer_id, slot, offer, decision, experiment, variant, layer, stage, name,
-   channel, campaign, ruleset_version, props, received_at, folded)
+   channel, campaign, ruleset_version, props, received_at, folded, covariate, unit)
   SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7,
     value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15,
-    value ->> 16, ?2, value ->> 17
+    value ->> 16, ?2, value ->> 17, value ->> 18,
+    COALESCE(value ->> 4, (SELECT customer_id FROM visitor_customers WHERE visitor_id = value ->> 3), value ->> 3)
   FROM json_each(?1) WHERE NOT EXISTS (SELECT 1 FROM forgotten_visitors f WHERE f.visitor_id = value ->> 3)`;
 
-/** The WHERE keeps SQLite from reading ON CONFLICT as part of the SELECT (and skips forgotten visitors). */
-const UPSERT_EXPOSURES = `INSERT INTO exposures (experiment, visitor_id, variant, first_at)
-  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1)
-  WHERE NOT EXISTS (SELECT 1 FROM forgotten_visitors f WHERE f.visitor_id = value ->> 1)
-  ON CONFLICT (experiment, visitor_id) DO UPDATE SET variant = excluded.variant, first_at = excluded.first_at
-  WHERE excluded.first_at < exposures.first_at`;
+/**
+ * Visitors known to belong to a customer (any event carrying both ids, e.g. a link click), latest
+ * first; stored before the events so the batch's own events already count for the customer.
+ */
+const UPSERT_VISITOR_CUSTOMERS = `INSERT INTO visitor_customers (visitor_id, customer_id, at)
+  SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1)
+  WHERE NOT EXISTS (SELECT 1 FROM forgotten_visitors f WHERE f.visitor_id = value ->> 0)
+  ON CONFLICT (visitor_id) DO UPDATE SET customer_id = excluded.customer_id, at = excluded.at
+  WHERE excluded.at > visitor_customers.at`;
 
 const SELECT_UNFOLDED = `SELECT id FROM events WHERE folded = 0 AND id IN (SELECT value FROM json_each(?1))`;
 const MARK_FOLDED = `UPDATE events SET folded = 1 WHERE id IN (SELECT value FROM json_each(?1))`;
@@ -53,6 +58,7 @@ function eventRow(e: PzEvent): unknown[] {
     e.props ? JSON.stringify(e.props) : null,
     // Events that change no profile are born folded, so the unfolded index stays small.
     changesProfile(e) ? 0 : 1,
+    e.covariate ?? null,
   ];
 }
 
@@ -63,18 +69,14 @@ function chunks<T>(items: T[], size: number): T[][] {
 }
 
 /**
- * Stores the events (and first exposures) in one transaction and returns the ids among them not
+ * Stores the events (the roll-up triggers count first exposures and goals) in one transaction and returns the ids among them not
  * yet folded into a profile: new events, and events a failed earlier delivery stored but could
  * not fold.
  */
 export async function storeEvents(db: D1Database, events: PzEvent[], receivedAt: number): Promise<Set<string>> {
-  const statements = chunks(events.map(eventRow), ROWS_PER_STATEMENT).map((rows) =>
-    db.prepare(INSERT_EVENTS).bind(JSON.stringify(rows), receivedAt),
-  );
-  const exposures = events
-    .filter((e) => e.type === "exposure" && e.experiment && e.variant)
-    .map((e) => [e.experiment, e.visitorId, e.variant, e.at]);
-  for (const rows of chunks(exposures, ROWS_PER_STATEMENT)) statements.push(db.prepare(UPSERT_EXPOSURES).bind(JSON.stringify(rows)));
+  const links = events.filter((e) => e.customerId).map((e) => [e.visitorId, e.customerId, e.at]);
+  const statements = chunks(links, ROWS_PER_STATEMENT).map((rows) => db.prepare(UPSERT_VISITOR_CUSTOMERS).bind(JSON.stringify(rows)));
+  for (const rows of chunks(events.map(eventRow), ROWS_PER_STATEMENT)) statements.push(db.prepare(INSERT_EVENTS).bind(JSON.stringify(rows), receivedAt));
   statements.push(db.prepare(SELECT_UNFOLDED).bind(JSON.stringify(events.map((e) => e.id))));
   const results = await db.batch<{ id: string }>(statements);
   return new Set(results[results.length - 1].results.map((row) => row.id));

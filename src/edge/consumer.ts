@@ -6,6 +6,7 @@
  */
 import type { Env } from "../env";
 import { markFolded, storeDeadLetters, storeEvents, type DeadLetter } from "./analytics";
+import { archiveEvents } from "./archive";
 import { pzEventSchema, type PzEvent } from "./events";
 import { log } from "./log";
 import { changesProfile } from "./outcomes";
@@ -121,11 +122,20 @@ async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<vo
     batch.retryAll({ delaySeconds });
     return;
   }
+  // The archive write runs beside the folds, after D1 holds the batch; a failure retries the batch (D1 adds nothing twice).
+  const archived = archiveEvents(env.ARCHIVE, events).then(
+    () => true,
+    (err) => {
+      log("error", "archive write failed; batch retried", { events: events.length, delaySeconds, reason: String(err) });
+      return false;
+    },
+  );
   const [{ folded, failed }, unstitched] = await Promise.all([
     foldIntoProfiles(env, events.filter((e) => unfolded.has(e.id) && changesProfile(e)), now),
     stitchClicks(env, events, now),
   ]);
   failed.push(...unstitched);
+  if (!(await archived)) batch.retryAll({ delaySeconds });
   // A message is retried whole; its events already folded are skipped on redelivery (see storeEvents).
   const retried = new Set(failed.flatMap((event) => messages.get(event.id) ?? []));
   for (const message of retried) message.retry({ delaySeconds });

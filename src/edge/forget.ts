@@ -74,5 +74,13 @@ async function deleteEvents(db: D1Database, visitorId: string, now: number): Pro
     db.prepare("INSERT OR IGNORE INTO forgotten_visitors (visitor_id, at) VALUES (?1, ?2)").bind(visitorId, now),
     db.prepare("DELETE FROM events WHERE visitor_id = ?").bind(visitorId),
     db.prepare("DELETE FROM exposures WHERE visitor_id = ?").bind(visitorId),
+    // The roll-ups' per-visitor rows and the visitor's link to a customer; the anonymous sums stay.
+    db
+      .prepare(
+        "DELETE FROM unit_goals WHERE unit_kind = 'visitor' AND unit = ?1 AND experiment IN (SELECT experiment FROM unit_exposures WHERE unit_kind = 'visitor' AND unit = ?1)",
+      )
+      .bind(visitorId),
+    db.prepare("DELETE FROM unit_exposures WHERE unit_kind = 'visitor' AND unit = ?").bind(visitorId),
+    db.prepare("DELETE FROM visitor_customers WHERE visitor_id = ?").bind(visitorId),
   ]);
 }

@@ -1,0 +1,115 @@
+// Cost per page view: counts the platform operations the worker itself calls (every binding wrapped, bench/workers/pz-op-count.js) for new and returning visitors, queue consumer included, and prices them with docs/storage.md's unit prices.
+import { mkdir, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { startPz } from "./lib/contenders.mjs";
+import { BROWSER_HEADERS } from "./lib/load.mjs";
+import { startOrigin } from "./lib/origin.mjs";
+import { bundlePz, compileDemoPlaybook } from "./lib/pz.mjs";
+import { round, summaryRow } from "./lib/table.mjs";
+
+const tmpPath = (name) => fileURLToPath(new URL(`.tmp/${name}`, import.meta.url));
+const PAGE_VIEWS = Number(process.env.PZ_BENCH_COST_VIEWS ?? 60);
+/** The consumer takes batches every 2 s (wrangler.toml); wait past that so its work is counted. */
+const SETTLE_MS = 4000;
+
+/**
+ * USD per operation beyond the included allowances, Workers Paid (docs/storage.md, "Unit prices",
+ * looked up 2026-12-01). Allowances are shared by the whole account, so the marginal price is the
+ * honest per-page-view figure for a site large enough to need this document.
+ */
+export const PRICES = {
+  worker_request: 0.3 / 1e6,
+  kv_read: 0.5 / 1e6,
+  kv_write: 5 / 1e6,
+  kv_list: 5 / 1e6,
+  do_request: 0.15 / 1e6,
+  queue_operation: 0.4 / 1e6,
+  d1_row_read: 0.001 / 1e6,
+  d1_row_written: 1 / 1e6,
+  r2_class_a: 4.5 / 1e6,
+  r2_class_b: 0.36 / 1e6,
+};
+
+const KV_READS = new Set(["get", "getWithMetadata"]);
+const KV_WRITES = new Set(["put", "delete"]);
+const R2_CLASS_A = new Set(["put", "list", "createMultipartUpload", "uploadPart", "completeMultipartUpload", "copy"]);
+const R2_CLASS_B = new Set(["get", "head"]);
+
+/** Billable units from the counted calls: `<binding>.<method>` and `<binding>:stub.<method>` keys, by binding kind. */
+export function billable({ ops, kinds }) {
+  const units = Object.fromEntries(Object.keys(PRICES).map((k) => [k, 0]));
+  units.worker_request = (ops["worker.fetch"] ?? 0) + (ops["worker.queue"] ?? 0) + (ops["worker.scheduled"] ?? 0);
+  for (const [key, n] of Object.entries(ops)) {
+    const match = /^([A-Z0-9_]+)(:stub)?\.(.+)$/.exec(key);
+    if (!match) continue;
+    const [, binding, stub, method] = match;
+    const kind = kinds[binding];
+    if (kind === "kv" && KV_READS.has(method)) units.kv_read += n;
+    else if (kind === "kv" && KV_WRITES.has(method)) units.kv_write += n;
+    else if (kind === "kv" && method === "list") units.kv_list += n;
+    else if (kind === "d1" && method === "rows_read") units.d1_row_read += n;
+    else if (kind === "d1" && method === "rows_written") units.d1_row_written += n;
+    // A message is written, read and deleted: three operations (each under 64 KB, src/edge/events.ts).
+    else if (kind === "queue" && method === "messages") units.queue_operation += 3 * n;
+    else if (kind === "r2" && R2_CLASS_A.has(method)) units.r2_class_a += n;
+    else if (kind === "r2" && R2_CLASS_B.has(method)) units.r2_class_b += n;
+    else if (kind === "durable_object" && stub) units.do_request += n;
+  }
+  return units;
+}
+
+function perView(units, views) {
+  const per = Object.fromEntries(Object.entries(units).map(([k, n]) => [k, round(n / views, 4)]));
+  const usd = Object.fromEntries(Object.entries(units).map(([k, n]) => [k, round(((n / views) * PRICES[k]) * 1e6, 4)]));
+  const total = round(Object.values(usd).reduce((a, b) => a + b, 0), 4);
+  return { operations_per_page_view: per, usd_per_million_page_views_by_operation: usd, usd_per_million_page_views: total };
+}
+
+async function counted(host, visit, views) {
+  const counter = `${host.url}/__bench/ops`;
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  await fetch(counter, { method: "POST" });
+  for (let i = 0; i < views; i++) await (await fetch(`${host.url}/`, { headers: visit(i) })).arrayBuffer();
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  const raw = await (await fetch(counter)).json();
+  return { raw, ...perView(billable(raw), views) };
+}
+
+async function main() {
+  await mkdir(tmpPath(""), { recursive: true });
+  const origin = await startOrigin();
+  const script = await bundlePz("bench/workers/pz-op-count.js", tmpPath("pz-op-count.js"));
+  const ruleset = await compileDemoPlaybook();
+  const host = await startPz({ label: "pz op-count", origin, script, ruleset, injectTracker: "on" });
+  try {
+    if (host.problems.length > 0) console.log(`[cost] !! the returning visitor is not personalised: ${host.problems.join("; ")}`);
+    // A new visitor: no cookie, every page view a different browser.
+    const fresh = await counted(host, () => BROWSER_HEADERS, PAGE_VIEWS);
+    // A returning, known customer: the signed pz_id and session cookies of the same browser.
+    const returning = await counted(host, () => host.headers, PAGE_VIEWS);
+    const worst = Math.max(fresh.usd_per_million_page_views, returning.usd_per_million_page_views);
+    const result = {
+      usd_per_million_page_views: worst,
+      page_views_per_kind: PAGE_VIEWS,
+      new_visitor: fresh,
+      returning_visitor: returning,
+      prices_usd_per_unit: PRICES,
+      method:
+        "bench/workers/pz-op-count.js wraps every binding in env and counts the calls the worker makes (D1 rows from each result's meta, queue messages sent x3 operations); " +
+        "the page views are proxied requests without the browser's beacon POSTs (pz.js); CPU time and Durable Object duration are not counted",
+    };
+    result.summary = [
+      summaryRow({ label: "cost per million page views (worse of new / returning)", value: worst, unit: "USD", target: { op: "<", value: 1 } }),
+      summaryRow({ label: "new visitor: D1 rows written per page view", value: fresh.operations_per_page_view.d1_row_written, unit: "rows" }),
+      summaryRow({ label: "returning visitor: D1 rows written per page view", value: returning.operations_per_page_view.d1_row_written, unit: "rows" }),
+    ];
+    console.log(`[cost] new visitor: $${fresh.usd_per_million_page_views} per million page views`, fresh.operations_per_page_view);
+    console.log(`[cost] returning visitor: $${returning.usd_per_million_page_views} per million page views`, returning.operations_per_page_view);
+    await writeFile(tmpPath("cost.json"), `${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    await host.close();
+    await origin.close();
+  }
+}
+
+await main();
