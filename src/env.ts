@@ -1,6 +1,12 @@
 /** The worker's bindings and settings, as declared in wrangler.toml. */
+import type { ProfileObject } from "./edge/profile-object";
+
 export interface Env {
   PROFILES: KVNamespace;
+  /** One ProfileObject per profile (named by its KV key): the only writer of that profile. */
+  PROFILE_OBJECTS: DurableObjectNamespace<ProfileObject>;
+  /** Seconds what page views record waits so one KV write per profile carries them all (default 60). */
+  PROFILE_WRITE_SECONDS?: string;
   RULES: KVNamespace;
   EVENTS: Queue<unknown>;
   ANALYTICS: D1Database;

@@ -17,6 +17,8 @@ import { tracker } from "./routes/tracker";
 import { demo } from "./routes/demo";
 import { proxy } from "./routes/proxy";
 
+export { ProfileObject } from "./edge/profile-object";
+
 const app = new Hono<{ Bindings: Env }>();
 
 // An error no route caught still answers the product's JSON error shape, never a text/plain 500.

@@ -1,12 +1,12 @@
 /** The queue consumer: D1 rows stored once, profiles folded once per batch, retries and dead letters. */
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import type { Env } from "../src/env";
 import type { PzEvent } from "../src/edge/events";
-import { readProfile } from "../src/edge/profiles";
 import { retryDelaySeconds } from "../src/edge/consumer";
 import { storedEvents, uid } from "./helpers/events";
+import { failingD1 as failingD1While, failingObjects, kvProfile, objectOf } from "./helpers/profiles";
 
 const T0 = Date.UTC(2026, 4, 1, 12, 0, 0);
 
@@ -32,39 +32,12 @@ async function countRows(sql: string, ...params: unknown[]): Promise<number> {
 /** The real D1 binding whose batch() fails the first `failures` times: a storage outage, nothing else changed. */
 function failingD1(failures: number): D1Database {
   let left = failures;
-  const real = env.ANALYTICS;
-  return {
-    prepare: (sql: string) => real.prepare(sql),
-    batch: async <T>(statements: D1PreparedStatement[]) => {
-      if (left-- > 0) throw new Error("D1_ERROR: simulated outage");
-      return real.batch<T>(statements);
-    },
-    exec: (sql: string) => real.exec(sql),
-    dump: () => real.dump(),
-    withSession: (c?: string) => real.withSession(c),
-  } as D1Database;
+  return failingD1While(() => left-- > 0);
 }
 
-/** The real KV binding, counting writes per key and failing writes to `failKey` the first time. */
-function watchedKv(failKey?: string): { kv: KVNamespace; puts: Map<string, number> } {
-  const puts = new Map<string, number>();
-  let failed = false;
-  const real = env.PROFILES;
-  const kv = {
-    get: real.get.bind(real),
-    list: real.list.bind(real),
-    delete: real.delete.bind(real),
-    getWithMetadata: real.getWithMetadata.bind(real),
-    put: async (key: string, value: string) => {
-      puts.set(key, (puts.get(key) ?? 0) + 1);
-      if (key === failKey && !failed) {
-        failed = true;
-        throw new Error("KV PUT failed: simulated outage");
-      }
-      return real.put(key, value);
-    },
-  } as unknown as KVNamespace;
-  return { kv, puts };
+/** The real objects binding with the object of `key`'s profile failing every call. */
+function failingProfile(key: string): Env["PROFILE_OBJECTS"] {
+  return failingObjects("throw", (name) => name === key);
 }
 
 describe("queue consumer", () => {
@@ -83,8 +56,7 @@ describe("queue consumer", () => {
       event({ type: "dismiss", visitorId: v2, offer: "loan" }, T0),
       event({ type: "custom", visitorId: uid("v"), customerId: customer, name: "newsletter" }, T0),
     ];
-    const { kv, puts } = watchedKv();
-    const result = await deliver(batch, { env: { ...env, PROFILES: kv } });
+    const result = await deliver(batch);
     expect(result.retryBatch.retry).toBe(false);
     expect(result.retryMessages).toEqual([]);
 
@@ -92,29 +64,46 @@ describe("queue consumer", () => {
     expect(rows).toHaveLength(batch.length);
     expect(await countRows("SELECT count(*) AS n FROM unit_exposures WHERE experiment = 'hero-test' AND unit_kind = 'visitor' AND unit = ?1", v1)).toBe(1);
 
-    const p1 = (await readProfile(env.PROFILES, { kind: "visitor", id: v1 }))!;
+    const p1 = (await kvProfile({ kind: "visitor", id: v1 }))!;
     expect(p1.offers["gold-card"]).toEqual({ shown: [T0], clicked: [T0 + 1000], accepted: [T0 + 2000], dismissed: [] });
     expect(p1.assignments).toEqual({ "hero-test": "bold" });
     expect(p1.stages).toEqual({ nba: { stage: "onboard", since: T0 } });
     expect(p1.goals).toEqual({ purchase: 1 });
-    expect((await readProfile(env.PROFILES, { kind: "visitor", id: v2 }))!.offers.loan.dismissed).toEqual([T0]);
-    expect((await readProfile(env.PROFILES, { kind: "customer", id: customer }))!.goals).toEqual({ newsletter: 1 });
-    // Three profiles, three writes: a busy visitor's seven events cost one KV write.
-    expect([...puts.values()]).toEqual([1, 1, 1]);
+    expect((await kvProfile({ kind: "visitor", id: v2 }))!.offers.loan.dismissed).toEqual([T0]);
+    expect((await kvProfile({ kind: "customer", id: customer }))!.goals).toEqual({ newsletter: 1 });
+    // The write happened: a second alarm owes nothing more.
+    expect(await runDurableObjectAlarm(objectOf({ kind: "visitor", id: v1 }))).toBe(false);
+  });
+
+  it("coalesces what page views record into one trailing KV write per profile", async () => {
+    const visitorId = uid("v");
+    const ref = { kind: "visitor", id: visitorId } as const;
+    await deliver([[event({ type: "decision", visitorId, slot: "hero", offer: "gold-card", decision: "d1" }), event({ type: "exposure", visitorId, experiment: "x9", variant: "a" })]]);
+    await deliver([event({ type: "decision", visitorId, slot: "hero", offer: "gold-card", decision: "d2" }, T0 + 30_000)]);
+    // Neither page view has reached KV yet: the write waits PROFILE_WRITE_SECONDS to carry both.
+    expect(await env.PROFILES.get(`profile:v:${visitorId}`)).toBeNull();
+    const profile = (await kvProfile(ref))!;
+    expect(profile.offers["gold-card"].shown).toEqual([T0, T0 + 30_000]);
+    expect(profile.assignments).toEqual({ x9: "a" });
+    // A page view that changes nothing a condition, policy or report reads owes KV nothing.
+    await deliver([event({ type: "exposure", visitorId, experiment: "x9", variant: "a" }, T0 + 60_000)]);
+    expect(await runDurableObjectAlarm(objectOf(ref))).toBe(false);
   });
 
   it("stores a redelivered batch once and does not count its goals twice", async () => {
     const visitorId = uid("v");
     const batch = [event({ type: "conversion", visitorId, name: "purchase" }), event({ type: "accept", visitorId, offer: "a" })];
     await deliver(batch);
-    const { kv, puts } = watchedKv();
-    const again = await deliver(batch, { attempts: 2, env: { ...env, PROFILES: kv } });
+    const first = await kvProfile({ kind: "visitor", id: visitorId });
+    const again = await deliver(batch, { attempts: 2 });
     expect(again.retryBatch.retry).toBe(false);
     expect(await storedEvents(batch.map((e) => e.id))).toHaveLength(2);
-    const profile = (await readProfile(env.PROFILES, { kind: "visitor", id: visitorId }))!;
+    const profile = (await kvProfile({ kind: "visitor", id: visitorId }))!;
     expect(profile.goals).toEqual({ purchase: 1 });
     expect(profile.offers.a.accepted).toEqual([T0]);
-    expect(puts.size).toBe(0);
+    // Nothing changed, so no KV write is owed (no alarm) and the copy is the first one.
+    expect(profile).toEqual(first);
+    expect(await runDurableObjectAlarm(objectOf({ kind: "visitor", id: visitorId }))).toBe(false);
   });
 
   it("retries the whole batch when D1 fails, then stores it once", async () => {
@@ -123,12 +112,12 @@ describe("queue consumer", () => {
     const first = await deliver(batch, { env: { ...env, ANALYTICS: failingD1(1) } });
     expect(first.retryBatch.retry).toBe(true);
     expect(await storedEvents(batch.map((e) => e.id))).toEqual([]);
-    expect(await readProfile(env.PROFILES, { kind: "visitor", id: visitorId })).toBeNull();
+    expect(await kvProfile({ kind: "visitor", id: visitorId })).toBeNull();
 
     const second = await deliver(batch, { attempts: 2 });
     expect(second.retryBatch.retry).toBe(false);
     expect(await storedEvents(batch.map((e) => e.id))).toHaveLength(2);
-    expect((await readProfile(env.PROFILES, { kind: "visitor", id: visitorId }))!.goals).toEqual({ signup: 1 });
+    expect((await kvProfile({ kind: "visitor", id: visitorId }))!.goals).toEqual({ signup: 1 });
   });
 
   it("retries only the messages whose profile write failed, and folds them once", async () => {
@@ -136,16 +125,15 @@ describe("queue consumer", () => {
     const flaky = uid("v");
     const batch = [event({ type: "conversion", visitorId: ok, name: "g" }), event({ type: "conversion", visitorId: flaky, name: "g" })];
     const ids = ["msg-ok", "msg-flaky"];
-    const { kv } = watchedKv(`profile:v:${flaky}`);
-    const first = await deliver(batch, { env: { ...env, PROFILES: kv }, ids });
+    const first = await deliver(batch, { env: { ...env, PROFILE_OBJECTS: failingProfile(`profile:v:${flaky}`) }, ids });
     expect(first.retryBatch.retry).toBe(false);
     expect(first.retryMessages.map((m) => m.msgId)).toEqual(["msg-flaky"]);
     expect(await storedEvents(batch.map((e) => e.id))).toHaveLength(2);
-    expect(await readProfile(env.PROFILES, { kind: "visitor", id: flaky })).toBeNull();
+    expect(await kvProfile({ kind: "visitor", id: flaky })).toBeNull();
 
     await deliver([batch[1]], { attempts: 2 });
-    expect((await readProfile(env.PROFILES, { kind: "visitor", id: flaky }))!.goals).toEqual({ g: 1 });
-    expect((await readProfile(env.PROFILES, { kind: "visitor", id: ok }))!.goals).toEqual({ g: 1 });
+    expect((await kvProfile({ kind: "visitor", id: flaky }))!.goals).toEqual({ g: 1 });
+    expect((await kvProfile({ kind: "visitor", id: ok }))!.goals).toEqual({ g: 1 });
   });
 
   it("backs off longer on later attempts, up to five minutes", () => {
@@ -190,7 +178,7 @@ describe("queue consumer", () => {
     expect(await storedEvents(stored.map((e) => e.id))).toHaveLength(2);
     const letter = await env.ANALYTICS.prepare("SELECT * FROM dead_letters WHERE message_id = ?1").bind(`${messageId}:1`).first<Record<string, unknown>>();
     expect(JSON.parse(letter!.body as string)).toEqual({ type: "decision", visitorId });
-    const profile = (await readProfile(env.PROFILES, { kind: "visitor", id: visitorId }))!;
+    const profile = (await kvProfile({ kind: "visitor", id: visitorId }))!;
     expect(profile.offers["gold-card"].shown).toEqual([T0]);
     expect(profile.assignments).toEqual({ "hero-test": "bold" });
   });
@@ -198,12 +186,11 @@ describe("queue consumer", () => {
   it("retries an array message whole when its profile write fails, folding each event once", async () => {
     const visitorId = uid("v");
     const pageView = [event({ type: "conversion", visitorId, name: "quote" }), event({ type: "accept", visitorId, offer: "loan" })];
-    const { kv } = watchedKv(`profile:v:${visitorId}`);
-    const first = await deliver([pageView], { env: { ...env, PROFILES: kv }, ids: ["msg-page"] });
+    const first = await deliver([pageView], { env: { ...env, PROFILE_OBJECTS: failingProfile(`profile:v:${visitorId}`) }, ids: ["msg-page"] });
     expect(first.retryMessages.map((m) => m.msgId)).toEqual(["msg-page"]);
     await deliver([pageView], { attempts: 2, ids: ["msg-page"] });
     await deliver([pageView], { attempts: 3, ids: ["msg-page"] });
-    const profile = (await readProfile(env.PROFILES, { kind: "visitor", id: visitorId }))!;
+    const profile = (await kvProfile({ kind: "visitor", id: visitorId }))!;
     expect(profile.goals).toEqual({ quote: 1 });
     expect(profile.offers.loan.accepted).toEqual([T0]);
   });
@@ -221,7 +208,7 @@ describe("queue consumer", () => {
     const last = await env.ANALYTICS.prepare("SELECT * FROM events WHERE id = ?1").bind(many[1200].id).first<Record<string, unknown>>();
     expect(last).toMatchObject({ type: "custom", at: T0 + 1200, visitor_id: visitorId, customer_id: customerId, name: "scroll", channel: "web", campaign: "spring", ruleset_version: "r1", slot: null, folded: 1 });
     expect(JSON.parse(last!.props as string)).toEqual({ depth: 1200, label: "it's <b>", ok: true });
-    expect((await readProfile(env.PROFILES, { kind: "customer", id: customerId }))!.goals).toEqual({ scroll: 1201 });
+    expect((await kvProfile({ kind: "customer", id: customerId }))!.goals).toEqual({ scroll: 1201 });
   });
 
   it("keeps the earliest of several exposures in one batch", async () => {

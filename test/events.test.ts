@@ -2,7 +2,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { enqueueEvents, eventMessages, MESSAGE_BYTES, type EventSink, type PzEvent } from "../src/edge/events";
-import { readProfile } from "../src/edge/profiles";
+import { kvProfile } from "./helpers/profiles";
 import { readVisitorCookie } from "../src/edge/cookies";
 import { eventually, postEvents, sessionFrom, setCookieValue, storedEvents, uid, visitorCookiePair } from "./helpers/events";
 
@@ -80,9 +80,9 @@ describe("POST /__pz/events", () => {
       return rows.length ? rows : undefined;
     });
     expect(row.visitor_id).toBe(visitorId);
-    const profile = await eventually(async () => (await readProfile(env.PROFILES, { kind: "visitor", id: visitorId })) ?? undefined);
+    const profile = await eventually(async () => (await kvProfile({ kind: "visitor", id: visitorId })) ?? undefined);
     expect(profile.offers["gold-card"].dismissed).toEqual([row.at]);
-    expect(await readProfile(env.PROFILES, { kind: "visitor", id: "someone-else" })).toBeNull();
+    expect(await kvProfile({ kind: "visitor", id: "someone-else" })).toBeNull();
   });
 
   it("records under a fresh visitor and sets pz_id when the cookie is missing or tampered", async () => {

@@ -6,7 +6,7 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { CompiledPolicy } from "../src/core/types";
-import { readProfile } from "../src/edge/profiles";
+import { kvProfile } from "./helpers/profiles";
 import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets";
 import { forgetPageSlots } from "../src/edge/page-slots";
 import { offer, ruleset } from "./fixtures/ruleset";
@@ -78,7 +78,7 @@ describe("an accepted offer", () => {
     await phone.send([{ id: uid(), type: "accept", slot: "hero", offer: "gold-card" }]);
 
     const profile = await eventually(async () => {
-      const p = await readProfile(env.PROFILES, { kind: "customer", id: customerId });
+      const p = await kvProfile({ kind: "customer", id: customerId });
       return p?.offers["gold-card"]?.accepted.length ? p : undefined;
     });
     expect(profile.offers["gold-card"].accepted).toHaveLength(1);
@@ -103,7 +103,7 @@ describe("a frequency cap of 2 a day", () => {
     expect(await first.heroShowsOffer()).toBe(false);
 
     await eventually(async () => {
-      const p = await readProfile(env.PROFILES, { kind: "customer", id: customerId });
+      const p = await kvProfile({ kind: "customer", id: customerId });
       return (p?.offers["gold-card"]?.shown.length ?? 0) >= 2 ? true : undefined;
     });
     const second = new Browser(await visitorCookiePair({ visitorId: uid("v"), customerId }));

@@ -2,7 +2,8 @@
  * D1 writes for the queue consumer. Every batch is one D1 batch() (a single transaction), and every
  * insert is idempotent: events on their unique id, dead letters on the message id. A redelivered batch therefore adds nothing. The
  * roll-ups the results read (migrations/0003_rollups.sql) are kept by triggers on new event rows,
- * so they commit or fail with the raw rows.
+ * so they commit or fail with the raw rows. Nothing is stored for a visitor listed in
+ * `forgotten_visitors` (forget-me, src/edge/forget.ts), so events queued before it bring nothing back.
  */
 import type { PzEvent } from "./events";
 import { learningStatements } from "./learning-counts";
@@ -19,14 +20,15 @@ const INSERT_EVENTS = `INSERT OR IGNORE INTO events
     value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15,
     value ->> 16, ?2, value ->> 17, value ->> 18,
     COALESCE(value ->> 4, (SELECT customer_id FROM visitor_customers WHERE visitor_id = value ->> 3), value ->> 3)
-  FROM json_each(?1)`;
+  FROM json_each(?1) WHERE NOT EXISTS (SELECT 1 FROM forgotten_visitors f WHERE f.visitor_id = value ->> 3)`;
 
 /**
  * Visitors known to belong to a customer (any event carrying both ids, e.g. a link click), latest
  * first; stored before the events so the batch's own events already count for the customer.
  */
 const UPSERT_VISITOR_CUSTOMERS = `INSERT INTO visitor_customers (visitor_id, customer_id, at)
-  SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1) WHERE true
+  SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1)
+  WHERE NOT EXISTS (SELECT 1 FROM forgotten_visitors f WHERE f.visitor_id = value ->> 0)
   ON CONFLICT (visitor_id) DO UPDATE SET customer_id = excluded.customer_id, at = excluded.at
   WHERE excluded.at > visitor_customers.at`;
 

@@ -1,6 +1,7 @@
 /**
  * The queue consumer. pz-events: store the batch in D1 (idempotent), then fold the new outcomes
- * into KV profiles with one read-modify-write per profile per batch. pz-events-dlq: keep what
+ * into each profile through its ProfileObject (one request per profile per batch; the object
+ * serialises writers and writes KV through), and complete the stitch of link clicks. pz-events-dlq: keep what
  * exhausted its retries in D1 `dead_letters`. Failures retry (at-least-once); nothing is dropped.
  */
 import type { Env } from "../env";
@@ -8,8 +9,10 @@ import { markFolded, storeDeadLetters, storeEvents, type DeadLetter } from "./an
 import { archiveEvents } from "./archive";
 import { pzEventSchema, type PzEvent } from "./events";
 import { log } from "./log";
-import { foldEvents } from "./outcomes";
-import { profileRefOf, updateProfile, type ProfileRef } from "./profiles";
+import { changesProfile } from "./outcomes";
+import { changeProfile } from "./profile-writes";
+import { profileRefOf, type ProfileRef } from "./profiles";
+import { stitchVisitor } from "./stitch";
 
 export const DEAD_LETTER_QUEUE = "pz-events-dlq";
 
@@ -64,14 +67,20 @@ function groupByProfile(events: PzEvent[]): Map<string, { ref: ProfileRef; event
   return groups;
 }
 
-/** Folds each profile's events; returns the ids folded and the events whose profile write failed. */
-async function foldIntoProfiles(kv: KVNamespace, events: PzEvent[], now: number): Promise<{ folded: string[]; failed: PzEvent[] }> {
+/** A DO call the consumer waits for at most this long before retrying the messages (a hung object must not hold the batch). */
+const FOLD_BUDGET_MS = 30_000;
+
+/**
+ * Folds each profile's events through that profile's object (the only writer, which skips event
+ * ids it has applied); returns the ids folded and the events whose fold failed.
+ */
+async function foldIntoProfiles(env: Env, events: PzEvent[], now: number): Promise<{ folded: string[]; failed: PzEvent[] }> {
   const folded: string[] = [];
   const failed: PzEvent[] = [];
   await Promise.all(
     [...groupByProfile(events).values()].map(async ({ ref, events: own }) => {
       try {
-        await updateProfile(kv, ref, (profile) => foldEvents(profile, own, now));
+        await changeProfile(env, ref, { kind: "fold", events: own }, FOLD_BUDGET_MS, now);
         folded.push(...own.map((e) => e.id));
       } catch (err) {
         log("error", "profile fold failed", { kind: ref.kind, events: own.length, reason: String(err) });
@@ -80,6 +89,24 @@ async function foldIntoProfiles(kv: KVNamespace, events: PzEvent[], now: number)
     }),
   );
   return { folded, failed };
+}
+
+/**
+ * Link clicks that stitched a browser are stitched again here (idempotent): a click whose stitch
+ * timed out on the request path is completed later. Returns the clicks whose stitch failed.
+ */
+async function stitchClicks(env: Env, events: PzEvent[], now: number): Promise<PzEvent[]> {
+  const clicks = events.filter((e) => e.type === "link_click" && e.customerId && e.props?.stitched === true);
+  const failed: PzEvent[] = [];
+  await Promise.all(
+    clicks.map((click) =>
+      stitchVisitor(env, click.visitorId, click.customerId!, now, FOLD_BUDGET_MS).catch((err) => {
+        log("error", "stitch from the queue failed", { reason: String(err) });
+        failed.push(click);
+      }),
+    ),
+  );
+  return failed;
 }
 
 async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<void> {
@@ -103,7 +130,11 @@ async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<vo
       return false;
     },
   );
-  const { folded, failed } = await foldIntoProfiles(env.PROFILES, events.filter((e) => unfolded.has(e.id)), now);
+  const [{ folded, failed }, unstitched] = await Promise.all([
+    foldIntoProfiles(env, events.filter((e) => unfolded.has(e.id) && changesProfile(e)), now),
+    stitchClicks(env, events, now),
+  ]);
+  failed.push(...unstitched);
   if (!(await archived)) batch.retryAll({ delaySeconds });
   // A message is retried whole; its events already folded are skipped on redelivery (see storeEvents).
   const retried = new Set(failed.flatMap((event) => messages.get(event.id) ?? []));
@@ -111,8 +142,8 @@ async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<vo
   try {
     await markFolded(env.ANALYTICS, folded);
   } catch (err) {
-    // The profiles are written; a later redelivery of these events would fold them again, which
-    // changes nothing but goal counts. Logged rather than retried for that reason.
+    // The objects hold the folds; a redelivery would reach them again and change nothing (they
+    // remember the event ids they applied). `folded` only spares them that request.
     log("warn", "could not mark events folded", { events: folded.length, reason: String(err) });
   }
 }

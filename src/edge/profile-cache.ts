@@ -5,8 +5,9 @@
  * shorter than KV's own propagation delay between locations, so no visitor sees older data than KV
  * could serve anyway, and the visitor's last click never depends on it (that travels in pz_s).
  *
- * Writes made through src/edge/profiles.ts in this isolate (the event consumer's folds, the
- * visitor's preferences, stitching, imports, forget-me) replace or drop the entry at once.
+ * Writes this isolate sends to a profile's Durable Object (the event consumer's folds, the
+ * visitor's preferences, stitching, imports, admin writes) replace or drop the entry with the
+ * object's answer at once (src/edge/profile-writes.ts).
  */
 import type { StoredProfile } from "./profile";
 

@@ -5,12 +5,11 @@
  */
 import { z } from "zod";
 import { customerIdSchema } from "./customer-id";
-import { customerProfileKey } from "./keys";
+import type { Env } from "../env";
 import { BodyTooLarge, readLines } from "./ndjson";
-import { emptyProfile, parseProfile } from "./profile";
+import { profilePatchSchema, type ProfilePatch } from "./profile-patch";
+import { changeProfile } from "./profile-writes";
 import { resolveRelativeDates } from "./relative-dates";
-import { profileCacheFor } from "./profile-cache";
-import { applyPatch, profilePatchSchema, type ProfilePatch } from "./profile-patch";
 
 /** One line: `{"id": "C-1001", "attributes": {...}, "preferences": {...}, "consent": {...}}`. */
 const importLineSchema = profilePatchSchema.extend({ id: customerIdSchema });
@@ -32,8 +31,10 @@ export interface ImportResult {
   stoppedAtLine?: number;
 }
 
-/** KV bulk reads take at most 100 keys. */
+/** Lines sent to profile objects at once. */
 const BATCH = 100;
+/** An import is a batch job: a line waits this long for its profile's object before it is reported failed. */
+const LINE_BUDGET_MS = 30_000;
 
 interface Pending {
   line: number;
@@ -45,35 +46,27 @@ function describe(error: z.ZodError): string {
   return error.issues.map((issue) => (issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message)).join("; ");
 }
 
-/** Writes one batch; several lines for the same id are applied in order. */
-async function flush(kv: KVNamespace, batch: Pending[], now: number, result: ImportResult, fail: (line: number, message: string) => void): Promise<void> {
-  if (batch.length === 0) return;
-  const keys = [...new Set(batch.map((p) => customerProfileKey(p.id)))];
-  const stored = await kv.get(keys, "text");
-  const next = new Map(keys.map((key) => [key, parseProfile(stored.get(key) ?? null) ?? emptyProfile()]));
-  const lines = new Map<string, number[]>();
-  const cache = profileCacheFor(kv);
-  for (const { line, id, patch } of batch) {
-    const key = customerProfileKey(id);
-    next.set(key, applyPatch(next.get(key)!, patch, now));
-    lines.set(key, [...(lines.get(key) ?? []), line]);
-  }
+/** Writes one batch, one request per customer's profile object; several lines for the same id are applied in order. */
+async function flush(env: Env, batch: Pending[], now: number, result: ImportResult, fail: (line: number, message: string) => void): Promise<void> {
+  const byCustomer = new Map<string, Pending[]>();
+  for (const pending of batch) byCustomer.set(pending.id, [...(byCustomer.get(pending.id) ?? []), pending]);
   await Promise.all(
-    [...next].map(async ([key, profile]) => {
-      const covered = lines.get(key)!;
-      try {
-        await kv.put(key, JSON.stringify(profile));
-        cache.replace(key, profile);
-        result.imported += covered.length;
-      } catch (err) {
-        for (const line of covered) fail(line, `could not be stored: ${String(err)}`);
+    [...byCustomer].map(async ([id, lines]) => {
+      const ref = { kind: "customer", id } as const;
+      for (const { line, patch } of lines) {
+        try {
+          await changeProfile(env, ref, { kind: "patch", patch }, LINE_BUDGET_MS, now);
+          result.imported++;
+        } catch (err) {
+          fail(line, `could not be stored: ${String(err)}`);
+        }
       }
     }),
   );
 }
 
 /** Imports every valid line of an NDJSON body. */
-export async function importProfiles(kv: KVNamespace, body: ReadableStream<Uint8Array>, now: number, limits: ImportLimits): Promise<ImportResult> {
+export async function importProfiles(env: Env, body: ReadableStream<Uint8Array>, now: number, limits: ImportLimits): Promise<ImportResult> {
   const result: ImportResult = { imported: 0, failed: 0, errors: [], errorsTruncated: false };
   const fail = (line: number, message: string) => {
     result.failed++;
@@ -105,7 +98,7 @@ export async function importProfiles(kv: KVNamespace, body: ReadableStream<Uint8
       const { id, ...patch } = parsed.data;
       batch.push({ line: number, id, patch });
       if (batch.length >= BATCH) {
-        await flush(kv, batch, now, result, fail);
+        await flush(env, batch, now, result, fail);
         batch = [];
       }
     }
@@ -113,7 +106,7 @@ export async function importProfiles(kv: KVNamespace, body: ReadableStream<Uint8
     if (!(err instanceof BodyTooLarge)) throw err;
     result.stoppedAtLine = lastLine;
   }
-  await flush(kv, batch, now, result, fail);
+  await flush(env, batch, now, result, fail);
   result.errors.sort((a, b) => a.line - b.line);
   return result;
 }

@@ -1,12 +1,12 @@
 /**
- * KV adapter for profiles and identity links. KV is eventually consistent (a write can take up to
- * a minute to be seen in other locations) and allows about one write per second per key: the
- * real-time part of a visitor's state therefore travels in the pz_s cookie, and the profile
- * carries what must survive across devices and sessions.
+ * KV reads of profiles and identity links (the copies each ProfileObject writes through). KV is
+ * eventually consistent (a write can take up to a minute to be seen in other locations) and allows
+ * about one write per second per key: the real-time part of a visitor's state therefore travels in
+ * the pz_s cookie, and the profile carries what must survive across devices and sessions.
  */
 import { withinDeadline } from "./deadline";
 import { customerProfileKey, identityLinkKey, visitorProfileKey } from "./keys";
-import { emptyProfile, parseProfile, type StoredProfile } from "./profile";
+import { parseProfile, type StoredProfile } from "./profile";
 import { profileCacheFor } from "./profile-cache";
 
 /** Who a profile belongs to: a known customer, or an anonymous visitor. */
@@ -59,26 +59,17 @@ export async function readProfileWithin(
   }
 }
 
-/** Writes a whole profile; this isolate's cached copy, if any, takes the new value. */
+/**
+ * Writes a whole profile straight to KV, bypassing its ProfileObject: only for seeding a copy the
+ * proxy reads (tests, benchmarks). The worker itself writes through the object (profile-writes.ts).
+ */
 export async function writeProfile(kv: KVNamespace, ref: ProfileRef, profile: StoredProfile): Promise<void> {
   const key = profileKey(ref);
   await kv.put(key, JSON.stringify(profile));
   profileCacheFor(kv).replace(key, profile);
 }
 
-/** Read-modify-write of one profile (last writer wins; see the header comment on KV). */
-export async function updateProfile(
-  kv: KVNamespace,
-  ref: ProfileRef,
-  change: (profile: StoredProfile) => StoredProfile,
-): Promise<StoredProfile> {
-  const current = (await readProfile(kv, ref)) ?? emptyProfile();
-  const next = change(current);
-  // A change that returns the profile it was given changes nothing: no write (KV takes about one per second per key).
-  if (next !== current) await writeProfile(kv, ref, next);
-  return next;
-}
-
+/** Deletes the KV copy straight away; like writeProfile, only for seeding (tests, benchmarks). */
 export async function deleteProfile(kv: KVNamespace, ref: ProfileRef): Promise<void> {
   const key = profileKey(ref);
   await kv.delete(key);
@@ -88,12 +79,4 @@ export async function deleteProfile(kv: KVNamespace, ref: ProfileRef): Promise<v
 /** The customer an anonymous visitor id was stitched to, if any. */
 export function readIdentityLink(kv: KVNamespace, visitorId: string): Promise<string | null> {
   return kv.get(identityLinkKey(visitorId));
-}
-
-export async function writeIdentityLink(kv: KVNamespace, visitorId: string, customerId: string): Promise<void> {
-  await kv.put(identityLinkKey(visitorId), customerId);
-}
-
-export async function deleteIdentityLink(kv: KVNamespace, visitorId: string): Promise<void> {
-  await kv.delete(identityLinkKey(visitorId));
 }

@@ -14,6 +14,7 @@ import { isShortCode, readLinkToken, type LinkFailure, type LinkPayload, type Li
 import { log } from "../edge/log";
 import type { WaitUntil } from "../edge/isolate-copy";
 import { getLiveRuleset } from "../edge/rulesets";
+import { withinDeadline } from "../edge/deadline";
 import { settings } from "../edge/settings";
 import { readShortLink } from "../edge/short-links";
 import { randomId } from "../edge/sign";
@@ -62,8 +63,20 @@ links.get("/go/:token", async (c) => {
   return redirect(c, location);
 });
 
-function readLink(c: LinkContext, secret: string, token: string, kind: "short" | "token", now: number): Promise<LinkRead> {
-  return kind === "short" ? readShortLink(c.env.PROFILES, token, now) : readLinkToken(secret, token, now);
+/** A click never waits longer than this for KV (a short code) or for the stitch: the visitor is on their way. */
+export const LINK_BUDGET_MS = 1000;
+
+type LinkOutcome = LinkRead | { ok: false; reason: "store_unavailable"; payload?: undefined };
+
+async function readLink(c: LinkContext, secret: string, token: string, kind: "short" | "token", now: number): Promise<LinkOutcome> {
+  if (kind === "token") return readLinkToken(secret, token, now);
+  try {
+    return await withinDeadline(readShortLink(c.env.PROFILES, token, now), LINK_BUDGET_MS, "short link read");
+  } catch (err) {
+    // Without the code's payload nobody is known: the site's landing page, no identity.
+    log("error", "link: short code unreadable", { reason: String(err) });
+    return { ok: false, reason: "store_unavailable" };
+  }
 }
 
 /** The campaign from the live ruleset; undefined when it is unknown or the rules cannot be read. */
@@ -85,7 +98,12 @@ async function bindCustomer(c: LinkContext, secret: string, current: VisitorIden
   const otherPerson = !!current?.customerId && current.customerId !== customerId;
   const visitorId = current && !otherPerson ? current.visitorId : newVisitor().visitorId;
   const identity: VisitorIdentity = { visitorId, customerId };
-  await stitchVisitor(c.env.PROFILES, visitorId, customerId, now);
+  try {
+    await stitchVisitor(c.env, visitorId, customerId, now, LINK_BUDGET_MS);
+  } catch (err) {
+    // The cookie still binds the browser; the queue consumer stitches from the link_click event.
+    log("warn", "link: stitch left to the queue", { reason: String(err) });
+  }
   const secure = cookieSecure(new URL(c.req.url));
   c.header("Set-Cookie", await visitorCookie(secret, identity, secure), { append: true });
   if (otherPerson) c.header("Set-Cookie", clearCookie(SESSION_COOKIE, secure), { append: true });
@@ -96,7 +114,7 @@ function failed(
   c: LinkContext,
   now: number,
   current: VisitorIdentity | null,
-  reason: LinkFailure | "unconfigured",
+  reason: LinkFailure | "unconfigured" | "store_unavailable",
   kind: "short" | "token",
   payload?: LinkPayload,
   campaign?: CompiledCampaign,

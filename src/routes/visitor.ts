@@ -8,9 +8,10 @@ import type { Env } from "../env";
 import { jsonBody } from "../edge/body";
 import { clearingCookies, cookieSecure, newVisitor, parseCookies, readVisitorCookie, VISITOR_COOKIE, visitorCookie, type VisitorIdentity, consentCookie } from "../edge/cookies";
 import { jsonError } from "../edge/errors";
-import { forgetVisitor } from "../edge/forget";
-import { emptyProfile } from "../edge/profile";
-import { profileRefOf, readProfile, updateProfile } from "../edge/profiles";
+import { forgetVisitor, type ForgetOutcome } from "../edge/forget";
+import { emptyProfile, type StoredProfile } from "../edge/profile";
+import { changeProfile, profileUnavailable, readOwnedProfile } from "../edge/profile-writes";
+import { profileRefOf } from "../edge/profiles";
 
 type VisitorContext = Context<{ Bindings: Env }>;
 
@@ -52,13 +53,12 @@ visitor.post("/__pz/preferences", async (c) => {
     c.header("Set-Cookie", await visitorCookie(secret, identity, secure), { append: true });
   }
   const { personalization, ...preferences } = body.data;
-  const now = Date.now();
-  const profile = await updateProfile(c.env.PROFILES, profileRefOf(identity), (p) => ({
-    ...p,
-    preferences: { ...p.preferences, ...preferences },
-    consent: personalization === undefined ? p.consent : { personalization, at: now },
-    updatedAt: now,
-  }));
+  let profile: StoredProfile;
+  try {
+    profile = (await changeProfile(c.env, profileRefOf(identity), { kind: "preferences", preferences, personalization })).profile ?? emptyProfile();
+  } catch (err) {
+    return profileUnavailable(c, "saving preferences", err);
+  }
   if (personalization !== undefined) c.header("Set-Cookie", consentCookie(personalization, secure), { append: true });
   return c.json({ preferences: profile.preferences, personalization: profile.consent?.personalization ?? true });
 });
@@ -67,15 +67,32 @@ visitor.get("/__pz/me", async (c) => {
   c.header("Cache-Control", "no-store");
   const secret = c.env.PZ_SIGNING_KEY;
   const identity = secret ? await currentVisitor(c, secret) : null;
-  const profile = identity ? ((await readProfile(c.env.PROFILES, profileRefOf(identity))) ?? emptyProfile()) : emptyProfile();
+  let profile = emptyProfile();
+  try {
+    // The object's own copy: what the visitor just saved, even before KV has it.
+    if (identity) profile = (await readOwnedProfile(c.env, profileRefOf(identity))).profile ?? profile;
+  } catch (err) {
+    return profileUnavailable(c, "reading preferences", err);
+  }
   return c.json({ known: !!identity?.customerId, preferences: profile.preferences, personalization: profile.consent?.personalization ?? true });
 });
 
+/**
+ * 200 when everything is forgotten, 202 when some steps follow (retried until done); the cookies
+ * are cleared either way. 503 when the visitor's profile could not be reached: nothing is cleared,
+ * so the same browser can ask again.
+ */
 visitor.delete("/__pz/me", async (c) => {
   c.header("Cache-Control", "no-store");
   const secret = c.env.PZ_SIGNING_KEY;
   const identity = secret ? await currentVisitor(c, secret) : null;
-  if (identity) await forgetVisitor({ profiles: c.env.PROFILES, analytics: c.env.ANALYTICS }, identity);
+  let outcome: ForgetOutcome = { done: [], pending: [] };
+  try {
+    if (identity) outcome = await forgetVisitor(c.env, identity);
+  } catch (err) {
+    return profileUnavailable(c, "forgetting", err);
+  }
   for (const cookie of clearingCookies(cookieSecure(new URL(c.req.url)))) c.header("Set-Cookie", cookie, { append: true });
-  return c.json({ forgotten: identity !== null });
+  const forgotten = identity !== null && outcome.pending.length === 0;
+  return c.json({ forgotten, ...outcome }, outcome.pending.length > 0 ? 202 : 200);
 });

@@ -8,9 +8,12 @@ import { jsonBody } from "../../edge/body";
 import { customerIdProblem } from "../../edge/customer-id";
 import { jsonError } from "../../edge/errors";
 import { importProfiles } from "../../edge/profile-import";
-import { applyPatch, profilePatchSchema } from "../../edge/profile-patch";
-import { storedProfileSchema } from "../../edge/profile";
-import { deleteIdentityLink, deleteProfile, readProfile, updateProfile, writeProfile, type ProfileRef } from "../../edge/profiles";
+import { profilePatchSchema } from "../../edge/profile-patch";
+import { storedProfileSchema, type StoredProfile } from "../../edge/profile";
+import type { ProfileChange } from "../../edge/profile-change";
+import { changeProfile, profileStub, profileUnavailable, readOwnedProfile, refreshCachedProfile, WRITE_BUDGET_MS } from "../../edge/profile-writes";
+import type { ProfileRef } from "../../edge/profiles";
+import { withinDeadline } from "../../edge/deadline";
 
 /** Imports of tens of MB stream through; past this the import stops with 413. */
 const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
@@ -28,7 +31,7 @@ profiles.post("/profiles:import", async (c) => {
     return jsonError(c, 413, "payload_too_large", `Imports are limited to ${MAX_IMPORT_BYTES} bytes per request; split the file.`);
   }
   if (!c.req.raw.body) return c.json({ imported: 0, failed: 0, errors: [], errorsTruncated: false });
-  const result = await importProfiles(c.env.PROFILES, c.req.raw.body, Date.now(), IMPORT_LIMITS);
+  const result = await importProfiles(c.env, c.req.raw.body, Date.now(), IMPORT_LIMITS);
   if (result.stoppedAtLine !== undefined) {
     const message = `The body passed ${MAX_IMPORT_BYTES} bytes at line ${result.stoppedAtLine}: ${result.imported} profiles were imported before it, the rest were not read.`;
     return jsonError(c, 413, "payload_too_large", message, result.errors);
@@ -47,7 +50,12 @@ function customerRef(c: Context): ProfileRef | Response {
 profiles.get("/profiles/:id", async (c) => {
   const ref = customerRef(c);
   if (ref instanceof Response) return ref;
-  const profile = await readProfile(c.env.PROFILES, ref);
+  let profile: StoredProfile | null;
+  try {
+    profile = (await readOwnedProfile(c.env, ref)).profile;
+  } catch (err) {
+    return profileUnavailable(c, "reading the profile", err);
+  }
   if (!profile) return jsonError(c, 404, "not_found", `No profile for customer ${ref.id}.`);
   return c.json({ id: ref.id, profile });
 });
@@ -57,9 +65,7 @@ profiles.put("/profiles/:id", async (c) => {
   if (ref instanceof Response) return ref;
   const body = await jsonBody(c, replaceSchema, MAX_PROFILE_BYTES);
   if (!body.ok) return body.response;
-  const profile = { ...body.data, updatedAt: Date.now() };
-  await writeProfile(c.env.PROFILES, ref, profile);
-  return c.json({ id: ref.id, profile });
+  return write(c, ref, { kind: "replace", profile: body.data });
 });
 
 profiles.patch("/profiles/:id", async (c) => {
@@ -67,17 +73,28 @@ profiles.patch("/profiles/:id", async (c) => {
   if (ref instanceof Response) return ref;
   const body = await jsonBody(c, profilePatchSchema, MAX_PROFILE_BYTES);
   if (!body.ok) return body.response;
-  const now = Date.now();
-  const profile = await updateProfile(c.env.PROFILES, ref, (current) => applyPatch(current, body.data, now));
-  return c.json({ id: ref.id, profile });
+  return write(c, ref, { kind: "patch", patch: body.data });
 });
+
+/** Sends a PUT or PATCH to the customer's profile object: it applies them one at a time, after any fold in flight. */
+async function write(c: Context<{ Bindings: Env }>, ref: ProfileRef, change: ProfileChange): Promise<Response> {
+  try {
+    const { profile } = await changeProfile(c.env, ref, change);
+    return c.json({ id: ref.id, profile });
+  } catch (err) {
+    return profileUnavailable(c, "writing the profile", err);
+  }
+}
 
 /** Deleting a customer also drops the identity links of the browsers stitched to it (those it knows of). */
 profiles.delete("/profiles/:id", async (c) => {
   const ref = customerRef(c);
   if (ref instanceof Response) return ref;
-  const profile = await readProfile(c.env.PROFILES, ref);
-  const visitors = profile?.mergedVisitors ?? [];
-  await Promise.all([deleteProfile(c.env.PROFILES, ref), ...visitors.map((v) => deleteIdentityLink(c.env.PROFILES, v))]);
-  return c.json({ id: ref.id, deleted: profile !== null, identityLinksDeleted: visitors.length });
+  try {
+    const erased = await withinDeadline(profileStub(c.env, ref).erase(ref, Date.now()), WRITE_BUDGET_MS, "profile erase");
+    refreshCachedProfile(c.env, { ref, profile: null });
+    return c.json({ id: ref.id, ...erased });
+  } catch (err) {
+    return profileUnavailable(c, "deleting the profile", err);
+  }
 });
