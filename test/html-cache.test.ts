@@ -228,6 +228,10 @@ describe("the edge HTML cache", () => {
     expect((await view("/versioned")).outcome).toBe("hit");
     origin.version = 2;
     await publishRuleset(env.RULES, testRuleset(), "test", Date.now());
+    // The view that finds the ruleset due is served the isolate's copy and refreshes it in its own
+    // waitUntil (no request awaits another's read); the next view has the new version.
+    const finding = await view("/versioned");
+    expect(finding.res.headers.get("X-PZ-Ruleset")).toBe(rules.version);
     const after = await view("/versioned");
     expect(after.outcome).toBe("miss");
     expect(after.html).toContain("version 2");
