@@ -59,7 +59,7 @@ describe("a page the parser cannot follow", () => {
   });
 
   it("keeps the slot filled before the failure, and every byte of the origin after it exactly once", async () => {
-    const page = `<!doctype html><body>${BANNER}${"<p>A paragraph of the article.</p>\n".repeat(40)}<p>before</p><select><style>x</style></select><p>after</p></body></html>`;
+    const page = `<!doctype html><body>${BANNER}${"<p>A paragraph of the article.</p>\n".repeat(200)}<p>before</p><select><style>x</style></select><p>after</p></body></html>`;
     for (const sizes of [undefined, [5], [64, 3]]) {
       const body = await fetchThrough(page, sizes);
       expect(body).toMatch(/<p>(Calm banner|<b>Bold banner<\/b>)<\/p>/);

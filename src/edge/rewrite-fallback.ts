@@ -19,9 +19,12 @@ const decoder = new TextDecoder();
 const CLOSE = encoder.encode("-->");
 /**
  * Origin bytes between sync points at least (and the end of each chunk is one): what a failure can
- * cost in personalisation, against about 25 bytes of marker for the rewriter to parse each time.
+ * cost in personalisation (slots after the last sync point keep the origin's content), against the
+ * work each marker costs every page (a piece through the rewriter and its stream). Measured locally
+ * on a 50 KB page, 300 sequential views: 8.1 ms a view without the fail-safe, 11.3 ms at 4 KB,
+ * 18.5 ms at 512 bytes.
  */
-const SYNC_SPACING = 512;
+const SYNC_SPACING = 4 * 1024;
 
 /**
  * The page `origin` through `rewrite`, falling back to the origin's own bytes if `rewrite`'s
