@@ -140,7 +140,7 @@ async function main() {
     }
     // Purchasers are every fifth visitor, half in each variant; every 50th (all in control) bought before exposure.
     const expected = { control: [VISITORS / 2, VISITORS / 10 - VISITORS / 50], bold: [VISITORS / 2, VISITORS / 10] };
-    const got = Object.fromEntries(check.variants.map((v) => [v.variant, [v.exposed, v.conversions]]));
+    const got = Object.fromEntries(check.metrics[0].arms.map((a) => [a.variant, [a.units, a.converted]]));
     if (JSON.stringify(got) !== JSON.stringify(expected)) throw new Error(`results from roll-ups ${JSON.stringify(got)} != generated ${JSON.stringify(expected)}`);
 
     await db.prepare(SCAN_INDEX).run();

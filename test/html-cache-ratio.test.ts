@@ -45,3 +45,17 @@ it("shows the hit ratio on the dashboard from counts the page views' events carr
   });
   expect(html).toMatch(/Hit ratio <strong>75\.0%<\/strong>/);
 });
+
+it("counts a redelivered batch's cache counts once, in its day's roll-up row", async () => {
+  const { handleQueue } = await import("../src/edge/consumer");
+  const { createMessageBatch, getQueueResult } = await import("cloudflare:test");
+  const event = { id: "cache-count-1", type: "decision", at: Date.parse("2026-01-15T10:00:00Z"), visitorId: "v-cache", slot: "hero", decision: "d1", props: { pz_cache_hit: 5, pz_cache_miss: 5 } };
+  for (let delivery = 0; delivery < 2; delivery++) {
+    const ctx = createExecutionContext();
+    const batch = createMessageBatch("pz-events", [{ id: `m-${delivery}`, timestamp: new Date(), attempts: 1, body: [event] }]);
+    await handleQueue(batch, env);
+    await getQueueResult(batch, ctx);
+  }
+  const row = await env.ANALYTICS.prepare("SELECT hit, miss FROM cache_counts WHERE day = ?1").bind("2026-01-15").first();
+  expect(row).toEqual({ hit: 5, miss: 5 });
+});

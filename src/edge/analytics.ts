@@ -6,6 +6,7 @@
  * `forgotten_visitors` (forget-me, src/edge/forget.ts), so events queued before it bring nothing back.
  */
 import type { PzEvent } from "./events";
+import { cacheCountStatements } from "./cache-stats";
 import { learningStatements } from "./learning-counts";
 import { changesProfile } from "./outcomes";
 
@@ -75,8 +76,8 @@ function chunks<T>(items: T[], size: number): T[][] {
  * not fold.
  */
 export async function storeEvents(db: D1Database, events: PzEvent[], receivedAt: number): Promise<Set<string>> {
-  // Learning counts first: they tell new events by their absence from `events`.
-  const statements = learningStatements(db, events);
+  // Learning and cache counts first: they tell new events by their absence from `events`.
+  const statements = [...learningStatements(db, events), ...cacheCountStatements(db, events)];
   const links = events.filter((e) => e.customerId).map((e) => [e.visitorId, e.customerId, e.at]);
   for (const rows of chunks(links, ROWS_PER_STATEMENT)) statements.push(db.prepare(UPSERT_VISITOR_CUSTOMERS).bind(JSON.stringify(rows)));
   for (const rows of chunks(events.map(eventRow), ROWS_PER_STATEMENT)) statements.push(db.prepare(INSERT_EVENTS).bind(JSON.stringify(rows), receivedAt));

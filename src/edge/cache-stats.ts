@@ -1,7 +1,7 @@
 /**
  * How often the edge HTML cache answered, counted in isolate memory and carried on events the
  * proxy sends anyway (no write per page view): the counts since the last send ride on the first
- * event of the next page view that records events, and the dashboard sums them from D1.
+ * event of the next page view that records events; the consumer adds them up per day in D1.
  */
 import type { PzEvent } from "./events";
 
@@ -42,16 +42,37 @@ export interface CacheRatio {
   sinceMs: number;
 }
 
-/** The counts carried by events stored since `sinceMs`, summed in D1. */
+/**
+ * Adds the counts carried by `events` to their UTC day in `cache_counts`. Run in the consumer's
+ * batch before the events are inserted: only events not yet in `events` count, so a redelivered
+ * batch adds nothing.
+ */
+export function cacheCountStatements(db: D1Database, events: PzEvent[]): D1PreparedStatement[] {
+  const rows = events.flatMap((e) => {
+    const n = (outcome: CacheOutcome) => (typeof e.props?.[PROPS[outcome]] === "number" ? (e.props[PROPS[outcome]] as number) : 0);
+    const counted = [n("hit"), n("stale"), n("miss"), n("pass")];
+    return counted.some((x) => x > 0) ? [[e.id, new Date(e.at).toISOString().slice(0, 10), ...counted]] : [];
+  });
+  if (rows.length === 0) return [];
+  return [db.prepare(ADD_CACHE_COUNTS).bind(JSON.stringify(rows))];
+}
+
+const ADD_CACHE_COUNTS = `INSERT INTO cache_counts (day, hit, stale, miss, pass)
+  SELECT value ->> 1 AS d, SUM(value ->> 2), SUM(value ->> 3), SUM(value ->> 4), SUM(value ->> 5)
+  FROM json_each(?1) WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = value ->> 0) GROUP BY d
+  ON CONFLICT (day) DO UPDATE SET hit = hit + excluded.hit, stale = stale + excluded.stale,
+    miss = miss + excluded.miss, pass = pass + excluded.pass`;
+
+/** The counts of the UTC days from `sinceMs`'s day on (a few rows of `cache_counts`). */
 export async function cacheRatio(db: D1Database, sinceMs: number): Promise<CacheRatio> {
-  const sum = (outcome: CacheOutcome) => `COALESCE(SUM(json_extract(props, '$.${PROPS[outcome]}')), 0) AS ${outcome}`;
   const row = await db
-    .prepare(`SELECT ${(Object.keys(PROPS) as CacheOutcome[]).map(sum).join(", ")} FROM events WHERE at >= ?1 AND props LIKE '%"pz_cache_%'`)
-    .bind(sinceMs)
+    .prepare(`SELECT COALESCE(SUM(hit), 0) AS hit, COALESCE(SUM(stale), 0) AS stale, COALESCE(SUM(miss), 0) AS miss, COALESCE(SUM(pass), 0) AS pass FROM cache_counts WHERE day >= ?1`)
+    .bind(new Date(sinceMs).toISOString().slice(0, 10))
     .first<Record<CacheOutcome, number>>();
+  const dayStart = Date.parse(new Date(sinceMs).toISOString().slice(0, 10));
   const { hit = 0, stale = 0, miss = 0, pass = 0 } = row ?? {};
   const answerable = hit + stale + miss;
-  return { hit, stale, miss, pass, ratio: answerable > 0 ? (hit + stale) / answerable : null, sinceMs };
+  return { hit, stale, miss, pass, ratio: answerable > 0 ? (hit + stale) / answerable : null, sinceMs: dayStart };
 }
 
 /** Zeroes this isolate's counts (tests). */
