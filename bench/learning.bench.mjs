@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { decide, linkRuleset } from "../src/core/index.ts";
 import { rollUpLearning } from "../src/core/learning-rollup.ts";
+import { seededRandom as random } from "../src/core/beta.ts";
 import { summaryRow } from "./lib/table.mjs";
 
 const VISITORS = Number(process.env.BENCH_LEARNING_VISITORS ?? 100_000);
@@ -17,17 +18,6 @@ const T0 = Date.UTC(2026, 2, 10, 12);
 /** The learn block the simulated playbook states: the CRM scores are trusted as much as 100 outcomes; a 0.25 % floor per offer until it has 40 trials in a segment. */
 const LEARN = { outcome: "accept", trials: "decision", priorStrength: 100, floor: 0.0025, until: 40 };
 
-/** mulberry32: the population, the outcomes and the uniform picks all come from seeded streams. */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const segmentIds = Array.from({ length: SEGMENTS }, (_, s) => `seg-${s}`);
 const offerIds = Array.from({ length: OFFERS }, (_, i) => `offer-${String(i).padStart(2, "0")}`);

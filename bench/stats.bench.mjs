@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { experimentReport } from "../src/core/report.ts";
+import { seededRandom as generator } from "../src/core/beta.ts";
 import { round, summaryRow } from "./lib/table.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -15,17 +16,6 @@ const DAYS = 30;
 const VISITORS_PER_ARM_PER_DAY = 200;
 const RATE = 0.05;
 
-/** mulberry32: a small seeded generator, so every run draws the same experiments. */
-function generator(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(random) {
   const u = 1 - random();
