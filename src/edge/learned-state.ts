@@ -7,6 +7,7 @@
 import { z } from "zod";
 import type { LearnedState } from "../core/index";
 import { withinDeadline } from "./deadline";
+import { IsolateCopy } from "./isolate-copy";
 import { LEARNED_STATE_KEY } from "./keys";
 import { log } from "./log";
 
@@ -60,31 +61,24 @@ const COLD_READ_MS = 50;
 
 interface Held {
   read: LearnedRead;
-  checkedAt: number;
   /** The state's staleness was logged already. */
   staleLogged: boolean;
 }
 
-let held: Held | null = null;
-/** A refresh is under way in some request's waitUntil: a flag, never a promise another request awaits. */
-let refreshing = false;
+/** A read slower than this is abandoned and the copy held kept (as for the ruleset). */
+const READ_DEADLINE_MS = 1000;
 
-function keep(read: LearnedRead, now: number): void {
-  if (read.problem) log("warn", "learned state unusable; offers rank by their priors", { reason: read.problem });
-  held = { read, checkedAt: now, staleLogged: false };
-}
+const copy = new IsolateCopy<KVNamespace, Held>(
+  async (kv) => {
+    const read = await readLearnedState(kv);
+    if (read.problem) log("warn", "learned state unusable; offers rank by their priors", { reason: read.problem });
+    return { read, staleLogged: false };
+  },
+  READ_DEADLINE_MS,
+  "learned state read",
+);
 
-async function refresh(kv: KVNamespace, now: number): Promise<void> {
-  try {
-    keep(await readLearnedState(kv), now);
-  } catch (err) {
-    // Keep serving what the isolate has; try again after the next interval.
-    log("warn", "learned state read failed; keeping the isolate's copy", { reason: String(err) });
-    if (held) held.checkedAt = now;
-  }
-}
-
-function usable(now: number, staleMs: number): LearnedState | null {
+function usable(held: Held | null, now: number, staleMs: number): LearnedState | null {
   if (!held || !held.read.state) return null;
   const age = now - held.read.state.builtAt;
   if (age <= staleMs) return held.read.state;
@@ -96,28 +90,23 @@ function usable(now: number, staleMs: number): LearnedState | null {
 }
 
 /**
- * The learned state for this request from isolate memory (null: use the priors). A due refresh
- * runs in this request's waitUntil while it is served the current copy; only a cold isolate's
- * request reads for itself, within COLD_READ_MS.
+ * The learned state for this request from isolate memory (null: use the priors), kept by
+ * IsolateCopy: a due refresh runs in this request's waitUntil while it is served the current copy.
+ * Only a cold isolate's request reads for itself, and waits at most COLD_READ_MS for it (the read
+ * goes on in its waitUntil and fills the copy for the next request).
  */
 export async function learnedStateFor(kv: KVNamespace, now: number, settings: LearnedStateSettings, ctx: Pick<ExecutionContext, "waitUntil">): Promise<LearnedState | null> {
-  if (!held) {
-    const own = refresh(kv, now);
-    ctx.waitUntil(own);
-    try {
-      await withinDeadline(own, COLD_READ_MS, "learned state read");
-    } catch (err) {
-      log("warn", "learned state not read in time; offers rank by their priors", { reason: String(err) });
-    }
-  } else if (now - held.checkedAt >= settings.refreshMs && !refreshing) {
-    refreshing = true;
-    ctx.waitUntil(refresh(kv, now).finally(() => (refreshing = false)));
+  const pending = copy.get(kv, now, settings.refreshMs, ctx);
+  ctx.waitUntil(pending.catch(() => undefined));
+  try {
+    return usable(await withinDeadline(pending, COLD_READ_MS, "learned state read"), now, settings.staleMs);
+  } catch (err) {
+    log("warn", "learned state not read (failed or slower than the cold-read budget); offers rank by their priors", { reason: String(err) });
+    return null;
   }
-  return usable(now, settings.staleMs);
 }
 
 /** Forgets the isolate's copy (tests, and after a roll-up through this isolate). */
 export function forgetLearnedState(): void {
-  held = null;
-  refreshing = false;
+  copy.forget();
 }
