@@ -173,12 +173,11 @@ async function personalise(
   if (request.method === "HEAD") return out;
 
   // 10. Stream the page through the rewriter; events leave once the page has streamed, off the request path.
+  const attributes = personal && profileResult.profile ? profileAttributes(profileResult.profile) : null;
   const page = rewritePage(out, {
     slots: decision.slots,
     // The holdout gets no personalisation at all: its text bindings keep the origin's words too.
-    bindings: decision.holdout
-      ? {}
-      : { profile: personal && profileResult.profile ? profileAttributes(profileResult.profile) : null, request: info, stages: decision.stages },
+    bindings: decision.holdout ? {} : { profile: attributes, request: info, stages: decision.stages },
     beforeBodyEnd: config.injectTracker && track ? trackerScriptTag() : undefined,
   });
   ctx.waitUntil(
@@ -186,7 +185,7 @@ async function personalise(
       rememberPageSlots(url.pathname, seen);
       if (!track) return;
       const onPage = { ...decision, slots: Object.fromEntries(seen.flatMap((s) => (decision.slots[s] ? [[s, decision.slots[s]]] : []))) };
-      const covariates = exposures.length && profileResult.profile ? exposureCovariates(live.compiled.experiments, profileAttributes(profileResult.profile)) : {};
+      const covariates = exposures.length && attributes ? exposureCovariates(live.compiled.experiments, attributes) : {};
       const meta = { visitorId: identity.visitorId, customerId: identity.customerId, channel: "web", now, preview: false, exposures, covariates };
       await enqueueEvents(env.EVENTS, withCacheCounts(decisionEvents(onPage, meta)));
     }),
