@@ -5,12 +5,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Miniflare } from "miniflare";
+import type { Miniflare } from "miniflare";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rulesetVersion } from "../src/compiler/index";
 import { experiment, ruleset } from "../test/fixtures/ruleset";
-import { applyMigrations, bundlePz } from "../bench/lib/pz.mjs";
+import { hostResultsWorker, type D1 } from "./helpers/results-worker";
 
 const temp = mkdtempSync(join(tmpdir(), "pz-dashboard-"));
 const TOKEN = "browser-test-admin-token";
@@ -18,7 +17,6 @@ const CHROMIUM = "/usr/bin/chromium";
 const USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 4, 1, 12);
-type D1 = Awaited<ReturnType<Miniflare["getD1Database"]>>;
 let mf: Miniflare;
 let url: string;
 let browser: Browser;
@@ -46,35 +44,12 @@ async function seed(db: D1): Promise<void> {
 }
 
 beforeAll(async () => {
-  const script = join(temp, "worker.js");
-  await bundlePz("src/index.ts", script);
-  mf = new Miniflare({
-    host: "127.0.0.1",
-    port: 0,
-    modules: true,
-    scriptPath: script,
-    modulesRoot: temp,
-    compatibilityDate: "2026-04-01",
-    compatibilityFlags: ["nodejs_compat"],
-    kvNamespaces: ["PROFILES", "RULES"],
-    d1Databases: ["ANALYTICS"],
-    queueProducers: { EVENTS: { queueName: "pz-events" } },
-    bindings: { PZ_ADMIN_TOKEN: TOKEN, PZ_SIGNING_KEY: "browser-test-signing-key-0123456789", ORIGIN_URL: "http://127.0.0.1:9" },
-  });
-  url = (await mf.ready).origin;
   const rules = ruleset({
     experiments: [experiment("split-test", { variants: [{ id: "control", weight: 0.5 }, { id: "bold", weight: 0.5 }], goals: ["purchase"] })],
   });
-  rules.version = rulesetVersion(rules);
-  const published = await fetch(`${url}/__pz/admin/rules`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
-    body: JSON.stringify(rules),
-  });
-  expect(published.status).toBe(201);
-  const db = await mf.getD1Database("ANALYTICS");
-  await applyMigrations(db);
-  await seed(db);
+  const hosted = await hostResultsWorker(temp, TOKEN, rules);
+  ({ mf, url } = hosted);
+  await seed(hosted.db);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],

@@ -3,22 +3,19 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Miniflare } from "miniflare";
+import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rulesetVersion } from "../src/compiler/index";
 import { experiment, offer, ruleset } from "../test/fixtures/ruleset";
-import { applyMigrations, bundlePz } from "../bench/lib/pz.mjs";
+import { hostResultsWorker, type D1 } from "./helpers/results-worker";
 
 const root = join(import.meta.dirname, "..");
 const temp = mkdtempSync(join(tmpdir(), "pz-results-"));
 const TOKEN = "cli-test-admin-token";
-type D1 = Awaited<ReturnType<Miniflare["getD1Database"]>>;
 let mf: Miniflare;
 let url: string;
 
 /** Raw event rows, as the consumer stores them; the roll-up triggers of migrations/0003 count them. */
 async function seed(db: D1): Promise<void> {
-  await applyMigrations(db);
   const statements: ReturnType<D1["prepare"]>[] = [];
   const arm = (variant: string, exposed: number, converted: number) => {
     for (let i = 0; i < exposed; i++) {
@@ -41,34 +38,11 @@ async function seed(db: D1): Promise<void> {
 }
 
 beforeAll(async () => {
-  const script = join(temp, "worker.js");
-  await bundlePz("src/index.ts", script);
-  mf = new Miniflare({
-    host: "127.0.0.1",
-    port: 0,
-    modules: true,
-    scriptPath: script,
-    // Module names are relative to this; the default (the working directory) is not above a temp dir.
-    modulesRoot: temp,
-    compatibilityDate: "2026-04-01",
-    compatibilityFlags: ["nodejs_compat"],
-    kvNamespaces: ["PROFILES", "RULES"],
-    d1Databases: ["ANALYTICS"],
-    queueProducers: { EVENTS: { queueName: "pz-events" } },
-    bindings: { PZ_ADMIN_TOKEN: TOKEN, PZ_SIGNING_KEY: "cli-test-signing-key-0123456789", ORIGIN_URL: "http://127.0.0.1:9" },
-  });
-  url = (await mf.ready).origin;
   const rules = ruleset({
     experiments: [experiment("hero-test", { variants: [{ id: "control", weight: 0.5 }, { id: "bold", weight: 0.5 }], goals: ["purchase"] })],
     offers: [offer("gold-card")],
   });
-  rules.version = rulesetVersion(rules);
-  const published = await fetch(`${url}/__pz/admin/rules`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
-    body: JSON.stringify(rules),
-  });
-  expect(published.status).toBe(201);
+  ({ mf, url } = await hostResultsWorker(temp, TOKEN, rules));
   await seed(await mf.getD1Database("ANALYTICS"));
 }, 60_000);
 

@@ -1,0 +1,46 @@
+/** The worker bundled and hosted by Miniflare with a published ruleset and migrated D1, for Node tests of the results surfaces. */
+import { join } from "node:path";
+import { Miniflare } from "miniflare";
+import { expect } from "vitest";
+import type { CompiledRuleset } from "../../src/core/types";
+import { rulesetVersion } from "../../src/compiler/index";
+import { applyMigrations, bundlePz } from "../../bench/lib/pz.mjs";
+
+export type D1 = Awaited<ReturnType<Miniflare["getD1Database"]>>;
+
+export interface ResultsWorker {
+  mf: Miniflare;
+  url: string;
+  db: D1;
+}
+
+/** Bundles src/index.ts into `temp`, hosts it on 127.0.0.1 with `token` as the admin token, publishes `rules` and migrates D1. */
+export async function hostResultsWorker(temp: string, token: string, rules: CompiledRuleset): Promise<ResultsWorker> {
+  const script = join(temp, "worker.js");
+  await bundlePz("src/index.ts", script);
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    modules: true,
+    scriptPath: script,
+    // Module names are relative to this; the default (the working directory) is not above a temp dir.
+    modulesRoot: temp,
+    compatibilityDate: "2026-04-01",
+    compatibilityFlags: ["nodejs_compat"],
+    kvNamespaces: ["PROFILES", "RULES"],
+    d1Databases: ["ANALYTICS"],
+    queueProducers: { EVENTS: { queueName: "pz-events" } },
+    bindings: { PZ_ADMIN_TOKEN: token, PZ_SIGNING_KEY: "results-test-signing-key-0123456789", ORIGIN_URL: "http://127.0.0.1:9" },
+  });
+  const url = (await mf.ready).origin;
+  rules.version = rulesetVersion(rules);
+  const published = await fetch(`${url}/__pz/admin/rules`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body: JSON.stringify(rules),
+  });
+  expect(published.status).toBe(201);
+  const db = await mf.getD1Database("ANALYTICS");
+  await applyMigrations(db);
+  return { mf, url, db };
+}
