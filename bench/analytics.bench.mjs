@@ -55,7 +55,7 @@ const ROLL_UP = [
   `INSERT INTO exposures SELECT experiment, unit, variant, first_at FROM unit_exposures WHERE unit_kind = 'visitor'`,
 ];
 
-/** The queries the results ran before the roll-ups (src/edge/results.ts before migrations/0003), with the index they had. */
+/** The queries the results ran before the roll-ups (src/edge/analytics/experiment-results.ts before migrations/0003), with the index they had. */
 const SCAN_INDEX = `CREATE INDEX IF NOT EXISTS events_offer_type ON events (offer, type) WHERE offer IS NOT NULL`;
 const SCANS = {
   experiment_results: `SELECT x.variant AS variant, COUNT(*) AS exposed,
@@ -105,7 +105,7 @@ async function main() {
     log(`${events} events from ${VISITORS} visitors generated in ${round(generatedS, 1)} s; roll-ups built`);
 
     const { experiment, offer, ruleset } = await load("test/fixtures/ruleset.ts");
-    const { publishRuleset } = await load("src/edge/rulesets.ts");
+    const { publishRuleset } = await load("src/edge/rulesets/live-ruleset.ts");
     const offers = Array.from({ length: OFFERS }, (_, i) => offer(`offer-${i}`));
     const rules = ruleset({
       experiments: [experiment("hero-test", { variants: [{ id: "control", weight: 0.5 }, { id: "bold", weight: 0.5 }], goals: ["purchase"] })],
@@ -151,7 +151,7 @@ async function main() {
       log(`scan: ${name} ${scans[name].ms} ms`);
     }
     // The queries alone, through the product's own readers on the same D1 (no HTTP, no report rendering).
-    const sumsReader = await load("src/edge/goal-sums.ts");
+    const sumsReader = await load("src/edge/analytics/goal-sums.ts");
     const queries = {
       experiment_goal_sums: () => sumsReader.experimentGoalSums(db, "hero-test", ["purchase", "newsletter"], "visitor"),
       exposure_timeline: () => sumsReader.exposureTimeline(db, "hero-test", "visitor"),
@@ -186,7 +186,7 @@ async function main() {
       scan_dashboard_ms: round(scans.experiment_results.ms + scans.offer_results.ms + scans.experiment_list.ms, 1),
       method:
         "Miniflare's local D1 (workerd's SQLite) filled by recursive-CTE INSERTs with the triggers dropped and the roll-ups built set-based; " +
-        "results_query_ms is the slowest roll-up reader of src/edge/goal-sums.ts through the D1 binding (median of 15); rollups_http_ms are whole admin requests to the worker; " +
+        "results_query_ms is the slowest roll-up reader of src/edge/analytics/goal-sums.ts through the D1 binding (median of 15); rollups_http_ms are whole admin requests to the worker; " +
         "scans are the pre-roll-up SQL, run once through the D1 binding with the index it had",
     };
     result.summary = [

@@ -8,7 +8,7 @@ import { evalCondition as growthbookEval } from "@growthbook/growthbook";
 import jsonLogic from "json-logic-js";
 import { Engine } from "json-rules-engine";
 import { paddedVersion } from "../src/core/conditions/compare.ts";
-import { evalCondition, linkCondition } from "../src/core/conditions/index.ts";
+import { evalCondition, prepareCondition } from "../src/core/conditions/index.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const now = Date.UTC(2025, 5, 15, 12);
@@ -178,7 +178,7 @@ function rulesEngine(conditions) {
 const scope = { now, segment: () => false };
 const engines = {
   linked: (c) => {
-    const predicate = linkCondition(c.condition);
+    const predicate = prepareCondition(c.condition);
     return () => predicate(attributes, scope);
   },
   "ours-eval": (c) => () => evalCondition(attributes, c.condition),

@@ -49,7 +49,7 @@ export function billable({ ops, kinds }) {
     else if (kind === "kv" && method === "list") units.kv_list += n;
     else if (kind === "d1" && method === "rows_read") units.d1_row_read += n;
     else if (kind === "d1" && method === "rows_written") units.d1_row_written += n;
-    // A message is written, read and deleted: three operations (each under 64 KB, src/edge/events.ts).
+    // A message is written, read and deleted: three operations (each under 64 KB, src/edge/events/event-queue.ts).
     else if (kind === "queue" && method === "messages") units.queue_operation += 3 * n;
     else if (kind === "r2" && R2_CLASS_A.has(method)) units.r2_class_a += n;
     else if (kind === "r2" && R2_CLASS_B.has(method)) units.r2_class_b += n;

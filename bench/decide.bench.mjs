@@ -2,7 +2,7 @@
 // Run: npx tsx bench/decide.bench.mjs   (writes bench/.tmp/decide.json)
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import { decide, linkRuleset } from "../src/core/index.ts";
+import { decide, prepareRuleset } from "../src/core/index.ts";
 import { generateContexts, generatePlaybook } from "./generate-playbook.ts";
 import { compileDemoPlaybook } from "./lib/pz.mjs";
 import { quantile, summaryRow } from "./lib/table.mjs";
@@ -28,7 +28,7 @@ function round(linked, contexts, options) {
  * counts, because on a shared machine the slower rounds measure the neighbours, not decide().
  */
 function measure(name, ruleset, contexts, options) {
-  const linked = linkRuleset(ruleset);
+  const linked = prepareRuleset(ruleset);
   for (let i = 0; i < 3_000; i++) decide(contexts[i % contexts.length], linked, NOW, options);
   let best = null;
   for (let r = 0; r < ROUNDS; r++) {

@@ -4,7 +4,7 @@
 // state is rolled up by core's rollUpLearning once per batch of visitors (the cron's cadence),
 // never after every visitor. Run: npx tsx bench/learning.bench.mjs   (writes bench/.tmp/learning.json)
 import { mkdirSync, writeFileSync } from "node:fs";
-import { decide, linkRuleset } from "../src/core/index.ts";
+import { decide, prepareRuleset } from "../src/core/index.ts";
 import { rollUpLearning } from "../src/core/learning-rollup.ts";
 import { seededRandom as random } from "../src/core/beta.ts";
 import { summaryRow } from "./lib/table.mjs";
@@ -120,7 +120,7 @@ const offerIndex = new Map(offerIds.map((id, i) => [id, i]));
 const scoresOf = (beliefs) => beliefs.map((row) => Object.fromEntries(offerIds.map((id, i) => [id, row[i]])));
 
 function fixed(rates, beliefs) {
-  const linked = linkRuleset(ruleset(false));
+  const linked = prepareRuleset(ruleset(false));
   const scores = scoresOf(beliefs);
   return run(rates, (i, segment, now) => offerIndex.get(decide(context(i, segment, scores[segment]), linked, now).slots.hero.offer));
 }
@@ -132,7 +132,7 @@ function uniform(rates) {
 
 function learning(rates, beliefs) {
   const compiled = ruleset(true);
-  const linked = linkRuleset(compiled);
+  const linked = prepareRuleset(compiled);
   const scores = scoresOf(beliefs);
   /** What the consumer adds to D1: per offer × context, decisions and accepts. */
   const counts = new Map();

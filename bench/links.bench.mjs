@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileDemoPlaybook } from "./lib/pz.mjs";
-import { linkPayloadFor } from "../src/edge/campaigns.ts";
-import { mintLinkToken, readLinkToken } from "../src/edge/links.ts";
+import { linkPayloadFor } from "../src/edge/links/campaigns.ts";
+import { mintLinkToken, readLinkToken } from "../src/edge/links/link-tokens.ts";
 import { formatTable, round, summaryRow } from "./lib/table.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));

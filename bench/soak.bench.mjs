@@ -69,9 +69,9 @@ async function main() {
     if (!pid) throw new Error("cannot tell which workerd process hosts the worker");
     const ruleset = await compileDemoPlaybook();
     await seedPz(host.mf, ruleset, Date.now());
-    const { signValue } = await load("src/edge/sign.ts");
-    const { linkPayloadFor } = await load("src/edge/campaigns.ts");
-    const { mintLinkToken } = await load("src/edge/links.ts");
+    const { signValue } = await load("src/edge/identity/sign.ts");
+    const { linkPayloadFor } = await load("src/edge/links/link-tokens/campaigns.ts");
+    const { mintLinkToken } = await load("src/edge/links/link-tokens.ts");
     const campaign = ruleset.campaigns.find((k) => k.channel === "sms");
     const returning = await Promise.all(
       Array.from({ length: RETURNING }, async (_, i) => `pz_id=${await signValue(PZ_SECRETS.PZ_SIGNING_KEY, "pz_id", { v: `soak-visitor-${i}` })}`),

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { hostname, userInfo } from "node:os";
-import type { ErrorDetail } from "../src/edge/errors";
+import type { ErrorDetail } from "../src/edge/lib/errors";
 
 /** Reads KEY=value lines from .dev.vars (wrangler's local secrets file); quotes around a value are dropped. */
 export function devVars(path = ".dev.vars"): Record<string, string> {

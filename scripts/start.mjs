@@ -56,10 +56,10 @@ async function writeDevVars() {
 async function seedKv(ruleset) {
   step("Seeding local KV (RULES: ruleset + live pointer + history; PROFILES: demo profiles)");
   const { getPlatformProxy } = await import("wrangler");
-  const { publishRuleset, readLivePointer } = await import("../src/edge/rulesets.ts");
-  const { storedProfileSchema } = await import("../src/edge/profile.ts");
-  const { customerProfileKey } = await import("../src/edge/keys.ts");
-  const { resolveRelativeDates } = await import("../src/edge/relative-dates.ts");
+  const { publishRuleset, readLivePointer } = await import("../src/edge/rulesets/live-ruleset.ts");
+  const { storedProfileSchema } = await import("../src/edge/profiles/profile-model.ts");
+  const { customerProfileKey } = await import("../src/edge/lib/kv-keys.ts");
+  const { resolveRelativeDates } = await import("../src/edge/profiles/relative-dates.ts");
   const proxy = await getPlatformProxy({ configPath: join(ROOT, "wrangler.toml"), persist: true });
   try {
     const now = Date.now();

@@ -1,5 +1,5 @@
 /** The worker's bindings and settings, as declared in wrangler.toml. */
-import type { ProfileObject } from "./edge/profile-object";
+import type { ProfileObject } from "./edge/profiles/profile-object";
 
 export interface Env {
   PROFILES: KVNamespace;

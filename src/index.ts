@@ -1,23 +1,23 @@
 /** The worker's entry: joins the route sub-apps (the catch-all proxy last) and exports fetch, queue and scheduled. */
 import { Hono } from "hono";
 import type { Env } from "./env";
-import { jsonError } from "./edge/errors";
-import { log } from "./edge/log";
+import { jsonError } from "./edge/lib/errors";
+import { log } from "./edge/lib/log";
 import { health } from "./routes/health";
 import { admin } from "./routes/admin/index";
 import { dashboard } from "./routes/admin/dashboard";
 import { decideApi } from "./routes/decide";
-import { links } from "./routes/links";
-import { preview } from "./routes/preview";
+import { links } from "./routes/go-links";
+import { preview } from "./routes/preview-links";
 import { visitor } from "./routes/visitor";
-import { handleQueue } from "./edge/consumer";
+import { handleQueue } from "./edge/events/consumer";
 import { handleScheduled } from "./edge/scheduled";
-import { events } from "./routes/events";
+import { events } from "./routes/beacons";
 import { tracker } from "./routes/tracker";
 import { demo } from "./routes/demo";
 import { proxy } from "./routes/proxy";
 
-export { ProfileObject } from "./edge/profile-object";
+export { ProfileObject } from "./edge/profiles/profile-object";
 
 const app = new Hono<{ Bindings: Env }>();
 

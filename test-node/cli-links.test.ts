@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseCsv } from "../cli/csv.ts";
-import { readLinkToken } from "../src/edge/links.ts";
+import { readLinkToken } from "../src/edge/links/link-tokens.ts";
 
 const root = join(import.meta.dirname, "..");
 const temp = mkdtempSync(join(tmpdir(), "pz-links-"));

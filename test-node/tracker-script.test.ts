@@ -5,8 +5,8 @@
  */
 import { runInNewContext } from "node:vm";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { TRACKER_SCRIPT } from "../src/edge/tracker";
-import { pageEventSchema } from "../src/edge/page-events";
+import { TRACKER_SCRIPT } from "../src/edge/proxy/tracker";
+import { pageEventSchema } from "../src/edge/events/page-events";
 
 type Attrs = Record<string, string>;
 

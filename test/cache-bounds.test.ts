@@ -1,8 +1,8 @@
 // Every per-isolate cache is bounded in entries and bytes: profiles, page slots.
 import { afterEach, describe, expect, it } from "vitest";
-import { storedProfileSchema } from "../src/edge/profile";
-import { PROFILE_CACHE_BYTES, PROFILE_CACHE_ENTRIES, ProfileCache } from "../src/edge/profile-cache";
-import { forgetPageSlots, knownPageSlots, rememberPageSlots } from "../src/edge/page-slots";
+import { storedProfileSchema } from "../src/edge/profiles/profile-model";
+import { PROFILE_CACHE_BYTES, PROFILE_CACHE_ENTRIES, ProfileCache } from "../src/edge/profiles/profile-cache";
+import { forgetPageSlots, knownPageSlots, rememberPageSlots } from "../src/edge/proxy/page-slots";
 
 const profileOf = (bytes: number) => storedProfileSchema.parse({ attributes: { note: "x".repeat(bytes) } });
 

@@ -1,7 +1,7 @@
 // Which origin answers the edge HTML cache may keep, for how long, and what its key holds (pure rules).
 import { describe, expect, it } from "vitest";
-import { keySegments, keyVariants, keyedVary, requestBypass, storagePlan } from "../src/edge/cache-policy";
-import { htmlCacheSettings } from "../src/edge/cache-settings";
+import { keySegments, keyVariants, keyedVary, requestBypass, storagePlan } from "../src/edge/cache/cache-policy";
+import { htmlCacheSettings } from "../src/edge/cache/cache-settings";
 
 const page = (headers: Record<string, string>) => new Response("<p>x</p>", { headers: { "content-type": "text/html", ...headers } });
 const defaults = htmlCacheSettings({});

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   conditionReferences,
   evalCondition,
-  linkCondition,
+  prepareCondition,
   parseDuration,
   validateCondition,
   type EvalScope,
@@ -27,13 +27,13 @@ describe("$segment", () => {
   const nobody = scopeWith();
 
   it("asks the scope whether the visitor is in the segment", () => {
-    const vip = linkCondition({ $segment: "vip" });
+    const vip = prepareCondition({ $segment: "vip" });
     expect(vip({}, inVip)).toBe(true);
     expect(vip({}, nobody)).toBe(false);
   });
 
   it("combines with attribute keys, $or and $not", () => {
-    const pred = linkCondition({
+    const pred = prepareCondition({
       "request.country": "FR",
       $or: [{ $segment: "vip" }, { "profile.orders": { $gte: 3 } }],
       $not: { $segment: "complained" },
@@ -53,7 +53,7 @@ describe("$segment", () => {
 });
 
 describe("$olderThan and $within", () => {
-  const between31And60 = linkCondition({ "profile.lastPurchaseAt": { $olderThan: "30d", $within: "60d" } });
+  const between31And60 = prepareCondition({ "profile.lastPurchaseAt": { $olderThan: "30d", $within: "60d" } });
   const at = (value: unknown) => between31And60({ profile: { lastPurchaseAt: value } }, scopeWith());
 
   it("selects dates between 31 and 60 days ago (ISO strings)", () => {
@@ -80,14 +80,14 @@ describe("$olderThan and $within", () => {
   });
 
   it("does not count future dates as within a window", () => {
-    const recent = linkCondition({ signupAt: { $within: "7d" } });
+    const recent = prepareCondition({ signupAt: { $within: "7d" } });
     expect(recent({ signupAt: now - 2 * day }, scopeWith())).toBe(true);
     expect(recent({ signupAt: now + 2 * day }, scopeWith())).toBe(false);
   });
 
   it("measures from scope.now and accepts hours, minutes, weeks and plain day counts", () => {
     const seenAt = now - 3 * 3_600_000;
-    const check = (op: string, d: unknown) => linkCondition({ t: { [op]: d } })({ t: seenAt }, scopeWith());
+    const check = (op: string, d: unknown) => prepareCondition({ t: { [op]: d } })({ t: seenAt }, scopeWith());
     expect(check("$within", "4h")).toBe(true);
     expect(check("$within", "120m")).toBe(false);
     expect(check("$olderThan", "2h")).toBe(true);
@@ -97,7 +97,7 @@ describe("$olderThan and $within", () => {
   });
 
   it("never matches with an invalid duration", () => {
-    expect(linkCondition({ t: { $within: "soon" } })({ t: now }, scopeWith())).toBe(false);
+    expect(prepareCondition({ t: { $within: "soon" } })({ t: now }, scopeWith())).toBe(false);
   });
 });
 
@@ -121,9 +121,9 @@ describe("parseDuration", () => {
   });
 });
 
-describe("linked conditions", () => {
+describe("prepared conditions", () => {
   it("can be evaluated many times with different attributes and keeps its regex stateless", () => {
-    const pred = linkCondition({ "request.path": { $regex: "^/offers/" } });
+    const pred = prepareCondition({ "request.path": { $regex: "^/offers/" } });
     const s = scopeWith();
     for (let i = 0; i < 5; i++) {
       expect(pred({ request: { path: "/offers/card" } }, s)).toBe(true);
@@ -132,7 +132,7 @@ describe("linked conditions", () => {
   });
 
   it("applies $segment inside an $elemMatch condition", () => {
-    const pred = linkCondition({ orders: { $elemMatch: { status: "open", $segment: "vip" } } });
+    const pred = prepareCondition({ orders: { $elemMatch: { status: "open", $segment: "vip" } } });
     const attrs = { orders: [{ status: "closed" }, { status: "open" }] };
     expect(pred(attrs, scopeWith(["vip"]))).toBe(true);
     expect(pred(attrs, scopeWith())).toBe(false);
@@ -224,10 +224,10 @@ describe("agreement with GrowthBook's evalCondition", () => {
   ])("%s", (_name, condition, attributes) => {
     const expected = growthbookEval(attributes, condition as never, {});
     expect(evalCondition(attributes, condition)).toBe(expected);
-    expect(linkCondition(condition)(attributes, scopeWith())).toBe(expected);
+    expect(prepareCondition(condition)(attributes, scopeWith())).toBe(expected);
   });
 
-  it("gives GrowthBook's answer on 3,000 generated conditions, interpreted and linked", () => {
+  it("gives GrowthBook's answer on 3,000 generated conditions, interpreted and prepared", () => {
     const rand = rng(20250615);
     const scope = scopeWith();
     let matched = 0;
@@ -236,7 +236,7 @@ describe("agreement with GrowthBook's evalCondition", () => {
       const expected = growthbookEval(attributes, condition as never, groups);
       const label = JSON.stringify({ condition, attributes });
       expect(evalCondition(attributes, condition, groups), label).toBe(expected);
-      expect(linkCondition(condition, groups)(attributes, scope), label).toBe(expected);
+      expect(prepareCondition(condition, groups)(attributes, scope), label).toBe(expected);
       if (expected) matched++;
     }
     // The generator must produce both outcomes for the comparison to mean anything.

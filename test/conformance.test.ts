@@ -1,6 +1,6 @@
-/** GrowthBook's cross-SDK cases: conditions (interpreted and linked) and bucketing give GrowthBook's answers. */
+/** GrowthBook's cross-SDK cases: conditions (interpreted and prepared) and bucketing give GrowthBook's answers. */
 import { describe, expect, it } from "vitest";
-import { evalCondition, linkCondition, type EvalScope } from "../src/core/conditions";
+import { evalCondition, prepareCondition, type EvalScope } from "../src/core/conditions";
 import { chooseVariation, getBucketRanges, getEqualWeights, hash, inNamespace } from "../src/core/hash";
 import type { Attributes, Condition, SavedGroups } from "../src/core/types";
 import fixture from "./fixtures/growthbook-cases.json";
@@ -38,9 +38,9 @@ describe("evalCondition", () => {
   });
 });
 
-describe("linkCondition", () => {
+describe("prepareCondition", () => {
   it.each(cases.evalCondition)("%s", (_name, condition, attributes, expected, savedGroups) => {
-    expect(linkCondition(condition, savedGroups)(attributes, scope)).toBe(expected);
+    expect(prepareCondition(condition, savedGroups)(attributes, scope)).toBe(expected);
   });
 });
 

@@ -2,7 +2,7 @@
 import { createMessageBatch, env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets";
+import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets/live-ruleset";
 import { experiment, offer, ruleset } from "./fixtures/ruleset";
 import { uid } from "./helpers/events";
 

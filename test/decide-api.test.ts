@@ -3,16 +3,16 @@ import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloud
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { decide, type CompiledRuleset, type Decision } from "../src/core/index";
-import { newSession } from "../src/edge/cookies";
-import { buildDecisionContext, requestInfo } from "../src/edge/context";
-import { decisionEvents } from "../src/edge/decision-events";
-import { identityLinkKey } from "../src/edge/keys";
-import { storedProfileSchema } from "../src/edge/profile";
-import { linkRuleset } from "../src/core/index";
+import { newSession } from "../src/edge/identity/cookies";
+import { buildDecisionContext, requestInfo } from "../src/edge/proxy/decision-context";
+import { decisionEvents } from "../src/edge/events/decision-events";
+import { identityLinkKey } from "../src/edge/lib/kv-keys";
+import { storedProfileSchema } from "../src/edge/profiles/profile-model";
+import { prepareRuleset } from "../src/core/index";
 import { ORIGIN } from "./helpers/admin";
 import { eventually, uid } from "./helpers/events";
 import { BROWSER_UA, CUSTOMER, CUSTOMER_PROFILE, setUp, visit, visitorPair } from "./helpers/proxy";
-import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets";
+import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets/live-ruleset";
 import { rulesetVersion } from "../src/compiler/index";
 import { TestOrigin } from "./origin/index";
 
@@ -93,7 +93,7 @@ describe("the decide API equals the website", () => {
       request,
       consent: "full",
     });
-    const direct = decide(ctx, linkRuleset(rules), now, { explain: true });
+    const direct = decide(ctx, prepareRuleset(rules), now, { explain: true });
     expect(decisionIds(answer.decision)).toEqual(decisionIds(direct));
     expect(answer.decision.segments).toEqual(direct.segments);
     expect(answer.decision.assignments).toEqual(direct.assignments);

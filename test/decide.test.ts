@@ -1,6 +1,6 @@
 /** decide() end to end: segments, relative dates, consent, headers, decision ids, trace, robustness. */
 import { describe, expect, it } from "vitest";
-import { decide, linkRuleset } from "../src/core";
+import { decide, prepareRuleset } from "../src/core";
 import { generateContexts, generatePlaybook } from "../bench/generate-playbook";
 import { context, DAY, experiment, layer, NOW, offer, ruleset, segment, stage } from "./fixtures/ruleset";
 
@@ -94,9 +94,9 @@ describe("the decision", () => {
     expect(nextVersion).not.toBe(a);
   });
 
-  it("decides the same with a linked ruleset as with the compiled one", () => {
+  it("decides the same with a prepared ruleset as with the compiled one", () => {
     const ctx = context({ profile: lapsedMid });
-    expect(decide(ctx, linkRuleset(playbook), NOW)).toEqual(decide(ctx, playbook, NOW));
+    expect(decide(ctx, prepareRuleset(playbook), NOW)).toEqual(decide(ctx, playbook, NOW));
   });
 
   it("lets a preview force an offer into a slot without recording it as shown", () => {

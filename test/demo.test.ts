@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { beforeEach, expect, it } from "vitest";
-import { readSessionCookie, readVisitorCookie } from "../src/edge/cookies";
+import { readSessionCookie, readVisitorCookie } from "../src/edge/identity/cookies";
 import { CUSTOMER, setCookie, setUp, visit, visitorPair } from "./helpers/proxy";
 import { TestOrigin } from "./origin/index";
 

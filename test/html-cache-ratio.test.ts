@@ -2,8 +2,8 @@
 import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { beforeEach, expect, it } from "vitest";
 import worker from "../src/index";
-import { forgetCacheCounts } from "../src/edge/cache-stats";
-import { forgetCacheMemory } from "../src/edge/html-cache";
+import { forgetCacheCounts } from "../src/edge/cache/cache-stats";
+import { forgetCacheMemory } from "../src/edge/cache/html-cache";
 import { eventually } from "./helpers/events";
 import { BROWSER_UA, CUSTOMER, setUp, visitorPair } from "./helpers/proxy";
 import { PAGE } from "./origin/index";
@@ -47,7 +47,7 @@ it("shows the hit ratio on the dashboard from counts the page views' events carr
 });
 
 it("counts a redelivered batch's cache counts once, in its day's roll-up row", async () => {
-  const { handleQueue } = await import("../src/edge/consumer");
+  const { handleQueue } = await import("../src/edge/events/consumer");
   const { createMessageBatch, getQueueResult } = await import("cloudflare:test");
   const event = { id: "cache-count-1", type: "decision", at: Date.parse("2026-01-15T10:00:00Z"), visitorId: "v-cache", slot: "hero", decision: "d1", props: { pz_cache_hit: 5, pz_cache_miss: 5 } };
   for (let delivery = 0; delivery < 2; delivery++) {

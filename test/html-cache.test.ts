@@ -3,9 +3,9 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import type { CompiledRuleset } from "../src/core/types";
-import { readSessionCookie } from "../src/edge/cookies";
-import { publishRuleset } from "../src/edge/rulesets";
-import { forgetCacheMemory } from "../src/edge/html-cache";
+import { readSessionCookie } from "../src/edge/identity/cookies";
+import { publishRuleset } from "../src/edge/rulesets/live-ruleset";
+import { forgetCacheMemory } from "../src/edge/cache/html-cache";
 import { admin } from "./helpers/admin";
 import { BROWSER_UA, CUSTOMER, setCookie, setUp, testRuleset, visitorPair } from "./helpers/proxy";
 

@@ -7,12 +7,12 @@ import { createExecutionContext, createMessageBatch, createScheduledController, 
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { inHoldout, type CompiledLearning, type CompiledOffer, type Decision, type LearnedState } from "../src/core/index";
-import type { PzEvent } from "../src/edge/events";
-import { LEARNED_STATE_KEY } from "../src/edge/keys";
-import { forgetLearnedState, readLearnedState, writeLearnedState } from "../src/edge/learned-state";
-import { forgetPageSlots } from "../src/edge/page-slots";
-import { forgetCachedProfiles } from "../src/edge/profile-cache";
-import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets";
+import type { PzEvent } from "../src/edge/events/event-queue";
+import { LEARNED_STATE_KEY } from "../src/edge/lib/kv-keys";
+import { forgetLearnedState, readLearnedState, writeLearnedState } from "../src/edge/learning/learned-state";
+import { forgetPageSlots } from "../src/edge/proxy/page-slots";
+import { forgetCachedProfiles } from "../src/edge/profiles/profile-cache";
+import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets/live-ruleset";
 import { offer, ruleset } from "./fixtures/ruleset";
 import { admin, ORIGIN } from "./helpers/admin";
 import type { LearningReport } from "../src/core/learning-report";

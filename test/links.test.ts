@@ -1,12 +1,12 @@
 /** Personalised links: destination checks, token and short-code round trips, and every way a link can fail safely. */
 import { env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { readVisitorCookie, visitorCookie, type VisitorIdentity } from "../src/edge/cookies";
-import { checkDestination, withUtm } from "../src/edge/destinations";
-import { customerProfileKey, identityLinkKey, visitorProfileKey } from "../src/edge/keys";
-import { isShortCode, mintLinkToken, newShortCode, SHORT_CODE_ALPHABET, type LinkPayload } from "../src/edge/links";
-import { emptyProfile, storedProfileSchema } from "../src/edge/profile";
-import { signValue } from "../src/edge/sign";
+import { readVisitorCookie, visitorCookie, type VisitorIdentity } from "../src/edge/identity/cookies";
+import { checkDestination, withUtm } from "../src/edge/links/destinations";
+import { customerProfileKey, identityLinkKey, visitorProfileKey } from "../src/edge/lib/kv-keys";
+import { isShortCode, mintLinkToken, newShortCode, SHORT_CODE_ALPHABET, type LinkPayload } from "../src/edge/links/link-tokens";
+import { emptyProfile, storedProfileSchema } from "../src/edge/profiles/profile-model";
+import { signValue } from "../src/edge/identity/sign";
 import { admin, ORIGIN, publish } from "./helpers/admin";
 import { eventually, setCookieValue, uid } from "./helpers/events";
 

@@ -1,7 +1,7 @@
 /** The proxy's per-isolate profile memory: expiry, least-recently-used eviction, writes, sharing. */
 import { describe, expect, it } from "vitest";
-import { storedProfileSchema } from "../src/edge/profile";
-import { ProfileCache } from "../src/edge/profile-cache";
+import { storedProfileSchema } from "../src/edge/profiles/profile-model";
+import { ProfileCache } from "../src/edge/profiles/profile-cache";
 
 const profile = (firstName: string) => storedProfileSchema.parse({ attributes: { firstName } });
 

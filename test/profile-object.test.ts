@@ -7,9 +7,9 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, runDur
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../src/index";
 import type { Env } from "../src/env";
-import type { PzEvent } from "../src/edge/events";
-import { identityLinkKey, visitorProfileKey } from "../src/edge/keys";
-import { mintLinkToken, type LinkPayload } from "../src/edge/links";
+import type { PzEvent } from "../src/edge/events/event-queue";
+import { identityLinkKey, visitorProfileKey } from "../src/edge/lib/kv-keys";
+import { mintLinkToken, type LinkPayload } from "../src/edge/links/link-tokens";
 import { ORIGIN, publish } from "./helpers/admin";
 import { uid, visitorCookiePair } from "./helpers/events";
 import { failingD1, failingKv, failingObjects, kvProfile, objectOf, slowKv, type Fault } from "./helpers/profiles";

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:test";
 import { beforeEach, expect, it } from "vitest";
-import { mintPreview } from "../src/edge/preview";
+import { mintPreview } from "../src/edge/identity/preview-token";
 import { eventually } from "./helpers/events";
 import { setUp, testRuleset, visit, visitorPair } from "./helpers/proxy";
-import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets";
-import { forgetCachedProfiles } from "../src/edge/profile-cache";
+import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets/live-ruleset";
+import { forgetCachedProfiles } from "../src/edge/profiles/profile-cache";
 import { rulesetVersion } from "../src/compiler/index";
 import { TestOrigin } from "./origin/index";
 

@@ -1,12 +1,12 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { CompiledRuleset } from "../src/core/types";
-import { readSessionCookie, readVisitorCookie } from "../src/edge/cookies";
-import { mintPreview } from "../src/edge/preview";
-import { forgetCachedRuleset } from "../src/edge/rulesets";
-import { storedProfileSchema } from "../src/edge/profile";
-import { forgetCachedProfiles } from "../src/edge/profile-cache";
-import { deleteProfile, writeProfile } from "../src/edge/profiles";
+import { readSessionCookie, readVisitorCookie } from "../src/edge/identity/cookies";
+import { mintPreview } from "../src/edge/identity/preview-token";
+import { forgetCachedRuleset } from "../src/edge/rulesets/live-ruleset";
+import { storedProfileSchema } from "../src/edge/profiles/profile-model";
+import { forgetCachedProfiles } from "../src/edge/profiles/profile-cache";
+import { deleteProfile, writeProfile } from "../src/edge/profiles/profile-store";
 import { CUSTOMER, setCookie, setUp, visit, visitorPair } from "./helpers/proxy";
 import { MEMBERS_PAGE, PAGE, TestOrigin, gzip, type RecordedRequest } from "./origin/index";
 

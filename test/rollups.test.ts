@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import type { Env } from "../src/env";
 import type { GoalSums } from "../src/core/metric-sums";
-import type { PzEvent } from "../src/edge/events";
-import { experimentGoalSums, exposureTimeline, offerDays } from "../src/edge/goal-sums";
+import type { PzEvent } from "../src/edge/events/event-queue";
+import { experimentGoalSums, exposureTimeline, offerDays } from "../src/edge/analytics/goal-sums";
 import { uid } from "./helpers/events";
 
 const T0 = Date.UTC(2026, 4, 1, 12);

@@ -2,9 +2,9 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { CompiledRuleset } from "../src/core/types";
-import type { EventMessage, PzEvent } from "../src/edge/events";
-import { LIVE_RULESET_KEY } from "../src/edge/keys";
-import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets";
+import type { EventMessage, PzEvent } from "../src/edge/events/event-queue";
+import { LIVE_RULESET_KEY } from "../src/edge/lib/kv-keys";
+import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets/live-ruleset";
 import { eventually, storedEvents } from "./helpers/events";
 import { setUp, testRuleset, visit } from "./helpers/proxy";
 import { TestOrigin } from "./origin/index";

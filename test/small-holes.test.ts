@@ -1,11 +1,11 @@
 // Smaller holes: shared caching of variant-rendered non-HTML, X-PZ-* request headers, bindings in script/style, one tracker, Bearer case.
 import { env, SELF } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import { trackerScriptTag } from "../src/edge/tracker";
+import { trackerScriptTag } from "../src/edge/proxy/tracker";
 import { ruleset, segment } from "./fixtures/ruleset";
 import { CUSTOMER, setUp, visit, visitorPair } from "./helpers/proxy";
 import { TestOrigin } from "./origin/index";
-import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets";
+import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets/live-ruleset";
 
 /** An origin answering every path with one response. */
 function originOf(make: (request: Request) => Response): TestOrigin {

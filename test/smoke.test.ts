@@ -15,7 +15,7 @@ it("has the real local KV, D1 and queue bindings", async () => {
 });
 
 it("rejects a signed value when any single character of it changes", async () => {
-  const { signValue, verifyValue } = await import("../src/edge/sign");
+  const { signValue, verifyValue } = await import("../src/edge/identity/sign");
   const token = await signValue("k", "purpose", { v: "visitor-1" });
   expect(await verifyValue("k", "purpose", token)).toEqual({ v: "visitor-1" });
   for (let i = 0; i < token.length; i++) {
@@ -26,7 +26,7 @@ it("rejects a signed value when any single character of it changes", async () =>
 });
 
 it("encodes base64url with the runtime's own codec exactly as the portable one does (the CLI signs in Node 20)", async () => {
-  const { fromBase64Url, toBase64Url } = await import("../src/edge/sign");
+  const { fromBase64Url, toBase64Url } = await import("../src/edge/identity/sign");
   // workerd has the native codec; if it ever goes, the portable path takes over and this says so.
   expect(typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64).toBe("function");
   const portable = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");

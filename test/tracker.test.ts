@@ -1,7 +1,7 @@
 /** GET /__pz/pz.js: served as JavaScript, cached at its versioned URL, and small. */
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { TRACKER_SCRIPT, TRACKER_VERSION, trackerScriptTag } from "../src/edge/tracker";
+import { TRACKER_SCRIPT, TRACKER_VERSION, trackerScriptTag } from "../src/edge/proxy/tracker";
 
 async function gzippedSize(text: string): Promise<number> {
   const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));

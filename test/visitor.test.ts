@@ -1,9 +1,9 @@
 /** The visitor's own controls: preferences (stored in the profile, usable in conditions) and forget me. */
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { readVisitorCookie } from "../src/edge/cookies";
-import { customerProfileKey, identityLinkKey, visitorProfileKey } from "../src/edge/keys";
-import { emptyProfile } from "../src/edge/profile";
+import { readVisitorCookie } from "../src/edge/identity/cookies";
+import { customerProfileKey, identityLinkKey, visitorProfileKey } from "../src/edge/lib/kv-keys";
+import { emptyProfile } from "../src/edge/profiles/profile-model";
 import { ORIGIN } from "./helpers/admin";
 import { kvProfile } from "./helpers/profiles";
 import { setCookieValue, uid, visitorCookiePair } from "./helpers/events";

@@ -104,17 +104,17 @@ export const BENCH_PROFILE_ATTRIBUTES = { firstName: FIRST_NAME, ltvBand: "C", s
  * stores the customer's profile in PROFILES, through the product's own KV adapters.
  */
 export async function seedPz(mf, ruleset, now) {
-  const { publishRuleset } = await load("src/edge/rulesets.ts");
-  const { writeProfile } = await load("src/edge/profiles.ts");
-  const { storedProfileSchema } = await load("src/edge/profile.ts");
+  const { publishRuleset } = await load("src/edge/rulesets/live-ruleset.ts");
+  const { writeProfile } = await load("src/edge/profiles/profile-store.ts");
+  const { storedProfileSchema } = await load("src/edge/profiles/profile-model.ts");
   await publishRuleset(await mf.getKVNamespace("RULES"), ruleset, "bench", now);
   const profile = storedProfileSchema.parse({ attributes: BENCH_PROFILE_ATTRIBUTES, updatedAt: now });
   await writeProfile(await mf.getKVNamespace("PROFILES"), { kind: "customer", id: CUSTOMER_ID }, profile);
   await applyMigrations(await mf.getD1Database("ANALYTICS"));
 }
 
-/** The pz_id cookie value for a visitor stitched to CUSTOMER_ID, signed as src/edge/sign.ts signs it. */
+/** The pz_id cookie value for a visitor stitched to CUSTOMER_ID, signed as src/edge/identity/sign.ts signs it. */
 export async function visitorCookieValue(visitorId) {
-  const { signValue } = await load("src/edge/sign.ts");
+  const { signValue } = await load("src/edge/identity/sign.ts");
   return signValue(PZ_SECRETS.PZ_SIGNING_KEY, "pz_id", { v: visitorId, c: CUSTOMER_ID });
 }

@@ -1,8 +1,8 @@
 /** Builds the DecisionContext `pz simulate` decides for: a profile file, a URL and a few request details. */
 import { readFileSync } from "node:fs";
 import type { Attributes, DecisionContext, OfferHistory, RequestInfo } from "../../src/core/types.ts";
-import { resolveRelativeDates } from "../../src/edge/relative-dates.ts";
-import { requestInfo } from "../../src/edge/request-info.ts";
+import { resolveRelativeDates } from "../../src/edge/profiles/relative-dates.ts";
+import { requestInfo } from "../../src/edge/proxy/request-info.ts";
 
 /** What the command line says about the request to simulate. */
 export interface SimulateInput {

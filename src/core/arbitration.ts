@@ -2,7 +2,7 @@
 import { ranksBefore, sortBest } from "./ranking";
 import { blockOf, priorityText, propensityOf, readPropensities, reasonOf, type ArbitrationInput, type Block } from "./candidates";
 import { contextName, drawPropensities, explore, learnedPropensityText, learningTrace, startLearningRound, type LearningRound } from "./learning";
-import { offerFiller, type LinkedOffer, type LinkedRuleset } from "./link";
+import { offerFiller, type PreparedOffer, type PreparedRuleset } from "./prepare";
 import { fillTemplate } from "./templates";
 import type { Attributes, SlotDecision, TraceEntry } from "./types";
 
@@ -23,8 +23,8 @@ interface Round {
   nextDynamic: Int32Array;
   /** Null: may be shown; undefined: not checked (checking stops once every slot is decided). */
   blocks: (Block | null | undefined)[];
-  winners: Map<string, LinkedOffer>;
-  placed: Map<LinkedOffer, string>;
+  winners: Map<string, PreparedOffer>;
+  placed: Map<PreparedOffer, string>;
   /** This decision's learned-propensity draws; null when the ruleset has no learning offer. */
   learning: LearningRound | null;
 }
@@ -32,22 +32,22 @@ interface Round {
 const NONE: number[] = [];
 
 /** Priorities for this request and each open slot's candidates, best first. */
-function rank(linked: LinkedRuleset, slots: readonly string[], taken: ReadonlySet<string>, input: ArbitrationInput): Round {
-  const { ranking, offers } = linked;
+function rank(prepared: PreparedRuleset, slots: readonly string[], taken: ReadonlySet<string>, input: ArbitrationInput): Round {
+  const { ranking, offers } = prepared;
   const priority = ranking.fixedPriority.slice();
-  const readings = readPropensities(linked.propensityPaths, input.attrs);
+  const readings = readPropensities(prepared.propensityPaths, input.attrs);
   const learning = input.learning ? startLearningRound(input.learning, offers.length) : null;
   const drawn: number[] = [];
   for (const slot of slots) {
     for (const i of ranking.bySlot.get(slot)!.dynamic) {
       if (!Number.isNaN(priority[i])) continue;
-      if (learning && linked.learning.byOffer[i]) {
+      if (learning && prepared.learning.byOffer[i]) {
         priority[i] = 0; // drawn below, once every open slot's learning offers are known
         drawn.push(i);
       } else priority[i] = propensityOf(offers[i], readings) * offers[i].value * offers[i].weight;
     }
   }
-  if (learning && drawn.length > 0) drawLearned(linked, input, learning, drawn, readings, priority);
+  if (learning && drawn.length > 0) drawLearned(prepared, input, learning, drawn, readings, priority);
   const fixed: number[][] = [];
   const dynamic: number[][] = [];
   for (const slot of slots) {
@@ -57,7 +57,7 @@ function rank(linked: LinkedRuleset, slots: readonly string[], taken: ReadonlySe
   }
   const used = new Uint8Array(offers.length);
   for (const id of taken) {
-    const offer = linked.offersById.get(id);
+    const offer = prepared.offersById.get(id);
     if (offer) used[offer.index] = 1;
   }
   const nextFixed = new Int32Array(slots.length);
@@ -67,8 +67,8 @@ function rank(linked: LinkedRuleset, slots: readonly string[], taken: ReadonlySe
 }
 
 /** Learning offers' priorities: a Thompson draw (the offer's own propensity as prior mean) × value × weight, then the exploration floor. */
-function drawLearned(linked: LinkedRuleset, input: ArbitrationInput, round: LearningRound, drawn: number[], readings: (number | undefined)[], priority: Float64Array) {
-  const { offers } = linked;
+function drawLearned(prepared: PreparedRuleset, input: ArbitrationInput, round: LearningRound, drawn: number[], readings: (number | undefined)[], priority: Float64Array) {
+  const { offers } = prepared;
   const propensity = new Float64Array(offers.length);
   const still = drawPropensities(input.learning!, round, drawn, (i) => propensityOf(offers[i], readings), propensity);
   for (const i of drawn) priority[i] = propensity[i] * offers[i].value * offers[i].weight;
@@ -76,26 +76,26 @@ function drawLearned(linked: LinkedRuleset, input: ArbitrationInput, round: Lear
 }
 
 /** The reason line of `offer`, naming its learned propensity when it has one. */
-function reasonFor(linked: LinkedRuleset, round: Round, offer: LinkedOffer, input: ArbitrationInput): string {
+function reasonFor(prepared: PreparedRuleset, round: Round, offer: PreparedOffer, input: ArbitrationInput): string {
   const priority = round.priority[offer.index];
-  if (!round.learning || !linked.learning.byOffer[offer.index]) return reasonOf(offer, priority, round.readings);
+  if (!round.learning || !prepared.learning.byOffer[offer.index]) return reasonOf(offer, priority, round.readings);
   const propensity = learnedPropensityText(input.learning!, round.learning, offer.index);
   return `offer ${offer.id}: priority ${priorityText(priority)} (${propensity} × value ${offer.value} × weight ${offer.weight})`;
 }
 
 /** What blocks the offer at `index` (null: nothing), checked once per round, on demand. */
-function blockAt(linked: LinkedRuleset, round: Round, index: number, input: ArbitrationInput): Block | null {
+function blockAt(prepared: PreparedRuleset, round: Round, index: number, input: ArbitrationInput): Block | null {
   const known = round.blocks[index];
-  return known === undefined ? (round.blocks[index] = blockOf(linked.offers[index], input)) : known;
+  return known === undefined ? (round.blocks[index] = blockOf(prepared.offers[index], input)) : known;
 }
 
 /** Whether the offer at `index` may still be shown: not used, and not blocked. */
-function showable(linked: LinkedRuleset, round: Round, index: number, input: ArbitrationInput): boolean {
-  return !round.used[index] && blockAt(linked, round, index, input) === null;
+function showable(prepared: PreparedRuleset, round: Round, index: number, input: ArbitrationInput): boolean {
+  return !round.used[index] && blockAt(prepared, round, index, input) === null;
 }
 
 /** Slot `s`'s best offer that may still be shown, merging its two sorted lists; -1 when none is left. */
-function headOf(linked: LinkedRuleset, round: Round, s: number, input: ArbitrationInput): number {
+function headOf(prepared: PreparedRuleset, round: Round, s: number, input: ArbitrationInput): number {
   const f = round.fixed[s];
   const d = round.dynamic[s];
   const { nextFixed, nextDynamic } = round;
@@ -103,9 +103,9 @@ function headOf(linked: LinkedRuleset, round: Round, s: number, input: Arbitrati
     const a = nextFixed[s] < f.length ? f[nextFixed[s]] : -1;
     const b = nextDynamic[s] < d.length ? d[nextDynamic[s]] : -1;
     if (a < 0 && b < 0) return -1;
-    const fromFixed = b < 0 || (a >= 0 && ranksBefore(a, b, round.priority, linked.ranking.idRank));
+    const fromFixed = b < 0 || (a >= 0 && ranksBefore(a, b, round.priority, prepared.ranking.idRank));
     const index = fromFixed ? a : b;
-    if (showable(linked, round, index, input)) return index;
+    if (showable(prepared, round, index, input)) return index;
     if (fromFixed) nextFixed[s]++;
     else nextDynamic[s]++;
   }
@@ -130,21 +130,21 @@ function enqueue(round: Round, idRank: Int32Array, heads: Int32Array, queue: num
  * one (candidates only get worse, so the front slot with an unchanged candidate is the best pair).
  * Eligibility, suppression and contact policy are checked only for offers that reach the front.
  */
-function place(linked: LinkedRuleset, round: Round, input: ArbitrationInput): void {
-  const { idRank } = linked.ranking;
+function place(prepared: PreparedRuleset, round: Round, input: ArbitrationInput): void {
+  const { idRank } = prepared.ranking;
   const heads = new Int32Array(round.slots.length);
   const queue: number[] = [];
   for (let s = 0; s < round.slots.length; s++) {
-    heads[s] = headOf(linked, round, s, input);
+    heads[s] = headOf(prepared, round, s, input);
     if (heads[s] >= 0) enqueue(round, idRank, heads, queue, s);
   }
   while (queue.length > 0) {
     const s = queue.shift()!;
-    const head = headOf(linked, round, s, input);
+    const head = headOf(prepared, round, s, input);
     if (head === heads[s]) {
       round.used[head] = 1;
-      round.winners.set(round.slots[s], linked.offers[head]);
-      round.placed.set(linked.offers[head], round.slots[s]);
+      round.winners.set(round.slots[s], prepared.offers[head]);
+      round.placed.set(prepared.offers[head], round.slots[s]);
     } else if (head >= 0) {
       heads[s] = head;
       enqueue(round, idRank, heads, queue, s);
@@ -153,14 +153,14 @@ function place(linked: LinkedRuleset, round: Round, input: ArbitrationInput): vo
 }
 
 /** What happened to `offer` as a candidate for `slot`, for the trace. */
-function candidateTrace(linked: LinkedRuleset, round: Round, slot: string, offer: LinkedOffer, taken: ReadonlySet<string>, input: ArbitrationInput): TraceEntry | null {
+function candidateTrace(prepared: PreparedRuleset, round: Round, slot: string, offer: PreparedOffer, taken: ReadonlySet<string>, input: ArbitrationInput): TraceEntry | null {
   const entry = (outcome: string, detail: string): TraceEntry => ({ kind: "offer", id: offer.id, outcome, detail: `slot ${slot}: ${detail}` });
   if (taken.has(offer.id)) return entry("used in another slot", "forced elsewhere by preview");
-  const block = blockAt(linked, round, offer.index, input);
+  const block = blockAt(prepared, round, offer.index, input);
   if (block) return entry(block.outcome, block.detail);
   const winner = round.winners.get(slot);
   const priority = round.priority[offer.index];
-  if (winner === offer) return entry("won", reasonFor(linked, round, offer, input));
+  if (winner === offer) return entry("won", reasonFor(prepared, round, offer, input));
   const elsewhere = round.placed.get(offer);
   if (elsewhere !== undefined) return entry("used in another slot", `shown in slot ${elsewhere}`);
   if (!winner) return null;
@@ -168,17 +168,17 @@ function candidateTrace(linked: LinkedRuleset, round: Round, slot: string, offer
 }
 
 /** One entry per candidate of each slot, in ruleset order, then the slot's outcome. */
-function traceSlots(linked: LinkedRuleset, round: Round, slots: readonly string[], taken: ReadonlySet<string>, input: ArbitrationInput, trace: TraceEntry[]) {
+function traceSlots(prepared: PreparedRuleset, round: Round, slots: readonly string[], taken: ReadonlySet<string>, input: ArbitrationInput, trace: TraceEntry[]) {
   if (round.learning) learningTrace(input.learning!, round.learning, trace);
   for (const slot of slots) {
-    for (const offer of linked.offersBySlot.get(slot) ?? []) {
-      const entry = candidateTrace(linked, round, slot, offer, taken, input);
+    for (const offer of prepared.offersBySlot.get(slot) ?? []) {
+      const entry = candidateTrace(prepared, round, slot, offer, taken, input);
       if (entry) trace.push(entry);
     }
     const winner = round.winners.get(slot);
     trace.push(
       winner
-        ? { kind: "slot", id: slot, outcome: `offer ${winner.id}`, detail: reasonFor(linked, round, winner, input) }
+        ? { kind: "slot", id: slot, outcome: `offer ${winner.id}`, detail: reasonFor(prepared, round, winner, input) }
         : { kind: "slot", id: slot, outcome: "default", detail: "no eligible offer; origin content kept" },
     );
   }
@@ -189,26 +189,26 @@ function traceSlots(linked: LinkedRuleset, round: Round, slots: readonly string[
  * first, so an offer fills at most one slot and each slot gets the best offer not already used.
  * Offers in `taken` are already on the page (forced by a preview) and are not placed again.
  */
-export function arbitrate(linked: LinkedRuleset, slots: readonly string[], taken: ReadonlySet<string>, input: ArbitrationInput): SlotDecision[] {
+export function arbitrate(prepared: PreparedRuleset, slots: readonly string[], taken: ReadonlySet<string>, input: ArbitrationInput): SlotDecision[] {
   // Nothing open (the holdout, a page whose slots preview or experiments filled): no round to set up.
   if (slots.length === 0) return [];
-  const round = rank(linked, slots, taken, input);
-  place(linked, round, input);
-  if (input.trace) traceSlots(linked, round, slots, taken, input, input.trace);
+  const round = rank(prepared, slots, taken, input);
+  place(prepared, round, input);
+  if (input.trace) traceSlots(prepared, round, slots, taken, input, input.trace);
   const decisions: SlotDecision[] = [];
   for (const slot of slots) {
     const offer = round.winners.get(slot);
     if (!offer) continue;
-    const decision = offerDecision(linked, slot, offer, reasonFor(linked, round, offer, input), input.attrs);
-    if (round.learning && linked.learning.byOffer[offer.index]) decision.context = contextName(input.learning!, round.learning, offer.index);
+    const decision = offerDecision(prepared, slot, offer, reasonFor(prepared, round, offer, input), input.attrs);
+    if (round.learning && prepared.learning.byOffer[offer.index]) decision.context = contextName(input.learning!, round.learning, offer.index);
     decisions.push(decision);
   }
   return decisions;
 }
 
 /** The slot decision for an offer, with its template filled (values escaped). */
-export function offerDecision(linked: LinkedRuleset, slot: string, offer: LinkedOffer, reason: string, attrs: Attributes): SlotDecision {
-  const decisionId = offer.decisionIds.get(slot) ?? linked.decisionId(slot, offerFiller(offer.id));
+export function offerDecision(prepared: PreparedRuleset, slot: string, offer: PreparedOffer, reason: string, attrs: Attributes): SlotDecision {
+  const decisionId = offer.decisionIds.get(slot) ?? prepared.decisionId(slot, offerFiller(offer.id));
   const decision: SlotDecision = { slot, content: offer.content, offer: offer.id, decisionId, reason };
   if (offer.template) decision.html = fillTemplate(offer.template, attrs);
   return decision;

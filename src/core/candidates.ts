@@ -2,7 +2,7 @@
 import type { EvalScope } from "./conditions";
 import { readPath } from "./conditions/paths";
 import type { LearningSetup } from "./learning";
-import type { LinkedOffer } from "./link";
+import type { PreparedOffer } from "./prepare";
 import { checkPolicy, type PolicyBlock } from "./policy";
 import type { Attributes, OfferHistory, TraceEntry } from "./types";
 
@@ -28,7 +28,7 @@ export interface Block {
 }
 
 /** The context's offer histories by offer position, so each check is an array read, not a lookup by name. */
-export function historyByOffer(offersById: Map<string, LinkedOffer>, count: number, history: Record<string, OfferHistory>) {
+export function historyByOffer(offersById: Map<string, PreparedOffer>, count: number, history: Record<string, OfferHistory>) {
   const byIndex = new Array<OfferHistory | undefined>(count);
   for (const id in history) {
     const offer = offersById.get(id);
@@ -38,7 +38,7 @@ export function historyByOffer(offersById: Map<string, LinkedOffer>, count: numb
 }
 
 /** Null when the offer may be shown; otherwise the first thing holding it back, cheapest checks first. */
-export function blockOf(offer: LinkedOffer, input: ArbitrationInput): Block | null {
+export function blockOf(offer: PreparedOffer, input: ArbitrationInput): Block | null {
   if (input.basic && !offer.nonPersonal) return { outcome: "needs consent", detail: "uses personal data; consent is basic" };
   if (input.blockedTags.size > 0) {
     for (const tag of offer.tags) {
@@ -60,7 +60,7 @@ export function readPropensities(paths: readonly string[][], attrs: Attributes):
 }
 
 /** Constant propensity, or the value read at its path, or its default. */
-export function propensityOf(offer: LinkedOffer, readings: readonly (number | undefined)[]): number {
+export function propensityOf(offer: PreparedOffer, readings: readonly (number | undefined)[]): number {
   if (offer.propensity.path === null) return offer.propensity.constant;
   return readings[offer.propensity.reading] ?? offer.propensity.default;
 }
@@ -73,10 +73,10 @@ export const priorityText = (p: number): string => (p >= EXPLORED ? "explored" :
 /** Priorities from here up belong to offers the exploration floor put first (see learning.ts). */
 const EXPLORED = 1e12;
 
-const fixedReasons = new WeakMap<LinkedOffer, string>();
+const fixedReasons = new WeakMap<PreparedOffer, string>();
 
 /** "offer win-back-10: priority 12.0 (propensity 0.4 × value 15 × weight 2)", naming a propensity's path. */
-export function reasonOf(offer: LinkedOffer, priority: number, readings: readonly (number | undefined)[]): string {
+export function reasonOf(offer: PreparedOffer, priority: number, readings: readonly (number | undefined)[]): string {
   const fixed = offer.propensity.path === null;
   let reason = fixed ? fixedReasons.get(offer) : undefined;
   if (reason !== undefined) return reason;

@@ -6,7 +6,7 @@ import { decisionHeaders } from "./headers";
 import { holdoutBucket } from "./holdout";
 import { learningSeedText, type LearningSetup } from "./learning";
 import { resolveLayers, suppressedTags } from "./layers";
-import { resolveRuleset, type LinkedRuleset } from "./link";
+import { resolveRuleset, type PreparedRuleset } from "./prepare";
 import { evaluateSegments, segmentScope } from "./segments";
 import { decideSlots } from "./slots";
 import type { Assignment, CompiledRuleset, DecideOptions, Decision, DecisionContext, SlotDecision, StateChanges, TraceEntry } from "./types";
@@ -26,42 +26,42 @@ function recordShown(changes: StateChanges, slots: readonly SlotDecision[], assi
 /**
  * Decides what one request gets: holdout, segments, stages, experiment assignments, the content of
  * each slot and the headers for the origin, plus the state changes to record. A compiled ruleset
- * is linked the first time it is seen (cached per object); `options.explain` adds a trace with
+ * is prepared the first time it is seen (cached per object); `options.explain` adds a trace with
  * an entry for every segment, stage, experiment, offer candidate and slot. Never throws on a valid ruleset.
  */
-export function decide(ctx: DecisionContext, ruleset: CompiledRuleset | LinkedRuleset, now: number, options?: DecideOptions): Decision {
-  const linked = resolveRuleset(ruleset);
+export function decide(ctx: DecisionContext, ruleset: CompiledRuleset | PreparedRuleset, now: number, options?: DecideOptions): Decision {
+  const prepared = resolveRuleset(ruleset);
   const trace: TraceEntry[] | undefined = options?.explain ? [] : undefined;
   const changes: StateChanges = { stagesEntered: [], stagesExited: [], offersShown: [], exposures: [] };
   const basic = ctx.consent === "basic";
 
   // 1. Holdout: the control group for personalisation as a whole.
-  const bucket = holdoutBucket(linked.holdout, ctx.visitor.id);
-  const holdout = bucket !== null && bucket < linked.holdout!.percent;
-  trace?.push(holdoutTrace(bucket, linked.holdout?.percent ?? 0, holdout));
+  const bucket = holdoutBucket(prepared.holdout, ctx.visitor.id);
+  const holdout = bucket !== null && bucket < prepared.holdout!.percent;
+  trace?.push(holdoutTrace(bucket, prepared.holdout?.percent ?? 0, holdout));
 
   // 2. Attributes, once, for every condition below.
-  const attrs = buildAttributes(ctx, linked.readsOutcomes);
+  const attrs = buildAttributes(ctx, prepared.readsOutcomes);
 
   // 3. Segments, all of them (reported even in the holdout).
-  const scope = segmentScope(linked, attrs, now, basic, ctx.overrides?.segments);
-  const segments = evaluateSegments(linked, scope, basic, ctx.overrides?.segments, trace);
+  const scope = segmentScope(prepared, attrs, now, basic, ctx.overrides?.segments);
+  const segments = evaluateSegments(prepared, scope, basic, ctx.overrides?.segments, trace);
 
   // 4. Layers: at most one stage each, sticky until exit.
-  const stages = resolveLayers(linked, ctx.stages, ctx.overrides?.stages, attrs, scope, changes, trace);
+  const stages = resolveLayers(prepared, ctx.stages, ctx.overrides?.stages, attrs, scope, changes, trace);
 
   // 5. Experiments that apply here and now, not silenced by a stage (none in the holdout, except preview-forced).
   const pageSlots = ctx.slots ? new Set(ctx.slots) : null;
-  const blockedTags = suppressedTags(linked, stages);
-  const assignments = runExperiments(linked, { ctx, attrs, scope, holdout, pageSlots, blockedTags, trace });
+  const blockedTags = suppressedTags(prepared, stages);
+  const assignments = runExperiments(prepared, { ctx, attrs, scope, holdout, pageSlots, blockedTags, trace });
 
   // 6. Slots: preview, slot experiments, then next-best-action arbitration.
-  const history = historyByOffer(linked.offersById, linked.offers.length, ctx.offers);
+  const history = historyByOffer(prepared.offersById, prepared.offers.length, ctx.offers);
   const learning: LearningSetup | undefined =
-    linked.learning.groups.length === 0
+    prepared.learning.groups.length === 0
       ? undefined
-      : { learning: linked.learning, state: options?.learning?.state ?? null, seedText: options?.learning?.seed ?? learningSeedText(ctx, now), scope, stages };
-  const decided = decideSlots(linked, ctx, assignments, holdout, pageSlots, { attrs, scope, basic, blockedTags, history, now, trace, learning });
+      : { learning: prepared.learning, state: options?.learning?.state ?? null, seedText: options?.learning?.seed ?? learningSeedText(ctx, now), scope, stages };
+  const decided = decideSlots(prepared, ctx, assignments, holdout, pageSlots, { attrs, scope, basic, blockedTags, history, now, trace, learning });
   const slots: Record<string, SlotDecision> = {};
   for (const s of decided) slots[s.slot] = s;
 
@@ -69,7 +69,7 @@ export function decide(ctx: DecisionContext, ruleset: CompiledRuleset | LinkedRu
   const headers = decisionHeaders(assignments, segments, holdout);
 
   // 8. State changes and trace.
-  const decision: Decision = { rulesetVersion: linked.version, holdout, stages, segments, assignments, slots, headers, changes };
+  const decision: Decision = { rulesetVersion: prepared.version, holdout, stages, segments, assignments, slots, headers, changes };
   recordShown(changes, decided, assignments, ctx);
   if (trace) decision.trace = trace;
   return decision;

@@ -8,7 +8,7 @@ import type { EvalScope } from "./conditions";
 import { chooseVariation, hash, inNamespace } from "./hash";
 import { inHoldout } from "./holdout";
 import { suppressedTags } from "./layers";
-import { resolveRuleset, type LinkedExperiment, type LinkedRuleset } from "./link";
+import { resolveRuleset, type PreparedExperiment, type PreparedRuleset } from "./prepare";
 import { segmentScope } from "./segments";
 import type { Assignment, Attributes, CompiledRuleset, DecisionContext, TraceEntry } from "./types";
 
@@ -26,14 +26,14 @@ export interface ExperimentInput {
 }
 
 /** The value hashed for assignment, as GrowthBook reads it: a non-empty string or a number. */
-function hashValueOf(attrs: Attributes, exp: LinkedExperiment): string {
+function hashValueOf(attrs: Attributes, exp: PreparedExperiment): string {
   const value = readPath(attrs, exp.hashPath);
   if (typeof value === "number" && Number.isFinite(value)) return String(value);
   return typeof value === "string" ? value : "";
 }
 
 /** A fresh assignment's variant index, or why the visitor is not in the experiment. */
-function bucket(exp: LinkedExperiment, input: ExperimentInput): number | string {
+function bucket(exp: PreparedExperiment, input: ExperimentInput): number | string {
   if (!exp.active) return "experiment is paused";
   const hashValue = hashValueOf(input.attrs, exp);
   if (hashValue === "") return `no value for ${exp.hashPath.join(".")}`;
@@ -47,7 +47,7 @@ function bucket(exp: LinkedExperiment, input: ExperimentInput): number | string 
   return index >= 0 && index < exp.variants.length ? index : "outside coverage";
 }
 
-function assignOne(exp: LinkedExperiment, input: ExperimentInput): Assignment | string {
+function assignOne(exp: PreparedExperiment, input: ExperimentInput): Assignment | string {
   const forced = input.ctx.overrides?.variants?.[exp.id];
   if (forced !== undefined && exp.variantIndex.has(forced)) return { experiment: exp.id, variant: forced, fresh: false, forced: true };
   if (input.ctx.consent === "basic") return "consent is basic: no assignment";
@@ -77,9 +77,9 @@ function assignmentTrace(a: Assignment): TraceEntry {
  * if weights changed, the audience no longer matches or the experiment is paused), then a fresh
  * GrowthBook-style bucket. Nothing is assigned in the holdout, with consent basic, or for a slot not on the page.
  */
-export function runExperiments(linked: LinkedRuleset, input: ExperimentInput): Assignment[] {
+export function runExperiments(prepared: PreparedRuleset, input: ExperimentInput): Assignment[] {
   const assignments: Assignment[] = [];
-  for (const exp of linked.experiments) {
+  for (const exp of prepared.experiments) {
     const result = assignOne(exp, input);
     if (typeof result === "string") input.trace?.push({ kind: "experiment", id: exp.id, outcome: "skipped", detail: result });
     else {
@@ -103,23 +103,23 @@ export interface EarlyAssignments {
  * profile or a suppressing stage, or when a customer's profile may carry a sticky variant from
  * another device that this browser does not have.
  */
-export function earlyAssignments(ctx: DecisionContext, ruleset: CompiledRuleset | LinkedRuleset, now: number): EarlyAssignments {
-  const linked = resolveRuleset(ruleset);
-  const attrs = buildAttributes(ctx, linked.readsOutcomes);
+export function earlyAssignments(ctx: DecisionContext, ruleset: CompiledRuleset | PreparedRuleset, now: number): EarlyAssignments {
+  const prepared = resolveRuleset(ruleset);
+  const attrs = buildAttributes(ctx, prepared.readsOutcomes);
   const basic = ctx.consent === "basic";
   const input: ExperimentInput = {
     ctx,
     attrs,
-    scope: segmentScope(linked, attrs, now, basic, ctx.overrides?.segments),
-    holdout: inHoldout(linked.holdout, ctx.visitor.id),
+    scope: segmentScope(prepared, attrs, now, basic, ctx.overrides?.segments),
+    holdout: inHoldout(prepared.holdout, ctx.visitor.id),
     pageSlots: ctx.slots ? new Set(ctx.slots) : null,
-    blockedTags: suppressedTags(linked, ctx.stages),
+    blockedTags: suppressedTags(prepared, ctx.stages),
     trace: undefined,
   };
-  const assignments = runExperiments(linked, input);
+  const assignments = runExperiments(prepared, input);
   let settled = true;
   if (!basic && !input.holdout) {
-    for (const exp of linked.experiments) {
+    for (const exp of prepared.experiments) {
       if (input.ctx.overrides?.variants?.[exp.id] !== undefined) continue;
       if (exp.slot !== null && input.pageSlots !== null && !input.pageSlots.has(exp.slot)) continue;
       if (!exp.gate(attrs, input.scope)) continue;
@@ -134,6 +134,6 @@ export function earlyAssignments(ctx: DecisionContext, ruleset: CompiledRuleset 
 }
 
 /** Assignments alone, from what is known before the profile arrives (see earlyAssignments). */
-export function assignExperiments(ctx: DecisionContext, ruleset: CompiledRuleset | LinkedRuleset, now: number): Assignment[] {
+export function assignExperiments(ctx: DecisionContext, ruleset: CompiledRuleset | PreparedRuleset, now: number): Assignment[] {
   return earlyAssignments(ctx, ruleset, now).assignments;
 }

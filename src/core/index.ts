@@ -3,9 +3,9 @@
 // The contract types: CompiledRuleset, DecisionContext, Decision and their parts.
 export * from "./types";
 
-// Deciding: link a ruleset once per version, decide per request.
+// Deciding: prepare a ruleset once per version, decide per request.
 export { decide } from "./decide";
-export { linkRuleset, type LinkedRuleset } from "./link";
+export { prepareRuleset, type PreparedRuleset } from "./prepare";
 // Experiments alone, for X-PZ-Variants before the profile has arrived.
 export { assignExperiments, earlyAssignments, type EarlyAssignments } from "./experiments";
 export { inHoldout } from "./holdout";
@@ -15,10 +15,10 @@ export { decisionHeaders } from "./headers";
 // Content: escaped templates ({{path|fallback}}) and the escaping itself.
 export { escapeHtml } from "./templates";
 
-// Conditions: GrowthBook-compatible evaluation, linking, validation, references, durations.
+// Conditions: GrowthBook-compatible evaluation, preparing, validation, references, durations.
 export {
   evalCondition,
-  linkCondition,
+  prepareCondition,
   validateCondition,
   conditionReferences,
   parseDuration,

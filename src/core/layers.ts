@@ -3,18 +3,18 @@
  * a stage written before it (one that `interrupts`, the default) starts to hold.
  */
 import type { EvalScope } from "./conditions";
-import type { LinkedLayer, LinkedRuleset, LinkedStage } from "./link";
+import type { PreparedLayer, PreparedRuleset, PreparedStage } from "./prepare";
 import type { StateChanges, TraceEntry } from "./types";
 
 type StageAttributes = Record<string, unknown> & { stages: Record<string, string> };
 
 /** A held stage stays until its exit holds; without an exit, until its entry stops holding. */
-function stillHeld(stage: LinkedStage, attrs: StageAttributes, scope: EvalScope): boolean {
+function stillHeld(stage: PreparedStage, attrs: StageAttributes, scope: EvalScope): boolean {
   return stage.exit ? !stage.exit(attrs, scope) : stage.entry(attrs, scope);
 }
 
 /** The first stage written before `held` that may interrupt it and whose entry holds now. */
-function interrupter(layer: LinkedLayer, held: LinkedStage, attrs: StageAttributes, scope: EvalScope): LinkedStage | undefined {
+function interrupter(layer: PreparedLayer, held: PreparedStage, attrs: StageAttributes, scope: EvalScope): PreparedStage | undefined {
   for (const stage of layer.stages) {
     if (stage === held) return undefined;
     if (stage.interrupts && stage.entry(attrs, scope)) return stage;
@@ -22,19 +22,19 @@ function interrupter(layer: LinkedLayer, held: LinkedStage, attrs: StageAttribut
   return undefined;
 }
 
-function firstEntered(layer: LinkedLayer, skip: LinkedStage | undefined, attrs: StageAttributes, scope: EvalScope) {
+function firstEntered(layer: PreparedLayer, skip: PreparedStage | undefined, attrs: StageAttributes, scope: EvalScope) {
   for (const stage of layer.stages) if (stage !== skip && stage.entry(attrs, scope)) return stage;
   return undefined;
 }
 
 function resolveLayer(
-  layer: LinkedLayer,
+  layer: PreparedLayer,
   previousId: string | undefined,
   attrs: StageAttributes,
   scope: EvalScope,
   changes: StateChanges,
   trace: TraceEntry[] | undefined,
-): LinkedStage | undefined {
+): PreparedStage | undefined {
   const previous = previousId === undefined ? undefined : layer.stageById.get(previousId);
   if (previous && stillHeld(previous, attrs, scope)) {
     const higher = interrupter(layer, previous, attrs, scope);
@@ -71,7 +71,7 @@ function resolveLayer(
  * being recorded as a change.
  */
 export function resolveLayers(
-  linked: LinkedRuleset,
+  prepared: PreparedRuleset,
   previous: Record<string, string>,
   forced: Record<string, string> | undefined,
   attrs: StageAttributes,
@@ -80,9 +80,9 @@ export function resolveLayers(
   trace: TraceEntry[] | undefined,
 ): Record<string, string> {
   const stages: Record<string, string> = {};
-  for (const layer of linked.layers) {
+  for (const layer of prepared.layers) {
     const forcedId = forced?.[layer.id];
-    let stage: LinkedStage | undefined;
+    let stage: PreparedStage | undefined;
     if (forcedId !== undefined && layer.stageById.has(forcedId)) {
       stage = layer.stageById.get(forcedId);
       trace?.push({ kind: "stage", id: `${layer.id}=${forcedId}`, outcome: "held", detail: "forced by preview" });
@@ -96,9 +96,9 @@ export function resolveLayers(
 }
 
 /** The tags blocked by the stages held now, each with the stage that blocks it ("context=complaint"). */
-export function suppressedTags(linked: LinkedRuleset, stages: Record<string, string>): Map<string, string> {
+export function suppressedTags(prepared: PreparedRuleset, stages: Record<string, string>): Map<string, string> {
   const blocked = new Map<string, string>();
-  for (const layer of linked.layers) {
+  for (const layer of prepared.layers) {
     const id = stages[layer.id];
     const stage = id === undefined ? undefined : layer.stageById.get(id);
     if (stage) for (const tag of stage.suppressTags) if (!blocked.has(tag)) blocked.set(tag, `${layer.id}=${stage.id}`);

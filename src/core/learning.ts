@@ -15,7 +15,7 @@ export interface LearningGroup {
   resolve(scope: EvalScope, stages: Record<string, string>): number;
 }
 
-export interface LinkedLearning {
+export interface PreparedLearning {
   groups: LearningGroup[];
   /** By offer position: its learning config and group, or null for an offer that does not learn. */
   byOffer: ({ config: CompiledLearning; group: number } | null)[];
@@ -47,8 +47,8 @@ function groupOf(per: CompiledLearning["per"], layers: readonly CompiledLayer[])
   return { contexts: ["everyone"], resolve: () => 0 };
 }
 
-/** Links every offer's learning config once per ruleset; offers split the same way share a group. */
-export function linkLearning(offers: readonly CompiledOffer[], layers: readonly CompiledLayer[]): LinkedLearning {
+/** Prepares every offer's learning config once per ruleset; offers split the same way share a group. */
+export function prepareLearning(offers: readonly CompiledOffer[], layers: readonly CompiledLayer[]): PreparedLearning {
   const keys = new Map<string, number>();
   const groups: LearningGroup[] = [];
   const byOffer = offers.map((offer) => {
@@ -67,10 +67,10 @@ export function linkLearning(offers: readonly CompiledOffer[], layers: readonly 
 /** The learned counts laid out by offer position and context index: [trials, successes, …] per offer. */
 type CountTable = (Float64Array | null)[];
 
-const tables = new WeakMap<LearnedState, WeakMap<LinkedLearning, CountTable>>();
+const tables = new WeakMap<LearnedState, WeakMap<PreparedLearning, CountTable>>();
 
 /** The state's counts for this ruleset's learning offers, built once per (state, ruleset). */
-function countTable(state: LearnedState, learning: LinkedLearning): CountTable {
+function countTable(state: LearnedState, learning: PreparedLearning): CountTable {
   let byRuleset = tables.get(state);
   if (!byRuleset) tables.set(state, (byRuleset = new WeakMap()));
   let table = byRuleset.get(learning);
@@ -122,7 +122,7 @@ export interface LearningRound {
 }
 
 export interface LearningSetup {
-  learning: LinkedLearning;
+  learning: PreparedLearning;
   state: LearnedState | null;
   seedText: string;
   scope: EvalScope;

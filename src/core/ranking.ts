@@ -1,9 +1,9 @@
 /** Offer ranking (priority, then id): constant-propensity offers sorted once per ruleset, the rest per request. */
-import type { LinkedOffer } from "./link";
+import type { PreparedOffer } from "./prepare";
 
 /** A slot's candidates as offer positions. */
 export interface SlotRanking {
-  /** Constant propensity: sorted best first when the ruleset is linked. */
+  /** Constant propensity: sorted best first when the ruleset is prepared. */
   fixed: number[];
   /** Propensity read from the context or learned: ranked per request. */
   dynamic: number[];
@@ -44,7 +44,7 @@ export function sortBest(items: number[], priority: Float64Array, idRank: Int32A
 }
 
 /** Precomputes id order, constant priorities and each slot's sorted constant-propensity candidates. */
-export function buildRanking(offers: readonly LinkedOffer[], slotIds: readonly string[], learns: readonly unknown[] = []): Ranking {
+export function buildRanking(offers: readonly PreparedOffer[], slotIds: readonly string[], learns: readonly unknown[] = []): Ranking {
   const idRank = new Int32Array(offers.length);
   [...offers].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).forEach((o, rank) => (idRank[o.index] = rank));
   const fixedPriority = new Float64Array(offers.length).fill(NaN);

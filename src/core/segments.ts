@@ -1,6 +1,6 @@
 /** Segments for one decision: evaluated once each, in topological order, memoised behind scope.segment. */
 import type { EvalScope } from "./conditions";
-import type { LinkedRuleset } from "./link";
+import type { PreparedRuleset } from "./prepare";
 import type { Attributes, TraceEntry } from "./types";
 
 const UNKNOWN = 0;
@@ -20,16 +20,16 @@ export interface SegmentScope extends EvalScope {
  * topological order only makes the usual case cheap. A reference cycle reads as "no match".
  */
 export function segmentScope(
-  linked: LinkedRuleset,
+  prepared: PreparedRuleset,
   attrs: Attributes,
   now: number,
   basic: boolean,
   forced: readonly string[] | undefined,
 ): SegmentScope {
-  const state = new Uint8Array(linked.segments.length);
+  const state = new Uint8Array(prepared.segments.length);
   if (forced) {
     for (const id of forced) {
-      const i = linked.segmentIndex.get(id);
+      const i = prepared.segmentIndex.get(id);
       if (i !== undefined) state[i] = YES;
     }
   }
@@ -37,14 +37,14 @@ export function segmentScope(
     now,
     at(index) {
       if (state[index] === UNKNOWN) {
-        const segment = linked.segments[index];
+        const segment = prepared.segments[index];
         state[index] = NO; // a cycle back to this segment sees "no match" instead of recursing forever
         if (!basic || segment.nonPersonal) state[index] = segment.test(attrs, scope) ? YES : NO;
       }
       return state[index] === YES;
     },
     segment(id) {
-      const i = linked.segmentIndex.get(id);
+      const i = prepared.segmentIndex.get(id);
       return i !== undefined && scope.at(i);
     },
   };
@@ -53,14 +53,14 @@ export function segmentScope(
 
 /** Evaluates every segment and returns the matching ids in ruleset order (one trace entry each when asked). */
 export function evaluateSegments(
-  linked: LinkedRuleset,
+  prepared: PreparedRuleset,
   scope: SegmentScope,
   basic: boolean,
   forced: readonly string[] | undefined,
   trace: TraceEntry[] | undefined,
 ): string[] {
   const matched: string[] = [];
-  for (const segment of linked.segments) {
+  for (const segment of prepared.segments) {
     const yes = scope.at(segment.index);
     if (yes) matched.push(segment.id);
     if (trace) trace.push(segmentTrace(segment.id, yes, basic && !segment.nonPersonal, forced?.includes(segment.id) ?? false));

@@ -2,19 +2,19 @@
 import { arbitrate, offerDecision } from "./arbitration";
 import type { ArbitrationInput } from "./candidates";
 import { fillTemplate } from "./templates";
-import type { LinkedExperiment, LinkedRuleset } from "./link";
+import type { PreparedExperiment, PreparedRuleset } from "./prepare";
 import type { Assignment, DecisionContext, SlotDecision } from "./types";
 
 /** The known slots to decide, in ruleset order: all of them when the page's slots are unknown. */
-function slotsToDecide(linked: LinkedRuleset, onPage: ReadonlySet<string> | null): readonly string[] {
-  return onPage ? linked.slotIds.filter((s) => onPage.has(s)) : linked.slotIds;
+function slotsToDecide(prepared: PreparedRuleset, onPage: ReadonlySet<string> | null): readonly string[] {
+  return onPage ? prepared.slotIds.filter((s) => onPage.has(s)) : prepared.slotIds;
 }
 
 /** Slot experiments whose assigned variant carries content, by slot (first experiment by id wins a slot). */
-function experimentFillers(linked: LinkedRuleset, assignments: readonly Assignment[]) {
-  const fillers = new Map<string, { exp: LinkedExperiment; variant: number }>();
+function experimentFillers(prepared: PreparedRuleset, assignments: readonly Assignment[]) {
+  const fillers = new Map<string, { exp: PreparedExperiment; variant: number }>();
   for (const a of assignments) {
-    const exp = linked.experimentById.get(a.experiment);
+    const exp = prepared.experimentById.get(a.experiment);
     const variant = exp?.variantIndex.get(a.variant);
     if (!exp || exp.slot === null || variant === undefined || !exp.variants[variant].content) continue;
     if (!fillers.has(exp.slot)) fillers.set(exp.slot, { exp, variant });
@@ -22,7 +22,7 @@ function experimentFillers(linked: LinkedRuleset, assignments: readonly Assignme
   return fillers;
 }
 
-function experimentDecision(slot: string, exp: LinkedExperiment, index: number, input: ArbitrationInput): SlotDecision {
+function experimentDecision(slot: string, exp: PreparedExperiment, index: number, input: ArbitrationInput): SlotDecision {
   const variant = exp.variants[index];
   const decision: SlotDecision = {
     slot,
@@ -42,7 +42,7 @@ function experimentDecision(slot: string, exp: LinkedExperiment, index: number, 
  * they keep the origin's content. Slots left without a winner are absent from the result.
  */
 export function decideSlots(
-  linked: LinkedRuleset,
+  prepared: PreparedRuleset,
   ctx: DecisionContext,
   assignments: readonly Assignment[],
   holdout: boolean,
@@ -52,17 +52,17 @@ export function decideSlots(
   const decided: SlotDecision[] = [];
   const open: string[] = [];
   const taken = new Set<string>();
-  const fillers = experimentFillers(linked, assignments);
-  for (const slot of slotsToDecide(linked, pageSlots)) {
-    const forced = linked.offersById.get(ctx.overrides?.offers?.[slot] ?? "");
+  const fillers = experimentFillers(prepared, assignments);
+  for (const slot of slotsToDecide(prepared, pageSlots)) {
+    const forced = prepared.offersById.get(ctx.overrides?.offers?.[slot] ?? "");
     const filler = fillers.get(slot);
     if (forced && !taken.has(forced.id)) {
       taken.add(forced.id);
-      decided.push(offerDecision(linked, slot, forced, `offer ${forced.id}: forced by preview`, input.attrs));
+      decided.push(offerDecision(prepared, slot, forced, `offer ${forced.id}: forced by preview`, input.attrs));
     } else if (filler) decided.push(experimentDecision(slot, filler.exp, filler.variant, input));
     else if (!holdout) open.push(slot);
     else input.trace?.push({ kind: "slot", id: slot, outcome: "default", detail: "visitor is in the holdout; origin content kept" });
   }
   for (const d of decided) input.trace?.push({ kind: "slot", id: d.slot, outcome: d.offer ? `offer ${d.offer}` : "experiment", detail: d.reason });
-  return decided.concat(arbitrate(linked, open, taken, input));
+  return decided.concat(arbitrate(prepared, open, taken, input));
 }

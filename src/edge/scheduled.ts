@@ -3,9 +3,9 @@
  * from the scheduled time whether it is due, and one job failing never stops the others.
  */
 import type { Env } from "../env";
-import { rollUpLearnedState } from "./learning-rollup";
-import { log } from "./log";
-import { runRetention } from "./retention";
+import { rollUpLearnedState } from "./learning/rollup-job";
+import { log } from "./lib/log";
+import { runRetention } from "./analytics/retention";
 
 export interface ScheduledJob {
   name: string;

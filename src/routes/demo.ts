@@ -16,11 +16,11 @@ import {
   readVisitorCookie,
   sessionCookie,
   visitorCookie,
-} from "../edge/cookies";
-import { jsonError } from "../edge/errors";
-import { readProfile } from "../edge/profiles";
-import { getLiveRuleset } from "../edge/rulesets";
-import { settings } from "../edge/settings";
+} from "../edge/identity/cookies";
+import { jsonError } from "../edge/lib/errors";
+import { readProfile } from "../edge/profiles/profile-store";
+import { getLiveRuleset } from "../edge/rulesets/live-ruleset";
+import { settings } from "../edge/lib/settings";
 
 export const demo = new Hono<{ Bindings: Env }>();
 
@@ -48,7 +48,7 @@ async function personaSession(c: { env: Env; executionCtx: Pick<ExecutionContext
   const now = Date.now();
   const live = await getLiveRuleset(c.env.RULES, now, settings(c.env).rulesRefreshMs, c.executionCtx);
   const session = newSession(Math.floor(now / 1000));
-  for (const exp of live?.linked.experiments ?? []) {
+  for (const exp of live?.prepared.experiments ?? []) {
     session.x[exp.id] = exp.variants[0].id;
     session.xs.push(exp.id);
   }

@@ -1,7 +1,7 @@
 /** GET /__pz/health: liveness and the live ruleset version. */
 import { Hono } from "hono";
 import type { Env } from "../env";
-import { readLivePointer } from "../edge/rulesets";
+import { readLivePointer } from "../edge/rulesets/live-ruleset";
 
 export const health = new Hono<{ Bindings: Env }>();
 

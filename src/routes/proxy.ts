@@ -6,30 +6,30 @@ import { Hono } from "hono";
 import { decide, type Decision } from "../core/index";
 import type { Env } from "../env";
 import { exposureCovariates } from "../core/covariates";
-import { buildDecisionContext, requestInfo } from "../edge/context";
-import { CONSENT_COOKIE, consentWithheld, cookieSecure, parseCookies, sessionCookie, visitorCookie } from "../edge/cookies";
-import { decisionEvents } from "../edge/decision-events";
-import { deviceClass, type DeviceClass } from "../edge/device";
-import { jsonError } from "../edge/errors";
-import { enqueueEvents } from "../edge/events";
-import { log } from "../edge/log";
-import { withCacheCounts } from "../edge/cache-stats";
-import { originPage } from "../edge/html-cache";
-import { fetchOrigin } from "../edge/origin";
-import { knownPageSlots, rememberPageSlots } from "../edge/page-slots";
-import { originHeaders } from "../edge/origin-headers";
-import { profileAttributes, type StoredProfile } from "../edge/profile";
-import { profileRefOf, readProfileWithin, type ProfileRead } from "../edge/profiles";
-import { rewritePage } from "../edge/rewriter";
-import { getLiveRuleset } from "../edge/rulesets";
-import { learningFor } from "../edge/learning-options";
-import { applyDecisionToSession, exposuresToRecord } from "../edge/session";
-import { settings, type Settings } from "../edge/settings";
-import { privateWhenVaried } from "../edge/shared-caching";
-import { isHtmlPage, skipReason, wantsHtml } from "../edge/skip";
-import { ServerTiming } from "../edge/timing";
-import { trackerScriptTag } from "../edge/tracker";
-import { readVisitorState } from "../edge/visitor-state";
+import { buildDecisionContext, requestInfo } from "../edge/proxy/decision-context";
+import { CONSENT_COOKIE, consentWithheld, cookieSecure, parseCookies, sessionCookie, visitorCookie } from "../edge/identity/cookies";
+import { decisionEvents } from "../edge/events/decision-events";
+import { deviceClass, type DeviceClass } from "../edge/proxy/device";
+import { jsonError } from "../edge/lib/errors";
+import { enqueueEvents } from "../edge/events/event-queue";
+import { log } from "../edge/lib/log";
+import { withCacheCounts } from "../edge/cache/cache-stats";
+import { originPage } from "../edge/cache/html-cache";
+import { fetchOrigin } from "../edge/proxy/origin";
+import { knownPageSlots, rememberPageSlots } from "../edge/proxy/page-slots";
+import { originHeaders } from "../edge/proxy/origin-headers";
+import { profileAttributes, type StoredProfile } from "../edge/profiles/profile-model";
+import { profileRefOf, readProfileWithin, type ProfileRead } from "../edge/profiles/profile-store";
+import { rewritePage } from "../edge/proxy/rewriter";
+import { getLiveRuleset } from "../edge/rulesets/live-ruleset";
+import { learningFor } from "../edge/learning/learning-options";
+import { applyDecisionToSession, exposuresToRecord } from "../edge/identity/session";
+import { settings, type Settings } from "../edge/lib/settings";
+import { privateWhenVaried } from "../edge/proxy/shared-caching";
+import { isHtmlPage, skipReason, wantsHtml } from "../edge/proxy/skip";
+import { ServerTiming } from "../edge/proxy/timing";
+import { trackerScriptTag } from "../edge/proxy/tracker";
+import { readVisitorState } from "../edge/identity/visitor-state";
 
 export const proxy = new Hono<{ Bindings: Env }>();
 
@@ -116,9 +116,9 @@ async function personalise(
   const slots = knownPageSlots(url.pathname);
   const contextInput = { identity, isNew: !known, session, request: info, consent, slots, ...(overrides ? { overrides } : {}) } as const;
   const withProfile = (profile: StoredProfile | null) => buildDecisionContext({ ...contextInput, profile });
-  const learning = await learningFor(env, live.linked, now, ctx);
+  const learning = await learningFor(env, live.prepared, now, ctx);
   const since = performance.now();
-  const plan = await originHeaders({ early: withProfile(null), linked: live.linked, now, lastSegments: session.sg, profileRead, withProfile, options: learning });
+  const plan = await originHeaders({ early: withProfile(null), prepared: live.prepared, now, lastSegments: session.sg, profileRead, withProfile, options: learning });
   if (plan.decision && !plan.profile) timing.mark("decide", since);
 
   // 5. The origin's page (from the edge HTML cache when the origin allows it), in parallel with the profile read.
@@ -140,7 +140,7 @@ async function personalise(
     const since = performance.now();
     const full = withProfile(profileResult.profile);
     full.assignments = { ...full.assignments, ...plan.told };
-    decision = decide(full, live.linked, now, learning);
+    decision = decide(full, live.prepared, now, learning);
     timing.mark("decide", since);
   }
 

@@ -1,7 +1,7 @@
 /** GET /__pz/pz.js: the tracking script, cached for a year at its versioned URL. */
 import { Hono } from "hono";
 import type { Env } from "../env";
-import { TRACKER_PATH, TRACKER_SCRIPT, TRACKER_VERSION } from "../edge/tracker";
+import { TRACKER_PATH, TRACKER_SCRIPT, TRACKER_VERSION } from "../edge/proxy/tracker";
 
 export const tracker = new Hono<{ Bindings: Env }>();
 

@@ -5,13 +5,13 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { Env } from "../env";
-import { jsonBody } from "../edge/body";
-import { clearingCookies, cookieSecure, newVisitor, parseCookies, readVisitorCookie, VISITOR_COOKIE, visitorCookie, type VisitorIdentity, consentCookie } from "../edge/cookies";
-import { jsonError } from "../edge/errors";
-import { forgetVisitor, type ForgetOutcome } from "../edge/forget";
-import { emptyProfile, type StoredProfile } from "../edge/profile";
-import { changeProfile, profileUnavailable, readOwnedProfile } from "../edge/profile-writes";
-import { profileRefOf } from "../edge/profiles";
+import { jsonBody } from "../edge/lib/json-body";
+import { clearingCookies, cookieSecure, newVisitor, parseCookies, readVisitorCookie, VISITOR_COOKIE, visitorCookie, type VisitorIdentity, consentCookie } from "../edge/identity/cookies";
+import { jsonError } from "../edge/lib/errors";
+import { forgetVisitor, type ForgetOutcome } from "../edge/profiles/forget";
+import { emptyProfile, type StoredProfile } from "../edge/profiles/profile-model";
+import { changeProfile, profileUnavailable, readOwnedProfile } from "../edge/profiles/profile-writes";
+import { profileRefOf } from "../edge/profiles/profile-store";
 
 type VisitorContext = Context<{ Bindings: Env }>;
 

@@ -1,8 +1,8 @@
 /** Profiles as the proxy sees them (the KV copy their object writes through), and faults injected around the real bindings. */
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import type { Env } from "../../src/env";
-import { parseProfile, type StoredProfile } from "../../src/edge/profile";
-import { profileKey, type ProfileRef } from "../../src/edge/profiles";
+import { parseProfile, type StoredProfile } from "../../src/edge/profiles/profile-model";
+import { profileKey, type ProfileRef } from "../../src/edge/profiles/profile-store";
 
 /** The profile's object, as the worker addresses it (named by its KV key). */
 export function objectOf(ref: ProfileRef): DurableObjectStub {

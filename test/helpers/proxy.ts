@@ -2,9 +2,9 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../src/index";
 import type { CompiledRuleset } from "../../src/core/types";
-import { forgetPageSlots } from "../../src/edge/page-slots";
-import { forgetCachedProfiles } from "../../src/edge/profile-cache";
-import { forgetCachedRuleset, publishRuleset } from "../../src/edge/rulesets";
+import { forgetPageSlots } from "../../src/edge/proxy/page-slots";
+import { forgetCachedProfiles } from "../../src/edge/profiles/profile-cache";
+import { forgetCachedRuleset, publishRuleset } from "../../src/edge/rulesets/live-ruleset";
 import { experiment, offer, ruleset, segment } from "../fixtures/ruleset";
 import { TestOrigin } from "../origin/index";
 

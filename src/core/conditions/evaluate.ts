@@ -23,7 +23,7 @@ function cachedRegex(pattern: unknown, insensitive: boolean): RegExp | null {
 /**
  * Evaluates a MongoDB-style condition against attributes exactly as GrowthBook's `evalCondition`
  * does, including its coercions and its answer for unknown operators (false). Our extensions
- * ($segment, $olderThan, $within) are not understood here; use linkCondition for those.
+ * ($segment, $olderThan, $within) are not understood here; use prepareCondition for those.
  */
 export function evalCondition(attributes: Attributes, condition: Condition, savedGroups?: SavedGroupsInput): boolean {
   return matchCondition(attributes, condition, savedGroups ?? {}, new Set());

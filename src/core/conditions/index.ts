@@ -1,6 +1,6 @@
-/** The condition engine: GrowthBook-compatible evaluation, linking into closures, validation, references. */
+/** The condition engine: GrowthBook-compatible evaluation, preparing into closures, validation, references. */
 export { evalCondition } from "./evaluate";
-export { linkCondition } from "./link";
+export { prepareCondition } from "./prepare";
 export type { EvalScope, Predicate } from "./scope";
 export { parseDuration } from "./duration";
 export type { SavedGroupsInput } from "./groups";

@@ -1,8 +1,8 @@
 /** Bearer-token guard for /__pz/admin/* and other token-protected routes; disabled when no token is set. */
 import type { MiddlewareHandler } from "hono";
 import type { Env } from "../../env";
-import { jsonError } from "../../edge/errors";
-import { timingSafeEqual } from "../../edge/sign";
+import { jsonError } from "../../edge/lib/errors";
+import { timingSafeEqual } from "../../edge/identity/sign";
 
 /**
  * A guard that accepts `Authorization: Bearer <token>` for any of the tokens `tokensOf` returns

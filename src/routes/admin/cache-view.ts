@@ -1,6 +1,6 @@
 /** The dashboard's edge-cache section: the hit ratio over the counts the proxy's events carried. */
 import { html } from "hono/html";
-import type { CacheRatio } from "../../edge/cache-stats";
+import type { CacheRatio } from "../../edge/cache/cache-stats";
 
 /** "Edge cache: 87.5% of cacheable views answered from the cache (…)", or a note when nothing was counted yet. */
 export function cacheSection(cache: CacheRatio | undefined) {

@@ -6,11 +6,11 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { Env } from "../../env";
-import { jsonBody } from "../../edge/body";
-import { jsonError } from "../../edge/errors";
-import { purgePaths } from "../../edge/html-cache";
-import { log } from "../../edge/log";
-import { settings } from "../../edge/settings";
+import { jsonBody } from "../../edge/lib/json-body";
+import { jsonError } from "../../edge/lib/errors";
+import { purgePaths } from "../../edge/cache/html-cache";
+import { log } from "../../edge/lib/log";
+import { settings } from "../../edge/lib/settings";
 
 const purgeSchema = z.strictObject({
   paths: z.array(z.string().regex(/^\/[^\s?#]*$/, "a path starts with / and has no query or fragment").max(2048)).min(1).max(100),

@@ -7,9 +7,9 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { Env } from "../../env";
-import { cookieSecure, parseCookies, serializeCookie } from "../../edge/cookies";
-import { jsonError } from "../../edge/errors";
-import { signValue, timingSafeEqual, verifyValue } from "../../edge/sign";
+import { cookieSecure, parseCookies, serializeCookie } from "../../edge/identity/cookies";
+import { jsonError } from "../../edge/lib/errors";
+import { signValue, timingSafeEqual, verifyValue } from "../../edge/identity/sign";
 import { requireAdmin } from "./auth";
 
 export const ADMIN_COOKIE = "pz_admin";

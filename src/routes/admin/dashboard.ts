@@ -6,17 +6,17 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { Env } from "../../env";
-import { cacheRatio } from "../../edge/cache-stats";
-import { customerIdProblem } from "../../edge/customer-id";
-import { log } from "../../edge/log";
-import type { WaitUntil } from "../../edge/isolate-copy";
-import { getLiveRuleset, readHistory, readLivePointer, readRulesetVersion } from "../../edge/rulesets";
-import { settings } from "../../edge/settings";
-import { simulateVisitor, type SimulationInput } from "../../edge/simulate";
+import { cacheRatio } from "../../edge/cache/cache-stats";
+import { customerIdProblem } from "../../edge/identity/customer-id";
+import { log } from "../../edge/lib/log";
+import type { WaitUntil } from "../../edge/lib/isolate-copy";
+import { getLiveRuleset, readHistory, readLivePointer, readRulesetVersion } from "../../edge/rulesets/live-ruleset";
+import { settings } from "../../edge/lib/settings";
+import { simulateVisitor, type SimulationInput } from "../../edge/rulesets/simulate-visitor";
 import { requireDashboardAccess } from "./dashboard-auth";
 import { renderDashboard, type SimulationView } from "./dashboard-view";
-import { learningReport } from "../../edge/learning-report";
-import { experimentResults, listExperiments, offerResults } from "./results";
+import { learningReport } from "../../edge/learning/offers-report";
+import { experimentResults, listExperiments, offerResults } from "./results-api";
 
 export const dashboard = new Hono<{ Bindings: Env }>();
 

@@ -1,13 +1,13 @@
 /** The admin API under /__pz/admin: bearer token first (requireAdmin), then one sub-app per resource. */
 import { Hono } from "hono";
 import type { Env } from "../../env";
-import { jsonError } from "../../edge/errors";
+import { jsonError } from "../../edge/lib/errors";
 import { requireAdmin } from "./auth";
 import { adminCache } from "./cache";
 import { adminLinks } from "./links";
-import { adminPreview } from "./preview";
+import { adminPreview } from "./preview-tokens";
 import { profiles } from "./profiles";
-import { results } from "./results";
+import { results } from "./results-api";
 import { rules } from "./rules";
 
 export const admin = new Hono<{ Bindings: Env }>();

@@ -5,13 +5,13 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { Env } from "../../env";
-import { jsonBody } from "../../edge/body";
-import { linkPayloadFor } from "../../edge/campaigns";
-import { customerIdSchema } from "../../edge/customer-id";
-import { jsonError } from "../../edge/errors";
-import { CHANNELS } from "../../edge/links";
-import { readLiveRuleset } from "../../edge/rulesets";
-import { storeShortLink } from "../../edge/short-links";
+import { jsonBody } from "../../edge/lib/json-body";
+import { linkPayloadFor } from "../../edge/links/campaigns";
+import { customerIdSchema } from "../../edge/identity/customer-id";
+import { jsonError } from "../../edge/lib/errors";
+import { CHANNELS } from "../../edge/links/link-tokens";
+import { readLiveRuleset } from "../../edge/rulesets/live-ruleset";
+import { storeShortLink } from "../../edge/links/short-codes";
 
 /** Two KV operations per code (collision check, put): 400 stays well inside one invocation's 1,000. */
 const MAX_SHORT_LINKS_PER_REQUEST = 400;

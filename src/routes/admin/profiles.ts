@@ -4,16 +4,16 @@
  */
 import { Hono, type Context } from "hono";
 import type { Env } from "../../env";
-import { jsonBody } from "../../edge/body";
-import { customerIdProblem } from "../../edge/customer-id";
-import { jsonError } from "../../edge/errors";
-import { importProfiles } from "../../edge/profile-import";
-import { profilePatchSchema } from "../../edge/profile-patch";
-import { storedProfileSchema, type StoredProfile } from "../../edge/profile";
-import type { ProfileChange } from "../../edge/profile-change";
-import { changeProfile, profileStub, profileUnavailable, readOwnedProfile, refreshCachedProfile, WRITE_BUDGET_MS } from "../../edge/profile-writes";
-import type { ProfileRef } from "../../edge/profiles";
-import { withinDeadline } from "../../edge/deadline";
+import { jsonBody } from "../../edge/lib/json-body";
+import { customerIdProblem } from "../../edge/identity/customer-id";
+import { jsonError } from "../../edge/lib/errors";
+import { importProfiles } from "../../edge/profiles/profile-import";
+import { profilePatchSchema } from "../../edge/profiles/profile-patch";
+import { storedProfileSchema, type StoredProfile } from "../../edge/profiles/profile-model";
+import type { ProfileChange } from "../../edge/profiles/profile-change";
+import { changeProfile, profileStub, profileUnavailable, readOwnedProfile, refreshCachedProfile, WRITE_BUDGET_MS } from "../../edge/profiles/profile-writes";
+import type { ProfileRef } from "../../edge/profiles/profile-store";
+import { withinDeadline } from "../../edge/lib/deadline";
 
 /** Imports of tens of MB stream through; past this the import stops with 413. */
 const MAX_IMPORT_BYTES = 64 * 1024 * 1024;

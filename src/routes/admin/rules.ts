@@ -6,10 +6,10 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { Env } from "../../env";
 import type { Diagnostic } from "../../compiler/index";
-import { jsonBody } from "../../edge/body";
-import { jsonError, type ErrorDetail } from "../../edge/errors";
-import { rulesetFromBody } from "../../edge/ruleset-input";
-import { forgetCachedRuleset, publishRuleset, readHistory, readLivePointer, readRulesetVersion, rollbackRuleset } from "../../edge/rulesets";
+import { jsonBody } from "../../edge/lib/json-body";
+import { jsonError, type ErrorDetail } from "../../edge/lib/errors";
+import { rulesetFromBody } from "../../edge/rulesets/publish-input";
+import { forgetCachedRuleset, publishRuleset, readHistory, readLivePointer, readRulesetVersion, rollbackRuleset } from "../../edge/rulesets/live-ruleset";
 
 const MAX_RULES_BYTES = 5 * 1024 * 1024;
 

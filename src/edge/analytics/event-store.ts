@@ -1,0 +1,109 @@
+/**
+ * D1 writes for the queue consumer. Every batch is one D1 batch() (a single transaction), and every
+ * insert is idempotent: events on their unique id, dead letters on the message id. A redelivered batch therefore adds nothing. The
+ * roll-ups the results read (migrations/0003_rollups.sql) are kept by triggers on new event rows,
+ * so they commit or fail with the raw rows. Nothing is stored for a visitor listed in
+ * `forgotten_visitors` (forget-me, src/edge/profiles/forget.ts), so events queued before it bring nothing back.
+ */
+import type { PzEvent } from "../events/event-queue";
+import { cacheCountStatements } from "../cache/cache-stats";
+import { learningStatements } from "../learning/outcome-counts";
+import { changesProfile } from "../events/fold-outcomes";
+
+/**
+ * Set-based writes: each statement takes a JSON array of rows through json_each, so a batch of any
+ * size is a handful of statements rather than one per event. Rows are arrays in column order.
+ */
+const INSERT_EVENTS = `INSERT OR IGNORE INTO events
+  (id, type, at, visitor_id, customer_id, slot, offer, decision, experiment, variant, layer, stage, name,
+   channel, campaign, ruleset_version, props, received_at, folded, covariate, unit)
+  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7,
+    value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15,
+    value ->> 16, ?2, value ->> 17, value ->> 18,
+    COALESCE(value ->> 4, (SELECT customer_id FROM visitor_customers WHERE visitor_id = value ->> 3), value ->> 3)
+  FROM json_each(?1) WHERE NOT EXISTS (SELECT 1 FROM forgotten_visitors f WHERE f.visitor_id = value ->> 3)`;
+
+/**
+ * Visitors known to belong to a customer (any event carrying both ids, e.g. a link click), latest
+ * first; stored before the events so the batch's own events already count for the customer.
+ */
+const UPSERT_VISITOR_CUSTOMERS = `INSERT INTO visitor_customers (visitor_id, customer_id, at)
+  SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1)
+  WHERE NOT EXISTS (SELECT 1 FROM forgotten_visitors f WHERE f.visitor_id = value ->> 0)
+  ON CONFLICT (visitor_id) DO UPDATE SET customer_id = excluded.customer_id, at = excluded.at
+  WHERE excluded.at > visitor_customers.at`;
+
+const SELECT_UNFOLDED = `SELECT id FROM events WHERE folded = 0 AND id IN (SELECT value FROM json_each(?1))`;
+const MARK_FOLDED = `UPDATE events SET folded = 1 WHERE id IN (SELECT value FROM json_each(?1))`;
+
+/** Rows per statement: a bound value stays far below D1's 2 MB limit even with full props. */
+const ROWS_PER_STATEMENT = 500;
+
+function eventRow(e: PzEvent): unknown[] {
+  return [
+    e.id,
+    e.type,
+    e.at,
+    e.visitorId,
+    e.customerId ?? null,
+    e.slot ?? null,
+    e.offer ?? null,
+    e.decision ?? null,
+    e.experiment ?? null,
+    e.variant ?? null,
+    e.layer ?? null,
+    e.stage ?? null,
+    e.name ?? null,
+    e.channel ?? null,
+    e.campaign ?? null,
+    e.rulesetVersion ?? null,
+    e.props ? JSON.stringify(e.props) : null,
+    // Events that change no profile are born folded, so the unfolded index stays small.
+    changesProfile(e) ? 0 : 1,
+    e.covariate ?? null,
+  ];
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Stores the events (the roll-up triggers count first exposures and goals) in one transaction and returns the ids among them not
+ * yet folded into a profile: new events, and events a failed earlier delivery stored but could
+ * not fold.
+ */
+export async function storeEvents(db: D1Database, events: PzEvent[], receivedAt: number): Promise<Set<string>> {
+  // Learning and cache counts first: they tell new events by their absence from `events`.
+  const statements = [...learningStatements(db, events), ...cacheCountStatements(db, events)];
+  const links = events.filter((e) => e.customerId).map((e) => [e.visitorId, e.customerId, e.at]);
+  for (const rows of chunks(links, ROWS_PER_STATEMENT)) statements.push(db.prepare(UPSERT_VISITOR_CUSTOMERS).bind(JSON.stringify(rows)));
+  for (const rows of chunks(events.map(eventRow), ROWS_PER_STATEMENT)) statements.push(db.prepare(INSERT_EVENTS).bind(JSON.stringify(rows), receivedAt));
+  statements.push(db.prepare(SELECT_UNFOLDED).bind(JSON.stringify(events.map((e) => e.id))));
+  const results = await db.batch<{ id: string }>(statements);
+  return new Set(results[results.length - 1].results.map((row) => row.id));
+}
+
+/** Marks events as folded into their profile. */
+export async function markFolded(db: D1Database, ids: string[]): Promise<void> {
+  if (ids.length > 0) await db.prepare(MARK_FOLDED).bind(JSON.stringify(ids)).run();
+}
+
+export interface DeadLetter {
+  messageId: string;
+  queue: string;
+  body: unknown;
+  reason: string;
+  attempts: number;
+}
+
+/** Keeps messages the pipeline could not process, verbatim. */
+export async function storeDeadLetters(db: D1Database, letters: DeadLetter[], receivedAt: number): Promise<void> {
+  if (letters.length === 0) return;
+  const insert = `INSERT OR IGNORE INTO dead_letters (message_id, queue, body, reason, attempts, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`;
+  await db.batch(
+    letters.map((l) => db.prepare(insert).bind(l.messageId, l.queue, JSON.stringify(l.body) ?? "null", l.reason, l.attempts, receivedAt)),
+  );
+}

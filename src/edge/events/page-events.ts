@@ -1,0 +1,78 @@
+/** What the page may send to /__pz/events, and how those outcomes change pz_s on the spot. */
+import { z } from "zod";
+import type { SessionState } from "../identity/cookies";
+import { piiKind } from "../identity/customer-id";
+import { pzEventSchema, type PzEvent } from "./event-queue";
+
+/** Types the page may report; decisions, exposures, stages and link clicks only come from the server. */
+export const PAGE_EVENT_TYPES = ["impression", "click", "accept", "dismiss", "conversion", "custom"] as const;
+
+/**
+ * An event from the page: no visitor or customer id (the server takes them from the signed
+ * cookie; any sent are dropped), and `at` optional (the server's clock fills it in).
+ */
+export const pageEventSchema = pzEventSchema
+  .omit({ visitorId: true, customerId: true, rulesetVersion: true })
+  .extend({
+    type: z.enum(PAGE_EVENT_TYPES),
+    at: z.number().int().nonnegative().optional(),
+  })
+  .superRefine((event, ctx) => {
+    if ((event.type === "accept" || event.type === "dismiss") && !event.offer) {
+      ctx.addIssue({ code: "custom", path: ["offer"], message: `a ${event.type} event names its offer` });
+    }
+    if ((event.type === "conversion" || event.type === "custom") && !event.name) {
+      ctx.addIssue({ code: "custom", path: ["name"], message: `a ${event.type} event has a name` });
+    }
+    // Names, ids and props end up in D1, profiles and pz_s: no email address or phone number there.
+    for (const [path, value] of textFields(event)) {
+      const kind = piiKind(value);
+      if (kind) ctx.addIssue({ code: "custom", path, message: `looks like ${kind}: events carry no PII` });
+    }
+  });
+
+const TEXT_FIELDS = ["slot", "offer", "decision", "experiment", "variant", "layer", "stage", "name", "channel", "campaign", "context"] as const;
+
+/** Every string an event carries, with its path: the id fields, and each prop's key and string value. */
+function textFields(event: Record<string, unknown>): [(string | number)[], string][] {
+  const fields: [(string | number)[], string][] = [];
+  for (const field of TEXT_FIELDS) if (typeof event[field] === "string") fields.push([[field], event[field]]);
+  for (const [key, value] of Object.entries((event.props as Record<string, unknown> | undefined) ?? {})) {
+    fields.push([["props", key], key]);
+    if (typeof value === "string") fields.push([["props", key], value]);
+  }
+  return fields;
+}
+
+export type PageEvent = z.infer<typeof pageEventSchema>;
+
+/** Session cookies keep only the newest outcome times per offer. */
+const MAX_SESSION_TIMES = 10;
+
+type Outcome = "c" | "a" | "d";
+const OUTCOME: Partial<Record<PzEvent["type"], Outcome>> = { click: "c", accept: "a", dismiss: "d" };
+
+function withTime(times: number[] | undefined, t: number): number[] {
+  return [...(times ?? []), t].slice(-MAX_SESSION_TIMES);
+}
+
+/**
+ * The session after the page's clicks, accepts and dismissals (times in seconds), or null when
+ * nothing in the batch changes it. Impressions are left out: the proxy records "shown" when it
+ * decides, and counting both would double a frequency cap.
+ */
+export function applyOutcomesToSession(session: SessionState, events: PzEvent[], nowSeconds: number): SessionState | null {
+  let next: SessionState | null = null;
+  for (const event of events) {
+    const outcome = OUTCOME[event.type];
+    if (!outcome) continue;
+    next ??= { ...session, o: { ...session.o }, t: nowSeconds };
+    const t = Math.floor(event.at / 1000);
+    if (event.type === "click" && event.slot) next.lc = { s: event.slot, ...(event.offer ? { o: event.offer } : {}), t };
+    if (event.offer) {
+      const prev = next.o[event.offer] ?? {};
+      next.o[event.offer] = { ...prev, [outcome]: withTime(prev[outcome], t) };
+    }
+  }
+  return next;
+}

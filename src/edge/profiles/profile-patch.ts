@@ -1,0 +1,41 @@
+/**
+ * A profile change from outside (admin PATCH, one NDJSON import line): CRM attributes and
+ * preferences are merged key by key, a null removes a key, consent is replaced. Behaviour the
+ * worker learned (stages, offers, goals, assignments) is kept.
+ */
+import { z } from "zod";
+import type { StoredProfile } from "./profile-model";
+
+const MAX_KEYS = 200;
+const fields = z
+  .record(z.string().min(1).max(128), z.unknown())
+  .refine((record) => Object.keys(record).length <= MAX_KEYS, { error: `at most ${MAX_KEYS} keys` });
+
+export const profilePatchSchema = z.strictObject({
+  attributes: fields.optional(),
+  preferences: fields.optional(),
+  consent: z.strictObject({ personalization: z.boolean(), at: z.number().int().nonnegative().optional() }).optional(),
+});
+
+export type ProfilePatch = z.infer<typeof profilePatchSchema>;
+
+function mergeFields(current: Record<string, unknown>, change: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!change) return current;
+  const next = { ...current };
+  for (const [key, value] of Object.entries(change)) {
+    if (value === null) delete next[key];
+    else next[key] = value;
+  }
+  return next;
+}
+
+/** The profile after `patch` (pure). */
+export function applyPatch(profile: StoredProfile, patch: ProfilePatch, now: number): StoredProfile {
+  return {
+    ...profile,
+    attributes: mergeFields(profile.attributes, patch.attributes),
+    preferences: mergeFields(profile.preferences, patch.preferences),
+    consent: patch.consent ? { personalization: patch.consent.personalization, at: patch.consent.at ?? now } : profile.consent,
+    updatedAt: now,
+  };
+}

@@ -1,0 +1,34 @@
+/** POST /__pz/admin/preview: mints a signed QA preview link (the CLI's `pz preview`), checked against the live ruleset. */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { Env } from "../../env";
+import { jsonBody } from "../../edge/lib/json-body";
+import { jsonError } from "../../edge/lib/errors";
+import { MAX_PREVIEW_TTL_MS, mintPreview, overridesSchema } from "../../edge/identity/preview-token";
+import { previewProblems } from "../../edge/identity/preview-overrides";
+import { readLiveRuleset } from "../../edge/rulesets/live-ruleset";
+
+const mintSchema = z.strictObject({
+  overrides: overridesSchema,
+  ttlMs: z.number().int().positive().max(MAX_PREVIEW_TTL_MS).default(60 * 60 * 1000),
+  /** Where the browser lands after the preview starts (a site path). */
+  to: z.string().startsWith("/").max(1024).optional(),
+});
+
+export const adminPreview = new Hono<{ Bindings: Env }>();
+
+adminPreview.post("/preview", async (c) => {
+  const secret = c.env.PZ_SIGNING_KEY;
+  if (!secret) return jsonError(c, 503, "not_configured", "Preview needs PZ_SIGNING_KEY.");
+  const body = await jsonBody(c, mintSchema, 16 * 1024);
+  if (!body.ok) return body.response;
+  const ruleset = await readLiveRuleset(c.env.RULES);
+  if (!ruleset) return jsonError(c, 409, "no_live_ruleset", "Publish a ruleset before previewing it.");
+  const problems = previewProblems(ruleset, body.data.overrides);
+  if (problems.length) return jsonError(c, 422, "invalid_preview", "The preview names things the live ruleset does not have.", problems);
+  const now = Date.now();
+  const token = await mintPreview(secret, body.data.overrides, body.data.ttlMs, now);
+  const query = new URLSearchParams({ token });
+  if (body.data.to) query.set("to", body.data.to);
+  return c.json({ path: `/__pz/preview?${query}`, expires: now + body.data.ttlMs, ruleset: ruleset.version, overrides: body.data.overrides }, 201);
+});
