@@ -373,3 +373,134 @@ describe("9. the demo and the README do not overclaim", () => {
     expect(days).toBeLessThan(45.1);
   });
 });
+
+describe("10. an origin-rendered variant is chosen only where the page has its template", () => {
+  const WITH_TEMPLATES = `<!doctype html><html><body>
+<div data-pz-slot="hero"><h1>Default hero</h1><template data-pz-variant="renter"><h1>Renter hero</h1></template><template data-pz-variant="buyer"><h1>Buyer hero</h1></template></div>
+<div data-pz-slot="banner">Default banner</div>
+</body></html>`;
+
+  /** An origin whose "/" carries the hero templates and whose other pages have the same slots without them. */
+  class TemplateOrigin extends PageOrigin {
+    override readonly fetcher = {
+      fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
+        const request = new Request(input, init);
+        this.variants.push(request.headers.get("X-PZ-Variants"));
+        return new Response(new URL(request.url).pathname === "/" ? WITH_TEMPLATES : PAGE, { headers: HTML });
+      },
+    } as unknown as Fetcher;
+  }
+
+  const renterHero = { id: "renter-hero", slots: ["hero"], value: 30, content: { variant: "renter" } };
+
+  it("keeps a slot's default on a page without the chosen template, seen or not yet seen", async () => {
+    await publish({ offers: [renterHero] });
+    const browser = await Browser.as(new TemplateOrigin(), { visitorId: uid("v") });
+    for (let view = 0; view < 3; view++) {
+      const { html } = await browser.open("/offers/spring");
+      expect(html).toContain("<h1>Default hero</h1>");
+      expect(html).not.toContain('data-pz-offer="renter-hero"');
+    }
+  });
+
+  it("shows the template from the first view of a page that carries it, and on every view after", async () => {
+    await publish({ offers: [renterHero] });
+    const browser = await Browser.as(new TemplateOrigin(), { visitorId: uid("v") });
+    for (let view = 0; view < 2; view++) {
+      const { html } = await browser.open("/");
+      expect(html).toContain("<h1>Renter hero</h1>");
+      expect(html).not.toContain("Default hero");
+      expect(html).not.toContain("Buyer hero");
+      expect(html).toContain('data-pz-offer="renter-hero"');
+    }
+  });
+
+  it("passes over an offer whose template the page lacks, to the next-best offer that can be shown", async () => {
+    const fallback = { id: "spring-hero", slots: ["hero"], value: 10, content: { html: "<h1>Spring hero</h1>" } };
+    await publish({ offers: [renterHero, fallback] });
+    const browser = await Browser.as(new TemplateOrigin(), { visitorId: uid("v") });
+    await browser.open("/offers/spring");
+    const { html, res } = await browser.open("/offers/spring");
+    expect(html).toContain("<h1>Spring hero</h1>");
+    expect(res.headers.get("X-PZ-Decisions")).toMatch(/^hero=/);
+    await browser.open("/");
+    expect((await browser.open("/")).html).toContain("<h1>Renter hero</h1>");
+  });
+
+  it("runs a slot experiment of origin-rendered arms only on pages that carry every arm's template, so no arm gains exposures elsewhere", async () => {
+    await publish({
+      experiments: [{ id: "hero-story", kind: "slot", slot: "hero", variants: [{ id: "renter", content: { variant: "renter" } }, { id: "buyer", content: { variant: "buyer" } }] }],
+    });
+    const browser = await Browser.as(new TemplateOrigin(), { visitorId: uid("v") });
+    await browser.open("/offers/spring");
+    const plain = await browser.open("/offers/spring");
+    expect(plain.html).toContain("<h1>Default hero</h1>");
+    expect(plain.html).not.toContain("data-pz-experiment");
+    await browser.open("/");
+    const home = await browser.open("/");
+    expect(home.html).toMatch(/<h1>(Renter|Buyer) hero<\/h1>/);
+    expect(home.html).not.toContain("Default hero");
+    expect(home.html).toContain('data-pz-experiment="hero-story"');
+  });
+
+  it("lets the decide API, which sees no page, choose the variant", async () => {
+    await publish({ offers: [renterHero] });
+    const res = await SELF.fetch(`${ORIGIN}/__pz/decide`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${env.PZ_ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ visitorId: uid("visitor"), context: { page: "/offers/spring", slots: ["hero"] } }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { decision: { slots: Record<string, { content: unknown }> } };
+    expect(body.decision.slots.hero.content).toEqual({ kind: "variant", variant: "renter" });
+  });
+});
+
+describe("10b. the first view of a page reads its start for the templates it carries", () => {
+  it("finds slots and their templates in a page's start, by the slot opened last", async () => {
+    const { scanShape } = await import("../src/edge/proxy/page-prescan");
+    const html = `<div data-pz-slot="hero"><h1>x</h1><template data-pz-variant='renter'>r</template><TEMPLATE data-pz-variant=buyer>b</TEMPLATE></div><p data-pz-slot="nba">n</p><template data-pz-variant="loose"></template>`;
+    expect(scanShape(html)).toEqual({ slots: ["hero", "nba"], templates: { hero: ["renter", "buyer"], nba: ["loose"] } });
+    expect(scanShape("<p>no slots</p><template data-pz-variant=x></template>")).toEqual({ slots: [], templates: {} });
+  });
+
+  it("hands every byte on unchanged, however the body is cut into chunks, and knows the slots only when it read the whole page", async () => {
+    const { prescanPage } = await import("../src/edge/proxy/page-prescan");
+    const text = `<div data-pz-slot="hero"><template data-pz-variant="renter">r</template></div>` + "x".repeat(200_000);
+    const bytes = new TextEncoder().encode(text);
+    const chunked = (size: number) =>
+      new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < bytes.length; i += size) c.enqueue(bytes.slice(i, i + size));
+          c.close();
+        },
+      });
+    for (const size of [7, 4096, 300_000]) {
+      const scan = await prescanPage(chunked(size));
+      expect(scan.shape.templates).toEqual({ hero: ["renter"] });
+      expect(await new Response(scan.body).text()).toBe(text);
+    }
+    const small = await prescanPage(new Response(`<div data-pz-slot="a"></div>`).body!);
+    expect(small.shape).toEqual({ slots: ["a"], templates: {} });
+    const large = await prescanPage(chunked(4096));
+    expect(large.shape.slots).toBeUndefined();
+  });
+
+  it("stops waiting for a slow origin at its time budget and still hands on every byte", async () => {
+    const { prescanPage } = await import("../src/edge/proxy/page-prescan");
+    let push!: (chunk: string | null) => void;
+    const encoder = new TextEncoder();
+    const slow = new ReadableStream<Uint8Array>({
+      start(c) {
+        push = (chunk) => (chunk === null ? c.close() : c.enqueue(encoder.encode(chunk)));
+      },
+    });
+    push(`<div data-pz-slot="hero">`);
+    const scan = await prescanPage(slow, { bytes: 65_536, ms: 20 });
+    expect(scan.shape.slots).toBeUndefined();
+    const read = new Response(scan.body).text();
+    push(`<template data-pz-variant="renter">r</template></div>`);
+    push(null);
+    expect(await read).toBe(`<div data-pz-slot="hero"><template data-pz-variant="renter">r</template></div>`);
+  });
+});

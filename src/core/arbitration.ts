@@ -1,6 +1,6 @@
 /** Next-best-action: the best eligible offer per slot, never the same offer in two slots of a page. */
 import { ranksBefore, sortBest } from "./ranking";
-import { blockOf, priorityText, propensityOf, readPropensities, reasonOf, type ArbitrationInput, type Block } from "./candidates";
+import { blockOf, fitsPage, priorityText, propensityOf, readPropensities, reasonOf, type ArbitrationInput, type Block } from "./candidates";
 import { contextName, drawPropensities, explore, learnedPropensityText, learningTrace, startLearningRound, type LearningRound } from "./learning";
 import { offerFiller, type PreparedOffer, type PreparedRuleset } from "./prepare";
 import { fillTemplate } from "./templates";
@@ -105,7 +105,7 @@ function headOf(prepared: PreparedRuleset, round: Round, s: number, input: Arbit
     if (a < 0 && b < 0) return -1;
     const fromFixed = b < 0 || (a >= 0 && ranksBefore(a, b, round.priority, prepared.ranking.idRank));
     const index = fromFixed ? a : b;
-    if (showable(prepared, round, index, input)) return index;
+    if (showable(prepared, round, index, input) && fitsPage(prepared.offers[index], round.slots[s], input.templates)) return index;
     if (fromFixed) nextFixed[s]++;
     else nextDynamic[s]++;
   }
@@ -158,6 +158,9 @@ function candidateTrace(prepared: PreparedRuleset, round: Round, slot: string, o
   if (taken.has(offer.id)) return entry("used in another slot", "forced elsewhere by preview");
   const block = blockAt(prepared, round, offer.index, input);
   if (block) return entry(block.outcome, block.detail);
+  if (!fitsPage(offer, slot, input.templates) && offer.content.kind === "variant") {
+    return entry("not on this page", `the page has no <template data-pz-variant="${offer.content.variant}"> in this slot`);
+  }
   const winner = round.winners.get(slot);
   const priority = round.priority[offer.index];
   if (winner === offer) return entry("won", reasonFor(prepared, round, offer, input));

@@ -19,6 +19,13 @@ export interface ArbitrationInput {
   trace: TraceEntry[] | undefined;
   /** Learned propensities for this decision; absent when the ruleset has no learning offer. */
   learning?: LearningSetup;
+  /** The page's origin-rendered variants per slot (DecisionContext.templates); undefined: all present. */
+  templates?: Record<string, string[]>;
+}
+
+/** Whether `offer`'s content can be shown in `slot` on this page: an origin-rendered variant needs its template there. */
+export function fitsPage(offer: PreparedOffer, slot: string, templates: Record<string, string[]> | undefined): boolean {
+  return offer.content.kind !== "variant" || templates === undefined || templates[slot]?.includes(offer.content.variant) === true;
 }
 
 /** Why an offer cannot be shown on this request. */

@@ -61,7 +61,7 @@ export function decide(ctx: DecisionContext, ruleset: CompiledRuleset | Prepared
     prepared.learning.groups.length === 0
       ? undefined
       : { learning: prepared.learning, state: options?.learning?.state ?? null, seedText: options?.learning?.seed ?? learningSeedText(ctx, now), scope, stages };
-  const decided = decideSlots(prepared, ctx, assignments, holdout, pageSlots, { attrs, scope, basic, blockedTags, history, now, trace, learning });
+  const decided = decideSlots(prepared, ctx, assignments, holdout, pageSlots, { attrs, scope, basic, blockedTags, history, now, trace, learning, templates: ctx.templates });
   const slots: Record<string, SlotDecision> = {};
   for (const s of decided) slots[s.slot] = s;
 

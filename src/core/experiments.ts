@@ -47,12 +47,31 @@ function bucket(exp: PreparedExperiment, input: ExperimentInput): number | strin
   return index >= 0 && index < exp.variants.length ? index : "outside coverage";
 }
 
+/**
+ * Why a slot experiment cannot run on this page, or null: its slot is not on the page, or the page
+ * lacks a `<template data-pz-variant>` one of its variants needs. Checked for every arm alike, so
+ * pages without the templates add exposures to no arm (no sample-ratio mismatch).
+ */
+function offPage(exp: PreparedExperiment, input: ExperimentInput): string | null {
+  if (exp.slot === null) return null;
+  if (input.pageSlots !== null && !input.pageSlots.has(exp.slot)) return `slot ${exp.slot} is not on this page`;
+  const templates = input.ctx.templates;
+  if (!templates) return null;
+  for (const v of exp.variants) {
+    if (v.content?.kind === "variant" && !templates[exp.slot]?.includes(v.content.variant)) {
+      return `slot ${exp.slot} on this page has no template for variant ${v.content.variant}`;
+    }
+  }
+  return null;
+}
+
 function assignOne(exp: PreparedExperiment, input: ExperimentInput): Assignment | string {
   const forced = input.ctx.overrides?.variants?.[exp.id];
   if (forced !== undefined && exp.variantIndex.has(forced)) return { experiment: exp.id, variant: forced, fresh: false, forced: true };
   if (input.ctx.consent === "basic") return "consent is basic: no assignment";
   if (input.holdout) return "visitor is in the holdout";
-  if (exp.slot !== null && input.pageSlots !== null && !input.pageSlots.has(exp.slot)) return `slot ${exp.slot} is not on this page`;
+  const off = offPage(exp, input);
+  if (off !== null) return off;
   // Stickiness keeps which variant a visitor has, never whether the experiment applies here and now.
   if (!exp.applies(input.attrs, input.scope)) return "does not apply here (applies not met)";
   for (const tag of exp.tags) {
@@ -121,7 +140,7 @@ export function earlyAssignments(ctx: DecisionContext, ruleset: CompiledRuleset 
   if (!basic && !input.holdout) {
     for (const exp of prepared.experiments) {
       if (input.ctx.overrides?.variants?.[exp.id] !== undefined) continue;
-      if (exp.slot !== null && input.pageSlots !== null && !input.pageSlots.has(exp.slot)) continue;
+      if (offPage(exp, input) !== null) continue;
       if (!exp.gate(attrs, input.scope)) continue;
       const carried = ctx.assignments[exp.id] !== undefined;
       if (!exp.knownEarly || (!carried && ctx.visitor.customerId !== undefined) || (!carried && !exp.audienceKnownEarly && !assignments.some((a) => a.experiment === exp.id))) {

@@ -1,6 +1,6 @@
 /** Fills the page's slots: preview overrides first, then slot experiments, then arbitration. */
 import { arbitrate, offerDecision } from "./arbitration";
-import type { ArbitrationInput } from "./candidates";
+import { fitsPage, type ArbitrationInput } from "./candidates";
 import { fillTemplate } from "./templates";
 import type { PreparedExperiment, PreparedRuleset } from "./prepare";
 import type { Assignment, DecisionContext, SlotDecision } from "./types";
@@ -56,7 +56,7 @@ export function decideSlots(
   for (const slot of slotsToDecide(prepared, pageSlots)) {
     const forced = prepared.offersById.get(ctx.overrides?.offers?.[slot] ?? "");
     const filler = fillers.get(slot);
-    if (forced && !taken.has(forced.id)) {
+    if (forced && !taken.has(forced.id) && fitsPage(forced, slot, input.templates)) {
       taken.add(forced.id);
       decided.push(offerDecision(prepared, slot, forced, `offer ${forced.id}: forced by preview`, input.attrs));
     } else if (filler) decided.push(experimentDecision(slot, filler.exp, filler.variant, input));

@@ -273,6 +273,13 @@ export interface DecisionContext {
   consent: "full" | "basic";
   /** Slots present on this page, when known; undefined decides every slot. */
   slots?: string[];
+  /**
+   * Per slot, the origin-rendered variants this page carries (`<template data-pz-variant>`). When
+   * given, content `{ variant }` fills a slot only where the page has that template (an offer
+   * needing one is passed over there, a slot experiment needing one does not run there); when
+   * undefined (the decide API), every variant is taken to be present.
+   */
+  templates?: Record<string, string[]>;
   overrides?: Overrides;
 }
 

@@ -16,7 +16,8 @@ import { log } from "../edge/lib/log";
 import { withCacheCounts } from "../edge/cache/cache-stats";
 import { originPage } from "../edge/cache/html-cache";
 import { fetchOrigin } from "../edge/proxy/origin";
-import { knownPageSlots, rememberPageSlots } from "../edge/proxy/page-slots";
+import { knownPage, rememberPage, usesTemplates } from "../edge/proxy/page-slots";
+import { prescanPage, type Prescan } from "../edge/proxy/page-prescan";
 import { originHeaders } from "../edge/proxy/origin-headers";
 import { profileAttributes, type StoredProfile } from "../edge/profiles/profile-model";
 import { profileRefOf, readProfileWithin, type ProfileRead } from "../edge/profiles/profile-store";
@@ -113,8 +114,11 @@ async function personalise(
 
   // 4. The origin's headers: exactly the variants the decision will use (see originHeaders).
   const info = requestInfo(url, request.headers, cf, now, device);
-  const slots = knownPageSlots(url.pathname);
-  const contextInput = { identity, isNew: !known, session, request: info, consent, slots, ...(overrides ? { overrides } : {}) } as const;
+  // What this isolate saw on the page before: its slots and the templates origin-rendered variants need.
+  // On a page not seen yet the origin is told every experiment that may apply; step 7 finds the templates.
+  const page = knownPage(url.pathname);
+  const pageInput = { slots: page?.slots, templates: page?.templates };
+  const contextInput = { identity, isNew: !known, session, request: info, consent, ...pageInput, ...(overrides ? { overrides } : {}) } as const;
   const withProfile = (profile: StoredProfile | null) => buildDecisionContext({ ...contextInput, profile });
   const learning = await learningFor(env, live.prepared, now, ctx);
   const since = performance.now();
@@ -125,7 +129,8 @@ async function personalise(
   const options = { ...config.origin, extraHeaders: plan.headers, dropConditionals: wantsHtml(request) };
   const describe = (outcome: string) => timing.describe("origin", outcome);
   origin.response = timing.time("origin", originPage({ env, request, url, ctx, options, settings: config.htmlCache, live, describe }));
-  const [response, profileResult] = await Promise.all([origin.response, plan.profile ?? profileRead ?? Promise.resolve<ProfileRead>({ profile: null })]);
+  const [originResponse, profileResult] = await Promise.all([origin.response, plan.profile ?? profileRead ?? Promise.resolve<ProfileRead>({ profile: null })]);
+  let response = originResponse;
   if (profileResult.error) log("warn", "deciding without the profile", { path: url.pathname, reason: profileResult.error });
   if (profileResult.cached) timing.describe("profile", "cache");
 
@@ -133,18 +138,34 @@ async function personalise(
   //    kept from shared caches when the origin was told variants or segments.
   if (!isHtmlPage(response)) return privateWhenVaried(response, plan.headers);
 
-  // 7. Decide with everything known (unless decided before the origin); variants the origin was told stay as they were.
+  // 7. A page this isolate has not streamed, under a ruleset with origin-rendered variants: its start
+  //    is read first for the templates it carries (page-prescan.ts), so its first view can show one;
+  //    a page neither seen nor prescanned (HEAD) is taken to carry none.
+  const unseenTemplates = !page && usesTemplates(live.prepared);
+  let prescanned: Prescan["shape"] | null = null;
+  if (unseenTemplates && response.body) {
+    const scan = await prescanPage(response.body);
+    response = new Response(scan.body, response);
+    origin.response = Promise.resolve(response);
+    prescanned = scan.shape;
+  }
+
+  // 8. Decide with everything known (unless decided before the origin); variants the origin was told stay as they were.
   let decision: Decision;
-  if (plan.decision) decision = plan.decision;
+  if (plan.decision && !unseenTemplates) decision = plan.decision;
   else {
     const since = performance.now();
     const full = withProfile(profileResult.profile);
-    full.assignments = { ...full.assignments, ...plan.told };
+    if (prescanned) {
+      full.templates = prescanned.templates;
+      if (prescanned.slots) full.slots = prescanned.slots;
+    } else if (unseenTemplates) full.templates = {};
+    full.assignments = { ...full.assignments, ...(plan.decision ? toldBy(plan.decision) : plan.told) };
     decision = decide(full, live.prepared, now, learning);
     timing.mark("decide", since);
   }
 
-  // 8. State: the session gains this page view and the decision's changes; nothing is kept for
+  // 9. State: the session gains this page view and the decision's changes; nothing is kept for
   //    consent basic, and a preview never touches the visitor's real state.
   const track = personal && !overrides && request.method === "GET";
   const exposures = track ? exposuresToRecord(session, decision) : [];
@@ -158,7 +179,7 @@ async function personalise(
     }
   }
 
-  // 9. Headers: never storable by a shared cache, no validators for a body the origin did not write.
+  // 10. Headers: never storable by a shared cache, no validators for a body the origin did not write.
   const out = new Response(response.body, response);
   const headers = out.headers;
   headers.set("Cache-Control", "private, no-store");
@@ -172,23 +193,31 @@ async function personalise(
   headers.append("Server-Timing", timing.header());
   if (request.method === "HEAD") return out;
 
-  // 10. Stream the page through the rewriter; events leave once the page has streamed, off the request path.
+  // 11. Stream the page through the rewriter; events leave once the page has streamed, off the request path.
   const attributes = personal && profileResult.profile ? profileAttributes(profileResult.profile) : null;
-  const page = rewritePage(out, {
+  const rewritten = rewritePage(out, {
     slots: decision.slots,
     // The holdout gets no personalisation at all: its text bindings keep the origin's words too.
     bindings: decision.holdout ? {} : { profile: attributes, request: info, stages: decision.stages },
     beforeBodyEnd: config.injectTracker && track ? trackerScriptTag() : undefined,
+    learnTemplates: usesTemplates(live.prepared),
   });
   ctx.waitUntil(
-    page.slotsSeen.then(async (seen) => {
-      rememberPageSlots(url.pathname, seen);
+    rewritten.seen.then(async ({ slots, templates }) => {
+      rememberPage(url.pathname, { slots, templates });
       if (!track) return;
-      const onPage = { ...decision, slots: Object.fromEntries(seen.flatMap((s) => (decision.slots[s] ? [[s, decision.slots[s]]] : []))) };
+      const onPage = { ...decision, slots: Object.fromEntries(slots.flatMap((s) => (decision.slots[s] ? [[s, decision.slots[s]]] : []))) };
       const covariates = exposures.length && attributes ? exposureCovariates(live.compiled.experiments, attributes) : {};
       const meta = { visitorId: identity.visitorId, customerId: identity.customerId, channel: "web", now, preview: false, exposures, covariates };
       await enqueueEvents(env.EVENTS, withCacheCounts(decisionEvents(onPage, meta)));
     }),
   );
-  return page.response;
+  return rewritten.response;
+}
+
+/** The variants a decision made before the origin was asked gave, which a later decision keeps. */
+function toldBy(decision: Decision): Record<string, string> {
+  const told: Record<string, string> = {};
+  for (const a of decision.assignments) if (!a.forced) told[a.experiment] = a.variant;
+  return told;
 }

@@ -21,6 +21,8 @@ export interface DecisionContextInput {
   overrides?: Overrides;
   /** Slots present on the page, when known. */
   slots?: string[];
+  /** Per slot, the origin-rendered variants the page carries, when known (see DecisionContext.templates). */
+  templates?: Record<string, string[]>;
 }
 
 /**
@@ -45,6 +47,7 @@ export function buildDecisionContext(input: DecisionContextInput): DecisionConte
   };
   if (personal && profile) ctx.goals = profile.goals;
   if (input.slots) ctx.slots = input.slots;
+  if (input.templates) ctx.templates = input.templates;
   if (input.overrides) ctx.overrides = input.overrides;
   return ctx;
 }

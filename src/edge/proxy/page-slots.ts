@@ -1,30 +1,70 @@
 /**
- * The slots each page path was last seen to have, learned in isolate memory as pages stream
- * through. Knowing them before deciding keeps slot experiments and frequency caps to the slots a
- * page really shows; a path not seen yet in this isolate is decided for every slot.
+ * What each page path was last seen to carry, learned in isolate memory as pages stream through:
+ * its slots and, per slot, the origin-rendered variants (`<template data-pz-variant>`). Knowing
+ * them before deciding keeps slot experiments and frequency caps to the slots a page really shows,
+ * and keeps an origin-rendered variant from being chosen where the page has no template for it.
+ * A path not seen yet in this isolate is decided for every slot, with no template assumed.
  */
+import type { PreparedRuleset } from "../../core/prepare";
 
-/** Bounds: 1,000 paths of at most 512 characters, 50 slot ids each (ids are at most 128): a few MB at worst. */
+/** A page's slots and the template variants inside each. */
+export interface PageShape {
+  slots: string[];
+  templates: Record<string, string[]>;
+}
+
+/** Bounds: 1,000 paths of at most 512 characters, 50 slot ids and 50 templates a page (ids are at most 128): a few MB at worst. */
 const MAX_PATHS = 1000;
 const MAX_PATH_LENGTH = 512;
 const MAX_SLOTS = 50;
-const slotsByPath = new Map<string, string[]>();
+const MAX_ID = 128;
+const shapeByPath = new Map<string, PageShape>();
+
+/** What `path` was last seen to carry, or undefined when this isolate has not streamed it yet. */
+export function knownPage(path: string): PageShape | undefined {
+  return shapeByPath.get(path);
+}
 
 /** The slots last seen on `path`, or undefined when this isolate has not streamed it yet. */
 export function knownPageSlots(path: string): string[] | undefined {
-  return slotsByPath.get(path);
+  return shapeByPath.get(path)?.slots;
 }
 
-/** Remembers the slots seen on `path` (oldest paths are forgotten first). */
+function withinBounds(path: string, shape: PageShape): boolean {
+  if (path.length > MAX_PATH_LENGTH || shape.slots.length > MAX_SLOTS || shape.slots.some((s) => s.length > MAX_ID)) return false;
+  const templates = Object.values(shape.templates);
+  return templates.reduce((n, t) => n + t.length, 0) <= MAX_SLOTS && templates.every((t) => t.every((v) => v.length <= MAX_ID));
+}
+
+/** Remembers what `path` carries (oldest paths are forgotten first). */
+export function rememberPage(path: string, shape: PageShape): void {
+  shapeByPath.delete(path);
+  // A path too long or a page with too much on it is decided as an unseen path is.
+  if (!withinBounds(path, shape)) return;
+  shapeByPath.set(path, shape);
+  if (shapeByPath.size > MAX_PATHS) shapeByPath.delete(shapeByPath.keys().next().value!);
+}
+
+/** Remembers the slots seen on `path`, with no templates (see rememberPage). */
 export function rememberPageSlots(path: string, slots: string[]): void {
-  slotsByPath.delete(path);
-  // A path too long or a page with too many slots is decided for every slot, as an unseen path is.
-  if (path.length > MAX_PATH_LENGTH || slots.length > MAX_SLOTS || slots.some((s) => s.length > 128)) return;
-  slotsByPath.set(path, slots);
-  if (slotsByPath.size > MAX_PATHS) slotsByPath.delete(slotsByPath.keys().next().value!);
+  rememberPage(path, { slots, templates: {} });
 }
 
 /** Forgets every learned page (tests). */
 export function forgetPageSlots(): void {
-  slotsByPath.clear();
+  shapeByPath.clear();
+}
+
+const usesTemplatesOf = new WeakMap<PreparedRuleset, boolean>();
+
+/** Whether any offer or slot experiment variant of `prepared` is an origin-rendered variant (worked out once per ruleset). */
+export function usesTemplates(prepared: PreparedRuleset): boolean {
+  let uses = usesTemplatesOf.get(prepared);
+  if (uses === undefined) {
+    uses =
+      prepared.offers.some((o) => o.content.kind === "variant") ||
+      prepared.experiments.some((e) => e.variants.some((v) => v.content?.kind === "variant"));
+    usesTemplatesOf.set(prepared, uses);
+  }
+  return uses;
 }

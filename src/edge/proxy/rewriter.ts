@@ -8,6 +8,7 @@ import type { SlotDecision } from "../../core/types";
 import { readPath } from "../../core/conditions/paths";
 import { printable } from "../../core/templates";
 import { log } from "../lib/log";
+import type { PageShape } from "./page-slots";
 import { rewriteFailSafe } from "./rewrite-fallback";
 
 export interface RewritePlan {
@@ -17,12 +18,27 @@ export interface RewritePlan {
   bindings: Record<string, unknown>;
   /** Markup inserted before </body> (the tracker tag), when set. */
   beforeBodyEnd?: string;
+  /** Note each slot's `<template data-pz-variant>` children (the ruleset uses origin-rendered variants). */
+  learnTemplates?: boolean;
 }
 
 export interface RewrittenPage {
   response: Response;
-  /** The slot ids found on the page, once the whole document has streamed through. */
-  slotsSeen: Promise<string[]>;
+  /** The slots (and, when asked, their templates) found on the page, once the whole document has streamed through. */
+  seen: Promise<PageShape>;
+}
+
+/** What the handlers note while the page streams. */
+class Seen {
+  readonly slots = new Set<string>();
+  readonly templates: Record<string, string[]> = {};
+  template(slot: string, variant: string): void {
+    const list = (this.templates[slot] ??= []);
+    if (!list.includes(variant)) list.push(variant);
+  }
+  shape(): PageShape {
+    return { slots: [...this.slots], templates: this.templates };
+  }
 }
 
 /** Elements whose text is live code or style, never a place for a text binding. */
@@ -43,14 +59,14 @@ function markSlot(el: Element, d: SlotDecision): void {
  * headers; the caller sets cookies and cache headers on it.
  */
 export function rewritePage(response: Response, plan: RewritePlan): RewrittenPage {
-  if (!response.body) return { response, slotsSeen: Promise.resolve([]) };
-  const seen = new Set<string>();
-  let finish: (slots: string[]) => void = () => {};
-  const slotsSeen = new Promise<string[]>((resolve) => (finish = resolve));
+  if (!response.body) return { response, seen: Promise.resolve({ slots: [], templates: {} }) };
+  const seen = new Seen();
+  let finish: (shape: PageShape) => void = () => {};
+  const shape = new Promise<PageShape>((resolve) => (finish = resolve));
   const rewriter = new HTMLRewriter();
   // Each handler is a call from the parser into JS; the variant machinery is attached only when a
   // decision chooses among origin-rendered variants.
-  if (Object.values(plan.slots).some((d) => d.content.kind === "variant")) onSlotsWithVariants(rewriter, plan, seen);
+  if (plan.learnTemplates || Object.values(plan.slots).some((d) => d.content.kind === "variant")) onSlotsWithVariants(rewriter, plan, seen);
   else onSlots(rewriter, plan, seen);
   rewriter
     .on("[data-pz-text]", {
@@ -64,7 +80,7 @@ export function rewritePage(response: Response, plan: RewritePlan): RewrittenPag
     })
     .onDocument({
       end() {
-        finish([...seen]);
+        finish(seen.shape());
       },
     });
   if (plan.beforeBodyEnd) {
@@ -87,10 +103,10 @@ export function rewritePage(response: Response, plan: RewritePlan): RewrittenPag
     (marked) => rewriter.transform(new Response(marked, { headers: response.headers })).body!,
     (reason) => {
       log("error", "the page could not be rewritten past this point; its rest is served as the origin sent it", { reason: String(reason) });
-      finish([...seen]);
+      finish(seen.shape());
     },
   );
-  return { response: new Response(body, response), slotsSeen };
+  return { response: new Response(body, response), seen: shape };
 }
 
 /** Fills a slot element from its decision (marks it; replaces its content for a template). */
@@ -100,35 +116,38 @@ function fillSlot(el: Element, d: SlotDecision): void {
 }
 
 /** Slots when no decision chooses a variant: one handler per slot element, nothing else. */
-function onSlots(rewriter: HTMLRewriter, plan: RewritePlan, seen: Set<string>): void {
+function onSlots(rewriter: HTMLRewriter, plan: RewritePlan, seen: Seen): void {
   rewriter.on("[data-pz-slot]", {
     element(el) {
       const slot = el.getAttribute("data-pz-slot") ?? "";
-      seen.add(slot);
+      seen.slots.add(slot);
       const d = plan.slots[slot];
       if (d) fillSlot(el, d);
     },
   });
 }
 
-/** Slots when some decision chooses an origin-rendered variant: the chosen template is kept, the rest of the slot goes. */
-function onSlotsWithVariants(rewriter: HTMLRewriter, plan: RewritePlan, seen: Set<string>): void {
-  /** The decision of each slot element currently open (null = undecided), innermost last. */
-  const open: (SlotDecision | null)[] = [];
+/**
+ * Slots when some decision chooses an origin-rendered variant, or the ruleset uses them: the chosen
+ * template is kept, the rest of the slot goes; every slot's templates are noted.
+ */
+function onSlotsWithVariants(rewriter: HTMLRewriter, plan: RewritePlan, seen: Seen): void {
+  /** Each slot element currently open with its decision (null = undecided), innermost last. */
+  const open: { slot: string; d: SlotDecision | null }[] = [];
   let insideChosen = false;
   const variantOf = () => {
-    const d = open.at(-1);
+    const d = open.at(-1)?.d;
     return d?.content.kind === "variant" ? d.content.variant : undefined;
   };
   rewriter
     .on("[data-pz-slot]", {
       element(el) {
         const slot = el.getAttribute("data-pz-slot") ?? "";
-        seen.add(slot);
+        seen.slots.add(slot);
         const d = plan.slots[slot] ?? null;
         try {
           el.onEndTag(() => void open.pop());
-          open.push(d);
+          open.push({ slot, d });
         } catch {
           // A void or self-closing element has no end tag and so no children to choose among.
         }
@@ -141,11 +160,13 @@ function onSlotsWithVariants(rewriter: HTMLRewriter, plan: RewritePlan, seen: Se
     })
     .on("[data-pz-slot] > *", {
       element(el) {
+        const variant = el.tagName === "template" ? el.getAttribute("data-pz-variant") : null;
+        const parent = open.at(-1);
+        if (variant !== null && parent) seen.template(parent.slot, variant);
         const chosen = variantOf();
         if (chosen === undefined) return;
         // Origin-rendered variants: the chosen template is unwrapped, every other child goes.
-        const isTemplate = el.tagName === "template" && el.hasAttribute("data-pz-variant");
-        if (!isTemplate || el.getAttribute("data-pz-variant") !== chosen) return void el.remove();
+        if (variant !== chosen) return void el.remove();
         el.removeAndKeepContent();
         insideChosen = true;
         el.onEndTag(() => void (insideChosen = false));
