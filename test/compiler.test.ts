@@ -97,6 +97,25 @@ describe("shape errors", () => {
     expect(json.message).toMatch(/^invalid JSON/);
   });
 
+  it("reports an alias to a missing anchor with its file and line, beside the other files' errors", () => {
+    const errors = errorsOf({
+      "rules/a.yaml": "slots:\n  hero: {}\noffers:\n  - id: a\n    slots: [hero]\n    content: *missing\n",
+      "rules/b.yaml": "offers:\n  - id: b\n    slots: [nohero]\n    content: { html: x }\n",
+    });
+    const alias = errors.find((e) => e.file === "rules/a.yaml")!;
+    expect(alias.message).toMatch(/^invalid YAML: Unresolved alias/);
+    expect(alias.line).toBe(6);
+    expect(errors.some((e) => e.file === "rules/b.yaml" && e.message.includes("nohero"))).toBe(true);
+  });
+
+  it("refuses aliases that expand too far (a billion laughs) with a YAML error, not a crash", () => {
+    const lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 0; i < 8; i++) lines.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill("*" + String.fromCharCode(97 + i)).join(", ")}]`);
+    const errors = errorsOf({ "rules/bomb.yaml": lines.join("\n") + "\n" });
+    expect(errors).toHaveLength(1);
+    expect(errors[0].message).toMatch(/^invalid YAML: /);
+  });
+
   it("reads JSON files with line numbers too", () => {
     const json = JSON.stringify({ $schema: "./schema.json", slots: { hero: {} }, offers: [{ id: "a", slots: ["hero"], value: -1, content: { html: "x" } }] }, null, 2);
     const e = errorAt(errorsOf({ "rules/all.json": json }), "offers[0].value");

@@ -1,5 +1,5 @@
 /** Parses playbook files (YAML or JSON text) into plain data, keeping a way back to line numbers. */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 import type { Path, Reporter } from "./diagnostics";
 
 /** One playbook file as the compiler receives it. */
@@ -116,5 +116,25 @@ export function loadSource(source: SourceText, report: Reporter): SourceFile | n
     }
     return null;
   }
-  return { path: source.path, data: doc.toJS({ maxAliasCount: 100 }), lineOf: locator(doc, counter) };
+  try {
+    return { path: source.path, data: doc.toJS({ maxAliasCount: 100 }), lineOf: locator(doc, counter) };
+  } catch (err) {
+    // An alias to an anchor not set before it, or aliases that expand too far (a "billion laughs" file).
+    const message = err instanceof Error ? err.message : String(err);
+    report.error({ file: source.path, path: [], line: unresolvedAliasLine(doc, counter) }, `invalid YAML: ${message}`);
+    return null;
+  }
+}
+
+/** Line of the first alias whose anchor is not set before it, if any. */
+function unresolvedAliasLine(doc: Document, counter: LineCounter): number | undefined {
+  let line: number | undefined;
+  visit(doc, {
+    Alias(_, alias) {
+      if (alias.resolve(doc) !== undefined || alias.range === undefined || alias.range === null) return;
+      line = counter.linePos(alias.range[0]).line;
+      return visit.BREAK;
+    },
+  });
+  return line;
 }
