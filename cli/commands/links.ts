@@ -10,10 +10,12 @@ import type { CompiledCampaign } from "../../src/core/types.ts";
 import { linkPayloadFor } from "../../src/edge/links/campaigns.ts";
 import { customerIdProblem } from "../../src/edge/identity/customer-id.ts";
 import { CHANNELS, mintLinkToken, type Channel } from "../../src/edge/links/link-tokens.ts";
-import { ADMIN_OPTIONS, adminCall, baseUrl, adminClient, CliError, secret, UsageError, type AdminClient } from "../admin-client.ts";
+import { adminCall } from "../admin/client.ts";
+import { ADMIN_OPTIONS, adminClient, baseUrl, secret, type AdminClient } from "../admin/config.ts";
+import { CliError, UsageError } from "../errors.ts";
 import { csvLine, parseCsv, type CsvRow } from "../csv.ts";
 import { loadRuleset, plural } from "../io.ts";
-import type { Command } from "../main.ts";
+import type { Command } from "../command.ts";
 import { progress } from "../progress.ts";
 
 const USAGE = `Usage: pz links create --campaign ID --channel sms|email --to PATH --url BASE

@@ -2,9 +2,9 @@
 import { parseArgs } from "node:util";
 import { decide } from "../../src/core/index.ts";
 import type { RequestInfo } from "../../src/core/types.ts";
-import { UsageError } from "../admin-client.ts";
+import { UsageError } from "../errors.ts";
 import { loadRuleset, namedPairs } from "../io.ts";
-import type { Command } from "../main.ts";
+import type { Command } from "../command.ts";
 import { readProfile, simulatedContext } from "./simulate-context.ts";
 import { formatDecision } from "./simulate-print.ts";
 
