@@ -1,6 +1,6 @@
 /** `pz links create` as a user runs it: a CSV of customers in, a CSV of signed links out, bad rows reported by line. */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -120,6 +120,22 @@ describe("pz links create", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(run.stdout).toBe("");
+  });
+
+  it("takes the signing key from .dev.vars, skipping comments and dropping quotes", async () => {
+    const dir = join(temp, "with-dev-vars");
+    mkdirSync(dir);
+    writeFileSync(join(dir, ".dev.vars"), `# local secrets\n#PZ_SIGNING_KEY=commented-out-key-0123456789\nPZ_SIGNING_KEY="${KEY}"\nPZ_ADMIN_TOKEN='t'\n`);
+    const run = spawnSync(process.execPath, [join(root, "cli/pz.mjs"), ...base, "--to", "/offers/x", "--dir", join(root, "rules")], {
+      cwd: dir,
+      encoding: "utf8",
+      input: "id\nC-1\n",
+      env: { PATH: process.env.PATH ?? "" },
+    });
+    expect(run.status).toBe(0);
+    const [, row] = parseCsv(run.stdout);
+    const read = await readLinkToken(KEY, new URL(row.fields[1]).pathname.slice(4), Date.now());
+    expect(read).toMatchObject({ ok: true, payload: { c: "C-1" } });
   });
 
   it("says where to find the signing key when there is none", () => {
