@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { dirname, join } from "node:path";
 import { compilePlaybook, formatDiagnostic, type CompileResult, type Diagnostic, type SourceText } from "../src/compiler/index.ts";
 import type { CompiledRuleset } from "../src/core/types.ts";
-import { UsageError } from "./admin-client.ts";
+import { UsageError } from "./errors.ts";
 
 /** The generated JSON Schema lives beside the playbook but is not part of it. */
 const SCHEMA_FILE = "schema.json";

@@ -1,12 +1,8 @@
 /** The `pz` command: finds the command named on the command line in the table below and runs it. */
 import { didYouMean } from "../src/compiler/suggest.ts";
-import { AdminError, CliError, reportError, UsageError } from "./admin-client.ts";
-
-/** A command: `usage` is printed by `pz <command> --help`; `run` returns the exit code. */
-export interface Command {
-  usage: string;
-  run(args: string[]): Promise<number>;
-}
+import { AdminError, reportError } from "./admin/errors.ts";
+import type { Command } from "./command.ts";
+import { CliError, UsageError } from "./errors.ts";
 
 interface Row {
   summary: string;

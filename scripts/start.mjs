@@ -42,7 +42,7 @@ async function compileRules() {
 async function writeDevVars() {
   const path = join(ROOT, ".dev.vars");
   // Read the way the CLI reads it, so a value the CLI finds is never written a second time.
-  const { devVars } = await import("../cli/admin-client.ts");
+  const { devVars } = await import("../cli/admin/config.ts");
   const present = devVars(path);
   const missing = ["PZ_SIGNING_KEY", "PZ_ADMIN_TOKEN"].filter((name) => !present[name]);
   if (missing.length === 0) return;

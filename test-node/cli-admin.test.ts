@@ -145,6 +145,19 @@ describe("pz links create --short and pz preview", () => {
     expect(res.headers.getSetCookie().some((c) => c.startsWith("pz_id="))).toBe(true);
   });
 
+  it("stores no short code when the CSV has a quote never closed", async () => {
+    await pz(["rules", "publish", "--url", url, "--dir", rulesDir]);
+    const kv = await mf.getKVNamespace("PROFILES");
+    const before = (await kv.list({ prefix: "short:" })).keys.length;
+    writeFileSync(join(temp, "unclosed.csv"), 'id,firstName\nC-7101,Ana\nC-7102,"Bo\nC-7103,Cy\n');
+    const run = await pz(["links", "create", "--campaign", "spring-sms", "--channel", "sms", "--to", "/offers/spring", "--short", "--url", url, "--in", "unclosed.csv", "--dir", rulesDir]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^pz links create: unclosed\.csv:3: a quoted field is never closed/);
+    expect(run.stdout).toBe("");
+    expect((await kv.list({ prefix: "short:" })).keys.length).toBe(before);
+    expect(before).toBeGreaterThan(0);
+  });
+
   it("prints a preview link that starts a preview in a browser, and refuses names the ruleset lacks", async () => {
     let run = await pz(["preview", "--variant", "hero-test=warm", "--ttl", "30m", "--url", url]);
     expect(run.code).toBe(0);

@@ -1,6 +1,6 @@
 /** `pz links create` as a user runs it: a CSV of customers in, a CSV of signed links out, bad rows reported by line. */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -83,6 +83,31 @@ describe("pz links create", () => {
     if (last.ok) expect(last.payload.e * 1000 - Date.now()).toBeLessThanOrEqual(2 * DAY);
   });
 
+  it("stops at a quote never closed, naming the file and line, and mints nothing", () => {
+    writeFileSync(join(temp, "unclosed.csv"), ["id,firstName", "C-1,Ana", 'C-2,"Bo', "C-3,Cy", "C-4,Di", ""].join("\n"));
+    const run = pz([...base, "--to", "/offers/spring", "--in", "unclosed.csv", "--out", "unclosed-links.csv"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^pz links create: unclosed\.csv:3: a quoted field is never closed/);
+    expect(run.stdout).toBe("");
+    expect(existsSync(join(temp, "unclosed-links.csv"))).toBe(false);
+
+    const piped = pz([...base, "--to", "/offers/spring"], { PZ_SIGNING_KEY: KEY }, 'id\n"C-1\n');
+    expect(piped.code).toBe(2);
+    expect(piped.stderr).toMatch(/^pz links create: stdin:2: a quoted field is never closed/);
+    expect(piped.stdout).toBe("");
+  });
+
+  it("round-trips a field holding a comma, a quote and line breaks, with a BOM and CRLF input", () => {
+    const tricky = 'say "hi", then\r\ngo\nhome';
+    const input = `\uFEFFid,note\r\nC-1,"${tricky.replace(/"/g, '""')}"\r\n`;
+    const run = pz([...base, "--to", "/offers/spring"], { PZ_SIGNING_KEY: KEY }, input);
+    expect(run.code).toBe(0);
+    expect(run.stdout.startsWith(`id,note,link,expires\nC-1,"say ""hi"", then\r\ngo\nhome",`)).toBe(true);
+    const [header, row] = parseCsv(run.stdout);
+    expect(header.fields).toEqual(["id", "note", "link", "expires"]);
+    expect(row.fields.slice(0, 2)).toEqual(["C-1", tricky]);
+  });
+
   it.each([
     [["--to", "https://evil.example/"], /not among the campaign's allowed destinations/],
     [["--to", "//evil.example/offers/x"], /not a canonical/],
@@ -95,6 +120,22 @@ describe("pz links create", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(run.stdout).toBe("");
+  });
+
+  it("takes the signing key from .dev.vars, skipping comments and dropping quotes", async () => {
+    const dir = join(temp, "with-dev-vars");
+    mkdirSync(dir);
+    writeFileSync(join(dir, ".dev.vars"), `# local secrets\n#PZ_SIGNING_KEY=commented-out-key-0123456789\nPZ_SIGNING_KEY="${KEY}"\nPZ_ADMIN_TOKEN='t'\n`);
+    const run = spawnSync(process.execPath, [join(root, "cli/pz.mjs"), ...base, "--to", "/offers/x", "--dir", join(root, "rules")], {
+      cwd: dir,
+      encoding: "utf8",
+      input: "id\nC-1\n",
+      env: { PATH: process.env.PATH ?? "" },
+    });
+    expect(run.status).toBe(0);
+    const [, row] = parseCsv(run.stdout);
+    const read = await readLinkToken(KEY, new URL(row.fields[1]).pathname.slice(4), Date.now());
+    expect(read).toMatchObject({ ok: true, payload: { c: "C-1" } });
   });
 
   it("says where to find the signing key when there is none", () => {

@@ -10,10 +10,12 @@ import type { CompiledCampaign } from "../../src/core/types.ts";
 import { linkPayloadFor } from "../../src/edge/links/campaigns.ts";
 import { customerIdProblem } from "../../src/edge/identity/customer-id.ts";
 import { CHANNELS, mintLinkToken, type Channel } from "../../src/edge/links/link-tokens.ts";
-import { ADMIN_OPTIONS, adminCall, baseUrl, adminClient, CliError, secret, UsageError, type AdminClient } from "../admin-client.ts";
-import { csvLine, parseCsv, type CsvRow } from "../csv.ts";
+import { adminCall } from "../admin/client.ts";
+import { ADMIN_OPTIONS, adminClient, baseUrl, secret, type AdminClient } from "../admin/config.ts";
+import { CliError, UsageError } from "../errors.ts";
+import { formatCsv, parseCsv, type CsvRow } from "../csv.ts";
 import { loadRuleset, plural } from "../io.ts";
-import type { Command } from "../main.ts";
+import type { Command } from "../command.ts";
 import { progress } from "../progress.ts";
 
 const USAGE = `Usage: pz links create --campaign ID --channel sms|email --to PATH --url BASE
@@ -27,7 +29,8 @@ writes it back with two more columns, link and expires, to --out or stdout.
   --ttl    how long links stay valid (default: the campaign's ttl)
   --short  short SMS codes stored by the worker at --url (needs the admin token)
 Signed links use PZ_SIGNING_KEY from the environment or .dev.vars. Bad rows are reported on stderr
-by line number and left out; the exit code is 1 when there were any.`;
+by line number and left out; the exit code is 1 when there were any. A malformed CSV (a quote
+never closed) stops the command, naming the line, before any link is minted.`;
 
 /** Short codes per admin request (the endpoint's limit). */
 const SHORT_BATCH = 400;
@@ -146,7 +149,7 @@ export const create: Command = {
     const probe = linkPayloadFor(campaign, { customerId: "probe", channel: opts.channel, destination: opts.destination, ttlMs }, Date.now());
     if (!probe.ok) throw new CliError(probe.message);
 
-    const [header, ...rows] = parseCsv(readInput(values.in));
+    const [header, ...rows] = parseCsv(readInput(values.in), values.in ?? "stdin");
     if (!header) throw new CliError("the CSV is empty (a header row with an id column is needed)");
     const id = idColumn(header.fields, values["id-column"]);
     const problems: Problem[] = [];
@@ -155,10 +158,9 @@ export const create: Command = {
       ? await mintShort(adminClient({ url: values.url, token: values.token }), valid, id, opts, problems)
       : await mintSigned(valid, id, opts, problems);
 
-    const csv = [csvLine([...header.fields, "link", "expires"])];
-    for (const m of minted) csv.push(csvLine([...m.row.fields, m.link, new Date(m.expires * 1000).toISOString()]));
-    if (values.out) writeFileSync(values.out, csv.join(""));
-    else process.stdout.write(csv.join(""));
+    const csv = formatCsv([[...header.fields, "link", "expires"], ...minted.map((m) => [...m.row.fields, m.link, new Date(m.expires * 1000).toISOString()])]);
+    if (values.out) writeFileSync(values.out, csv);
+    else process.stdout.write(csv);
 
     problems.sort((a, b) => a.line - b.line);
     for (const p of problems) console.error(`line ${p.line}: ${p.message}`);

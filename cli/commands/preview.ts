@@ -2,9 +2,11 @@
 import { parseArgs } from "node:util";
 import { parseDuration } from "../../src/core/conditions/index.ts";
 import type { Overrides } from "../../src/core/types.ts";
-import { ADMIN_OPTIONS, adminCall, adminClient, CliError, UsageError } from "../admin-client.ts";
+import { adminCall } from "../admin/client.ts";
+import { ADMIN_OPTIONS, adminClient } from "../admin/config.ts";
+import { CliError, UsageError } from "../errors.ts";
 import { namedPairs } from "../io.ts";
-import type { Command } from "../main.ts";
+import type { Command } from "../command.ts";
 
 const USAGE = `Usage: pz preview --url BASE [--segment ID]... [--stage LAYER=STAGE]... [--variant EXPERIMENT=VARIANT]...
                   [--offer SLOT=OFFER]... [--ttl 1h] [--to /path] [--token T]

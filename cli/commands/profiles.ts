@@ -6,9 +6,11 @@
 import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { ADMIN_OPTIONS, adminCall, adminClient, CliError, UsageError, type AdminClient } from "../admin-client.ts";
+import { adminCall } from "../admin/client.ts";
+import { ADMIN_OPTIONS, adminClient, type AdminClient } from "../admin/config.ts";
+import { CliError, UsageError } from "../errors.ts";
 import { plural } from "../io.ts";
-import type { Command } from "../main.ts";
+import type { Command } from "../command.ts";
 import { progress } from "../progress.ts";
 
 const USAGE = `Usage: pz profiles import FILE.ndjson --url URL [--token T] [--chunk 500] [--concurrency 4]

@@ -1,8 +1,10 @@
 /** `pz rules publish` and `pz rules rollback`: move a running worker's live ruleset through the admin API. */
 import { parseArgs } from "node:util";
-import { ADMIN_OPTIONS, adminCall, adminClient, CliError } from "../admin-client.ts";
+import { adminCall } from "../admin/client.ts";
+import { ADMIN_OPTIONS, adminClient } from "../admin/config.ts";
+import { CliError } from "../errors.ts";
 import { compileDir, readPlaybook } from "../io.ts";
-import type { Command } from "../main.ts";
+import type { Command } from "../command.ts";
 
 interface Published {
   version: string;

@@ -4,8 +4,9 @@ import type { Effect } from "../../src/core/inference.ts";
 import type { ExperimentReport, MetricResult, OfferResult } from "../../src/core/report.ts";
 import { formatEffect } from "../../src/core/verdict.ts";
 import type { LearningReport } from "../../src/core/learning-report.ts";
-import { ADMIN_OPTIONS, adminCall, adminClient } from "../admin-client.ts";
-import type { Command } from "../main.ts";
+import { adminCall } from "../admin/client.ts";
+import { ADMIN_OPTIONS, adminClient } from "../admin/config.ts";
+import type { Command } from "../command.ts";
 
 const usage = `Usage: pz results [EXPERIMENT] [options]
 

@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { playbookJsonSchema } from "../../src/compiler/index.ts";
 import type { CompiledRuleset } from "../../src/core/types.ts";
 import { compileDir, plural, writeJson } from "../io.ts";
-import type { Command } from "../main.ts";
+import type { Command } from "../command.ts";
 
 /** One line: what the playbook holds and its version. */
 export function summarise(r: CompiledRuleset): string {

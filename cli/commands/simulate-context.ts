@@ -1,7 +1,9 @@
 /** Builds the DecisionContext `pz simulate` decides for: a profile file, a URL and a few request details. */
 import { readFileSync } from "node:fs";
-import type { Attributes, DecisionContext, OfferHistory, RequestInfo } from "../../src/core/types.ts";
+import type { DecisionContext, OfferHistory, RequestInfo } from "../../src/core/types.ts";
+import { emptyProfile, type StoredProfile } from "../../src/edge/profiles/profile-model.ts";
 import { resolveRelativeDates } from "../../src/edge/profiles/relative-dates.ts";
+import { buildDecisionContext, type DecisionContextInput } from "../../src/edge/proxy/decision-context.ts";
 import { requestInfo } from "../../src/edge/proxy/request-info.ts";
 
 /** What the command line says about the request to simulate. */
@@ -20,13 +22,10 @@ export interface SimulateInput {
   now: number;
 }
 
-/** The parts of a profile file decide() reads. */
-interface LoadedProfile {
+/** A profile file as the worker would hold it, and the customer it belongs to. */
+export interface LoadedProfile {
   customerId?: string;
-  attributes: Attributes;
-  stages: Record<string, string>;
-  offers: Record<string, OfferHistory>;
-  assignments: Record<string, string>;
+  profile: StoredProfile;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -35,6 +34,16 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function recordOf<T>(value: unknown): Record<string, T> {
   return isRecord(value) ? (value as Record<string, T>) : {};
+}
+
+/** A stage held as `{ stage, since }` (stored) or as the bare stage name. */
+function heldStages(value: unknown): StoredProfile["stages"] {
+  return Object.fromEntries(
+    Object.entries(recordOf<unknown>(value)).map(([layer, held]) => [
+      layer,
+      isRecord(held) ? { stage: String(held.stage), since: typeof held.since === "number" ? held.since : 0 } : { stage: String(held), since: 0 },
+    ]),
+  );
 }
 
 /**
@@ -64,32 +73,45 @@ export function readProfile(file: string, id: string | undefined, now: number): 
   }
   record = resolveRelativeDates(record, now);
   if (!isRecord(record)) throw new Error(`${file}: a profile must be a JSON object`);
-  if (!isRecord(record.attributes)) return { attributes: record, stages: {}, offers: {}, assignments: {} };
-  const stages = Object.fromEntries(
-    Object.entries(recordOf<unknown>(record.stages)).map(([layer, held]) => [layer, isRecord(held) ? String(held.stage) : String(held)]),
-  );
+  if (!isRecord(record.attributes)) return { profile: { ...emptyProfile(), attributes: record, preferences: recordOf(record.preferences) } };
   return {
     customerId: typeof record.id === "string" ? record.id : undefined,
-    attributes: { ...record.attributes, preferences: recordOf(record.preferences) },
-    stages,
-    offers: recordOf<OfferHistory>(record.offers),
-    assignments: recordOf<string>(record.assignments),
+    profile: {
+      ...emptyProfile(),
+      attributes: record.attributes,
+      preferences: recordOf(record.preferences),
+      stages: heldStages(record.stages),
+      offers: recordOf<OfferHistory>(record.offers),
+      assignments: recordOf<string>(record.assignments),
+      goals: recordOf<number>(record.goals),
+    },
   };
 }
 
-/** The context for one simulated request; command-line stages and assignments win over the profile's. */
-export function simulatedContext(input: SimulateInput, profile: LoadedProfile | null): DecisionContext {
+/**
+ * The session before the simulated page view: the earlier pages, and the stages and sticky
+ * assignments the command line says were held this visit (they win over the profile's, as a session does).
+ */
+function simulatedSession(input: SimulateInput): DecisionContextInput["session"] {
+  const nowSeconds = Math.floor(input.now / 1000);
+  return { t0: nowSeconds, t: nowSeconds, n: input.pages.length, p: input.pages, st: input.stages, o: {}, x: input.assignments, xs: [], sg: [] };
+}
+
+/**
+ * The context for one simulated page view, built by the worker's own builder: with consent basic
+ * (consent withheld, as Sec-GPC or pz_consent=0 make it) no profile, stages, offers or assignments go in.
+ */
+export function simulatedContext(input: SimulateInput, loaded: LoadedProfile | null): DecisionContext {
   const url = new URL(input.url, "http://localhost");
   const headers = new Headers(input.referrer ? { referer: input.referrer } : {});
   const request = requestInfo(url, headers, { country: input.country, timezone: input.timezone }, input.now, input.device);
-  return {
-    visitor: { id: input.visitor, customerId: profile?.customerId, isNew: profile === null },
-    profile: profile?.attributes ?? null,
-    session: { pages: [request.path, ...input.pages], pageviews: input.pages.length + 1, startedAt: input.now },
+  const identity = loaded?.customerId ? { visitorId: input.visitor, customerId: loaded.customerId } : { visitorId: input.visitor };
+  return buildDecisionContext({
+    identity,
+    isNew: loaded === null,
+    session: simulatedSession(input),
+    profile: loaded?.profile ?? null,
     request,
-    stages: { ...profile?.stages, ...input.stages },
-    offers: profile?.offers ?? {},
-    assignments: { ...profile?.assignments, ...input.assignments },
     consent: input.consent,
-  };
+  });
 }

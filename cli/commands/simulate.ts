@@ -2,9 +2,9 @@
 import { parseArgs } from "node:util";
 import { decide } from "../../src/core/index.ts";
 import type { RequestInfo } from "../../src/core/types.ts";
-import { UsageError } from "../admin-client.ts";
+import { UsageError } from "../errors.ts";
 import { loadRuleset, namedPairs } from "../io.ts";
-import type { Command } from "../main.ts";
+import type { Command } from "../command.ts";
 import { readProfile, simulatedContext } from "./simulate-context.ts";
 import { formatDecision } from "./simulate-print.ts";
 
@@ -23,7 +23,8 @@ const usage = `Usage: pz simulate --url URL [options]
   --stage layer=stage   stage held from an earlier request (repeatable)
   --assign exp=variant  sticky experiment assignment (repeatable)
   --visitor ID          anonymous visitor id hashed for experiments (default sim-visitor)
-  --consent full|basic  basic = consent withheld: only nonPersonal rules (default full)
+  --consent full|basic  basic = consent withheld (as Sec-GPC: 1 or pz_consent=0): no profile
+                        or carried state, only nonPersonal rules (default full)
   --at ISO-TIME         the moment to decide at (default now)
   --dir DIR             playbook folder (default rules)
   --json                print the raw decision (with its trace) as JSON`;
