@@ -175,6 +175,29 @@ describe("2. the holdout gets no personalisation at all", () => {
   });
 });
 
+describe("2b. consent refused in the profile is respected in every browser", () => {
+  it("decides as for consent basic, writes no session, and makes the browser basic from the next request", async () => {
+    const customerId = uid("C");
+    await putProfile(customerId, { attributes: { firstName: "Ana" }, consent: { personalization: false, at: Date.now() } });
+    await publish({
+      offers: [{ id: "hello", slots: ["hero"], content: { html: "<h1>Hello {{profile.firstName|you}}</h1>" } }],
+      experiments: [{ id: "cta", kind: "header", variants: [{ id: "control" }, { id: "bold" }] }],
+    });
+    const browser = await Browser.as(origin, { visitorId: uid("v"), customerId });
+    const first = await browser.open("/");
+    expect(first.html).toContain('<span data-pz-text="profile.firstName">there</span>');
+    expect(first.html).toContain("Default hero");
+    expect(first.res.headers.get("X-PZ-Decisions")).toBeNull();
+    expect(setCookieValue(first.res, "pz_s")).toBeUndefined();
+    expect(first.res.headers.getAll("Set-Cookie").some((c: string) => c.startsWith("pz_consent=0;"))).toBe(true);
+
+    browser.set("pz_consent", "0");
+    const second = await browser.open("/");
+    expect(second.html).toContain("Default hero");
+    expect(origin.variants.at(-1)).toBeNull();
+  });
+});
+
 describe("3. the origin sees exactly the variant the decision uses", () => {
   it("after a re-weighting, in a new session on a new browser, the origin gets the customer's sticky variant", async () => {
     const customerId = uid("C");

@@ -7,7 +7,7 @@ import { decide, type Decision } from "../core/index";
 import type { Env } from "../env";
 import { exposureCovariates } from "../core/covariates";
 import { buildDecisionContext, requestInfo } from "../edge/proxy/decision-context";
-import { CONSENT_COOKIE, consentWithheld, cookieSecure, parseCookies, sessionCookie, visitorCookie } from "../edge/identity/cookies";
+import { CONSENT_COOKIE, consentCookie, consentWithheld, cookieSecure, parseCookies, sessionCookie, visitorCookie } from "../edge/identity/cookies";
 import { decisionEvents } from "../edge/events/decision-events";
 import { deviceClass, type DeviceClass } from "../edge/proxy/device";
 import { jsonError } from "../edge/lib/errors";
@@ -119,7 +119,8 @@ async function personalise(
   const page = knownPage(url.pathname);
   const pageInput = { slots: page?.slots, templates: page?.templates };
   const contextInput = { identity, isNew: !known, session, request: info, consent, ...pageInput, ...(overrides ? { overrides } : {}) } as const;
-  const withProfile = (profile: StoredProfile | null) => buildDecisionContext({ ...contextInput, profile });
+  // Consent the profile records (preferences on another device, the CRM) counts as much as this browser's.
+  const withProfile = (profile: StoredProfile | null) => buildDecisionContext({ ...contextInput, profile, ...(optedOut(profile) ? { consent: "basic" as const } : {}) });
   const learning = await learningFor(env, live.prepared, now, ctx);
   const since = performance.now();
   const plan = await originHeaders({ early: withProfile(null), prepared: live.prepared, now, lastSegments: session.sg, profileRead, withProfile, options: learning });
@@ -167,10 +168,14 @@ async function personalise(
 
   // 9. State: the session gains this page view and the decision's changes; nothing is kept for
   //    consent basic, and a preview never touches the visitor's real state.
-  const track = personal && !overrides && request.method === "GET";
+  const withdrawn = personal && optedOut(profileResult.profile);
+  const track = personal && !withdrawn && !overrides && request.method === "GET";
   const exposures = track ? exposuresToRecord(session, decision) : [];
   const setCookies: string[] = [];
-  if (personal && request.method === "GET") {
+  if (withdrawn && request.method === "GET") {
+    // From the next request on, this browser is basic before anything is read or the origin is asked.
+    setCookies.push(consentCookie(false, cookieSecure(url)));
+  } else if (personal && request.method === "GET") {
     const secure = cookieSecure(url);
     if (!known) setCookies.push(await visitorCookie(secret, identity, secure));
     if (!overrides) {
@@ -194,7 +199,7 @@ async function personalise(
   if (request.method === "HEAD") return out;
 
   // 11. Stream the page through the rewriter; events leave once the page has streamed, off the request path.
-  const attributes = personal && profileResult.profile ? profileAttributes(profileResult.profile) : null;
+  const attributes = personal && !withdrawn && profileResult.profile ? profileAttributes(profileResult.profile) : null;
   const rewritten = rewritePage(out, {
     slots: decision.slots,
     // The holdout gets no personalisation at all: its text bindings keep the origin's words too.
@@ -220,4 +225,9 @@ function toldBy(decision: Decision): Record<string, string> {
   const told: Record<string, string> = {};
   for (const a of decision.assignments) if (!a.forced) told[a.experiment] = a.variant;
   return told;
+}
+
+/** Whether the stored profile says personalisation was refused. */
+function optedOut(profile: StoredProfile | null): boolean {
+  return profile?.consent?.personalization === false;
 }
