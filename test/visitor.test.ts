@@ -63,9 +63,20 @@ describe("POST /__pz/preferences", () => {
     [{ fewerOffers: "yes" }, "a non-boolean"],
     [{ "bad key!": true }, "a bad preference name"],
     [Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`p${i}`, true])), "too many preferences"],
+    [{ contact: "ana@example.com" }, "an email address as a value"],
+    [{ callback: "+447700900123" }, "a phone number as a value"],
+    [{ numbers: ["ok", "07700 900123"] }, "a phone number in a list"],
   ])("answers 400 for %j (%s)", async (body, _why) => {
     const res = await postPreferences(body, await visitorCookiePair({ visitorId: uid("v") }));
     expect(res.status).toBe(400);
+  });
+
+  it("names the preference that looks like PII, and stores nothing", async () => {
+    const visitorId = uid("v");
+    const res = await postPreferences({ fewerOffers: true, contact: "ana@example.com" }, await visitorCookiePair({ visitorId }));
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain("contact");
+    expect(await kvProfile({ kind: "visitor", id: visitorId })).toBeNull();
   });
 
   it("only takes JSON (a cross-site form cannot post it) and refuses oversized bodies", async () => {

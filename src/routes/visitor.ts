@@ -4,6 +4,7 @@
  */
 import { Hono, type Context } from "hono";
 import { z } from "zod";
+import { piiKind } from "../edge/identity/customer-id";
 import type { Env } from "../env";
 import { jsonBody } from "../edge/lib/json-body";
 import { clearingCookies, cookieSecure, newVisitor, parseCookies, readVisitorCookie, VISITOR_COOKIE, visitorCookie, type VisitorIdentity, consentCookie } from "../edge/identity/cookies";
@@ -31,6 +32,11 @@ const preferencesSchema = z
     if (keys.length > 20) ctx.addIssue({ code: "custom", message: "at most 20 preferences at once" });
     for (const key of keys) {
       if (!/^[A-Za-z][\w-]{0,31}$/.test(key)) ctx.addIssue({ code: "custom", path: [key], message: "preference names are short words" });
+      // Preferences are stored in the profile and may be read by rules: no email address or phone number there.
+      const raw = (value as Record<string, unknown>)[key];
+      const texts = typeof raw === "string" ? [raw] : Array.isArray(raw) ? raw.filter((v): v is string => typeof v === "string") : [];
+      const kind = texts.map(piiKind).find((k) => k !== null);
+      if (kind) ctx.addIssue({ code: "custom", path: [key], message: `looks like ${kind}: preferences carry no PII` });
     }
   });
 
