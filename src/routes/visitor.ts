@@ -3,7 +3,7 @@
  * GET /__pz/me (what those are now) and DELETE /__pz/me (forget me).
  */
 import { Hono, type Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { Env } from "../env";
 import { jsonBody } from "../edge/lib/json-body";
 import { clearingCookies, cookieSecure, newVisitor, parseCookies, readVisitorCookie, VISITOR_COOKIE, visitorCookie, type VisitorIdentity, consentCookie } from "../edge/identity/cookies";

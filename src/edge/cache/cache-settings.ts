@@ -1,5 +1,5 @@
 /** The edge HTML cache's settings (EDGE_CACHE*), parsed once per distinct value and validated with zod. */
-import { z } from "zod";
+import * as z from "zod";
 import { log } from "../lib/log";
 
 /** A per-path rule for an origin that sends no shared-cache headers: fresh for `fresh` s, then stale for `stale` s. */

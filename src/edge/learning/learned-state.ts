@@ -4,7 +4,7 @@
  * request that found it due, so no request waits on another's read. A missing, stale or broken
  * state gives null (decide() then uses the priors) and the reason is logged once per read.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { LearnedState } from "../../core/index";
 import { withinDeadline } from "../lib/deadline";
 import { IsolateCopy } from "../lib/isolate-copy";

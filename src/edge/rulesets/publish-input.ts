@@ -3,7 +3,7 @@
  * uses) or an already compiled ruleset, which must be intact — its version is its content hash, so
  * a hand-edited file is caught — and must link.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { compilePlaybook, rulesetVersion, type Diagnostic } from "../../compiler/index";
 import { prepareRuleset, type CompiledRuleset } from "../../core/index";
 

@@ -3,7 +3,7 @@
  * source), list versions with who and when, show one, and roll the live pointer back.
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { Env } from "../../env";
 import type { Diagnostic } from "../../compiler/index";
 import { jsonBody } from "../../edge/lib/json-body";
