@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { formatTable, verdict } from "./lib/table.mjs";
 
 /** The benchmarks, in the order they run; each writes bench/.tmp/<name>.json. */
-const SCRIPTS = ["conditions", "decide", "proxy", "links", "import", "events", "cost", "analytics", "stats", "learning", "soak"];
+const SCRIPTS = ["bundle", "conditions", "decide", "proxy", "links", "import", "events", "cost", "analytics", "stats", "learning", "soak"];
 /** Whole-run budget; a script still running when its share is spent is stopped and reported. */
 const TOTAL_SECONDS = Number(process.env.BENCH_TOTAL_SECONDS ?? 1260);
 const SCRIPT_SECONDS = Number(process.env.BENCH_SCRIPT_SECONDS ?? 360);

@@ -8,7 +8,7 @@ import { customerProfileKey, identityLinkKey } from "../src/edge/lib/kv-keys";
 import { readPreview } from "../src/edge/identity/preview-token";
 import { importProfiles } from "../src/edge/profiles/profile-import";
 import { requireBearer } from "../src/routes/admin/auth";
-import { admin, ORIGIN, PLAYBOOK, publish } from "./helpers/admin";
+import { admin, compiled, ORIGIN, PLAYBOOK, publish } from "./helpers/admin";
 import { setCookieValue, uid } from "./helpers/events";
 import { kvProfile, objectOf } from "./helpers/profiles";
 
@@ -194,7 +194,7 @@ describe("rules", () => {
 
   it("publishes a new version, lists it with who and when, and rolls back to the previous one", async () => {
     const first = await publish();
-    const res = await admin("POST", "/rules", { files: changed }, { "X-PZ-Actor": "ada@laptop" });
+    const res = await admin("POST", "/rules", compiled(changed), { "X-PZ-Actor": "ada@laptop" });
     expect(res.status).toBe(201);
     const second = (await res.json()) as { version: string; previous: string; by: string };
     expect(second.version).not.toBe(first);
@@ -217,31 +217,36 @@ describe("rules", () => {
     expect((await admin("POST", "/rules/rollback", { version: "ffffffffffffffff" })).status).toBe(404);
   });
 
-  it("rejects a playbook that does not compile with the compiler's errors, and the live version stays", async () => {
+  it("leaves compiling to the compiler: its errors name file and line; source sent to the worker is refused and the live version stays", async () => {
     const live = await health();
     const broken = [...PLAYBOOK, { path: "rules/broken.yaml", text: "offers:\n  - id: Bad Id\n    slots: [nowhere]\n" }];
-    const res = await admin("POST", "/rules", { files: broken });
-    expect(res.status).toBe(422);
-    const body = (await res.json()) as ErrorBody;
-    expect(body.error.code).toBe("invalid_ruleset");
-    expect(body.error.details.some((d) => d.file === "rules/broken.yaml" && typeof d.line === "number")).toBe(true);
+    const result = compilePlaybook(broken);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.errors.some((d) => d.file === "rules/broken.yaml" && typeof d.line === "number")).toBe(true);
+
+    for (const files of [PLAYBOOK, broken]) {
+      const res = await admin("POST", "/rules", { files });
+      expect(res.status).toBe(422);
+      const body = (await res.json()) as ErrorBody;
+      expect(body.error.code).toBe("playbook_source");
+      expect(body.error.message).toMatch(/compiled ruleset.*npx pz rules build/);
+    }
     expect(await health()).toBe(live);
   });
 
   it("accepts a compiled ruleset, and rejects one edited by hand", async () => {
-    const compiled = compilePlaybook(changed);
-    if (!compiled.ok) throw new Error("fixture does not compile");
-    let res = await admin("POST", "/rules", compiled.ruleset);
+    const ruleset = compiled(changed);
+    let res = await admin("POST", "/rules", ruleset);
     expect(res.status).toBe(201);
-    expect(await health()).toBe(compiled.ruleset.version);
+    expect(await health()).toBe(ruleset.version);
 
-    const edited = { ...compiled.ruleset, campaigns: [{ ...compiled.ruleset.campaigns[0], destinations: ["https://evil.example/*"] }] };
+    const edited = { ...ruleset, campaigns: [{ ...ruleset.campaigns[0], destinations: ["https://evil.example/*"] }] };
     res = await admin("POST", "/rules", edited);
     expect(res.status).toBe(422);
     expect(((await res.json()) as ErrorBody).error.details[0].path).toBe("version");
     res = await admin("POST", "/rules", { format: 2 });
     expect(res.status).toBe(422);
-    expect(await health()).toBe(compiled.ruleset.version);
+    expect(await health()).toBe(ruleset.version);
   });
 });
 

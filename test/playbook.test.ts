@@ -1,7 +1,7 @@
 /** The demo playbook (rules/): compiles cleanly, its schema.json is current, and it decides what the demo promises. */
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import schemaText from "../rules/schema.json?raw";
 import { compilePlaybook, playbookJsonSchema } from "../src/compiler";
 import { decide } from "../src/core";

@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { adminCall } from "../admin/client.ts";
 import { ADMIN_OPTIONS, adminClient } from "../admin/config.ts";
 import { CliError } from "../errors.ts";
-import { compileDir, readPlaybook } from "../io.ts";
+import { compileDir } from "../io.ts";
 import type { Command } from "../command.ts";
 
 interface Published {
@@ -15,15 +15,14 @@ interface Published {
 export const publish: Command = {
   usage: `Usage: pz rules publish --url URL [--token T] [--dir rules]
 
-Compiles the playbook here (stopping on errors), then sends its source to the worker, which compiles
-it with the same compiler, stores it as a new immutable version and makes it live.`,
+Compiles the playbook here (stopping on errors), then sends the compiled ruleset to the worker, which
+checks it is intact, stores it as a new immutable version and makes it live.`,
   async run(args) {
     const { values } = parseArgs({ args, options: { ...ADMIN_OPTIONS, dir: { type: "string", default: "rules" } } });
     const client = adminClient(values);
-    // Read once: the source sent is exactly the source checked here.
-    const files = readPlaybook(values.dir);
-    if (!compileDir(values.dir, files).ok) return 1;
-    const answer = await adminCall<Published>(client, "POST", "/__pz/admin/rules", { files });
+    const compiled = compileDir(values.dir);
+    if (!compiled.ok) return 1;
+    const answer = await adminCall<Published>(client, "POST", "/__pz/admin/rules", compiled.ruleset);
     const change = answer.previous === answer.version ? "already live" : `was ${answer.previous ?? "none"}`;
     console.log(`published ${answer.version} to ${client.base} (${change})`);
     return 0;

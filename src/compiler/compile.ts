@@ -5,7 +5,7 @@ import { collectPlaybook } from "./collect";
 import { createReporter, sortDiagnostics, type Diagnostic, type Site } from "./diagnostics";
 import { loadSource, type SourceFile, type SourceText } from "./load";
 import { emitRuleset } from "./emit";
-import { rulesetVersion } from "./version";
+import { rulesetVersion } from "../core/ruleset-version";
 
 /** What compiling gives: the ruleset with any warnings, or all the errors. */
 export type CompileResult =

@@ -1,5 +1,5 @@
 /** Turns zod's shape errors into diagnostics a marketer can act on (unknown keys get a "did you mean"). */
-import { z } from "zod";
+import * as z from "zod";
 import type { Path, Reporter } from "./diagnostics";
 import { repair } from "./repair";
 import { didYouMean } from "./suggest";

@@ -1,5 +1,5 @@
 /** Recovers what can be checked from an entry with shape errors, so later checks still see the rest of it. */
-import { z } from "zod";
+import * as z from "zod";
 import { isRecord } from "../core/conditions/compare";
 
 type Issue = z.core.$ZodIssue;

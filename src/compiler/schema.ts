@@ -1,5 +1,5 @@
 /** The playbook authoring format: one zod schema per thing a marketer writes, and the file that holds them. */
-import { z } from "zod";
+import * as z from "zod";
 import { attributePath, condition, destination, duration, fraction, id, sitePath } from "./values";
 
 const description = z.string().optional().meta({ description: "What this is for, in plain words" });

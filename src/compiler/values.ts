@@ -1,5 +1,5 @@
 /** Small zod schemas for the values playbooks repeat: ids, conditions, durations, fractions, site paths. */
-import { z } from "zod";
+import * as z from "zod";
 import { parseDuration } from "../core/conditions";
 
 /** Ids are kebab-case: they travel in headers, cookies and KV keys unescaped. */

@@ -4,7 +4,7 @@
  * view already knows about an accept, a dismissal or a click, and enqueues without waiting.
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { Env } from "../env";
 import { CONSENT_COOKIE, consentWithheld, cookieSecure, parseCookies, sessionCookie, visitorCookie, type VisitorIdentity } from "../edge/identity/cookies";
 import { readLimited } from "../edge/lib/json-body";

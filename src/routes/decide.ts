@@ -4,7 +4,7 @@
  * (buildDecisionContext) and records the same events, unless it is a preview.
  */
 import { Hono, type Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { Env } from "../env";
 import { exposureCovariates } from "../core/covariates";
 import { decide } from "../core/index";

@@ -3,7 +3,7 @@
  * demo persona, as a personalised link would; an id with no profile is refused. Only when DEMO_MODE is "on" (`npm start`); a 404 otherwise.
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { Env } from "../env";
 import {
   SESSION_COOKIE,

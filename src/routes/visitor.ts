@@ -3,7 +3,7 @@
  * GET /__pz/me (what those are now) and DELETE /__pz/me (forget me).
  */
 import { Hono, type Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { piiKind } from "../edge/identity/customer-id";
 import type { Env } from "../env";
 import { jsonBody } from "../edge/lib/json-body";

@@ -1,5 +1,7 @@
 /** Shared by the link, admin, decide and visitor tests: admin calls and a small playbook with two campaigns. */
 import { env, SELF } from "cloudflare:test";
+import { compilePlaybook, formatDiagnostic, type SourceText } from "../../src/compiler/index";
+import type { CompiledRuleset } from "../../src/core/index";
 
 export const ORIGIN = "http://localhost";
 
@@ -65,9 +67,16 @@ campaigns:
   },
 ];
 
-/** Publishes `files` through the admin API and returns the new live version. */
+/** Compiles playbook source as `pz rules build` does; throws with the diagnostics if it does not compile. */
+export function compiled(files: SourceText[] = PLAYBOOK): CompiledRuleset {
+  const result = compilePlaybook(files);
+  if (!result.ok) throw new Error(`fixture does not compile:\n${result.errors.map((d) => formatDiagnostic(d)).join("\n")}`);
+  return result.ruleset;
+}
+
+/** Compiles `files` and publishes the ruleset through the admin API, as `pz rules publish` does; returns the new live version. */
 export async function publish(files = PLAYBOOK): Promise<string> {
-  const res = await admin("POST", "/rules", { files });
+  const res = await admin("POST", "/rules", compiled(files));
   if (res.status !== 201) throw new Error(`publish failed: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { version: string }).version;
 }

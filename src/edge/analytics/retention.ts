@@ -6,8 +6,8 @@
 import type { Env } from "../../env";
 import { readLiveRuleset } from "../rulesets/live-ruleset";
 import { log } from "../lib/log";
+import { DEFAULTS } from "../lib/settings";
 
-export const DEFAULT_RETENTION_DAYS = 30;
 /** Rows per DELETE, and DELETEs per table per run: a run stays far inside D1's per-query and the cron's wall-time limits. */
 export const CHUNK_ROWS = 5_000;
 export const MAX_CHUNKS = 40;
@@ -33,7 +33,7 @@ const DELETE_EXPOSURES = `DELETE FROM exposures WHERE (experiment, visitor_id) I
 
 export function retentionDays(env: Env): number {
   const n = Number(env.RETENTION_DAYS);
-  return Number.isFinite(n) && n > 0 ? n : DEFAULT_RETENTION_DAYS;
+  return Number.isFinite(n) && n > 0 ? n : DEFAULTS.RETENTION_DAYS;
 }
 
 /** Runs `statement` until it deletes fewer than a chunk or MAX_CHUNKS are spent; returns the rows deleted. */

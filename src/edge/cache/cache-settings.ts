@@ -1,5 +1,5 @@
 /** The edge HTML cache's settings (EDGE_CACHE*), parsed once per distinct value and validated with zod. */
-import { z } from "zod";
+import * as z from "zod";
 import { log } from "../lib/log";
 
 /** A per-path rule for an origin that sends no shared-cache headers: fresh for `fresh` s, then stale for `stale` s. */
@@ -41,7 +41,19 @@ function validEntries<T>(name: string, text: string | undefined, schema: z.ZodTy
   return out;
 }
 
-interface CacheVars {
+/**
+ * What the edge cache uses for a var left unset: the one place these defaults are written (README's
+ * Configuration table states the same; test-node/settings-defaults.test.ts holds it to them).
+ * EDGE_CACHE_PATHS and EDGE_CACHE_SESSION_COOKIES default to none.
+ */
+export const CACHE_DEFAULTS = {
+  /** Anything but "off" keeps pages the origin marks public / s-maxage, or a path rule names. */
+  EDGE_CACHE: "on",
+  EDGE_CACHE_MAX_SECONDS: 86_400,
+} as const;
+
+/** The edge cache's vars (EDGE_CACHE_PATHS: `/=60, /offers/*=300+60`; EDGE_CACHE_SESSION_COOKIES: `sessionid, wp_logged_in_*`). */
+export interface CacheVars {
   EDGE_CACHE?: string;
   EDGE_CACHE_PATHS?: string;
   EDGE_CACHE_SESSION_COOKIES?: string;
@@ -59,7 +71,7 @@ export function htmlCacheSettings(env: CacheVars): HtmlCacheSettings {
     enabled: env.EDGE_CACHE !== "off",
     rules: validEntries("EDGE_CACHE_PATHS", env.EDGE_CACHE_PATHS, ruleSchema),
     sessionCookies: validEntries("EDGE_CACHE_SESSION_COOKIES", env.EDGE_CACHE_SESSION_COOKIES, cookieNameSchema),
-    maxSeconds: Number.isFinite(max) && max > 0 ? max : 86_400,
+    maxSeconds: Number.isFinite(max) && max > 0 ? max : CACHE_DEFAULTS.EDGE_CACHE_MAX_SECONDS,
   };
   memo = { key, value };
   return value;

@@ -1,5 +1,5 @@
 /** The event every surface records (proxy, links, beacons, decide API) and its trip to the EVENTS queue. */
-import { z } from "zod";
+import * as z from "zod";
 import { log } from "../lib/log";
 
 export const EVENT_TYPES = [

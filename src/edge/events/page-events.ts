@@ -1,5 +1,5 @@
 /** What the page may send to /__pz/events, and how those outcomes change pz_s on the spot. */
-import { z } from "zod";
+import * as z from "zod";
 import type { SessionState } from "../identity/cookies";
 import { piiKind } from "../identity/customer-id";
 import { pzEventSchema, type PzEvent } from "./event-queue";

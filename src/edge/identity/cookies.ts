@@ -3,7 +3,7 @@
  * session state that makes the last click count on the very next request, wherever it lands.
  * pz_consent: the visitor's own choice ("0" = no personalisation). No PII in any of them.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { randomId, signJson, signValue, verifyValue } from "./sign";
 
 export const VISITOR_COOKIE = "pz_id";

@@ -2,7 +2,7 @@
  * Preview for QA: a signed, short-lived token that forces segments, stages, variants or offers for
  * one browser (the pz_preview cookie). A previewed decision is never recorded as a real exposure.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { Overrides } from "../../core/types";
 import { signValue, verifyValue } from "./sign";
 

@@ -4,12 +4,13 @@
  * request that found it due, so no request waits on another's read. A missing, stale or broken
  * state gives null (decide() then uses the priors) and the reason is logged once per read.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { LearnedState } from "../../core/index";
 import { withinDeadline } from "../lib/deadline";
 import { IsolateCopy } from "../lib/isolate-copy";
 import { LEARNED_STATE_KEY } from "../lib/kv-keys";
 import { log } from "../lib/log";
+import { DEFAULTS } from "../lib/settings";
 
 const countsSchema = z.object({ trials: z.number().nonnegative(), successes: z.number().nonnegative(), share: z.number().min(0).max(1).optional() });
 
@@ -47,13 +48,16 @@ export interface LearnedStateSettings {
   staleMs: number;
 }
 
-/** Reads the environment's LEARNING_REFRESH_SECONDS (default 5) and LEARNING_STALE_SECONDS (default 600). */
+/** Reads the environment's LEARNING_REFRESH_SECONDS and LEARNING_STALE_SECONDS (defaults in settings.ts). */
 export function learnedStateSettings(env: { LEARNING_REFRESH_SECONDS?: string; LEARNING_STALE_SECONDS?: string }): LearnedStateSettings {
   const seconds = (text: string | undefined, fallback: number) => {
     const n = Number(text);
     return text !== undefined && text !== "" && Number.isFinite(n) && n >= 0 ? n : fallback;
   };
-  return { refreshMs: seconds(env.LEARNING_REFRESH_SECONDS, 5) * 1000, staleMs: seconds(env.LEARNING_STALE_SECONDS, 600) * 1000 };
+  return {
+    refreshMs: seconds(env.LEARNING_REFRESH_SECONDS, DEFAULTS.LEARNING_REFRESH_SECONDS) * 1000,
+    staleMs: seconds(env.LEARNING_STALE_SECONDS, DEFAULTS.LEARNING_STALE_SECONDS) * 1000,
+  };
 }
 
 /** A cold isolate's first read waits this long at most; past it the request decides on the priors. */

@@ -1,6 +1,6 @@
 /** Reads a JSON request body within a size limit and validates it with zod (413 / 415 / 400 on failure). */
 import type { Context } from "hono";
-import type { z } from "zod";
+import type * as z from "zod";
 import { jsonError, zodDetails } from "./errors";
 
 export type BodyResult<T> = { ok: true; data: T } | { ok: false; response: Response };

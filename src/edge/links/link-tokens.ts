@@ -3,7 +3,7 @@
  * self-contained) for email, and a short random code for SMS whose payload lives in KV. The
  * payload carries ids only (customer, campaign, channel), never PII and never merge fields.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { customerIdSchema } from "../identity/customer-id";
 import { signValue, verifyValue } from "../identity/sign";
 

@@ -3,7 +3,7 @@
  * line, written to KV in batches (one bulk read per 100 profiles, then the puts in parallel). A bad
  * line is reported by its number and never stops the good ones.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { customerIdSchema } from "../identity/customer-id";
 import type { Env } from "../../env";
 import { BodyTooLarge, readLines } from "../lib/ndjson";

@@ -1,5 +1,5 @@
 /** The stored profile's shape (validated on read) and the pure merge used by imports, links and events. */
-import { z } from "zod";
+import * as z from "zod";
 import type { Attributes, OfferHistory } from "../../core/types";
 
 const timestamps = z.array(z.number()).default([]);

@@ -11,6 +11,7 @@ import type { PzEvent } from "../events/event-queue";
 import { completeForget, FORGET_RETRY_MS, type ForgetStep } from "./forget";
 import { identityLinkKey } from "../lib/kv-keys";
 import { log } from "../lib/log";
+import { DEFAULTS } from "../lib/settings";
 import { emptyProfile, parseProfile, type StoredProfile } from "./profile-model";
 import { applyChange, differs, isPrompt, type ProfileChange } from "./profile-change";
 import { Outbox } from "./profile-outbox";
@@ -19,8 +20,6 @@ import { profileStub } from "./profile-writes";
 
 /** Event ids remembered per profile; a redelivery older than this many later events could fold twice. */
 export const APPLIED_IDS = 10_000;
-/** Default for PROFILE_WRITE_SECONDS: how long folds of queued events wait to share one KV write. */
-const FOLD_DELAY_SECONDS = 60;
 /** How long a failed hand-over of a stitched visitor's profile waits before the alarm retries it. */
 const HANDOFF_RETRY_MS = 5000;
 
@@ -45,9 +44,10 @@ interface Handoff {
   visitor: StoredProfile | null;
 }
 
+/** PROFILE_WRITE_SECONDS: how long folds of queued events wait to share one KV write. */
 function foldDelayMs(env: Env): number {
   const seconds = Number(env.PROFILE_WRITE_SECONDS);
-  return (Number.isFinite(seconds) && seconds >= 0 ? seconds : FOLD_DELAY_SECONDS) * 1000;
+  return (Number.isFinite(seconds) && seconds >= 0 ? seconds : DEFAULTS.PROFILE_WRITE_SECONDS) * 1000;
 }
 
 export class ProfileObject extends DurableObject<Env> {

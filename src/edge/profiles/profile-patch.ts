@@ -3,7 +3,7 @@
  * preferences are merged key by key, a null removes a key, consent is replaced. Behaviour the
  * worker learned (stages, offers, goals, assignments) is kept.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { StoredProfile } from "./profile-model";
 
 const MAX_KEYS = 200;

@@ -1,18 +1,10 @@
 /**
- * What POST /__pz/admin/rules accepts: playbook source (compiled here with the same compiler the CLI
- * uses) or an already compiled ruleset, which must be intact — its version is its content hash, so
- * a hand-edited file is caught — and must link.
+ * What POST /__pz/admin/rules accepts: a compiled ruleset only (the CLI compiles the playbook), which
+ * must be intact — its version is its content hash, so a hand-edited file is caught — and must prepare.
  */
-import { z } from "zod";
-import { compilePlaybook, rulesetVersion, type Diagnostic } from "../../compiler/index";
-import { prepareRuleset, type CompiledRuleset } from "../../core/index";
-
-const sourceBodySchema = z.strictObject({
-  files: z
-    .array(z.strictObject({ path: z.string().min(1).max(256), text: z.string() }))
-    .min(1)
-    .max(200),
-});
+import * as z from "zod";
+import { prepareRuleset, rulesetVersion, type CompiledRuleset } from "../../core/index";
+import type { ErrorDetail } from "../lib/errors";
 
 const compiledShape = z.looseObject({
   format: z.literal(1),
@@ -28,11 +20,12 @@ const compiledShape = z.looseObject({
   savedGroups: z.record(z.string(), z.array(z.unknown())),
 });
 
-export type RulesetInput = { ok: true; ruleset: CompiledRuleset; warnings: Diagnostic[] } | { ok: false; errors: Diagnostic[] };
+/** A ruleset ready to store; playbook source, which the worker does not compile; or why the body is neither. */
+export type RulesetInput = { ok: true; ruleset: CompiledRuleset } | { ok: false; source: true } | { ok: false; source: false; errors: ErrorDetail[] };
 
 const COMPILED = "compiled ruleset";
 
-function compiledErrors(value: unknown): Diagnostic[] {
+function compiledErrors(value: unknown): ErrorDetail[] {
   const shape = compiledShape.safeParse(value);
   if (!shape.success) {
     return shape.error.issues.map((issue) => ({ file: COMPILED, path: issue.path.join("."), message: issue.message }));
@@ -50,21 +43,19 @@ function compiledErrors(value: unknown): Diagnostic[] {
   try {
     prepareRuleset(shape.data as unknown as CompiledRuleset);
   } catch (err) {
-    return [{ file: COMPILED, path: "", message: `the ruleset does not link: ${(err as Error).message}` }];
+    return [{ file: COMPILED, path: "", message: `the ruleset does not prepare: ${(err as Error).message}` }];
   }
   return [];
 }
 
+/** Playbook source as `pz rules publish` sent it before it compiled locally: `{files: [{path, text}]}`. */
+function isPlaybookSource(body: unknown): boolean {
+  return body !== null && typeof body === "object" && "files" in body;
+}
+
 /** Turns a request body into a valid compiled ruleset, or the reasons it is not one. */
 export function rulesetFromBody(body: unknown): RulesetInput {
-  if (body !== null && typeof body === "object" && "files" in body) {
-    const source = sourceBodySchema.safeParse(body);
-    if (!source.success) {
-      return { ok: false, errors: source.error.issues.map((issue) => ({ file: "request body", path: issue.path.join("."), message: issue.message })) };
-    }
-    const result = compilePlaybook(source.data.files);
-    return result.ok ? { ok: true, ruleset: result.ruleset, warnings: result.warnings } : { ok: false, errors: result.errors };
-  }
+  if (isPlaybookSource(body)) return { ok: false, source: true };
   const errors = compiledErrors(body);
-  return errors.length ? { ok: false, errors } : { ok: true, ruleset: body as CompiledRuleset, warnings: [] };
+  return errors.length ? { ok: false, source: false, errors } : { ok: true, ruleset: body as CompiledRuleset };
 }

@@ -4,7 +4,7 @@
  * the data centre that answers the request; a publish, which changes the cache generation, reaches all.
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { Env } from "../../env";
 import { jsonBody } from "../../edge/lib/json-body";
 import { jsonError } from "../../edge/lib/errors";

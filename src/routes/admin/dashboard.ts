@@ -4,7 +4,7 @@
  * guard (see dashboard-auth.ts); full paths, since a sub-app's "/" would not match the trailing slash.
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { Env } from "../../env";
 import { cacheRatio } from "../../edge/cache/cache-stats";
 import { customerIdProblem } from "../../edge/identity/customer-id";

@@ -3,7 +3,7 @@
  * live in KV, so only the worker can create them; each is checked against the live campaign first.
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { Env } from "../../env";
 import { jsonBody } from "../../edge/lib/json-body";
 import { linkPayloadFor } from "../../edge/links/campaigns";

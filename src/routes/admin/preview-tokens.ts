@@ -1,6 +1,6 @@
 /** POST /__pz/admin/preview: mints a signed QA preview link (the CLI's `pz preview`), checked against the live ruleset. */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { Env } from "../../env";
 import { jsonBody } from "../../edge/lib/json-body";
 import { jsonError } from "../../edge/lib/errors";

@@ -4,7 +4,7 @@
  * exposure timeline; by visitor or customer) and offer results.
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { Env } from "../../env";
 import type { Method } from "../../core/inference";
 import type { ResultUnit } from "../../core/metric-sums";

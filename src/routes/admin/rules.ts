@@ -1,13 +1,12 @@
 /**
- * /__pz/admin/rules: publish a ruleset as a new immutable version (compiled ruleset or playbook
- * source), list versions with who and when, show one, and roll the live pointer back.
+ * /__pz/admin/rules: publish a compiled ruleset as a new immutable version, list versions with who
+ * and when, show one, and roll the live pointer back.
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { Env } from "../../env";
-import type { Diagnostic } from "../../compiler/index";
 import { jsonBody } from "../../edge/lib/json-body";
-import { jsonError, type ErrorDetail } from "../../edge/lib/errors";
+import { jsonError } from "../../edge/lib/errors";
 import { rulesetFromBody } from "../../edge/rulesets/publish-input";
 import { forgetCachedRuleset, publishRuleset, readHistory, readLivePointer, readRulesetVersion, rollbackRuleset } from "../../edge/rulesets/live-ruleset";
 
@@ -21,21 +20,19 @@ function actor(header: string | undefined): string {
   return cleaned || "admin";
 }
 
-function details(diagnostics: Diagnostic[]): ErrorDetail[] {
-  return diagnostics.map((d) => ({ file: d.file, path: d.path, line: d.line, message: d.message, suggestion: d.suggestion }));
-}
+const COMPILE_FIRST =
+  "The worker takes a compiled ruleset, not playbook source: compile it with `npx pz rules build`, or publish with `npx pz rules publish`, which compiles first. The live version is unchanged.";
 
 rules.post("/rules", async (c) => {
   const body = await jsonBody(c, z.unknown(), MAX_RULES_BYTES);
   if (!body.ok) return body.response;
   const input = rulesetFromBody(body.data);
-  if (!input.ok) {
-    return jsonError(c, 422, "invalid_ruleset", "The ruleset does not validate; the live version is unchanged.", details(input.errors));
-  }
+  if (!input.ok && input.source) return jsonError(c, 422, "playbook_source", COMPILE_FIRST);
+  if (!input.ok) return jsonError(c, 422, "invalid_ruleset", "The ruleset does not validate; the live version is unchanged.", input.errors);
   const previous = await readLivePointer(c.env.RULES);
   const entry = await publishRuleset(c.env.RULES, input.ruleset, actor(c.req.header("X-PZ-Actor")), Date.now());
   forgetCachedRuleset();
-  return c.json({ ...entry, previous: previous?.version ?? null, warnings: details(input.warnings) }, 201);
+  return c.json({ ...entry, previous: previous?.version ?? null }, 201);
 });
 
 rules.get("/rules", async (c) => {
