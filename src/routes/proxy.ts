@@ -133,14 +133,12 @@ async function personalise(
   //    kept from shared caches when the origin was told variants or segments.
   if (!isHtmlPage(response)) return privateWhenVaried(response, plan.headers);
 
-  // 7. Decide with everything known (unless decided before the origin); variants the origin was told stay as they were.
+  // 7. Decide with everything known (unless decided before the origin), keeping the assignments the origin was told.
   let decision: Decision;
   if (plan.decision) decision = plan.decision;
   else {
     const since = performance.now();
-    const full = withProfile(profileResult.profile);
-    full.assignments = { ...full.assignments, ...plan.told };
-    decision = decide(full, live.prepared, now, learning);
+    decision = decide(withProfile(profileResult.profile), live.prepared, now, { ...learning, assignments: plan.assigned });
     timing.mark("decide", since);
   }
 
