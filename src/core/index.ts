@@ -15,9 +15,8 @@ export { decisionHeaders } from "./headers";
 // Content: escaped templates ({{path|fallback}}) and the escaping itself.
 export { escapeHtml } from "./templates";
 
-// Conditions: GrowthBook-compatible evaluation, preparing, validation, references, durations.
+// Conditions: GrowthBook-compatible conditions prepared into closures, validation, references, durations.
 export {
-  evalCondition,
   prepareCondition,
   validateCondition,
   conditionReferences,

@@ -8,7 +8,7 @@ import type { PrepareContext } from "./prepare-context";
 import { always, type Matcher, never, type Predicate, type Test } from "./scope";
 
 /**
- * Prepares a condition into a predicate. The result equals `evalCondition` for every GrowthBook
+ * Prepares a condition into a predicate. The result equals GrowthBook's `evalCondition` for every GrowthBook
  * condition, and also answers `$segment` (through the scope) and `$olderThan` / `$within`
  * (against `scope.now`). Paths are split, regexes compiled and saved groups resolved here, once.
  */
