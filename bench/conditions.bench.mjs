@@ -1,4 +1,4 @@
-// Condition engines side by side: our linked predicate and evalCondition against GrowthBook, json-logic-js and json-rules-engine.
+// Condition engines side by side: our linked (prepared) predicate against GrowthBook, json-logic-js and json-rules-engine.
 // Run: npx tsx bench/conditions.bench.mjs   (writes bench/.tmp/conditions.json; BENCH_SLICE_MS, BENCH_ROUNDS tune it)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { round, summaryRow } from "./lib/table.mjs";
@@ -8,7 +8,7 @@ import { evalCondition as growthbookEval } from "@growthbook/growthbook";
 import jsonLogic from "json-logic-js";
 import { Engine } from "json-rules-engine";
 import { paddedVersion } from "../src/core/conditions/compare.ts";
-import { evalCondition, prepareCondition } from "../src/core/conditions/index.ts";
+import { prepareCondition } from "../src/core/conditions/index.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const now = Date.UTC(2025, 5, 15, 12);
@@ -181,7 +181,6 @@ const engines = {
     const predicate = prepareCondition(c.condition);
     return () => predicate(attributes, scope);
   },
-  "ours-eval": (c) => () => evalCondition(attributes, c.condition),
   growthbook: (c) => () => growthbookEval(attributes, c.condition),
   "json-logic": (c) => () => jsonLogic.apply(c.logic, attributes) === true,
   "json-rules-engine": (c) => {
@@ -242,7 +241,6 @@ const ratios = {};
 for (const name of Object.keys(engines).filter((n) => n !== "linked")) {
   ratios[name] = geomean(shared.map((r) => r.nsPerOp[name] / r.nsPerOp.linked));
 }
-const linkedVsGrowthbookViaOurs = geomean(shared.map((r) => r.nsPerOp.growthbook / r.nsPerOp["ours-eval"]));
 
 const fmt = (ns) => (ns === undefined ? "—" : ns >= 10_000 ? `${(ns / 1000).toFixed(1)} µs` : `${ns.toFixed(0)} ns`);
 const columns = Object.keys(engines);
@@ -252,7 +250,6 @@ for (const r of results) console.log(`| ${r.case} | ${columns.map((n) => fmt(r.n
 console.log("");
 console.log("linked predicate is faster than (geometric mean over shared cases):");
 for (const [name, ratio] of Object.entries(ratios)) console.log(`  ${name.padEnd(18)} ${ratio.toFixed(1)}×`);
-console.log(`our evalCondition is faster than growthbook's: ${linkedVsGrowthbookViaOurs.toFixed(2)}×`);
 
 const out = join(here, ".tmp", "conditions.json");
 mkdirSync(dirname(out), { recursive: true });
@@ -265,7 +262,6 @@ writeFileSync(
       node: process.version,
       cases: results,
       speedupOfLinked: ratios,
-      speedupOfOursOverGrowthbook: linkedVsGrowthbookViaOurs,
       summary: [
         summaryRow({ label: "linked condition vs GrowthBook evalCondition", value: round(ratios.growthbook, 2), unit: "×", target: { op: ">=", value: 3 } }),
         summaryRow({ label: "linked condition vs json-logic-js", value: round(ratios["json-logic"], 2), unit: "×" }),

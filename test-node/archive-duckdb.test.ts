@@ -10,7 +10,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExperimentReport } from "../src/core/report";
-import type { PzEvent } from "../src/edge/events/event-queue";
+import type { PzEvent } from "../src/edge/events/event-schema";
 import { applyMigrations, bundlePz, pzWorkerOptions } from "../bench/lib/pz.mjs";
 
 const temp = mkdtempSync(join(tmpdir(), "pz-archive-"));

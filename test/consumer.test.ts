@@ -3,7 +3,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, runDur
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import type { Env } from "../src/env";
-import type { PzEvent } from "../src/edge/events/event-queue";
+import type { PzEvent } from "../src/edge/events/event-schema";
 import { retryDelaySeconds } from "../src/edge/events/consumer";
 import { storedEvents, uid } from "./helpers/events";
 import { failingD1 as failingD1While, failingObjects, kvProfile, objectOf } from "./helpers/profiles";

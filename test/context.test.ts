@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { Decision } from "../src/core/types";
-import { newSession, type SessionState } from "../src/edge/identity/cookies";
+import { newSession, type SessionState } from "../src/edge/identity/session-cookie";
 import { buildDecisionContext, requestInfo } from "../src/edge/proxy/decision-context";
 import { deviceClass, isBot } from "../src/edge/proxy/device";
 import { storedProfileSchema } from "../src/edge/profiles/profile-model";
-import { applyDecisionToSession, exposuresToRecord } from "../src/edge/identity/session";
+import { applyDecisionToSession, exposuresToRecord } from "../src/edge/identity/session-changes";
 
 /** 2026-03-10 (a Tuesday) 23:30 UTC: already Wednesday in Tokyo, still Tuesday in New York. */
 const NOW = Date.UTC(2026, 2, 10, 23, 30);

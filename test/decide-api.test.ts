@@ -3,7 +3,7 @@ import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloud
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { decide, type CompiledRuleset, type Decision } from "../src/core/index";
-import { newSession } from "../src/edge/identity/cookies";
+import { newSession } from "../src/edge/identity/session-cookie";
 import { buildDecisionContext, requestInfo } from "../src/edge/proxy/decision-context";
 import { decisionEvents } from "../src/edge/events/decision-events";
 import { identityLinkKey } from "../src/edge/lib/kv-keys";

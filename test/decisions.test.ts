@@ -7,7 +7,7 @@ import { env, SELF } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { compilePlaybook } from "../src/compiler";
 import type { CompiledRuleset } from "../src/core/types";
-import { newSession, sessionCookie } from "../src/edge/identity/cookies";
+import { newSession, sessionCookie } from "../src/edge/identity/session-cookie";
 import { forgetPageSlots } from "../src/edge/proxy/page-slots";
 import { forgetCachedProfiles } from "../src/edge/profiles/profile-cache";
 import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets/live-ruleset";

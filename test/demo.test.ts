@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { beforeEach, expect, it } from "vitest";
-import { readSessionCookie, readVisitorCookie } from "../src/edge/identity/cookies";
+import { readSessionCookie } from "../src/edge/identity/session-cookie";
+import { readVisitorCookie } from "../src/edge/identity/visitor-cookie";
 import { CUSTOMER, setCookie, setUp, visit, visitorPair } from "./helpers/proxy";
 import { TestOrigin } from "./origin/index";
 

@@ -1,9 +1,10 @@
 /** POST /__pz/events: validation per event, identity from the cookie, pz_s updated at once, recorded end to end. */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { enqueueEvents, eventMessages, MESSAGE_BYTES, type EventSink, type PzEvent } from "../src/edge/events/event-queue";
+import { enqueueEvents, eventMessages, MESSAGE_BYTES, type EventSink } from "../src/edge/events/event-queue";
+import type { PzEvent } from "../src/edge/events/event-schema";
 import { kvProfile } from "./helpers/profiles";
-import { readVisitorCookie } from "../src/edge/identity/cookies";
+import { readVisitorCookie } from "../src/edge/identity/visitor-cookie";
 import { eventually, postEvents, sessionFrom, setCookieValue, storedEvents, uid, visitorCookiePair } from "./helpers/events";
 
 describe("POST /__pz/events", () => {

@@ -1,7 +1,7 @@
 /** Experiments: GrowthBook-compatible bucketing, namespaces, coverage, targeting, stickiness, holdout, slots. */
 import { GrowthBook } from "@growthbook/growthbook";
 import { describe, expect, it } from "vitest";
-import { assignExperiments, decide } from "../src/core";
+import { assign, decide } from "../src/core";
 import { context, experiment, NOW, offer, ruleset } from "./fixtures/ruleset";
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `visitor-${i}`);
@@ -112,12 +112,47 @@ describe("experiment assignment", () => {
     expect(d.changes.exposures).toEqual([]);
   });
 
-  it("assigns before the profile arrives with assignExperiments, as decide() does", () => {
+  it("assigns before the profile arrives with assign(), as decide() does", () => {
     const rs = ruleset({ experiments: [experiment("a"), experiment("b", { coverage: 0.5 }), experiment("c", { targeting: { "request.device": "mobile" } })] });
     for (const id of ids(50)) {
       const ctx = context({ visitor: { id } });
-      expect(assignExperiments(ctx, rs, NOW)).toEqual(decide({ ...ctx, profile: { ltv: 5 } }, rs, NOW).assignments);
+      expect(assign(ctx, rs, NOW).assignments).toEqual(decide({ ...ctx, profile: { ltv: 5 } }, rs, NOW).assignments);
     }
+  });
+});
+
+describe("the two phases: assign, then decide with its answer", () => {
+  const rs = ruleset({ experiments: [experiment("menu")] });
+  const carried = (answer: ReturnType<typeof assign>, variant: string) => ({
+    ...answer,
+    assignments: answer.assignments.map((a) => ({ ...a, variant, fresh: false })),
+  });
+
+  it("keeps a settled answer as it is, and tells the origin those variants", () => {
+    const ctx = context();
+    const answer = assign(ctx, rs, NOW);
+    expect(answer.settled).toBe(true);
+    const own = answer.assignments[0].variant;
+    const other = own === "control" ? "treatment" : "control";
+    const d = decide(ctx, rs, NOW, { assignments: carried(answer, other) });
+    expect(d.assignments).toEqual([{ experiment: "menu", variant: other, fresh: false, forced: false }]);
+    expect(d.headers["X-PZ-Variants"]).toBe(`menu=${other}`);
+  });
+
+  it("assigns again when the answer is not settled (a customer may carry a variant from another device)", () => {
+    const ctx = context({ visitor: { id: "visitor-1", customerId: "c-1" } });
+    const answer = assign(ctx, rs, NOW);
+    expect(answer.settled).toBe(false);
+    const own = decide(ctx, rs, NOW).assignments;
+    const other = own[0].variant === "control" ? "treatment" : "control";
+    expect(decide(ctx, rs, NOW, { assignments: carried(answer, other) }).assignments).toEqual(own);
+  });
+
+  it("explains a kept answer with assign()'s own trace, and assigns again to explain one without it", () => {
+    const ctx = context();
+    const own = decide(ctx, rs, NOW, { explain: true }).trace;
+    expect(decide(ctx, rs, NOW, { explain: true, assignments: assign(ctx, rs, NOW, { explain: true }) }).trace).toEqual(own);
+    expect(decide(ctx, rs, NOW, { explain: true, assignments: carried(assign(ctx, rs, NOW), "none") }).trace).toEqual(own);
   });
 });
 
@@ -180,7 +215,7 @@ describe("holdout", () => {
     expect(d.headers).toEqual({});
     expect(d.segments).toEqual(["everyone"]);
     expect(d.trace![0]).toMatchObject({ kind: "holdout", outcome: "in holdout" });
-    expect(assignExperiments(context({ visitor: { id } }), rs, NOW)).toEqual([]);
+    expect(assign(context({ visitor: { id } }), rs, NOW).assignments).toEqual([]);
   });
 
   it("gives a visitor outside the holdout the normal decision", () => {

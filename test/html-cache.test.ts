@@ -3,7 +3,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import type { CompiledRuleset } from "../src/core/types";
-import { readSessionCookie } from "../src/edge/identity/cookies";
+import { readSessionCookie } from "../src/edge/identity/session-cookie";
 import { publishRuleset } from "../src/edge/rulesets/live-ruleset";
 import { forgetCacheMemory } from "../src/edge/cache/html-cache";
 import { admin } from "./helpers/admin";

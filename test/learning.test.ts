@@ -7,7 +7,7 @@ import { createExecutionContext, createMessageBatch, createScheduledController, 
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { inHoldout, type CompiledLearning, type CompiledOffer, type Decision, type LearnedState } from "../src/core/index";
-import type { PzEvent } from "../src/edge/events/event-queue";
+import type { PzEvent } from "../src/edge/events/event-schema";
 import { LEARNED_STATE_KEY } from "../src/edge/lib/kv-keys";
 import { forgetLearnedState, readLearnedState, writeLearnedState } from "../src/edge/learning/learned-state";
 import { forgetPageSlots } from "../src/edge/proxy/page-slots";

@@ -1,7 +1,7 @@
 /** Personalised links: destination checks, token and short-code round trips, and every way a link can fail safely. */
 import { env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { readVisitorCookie, visitorCookie, type VisitorIdentity } from "../src/edge/identity/cookies";
+import { readVisitorCookie, visitorCookie, type VisitorIdentity } from "../src/edge/identity/visitor-cookie";
 import { checkDestination, withUtm } from "../src/edge/links/destinations";
 import { customerProfileKey, identityLinkKey, visitorProfileKey } from "../src/edge/lib/kv-keys";
 import { isShortCode, mintLinkToken, newShortCode, SHORT_CODE_ALPHABET, type LinkPayload } from "../src/edge/links/link-tokens";

@@ -7,7 +7,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, runDur
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../src/index";
 import type { Env } from "../src/env";
-import type { PzEvent } from "../src/edge/events/event-queue";
+import type { PzEvent } from "../src/edge/events/event-schema";
 import { identityLinkKey, visitorProfileKey } from "../src/edge/lib/kv-keys";
 import { mintLinkToken, type LinkPayload } from "../src/edge/links/link-tokens";
 import { ORIGIN, publish } from "./helpers/admin";

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { CompiledRuleset } from "../src/core/types";
-import { readSessionCookie, readVisitorCookie } from "../src/edge/identity/cookies";
+import { readSessionCookie } from "../src/edge/identity/session-cookie";
+import { readVisitorCookie } from "../src/edge/identity/visitor-cookie";
 import { mintPreview } from "../src/edge/identity/preview-token";
 import { forgetCachedRuleset } from "../src/edge/rulesets/live-ruleset";
 import { storedProfileSchema } from "../src/edge/profiles/profile-model";

@@ -3,7 +3,7 @@ import { createMessageBatch, env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../src/index";
 import type { ExperimentReport, OfferResult } from "../src/core/report";
-import type { PzEvent } from "../src/edge/events/event-queue";
+import type { PzEvent } from "../src/edge/events/event-schema";
 import { publishRuleset } from "../src/edge/rulesets/live-ruleset";
 import { experiment, offer, ruleset } from "./fixtures/ruleset";
 import { uid } from "./helpers/events";

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import type { Env } from "../src/env";
 import type { ExperimentReport, OfferResult } from "../src/core/report";
-import type { PzEvent } from "../src/edge/events/event-queue";
+import type { PzEvent } from "../src/edge/events/event-schema";
 import { publishRuleset } from "../src/edge/rulesets/live-ruleset";
 import { experiment, offer, ruleset } from "./fixtures/ruleset";
 import { uid } from "./helpers/events";

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import type { Env } from "../src/env";
 import type { GoalSums } from "../src/core/metric-sums";
-import type { PzEvent } from "../src/edge/events/event-queue";
+import type { PzEvent } from "../src/edge/events/event-schema";
 import { experimentGoalSums, exposureTimeline, offerDays } from "../src/edge/analytics/goal-sums";
 import { uid } from "./helpers/events";
 

@@ -2,7 +2,8 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { CompiledRuleset } from "../src/core/types";
-import type { EventMessage, PzEvent } from "../src/edge/events/event-queue";
+import type { EventMessage } from "../src/edge/events/event-queue";
+import type { PzEvent } from "../src/edge/events/event-schema";
 import { LIVE_RULESET_KEY } from "../src/edge/lib/kv-keys";
 import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets/live-ruleset";
 import { eventually, storedEvents } from "./helpers/events";

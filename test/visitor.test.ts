@@ -1,7 +1,7 @@
 /** The visitor's own controls: preferences (stored in the profile, usable in conditions) and forget me. */
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { readVisitorCookie } from "../src/edge/identity/cookies";
+import { readVisitorCookie } from "../src/edge/identity/visitor-cookie";
 import { customerProfileKey, identityLinkKey, visitorProfileKey } from "../src/edge/lib/kv-keys";
 import { emptyProfile } from "../src/edge/profiles/profile-model";
 import { ORIGIN } from "./helpers/admin";

@@ -25,7 +25,8 @@ function recordShown(changes: StateChanges, slots: readonly SlotDecision[], assi
 
 /**
  * Decides what one request gets: holdout, segments, stages, experiment assignments, the content of
- * each slot and the headers for the origin, plus the state changes to record. A compiled ruleset
+ * each slot and the headers for the origin, plus the state changes to record. The assignments are
+ * `options.assignments` from assign() when that answer is settled, else made here. A compiled ruleset
  * is prepared the first time it is seen (cached per object); `options.explain` adds a trace with
  * an entry for every segment, stage, experiment, offer candidate and slot. Never throws on a valid ruleset.
  */
@@ -50,10 +51,16 @@ export function decide(ctx: DecisionContext, ruleset: CompiledRuleset | Prepared
   // 4. Layers: at most one stage each, sticky until exit.
   const stages = resolveLayers(prepared, ctx.stages, ctx.overrides?.stages, attrs, scope, changes, trace);
 
-  // 5. Experiments that apply here and now, not silenced by a stage (none in the holdout, except preview-forced).
+  // 5. Experiments that apply here and now, not silenced by a stage (none in the holdout, except preview-forced):
+  //    the assign phase's answer when it is settled, else assigned now with this request's stages.
   const pageSlots = ctx.slots ? new Set(ctx.slots) : null;
   const blockedTags = suppressedTags(prepared, stages);
-  const assignments = runExperiments(prepared, { ctx, attrs, scope, holdout, pageSlots, blockedTags, trace });
+  const given = options?.assignments;
+  let assignments: Assignment[];
+  if (given?.settled && (!trace || given.trace)) {
+    assignments = given.assignments;
+    if (trace) trace.push(...given.trace!);
+  } else assignments = runExperiments(prepared, { ctx, attrs, scope, holdout, pageSlots, blockedTags, trace });
 
   // 6. Slots: preview, slot experiments, then next-best-action arbitration.
   const history = historyByOffer(prepared.offersById, prepared.offers.length, ctx.offers);

@@ -2,17 +2,13 @@
  * Experiment assignment, GrowthBook-style (preview, sticky, namespace, audience, coverage, weights),
  * with where and when an experiment applies checked on every request, sticky or not.
  */
-import { buildAttributes } from "./attributes";
 import { readPath } from "./conditions/paths";
 import type { EvalScope } from "./conditions";
 import { chooseVariation, hash, inNamespace } from "./hash";
-import { inHoldout } from "./holdout";
-import { suppressedTags } from "./layers";
-import { resolveRuleset, type PreparedExperiment, type PreparedRuleset } from "./prepare";
-import { segmentScope } from "./segments";
-import type { Assignment, Attributes, CompiledRuleset, DecisionContext, TraceEntry } from "./types";
+import type { PreparedExperiment, PreparedRuleset } from "./prepare";
+import type { Assignment, Attributes, DecisionContext, TraceEntry } from "./types";
 
-/** What the experiment step needs besides the ruleset; decide() and assignExperiments() both fill it. */
+/** What the experiment step needs besides the ruleset; assign() and decide() both fill it. */
 export interface ExperimentInput {
   ctx: DecisionContext;
   attrs: Attributes;
@@ -52,7 +48,7 @@ function bucket(exp: PreparedExperiment, input: ExperimentInput): number | strin
  * lacks a `<template data-pz-variant>` one of its variants needs. Checked for every arm alike, so
  * pages without the templates add exposures to no arm (no sample-ratio mismatch).
  */
-function offPage(exp: PreparedExperiment, input: ExperimentInput): string | null {
+export function offPage(exp: PreparedExperiment, input: ExperimentInput): string | null {
   if (exp.slot === null) return null;
   if (input.pageSlots !== null && !input.pageSlots.has(exp.slot)) return `slot ${exp.slot} is not on this page`;
   const templates = input.ctx.templates;
@@ -107,52 +103,4 @@ export function runExperiments(prepared: PreparedRuleset, input: ExperimentInput
     }
   }
   return assignments;
-}
-
-/** Assignments known before the profile is read; `settled` is false when the profile or this request's stages could change them. */
-export interface EarlyAssignments {
-  assignments: Assignment[];
-  settled: boolean;
-}
-
-/**
- * The experiments step with what the edge knows before the profile arrives (`ctx.profile` null,
- * stages as carried). `settled` says whether decide() is sure to give the same assignments once
- * the profile is known: false when an experiment that may apply here depends on stages, the
- * profile or a suppressing stage, or when a customer's profile may carry a sticky variant from
- * another device that this browser does not have.
- */
-export function earlyAssignments(ctx: DecisionContext, ruleset: CompiledRuleset | PreparedRuleset, now: number): EarlyAssignments {
-  const prepared = resolveRuleset(ruleset);
-  const attrs = buildAttributes(ctx, prepared.readsOutcomes);
-  const basic = ctx.consent === "basic";
-  const input: ExperimentInput = {
-    ctx,
-    attrs,
-    scope: segmentScope(prepared, attrs, now, basic, ctx.overrides?.segments),
-    holdout: inHoldout(prepared.holdout, ctx.visitor.id),
-    pageSlots: ctx.slots ? new Set(ctx.slots) : null,
-    blockedTags: suppressedTags(prepared, ctx.stages),
-    trace: undefined,
-  };
-  const assignments = runExperiments(prepared, input);
-  let settled = true;
-  if (!basic && !input.holdout) {
-    for (const exp of prepared.experiments) {
-      if (input.ctx.overrides?.variants?.[exp.id] !== undefined) continue;
-      if (offPage(exp, input) !== null) continue;
-      if (!exp.gate(attrs, input.scope)) continue;
-      const carried = ctx.assignments[exp.id] !== undefined;
-      if (!exp.knownEarly || (!carried && ctx.visitor.customerId !== undefined) || (!carried && !exp.audienceKnownEarly && !assignments.some((a) => a.experiment === exp.id))) {
-        settled = false;
-        break;
-      }
-    }
-  }
-  return { assignments, settled };
-}
-
-/** Assignments alone, from what is known before the profile arrives (see earlyAssignments). */
-export function assignExperiments(ctx: DecisionContext, ruleset: CompiledRuleset | PreparedRuleset, now: number): Assignment[] {
-  return earlyAssignments(ctx, ruleset, now).assignments;
 }

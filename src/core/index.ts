@@ -3,11 +3,11 @@
 // The contract types: CompiledRuleset, DecisionContext, Decision and their parts.
 export * from "./types";
 
-// Deciding: prepare a ruleset once per version, decide per request.
+// Deciding: prepare a ruleset once per version; per request, assign (experiments and variants, what
+// the origin is told, before the profile arrives), then decide with those assignments.
+export { assign } from "./assign";
 export { decide } from "./decide";
 export { prepareRuleset, type PreparedRuleset } from "./prepare";
-// Experiments alone, for X-PZ-Variants before the profile has arrived.
-export { assignExperiments, earlyAssignments, type EarlyAssignments } from "./experiments";
 export { inHoldout } from "./holdout";
 // The origin's headers, for callers that assemble them before deciding (the proxy, ahead of the profile).
 export { decisionHeaders } from "./headers";
@@ -15,9 +15,8 @@ export { decisionHeaders } from "./headers";
 // Content: escaped templates ({{path|fallback}}) and the escaping itself.
 export { escapeHtml } from "./templates";
 
-// Conditions: GrowthBook-compatible evaluation, preparing, validation, references, durations.
+// Conditions: GrowthBook-compatible conditions prepared into closures, validation, references, durations.
 export {
-  evalCondition,
   prepareCondition,
   validateCondition,
   conditionReferences,

@@ -1,5 +1,14 @@
 /** Offer ranking (priority, then id): constant-propensity offers sorted once per ruleset, the rest per request. */
-import type { PreparedOffer } from "./prepare";
+
+/** What ranking reads of an offer; a PreparedOffer is one. */
+export interface RankedOffer {
+  id: string;
+  index: number;
+  slots: readonly string[];
+  value: number;
+  weight: number;
+  propensity: { constant: number; path: null } | { constant: null; path: string };
+}
 
 /** A slot's candidates as offer positions. */
 export interface SlotRanking {
@@ -44,7 +53,7 @@ export function sortBest(items: number[], priority: Float64Array, idRank: Int32A
 }
 
 /** Precomputes id order, constant priorities and each slot's sorted constant-propensity candidates. */
-export function buildRanking(offers: readonly PreparedOffer[], slotIds: readonly string[], learns: readonly unknown[] = []): Ranking {
+export function buildRanking(offers: readonly RankedOffer[], slotIds: readonly string[], learns: readonly unknown[] = []): Ranking {
   const idRank = new Int32Array(offers.length);
   [...offers].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).forEach((o, rank) => (idRank[o.index] = rank));
   const fixedPriority = new Float64Array(offers.length).fill(NaN);

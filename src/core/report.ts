@@ -8,7 +8,10 @@ import { DEFAULT_ALPHA, DEFAULT_TUNING, relativeEffect, cupedTheta, type ArmSums
 import type { ExposureDay, GoalSums, ResultUnit } from "./metric-sums";
 import { sampleRatioMismatch, wilsonInterval, Z95 } from "./stats";
 import type { CompiledExperiment, CompiledOffer, ExperimentMetric, MetricKind } from "./types";
-import { comparisonStatus, experimentVerdict, guardrailWarning, type ComparisonStatus, type Verdict } from "./verdict";
+import type { Comparison, MetricArm, MetricResult } from "./metric-result";
+import { comparisonStatus, experimentVerdict, guardrailWarning, type Verdict } from "./verdict";
+
+export type { Comparison, MetricArm, MetricResult } from "./metric-result";
 
 /** Below this SRM p-value the split is called broken (the usual threshold for SRM alarms). */
 export const SRM_ALPHA = 0.001;
@@ -20,43 +23,6 @@ export interface VariantResult {
   control: boolean;
   /** Units (visitors or customers) exposed. */
   units: number;
-}
-
-/** One variant's figures for one metric. */
-export interface MetricArm {
-  variant: string;
-  control: boolean;
-  units: number;
-  /** Units with the goal at least once after exposure. */
-  converted: number;
-  /** Σ of the metric over units: converters, events or value. */
-  total: number;
-  /** Per unit (a rate for conversion); null with nobody exposed. */
-  mean: number | null;
-  /** 95% interval of the mean (Wilson for a rate); null with fewer than two units. */
-  interval: [number, number] | null;
-}
-
-/** A treatment against control on one metric. */
-export interface Comparison {
-  variant: string;
-  /** Relative effect (0.1 = +10%) without adjustment; null when it cannot be estimated. */
-  effect: Effect | null;
-  /** CUPED-adjusted on the covariate; null without a covariate that varies. */
-  adjusted: Effect | null;
-  /** What the decisive effect (adjusted when there is one) says. */
-  status: ComparisonStatus;
-  /** Why there is not enough data, when there is not. */
-  reason?: string;
-}
-
-export interface MetricResult extends ExperimentMetric {
-  /** "purchase", "purchase (count)", "purchase (value)". */
-  label: string;
-  arms: MetricArm[];
-  comparisons: Comparison[];
-  /** Guard-rails: set when it moves the bad way. */
-  warning?: string;
 }
 
 export interface ExperimentReport {

@@ -311,6 +311,19 @@ export interface Assignment {
   forced: boolean;
 }
 
+/** The assign phase's answer (see assign()), which decide() keeps when it is settled. */
+export interface Assigned {
+  assignments: Assignment[];
+  /** True when deciding with the profile and this request's stages is sure to assign exactly these. */
+  settled: boolean;
+  /** The experiment step's trace entries, when assign() was asked to explain. */
+  trace?: TraceEntry[];
+}
+
+export interface AssignOptions {
+  explain?: boolean;
+}
+
 export interface TraceEntry {
   kind: "segment" | "stage" | "experiment" | "offer" | "slot" | "holdout" | "learning";
   id: string;
@@ -347,6 +360,11 @@ export interface DecideOptions {
    * and the draw's seed (default: visitor id, page-view count and minute, see learningSeedText).
    */
   learning?: { state: LearnedState | null; seed?: string };
+  /**
+   * The assign phase's answer for this visitor (see assign()): when settled, its assignments are
+   * used as they are instead of assigning again (with `explain`, only when it carries its trace).
+   */
+  assignments?: Assigned;
 }
 
 /** Counts behind one offer's learned rate in one context, as the roll-up left them. */

@@ -1,9 +1,6 @@
 /** Experiment results in words a marketer acts on: per comparison, the primary verdict, guard-rail warnings (pure). */
 import type { Effect, Method } from "./inference";
-import type { MetricResult } from "./report";
-
-/** What an interval says: the metric went up, went down, or neither can be told yet. */
-export type ComparisonStatus = "higher" | "lower" | "no-difference" | "not-enough-data";
+import type { ComparisonStatus, MetricResult } from "./metric-result";
 
 export interface Verdict {
   /** conclusive: at least one variant differs from control on the primary metric. */

@@ -6,13 +6,18 @@
 import { Hono } from "hono";
 import * as z from "zod";
 import type { Env } from "../env";
-import { CONSENT_COOKIE, consentWithheld, cookieSecure, parseCookies, sessionCookie, visitorCookie, type VisitorIdentity } from "../edge/identity/cookies";
+import { CONSENT_COOKIE, consentWithheld } from "../edge/identity/consent";
+import { cookieSecure, parseCookies } from "../edge/identity/cookie-header";
+import { sessionCookie } from "../edge/identity/session-cookie";
+import { visitorCookie, type VisitorIdentity } from "../edge/identity/visitor-cookie";
 import { readLimited } from "../edge/lib/json-body";
 import { jsonError, type ErrorDetail } from "../edge/lib/errors";
-import { sendEvents, type PzEvent } from "../edge/events/event-queue";
+import { sendEvents } from "../edge/events/event-queue";
+import type { PzEvent } from "../edge/events/event-schema";
 import { isBot } from "../edge/proxy/device";
 import { readVisitorState } from "../edge/identity/visitor-state";
-import { applyOutcomesToSession, pageEventSchema, type PageEvent } from "../edge/events/page-events";
+import { applyOutcomesToSession } from "../edge/identity/session-changes";
+import { pageEventSchema, type PageEvent } from "../edge/events/page-events";
 
 export const events = new Hono<{ Bindings: Env }>();
 

@@ -7,10 +7,11 @@ import { Hono, type Context } from "hono";
 import * as z from "zod";
 import type { Env } from "../env";
 import { exposureCovariates } from "../core/covariates";
-import { decide } from "../core/index";
+import { assign, decide } from "../core/index";
 import type { DecisionContext, RequestInfo } from "../core/types";
 import { jsonBody } from "../edge/lib/json-body";
-import { newSession, type VisitorIdentity } from "../edge/identity/cookies";
+import { newSession } from "../edge/identity/session-cookie";
+import type { VisitorIdentity } from "../edge/identity/visitor-cookie";
 import { buildDecisionContext, requestInfo } from "../edge/proxy/decision-context";
 import { customerIdSchema } from "../edge/identity/customer-id";
 import { decisionEvents } from "../edge/events/decision-events";
@@ -92,7 +93,8 @@ decideApi.post("/__pz/decide", async (c) => {
   const learning = await learningFor(c.env, live.prepared, now, c.executionCtx);
   const seed = body.data.learningSeed;
   const options = learning?.learning ? { learning: { ...learning.learning, ...(seed ? { seed } : {}) } } : {};
-  const decision = decide(ctx, live.prepared, now, { explain: body.data.explain, ...options });
+  const explain = body.data.explain;
+  const decision = decide(ctx, live.prepared, now, { explain, ...options, assignments: assign(ctx, live.prepared, now, { explain }) });
 
   const preview = body.data.preview !== undefined;
   const covariates = exposureCovariates(live.compiled.experiments, ctx.profile);

@@ -5,18 +5,9 @@
 import { Hono } from "hono";
 import * as z from "zod";
 import type { Env } from "../env";
-import {
-  SESSION_COOKIE,
-  VISITOR_COOKIE,
-  clearCookie,
-  cookieSecure,
-  newSession,
-  newVisitor,
-  parseCookies,
-  readVisitorCookie,
-  sessionCookie,
-  visitorCookie,
-} from "../edge/identity/cookies";
+import { SESSION_COOKIE, newSession, sessionCookie } from "../edge/identity/session-cookie";
+import { VISITOR_COOKIE, newVisitor, readVisitorCookie, visitorCookie } from "../edge/identity/visitor-cookie";
+import { clearCookie, cookieSecure, parseCookies } from "../edge/identity/cookie-header";
 import { jsonError } from "../edge/lib/errors";
 import { readProfile } from "../edge/profiles/profile-store";
 import { getLiveRuleset } from "../edge/rulesets/live-ruleset";

@@ -6,10 +6,14 @@
 import { Hono, type Context } from "hono";
 import type { Env } from "../env";
 import type { CompiledCampaign } from "../core/types";
-import { consentWithheld, cookieSecure, newVisitor, parseCookies, readVisitorCookie, SESSION_COOKIE, visitorCookie, CONSENT_COOKIE, VISITOR_COOKIE, type VisitorIdentity, clearCookie } from "../edge/identity/cookies";
+import { consentWithheld, CONSENT_COOKIE } from "../edge/identity/consent";
+import { cookieSecure, parseCookies, clearCookie } from "../edge/identity/cookie-header";
+import { newVisitor, readVisitorCookie, visitorCookie, VISITOR_COOKIE, type VisitorIdentity } from "../edge/identity/visitor-cookie";
+import { SESSION_COOKIE } from "../edge/identity/session-cookie";
 import { checkDestination, safeLanding, withUtm } from "../edge/links/destinations";
 import { isBotUserAgent } from "../edge/proxy/device";
-import { enqueueEvents, type PzEvent } from "../edge/events/event-queue";
+import { enqueueEvents } from "../edge/events/event-queue";
+import type { PzEvent } from "../edge/events/event-schema";
 import { isShortCode, readLinkToken, type LinkFailure, type LinkPayload, type LinkRead } from "../edge/links/link-tokens";
 import { log } from "../edge/lib/log";
 import type { WaitUntil } from "../edge/lib/isolate-copy";

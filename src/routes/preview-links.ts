@@ -1,7 +1,7 @@
 /** GET /__pz/preview?token=…[&to=/path]: starts a QA preview in this browser; ?end=1 stops it. */
 import { Hono } from "hono";
 import type { Env } from "../env";
-import { cookieSecure, serializeCookie, clearCookie } from "../edge/identity/cookies";
+import { cookieSecure, serializeCookie, clearCookie } from "../edge/identity/cookie-header";
 import { safeLanding } from "../edge/links/destinations";
 import { jsonError } from "../edge/lib/errors";
 import { PREVIEW_COOKIE, readPreviewToken } from "../edge/identity/preview-token";

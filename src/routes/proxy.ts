@@ -7,7 +7,10 @@ import { decide, type Decision } from "../core/index";
 import type { Env } from "../env";
 import { exposureCovariates } from "../core/covariates";
 import { buildDecisionContext, requestInfo } from "../edge/proxy/decision-context";
-import { CONSENT_COOKIE, consentCookie, consentWithheld, cookieSecure, parseCookies, sessionCookie, visitorCookie } from "../edge/identity/cookies";
+import { CONSENT_COOKIE, consentCookie, consentWithheld } from "../edge/identity/consent";
+import { cookieSecure, parseCookies } from "../edge/identity/cookie-header";
+import { sessionCookie } from "../edge/identity/session-cookie";
+import { visitorCookie } from "../edge/identity/visitor-cookie";
 import { decisionEvents } from "../edge/events/decision-events";
 import { deviceClass, type DeviceClass } from "../edge/proxy/device";
 import { jsonError } from "../edge/lib/errors";
@@ -24,7 +27,7 @@ import { profileRefOf, readProfileWithin, type ProfileRead } from "../edge/profi
 import { rewritePage } from "../edge/proxy/rewriter";
 import { getLiveRuleset } from "../edge/rulesets/live-ruleset";
 import { learningFor } from "../edge/learning/learning-options";
-import { applyDecisionToSession, exposuresToRecord } from "../edge/identity/session";
+import { applyDecisionToSession, exposuresToRecord } from "../edge/identity/session-changes";
 import { settings, type Settings } from "../edge/lib/settings";
 import { privateWhenVaried } from "../edge/proxy/shared-caching";
 import { isHtmlPage, skipReason, wantsHtml } from "../edge/proxy/skip";
@@ -151,7 +154,7 @@ async function personalise(
     prescanned = scan.shape;
   }
 
-  // 8. Decide with everything known (unless decided before the origin); variants the origin was told stay as they were.
+  // 8. Decide with everything known (unless decided before the origin); keeping the assignments the origin was told.
   let decision: Decision;
   if (plan.decision && !unseenTemplates) decision = plan.decision;
   else {
@@ -161,8 +164,8 @@ async function personalise(
       full.templates = prescanned.templates;
       if (prescanned.slots) full.slots = prescanned.slots;
     } else if (unseenTemplates) full.templates = {};
-    full.assignments = { ...full.assignments, ...(plan.decision ? toldBy(plan.decision) : plan.told) };
-    decision = decide(full, live.prepared, now, learning);
+    // Templates found only now may rule out a slot experiment: assigned again, to the same variants (hashing is deterministic).
+    decision = decide(full, live.prepared, now, unseenTemplates ? learning : { ...learning, assignments: plan.assigned });
     timing.mark("decide", since);
   }
 
@@ -218,13 +221,6 @@ async function personalise(
     }),
   );
   return rewritten.response;
-}
-
-/** The variants a decision made before the origin was asked gave, which a later decision keeps. */
-function toldBy(decision: Decision): Record<string, string> {
-  const told: Record<string, string> = {};
-  for (const a of decision.assignments) if (!a.forced) told[a.experiment] = a.variant;
-  return told;
 }
 
 /** Whether the stored profile says personalisation was refused. */

@@ -1,6 +1,7 @@
 /** Shared by the event tests: a browser's cookies and headers, posting beacons, waiting for the consumer. */
 import { env, SELF } from "cloudflare:test";
-import { readSessionCookie, visitorCookie, type SessionState, type VisitorIdentity } from "../../src/edge/identity/cookies";
+import { readSessionCookie, type SessionState } from "../../src/edge/identity/session-cookie";
+import { visitorCookie, type VisitorIdentity } from "../../src/edge/identity/visitor-cookie";
 
 export const BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
 

@@ -1,4 +1,4 @@
-/** Value comparisons shared by both evaluators: membership, versions, types, regexes, operator objects. */
+/** Value comparisons the prepared operators and the validator share: versions, types, regexes, operator objects. */
 
 /** The names `$type` compares against. */
 export type TypeName = "string" | "number" | "boolean" | "object" | "array" | "null" | "undefined" | "unknown";
@@ -29,22 +29,6 @@ export function isOperatorObject(value: unknown): value is Record<string, unknow
 /** Lower-cases strings, leaves every other value alone. */
 export function caseFold(value: unknown): unknown {
   return typeof value === "string" ? value.toLowerCase() : value;
-}
-
-/** `$in` membership: an array attribute matches when any of its elements is in the list. */
-export function isIn(actual: unknown, list: readonly unknown[]): boolean {
-  if (Array.isArray(actual)) return actual.some((el) => list.includes(el));
-  return list.includes(actual);
-}
-
-/** `$ini` membership: like isIn with strings compared case-insensitively (and strict equality). */
-export function isInFolded(actual: unknown, list: readonly unknown[]): boolean {
-  const folded = list.map(caseFold);
-  const has = (v: unknown) => {
-    const f = caseFold(v);
-    return folded.some((x) => x === f);
-  };
-  return Array.isArray(actual) ? actual.some(has) : has(actual);
 }
 
 const versionNoise = /(^v|\+.*$)/g;

@@ -1,5 +1,4 @@
-/** The condition engine: GrowthBook-compatible evaluation, preparing into closures, validation, references. */
-export { evalCondition } from "./evaluate";
+/** The condition engine: GrowthBook-compatible conditions prepared into closures, validation, references. */
 export { prepareCondition } from "./prepare";
 export type { EvalScope, Predicate } from "./scope";
 export { parseDuration } from "./duration";

@@ -3,13 +3,13 @@ import { caseFold, compileRegex, isOperatorObject, paddedVersion, typeName } fro
 import { parseDuration, parseTimestamp } from "./duration";
 import { groupMembers } from "./groups";
 import { pathReader } from "./paths";
-import { type PrepareContext, prepareTest, prepareValue } from "./prepare";
+import type { PrepareContext } from "./prepare-context";
 import { type Matcher, never } from "./scope";
 
-type OperatorLinker = (expected: unknown, ctx: PrepareContext) => Matcher;
+type OperatorPreparer = (expected: unknown, ctx: PrepareContext) => Matcher;
 
 // Relational operators keep JavaScript's coercions ("8" > 5, null < 1), as GrowthBook does.
-const relational: Record<string, OperatorLinker> = {
+const relational: Record<string, OperatorPreparer> = {
   $eq: (e) => (v) => v === e,
   $ne: (e) => (v) => v !== e,
   $lt: (e) => (v) => (v as number) < (e as number),
@@ -71,7 +71,7 @@ function negate(match: Matcher): Matcher {
   return (v, scope) => !match(v, scope);
 }
 
-function listLinker(fold: boolean, negated: boolean): OperatorLinker {
+function listLinker(fold: boolean, negated: boolean): OperatorPreparer {
   return (e) => {
     if (!Array.isArray(e)) return never;
     const match = memberOf(new Set(fold ? e.map(caseFold) : e), fold);
@@ -79,7 +79,7 @@ function listLinker(fold: boolean, negated: boolean): OperatorLinker {
   };
 }
 
-function groupLinker(negated: boolean): OperatorLinker {
+function groupLinker(negated: boolean): OperatorPreparer {
   return (e, ctx) => {
     const members = groupMembers(ctx.groups, e);
     if (members === null) return never;
@@ -88,7 +88,7 @@ function groupLinker(negated: boolean): OperatorLinker {
   };
 }
 
-const membership: Record<string, OperatorLinker> = {
+const membership: Record<string, OperatorPreparer> = {
   $in: listLinker(false, false),
   $nin: listLinker(false, true),
   $ini: listLinker(true, false),
@@ -97,10 +97,10 @@ const membership: Record<string, OperatorLinker> = {
   $notInGroup: groupLinker(true),
 };
 
-function allLinker(insensitive: boolean): OperatorLinker {
+function allLinker(insensitive: boolean): OperatorPreparer {
   return (e, ctx) => {
     if (!Array.isArray(e)) return never;
-    const wanted = e.map((x) => prepareValue(x, ctx, insensitive));
+    const wanted = e.map((x) => ctx.value(x, ctx, insensitive));
     return (v, scope) => {
       if (!Array.isArray(v)) return false;
       for (const want of wanted) {
@@ -113,16 +113,16 @@ function allLinker(insensitive: boolean): OperatorLinker {
   };
 }
 
-const arrays: Record<string, OperatorLinker> = {
+const arrays: Record<string, OperatorPreparer> = {
   $all: allLinker(false),
   $alli: allLinker(true),
   $size: (e, ctx) => {
-    const match = prepareValue(e, ctx, false);
+    const match = ctx.value(e, ctx, false);
     return (v, scope) => Array.isArray(v) && match(v.length, scope);
   },
   $elemMatch: (e, ctx) => {
     // An operator object tests each element's value; anything else is a condition on each element.
-    const match = isOperatorObject(e) ? prepareValue(e, ctx, false) : prepareTest(e, ctx);
+    const match = isOperatorObject(e) ? ctx.value(e, ctx, false) : ctx.test(e, ctx);
     return (v, scope) => {
       if (!Array.isArray(v)) return false;
       for (let i = 0; i < v.length; i++) {
@@ -134,7 +134,7 @@ const arrays: Record<string, OperatorLinker> = {
   },
 };
 
-function regexLinker(insensitive: boolean): OperatorLinker {
+function regexLinker(insensitive: boolean): OperatorPreparer {
   return (e) => {
     const regex = compileRegex(e, insensitive);
     if (regex === null) return never;
@@ -158,7 +158,7 @@ function ageOf(value: unknown, now: number, inDays: boolean): number | null {
   return (Math.floor(now / DAY_MS) - Math.floor(t / DAY_MS)) * (inDays ? 1 : DAY_MS);
 }
 
-function ageLinker(test: (age: number, limit: number) => boolean): OperatorLinker {
+function ageLinker(test: (age: number, limit: number) => boolean): OperatorPreparer {
   return (e) => {
     const limitMs = parseDuration(e);
     if (limitMs === null) return never;
@@ -171,28 +171,28 @@ function ageLinker(test: (age: number, limit: number) => boolean): OperatorLinke
   };
 }
 
-const patterns: Record<string, OperatorLinker> = {
+const patterns: Record<string, OperatorPreparer> = {
   $regex: regexLinker(false),
   $regexi: regexLinker(true),
-  $not: (e, ctx) => negate(prepareValue(e, ctx, false)),
+  $not: (e, ctx) => negate(ctx.value(e, ctx, false)),
 };
 
 // Extensions: relative time on a date attribute.
-const relativeTime: Record<string, OperatorLinker> = {
+const relativeTime: Record<string, OperatorPreparer> = {
   $olderThan: ageLinker((age, limit) => age > limit),
   // Future dates are not "within" any window.
   $within: ageLinker((age, limit) => age >= 0 && age <= limit),
 };
 
 /** `$count` / `$sum`: the items of a list that match `where`, counted or summed over `of`, then compared. */
-function aggregateLinker(summing: boolean): OperatorLinker {
+function aggregateLinker(summing: boolean): OperatorPreparer {
   return (e, ctx) => {
     if (e === null || typeof e !== "object" || Array.isArray(e)) return never;
     const { where, of, ...compare } = e as Record<string, unknown>;
     if (summing && typeof of !== "string") return never;
-    const keep = where === undefined ? null : prepareTest(where, ctx);
+    const keep = where === undefined ? null : ctx.test(where, ctx);
     const field = summing ? pathReader(of as string) : null;
-    const result = prepareValue(compare, ctx, false);
+    const result = ctx.value(compare, ctx, false);
     return (v, scope) => {
       if (!Array.isArray(v)) return false;
       let total = 0;
@@ -209,9 +209,9 @@ function aggregateLinker(summing: boolean): OperatorLinker {
   };
 }
 
-const aggregates: Record<string, OperatorLinker> = { $count: aggregateLinker(false), $sum: aggregateLinker(true) };
+const aggregates: Record<string, OperatorPreparer> = { $count: aggregateLinker(false), $sum: aggregateLinker(true) };
 
-const preparers: Record<string, OperatorLinker> = { ...relational, ...membership, ...arrays, ...patterns, ...relativeTime, ...aggregates };
+const preparers: Record<string, OperatorPreparer> = { ...relational, ...membership, ...arrays, ...patterns, ...relativeTime, ...aggregates };
 
 /**
  * Prepares one field operator other than the version ones (prepareVersionRange takes those, together).

@@ -4,21 +4,16 @@ import { type SavedGroupsInput, resolveSavedGroup } from "./groups";
 import { isVersionOperator, prepareOperator, prepareVersionRange } from "./prepare-operators";
 import { isOperatorObject } from "./compare";
 import { pathReader } from "./paths";
+import type { PrepareContext } from "./prepare-context";
 import { always, type Matcher, never, type Predicate, type Test } from "./scope";
 
-/** What preparing carries down the tree: saved groups and the group ids being resolved (cycle guard). */
-export interface PrepareContext {
-  groups: SavedGroupsInput;
-  visited: ReadonlySet<string>;
-}
-
 /**
- * Prepares a condition into a predicate. The result equals `evalCondition` for every GrowthBook
+ * Prepares a condition into a predicate. The result equals GrowthBook's `evalCondition` for every GrowthBook
  * condition, and also answers `$segment` (through the scope) and `$olderThan` / `$within`
  * (against `scope.now`). Paths are split, regexes compiled and saved groups resolved here, once.
  */
 export function prepareCondition(condition: Condition, savedGroups?: SavedGroupsInput): Predicate {
-  return prepareTest(condition, { groups: savedGroups ?? {}, visited: new Set() });
+  return prepareTest(condition, { groups: savedGroups ?? {}, visited: new Set(), test: prepareTest, value: prepareValue });
 }
 
 /** Prepares a condition applied to any value (the attributes, or an element under $elemMatch). */
@@ -69,7 +64,7 @@ function prepareSavedGroup(reference: unknown, ctx: PrepareContext): Test {
   const target = resolveSavedGroup(ctx.groups, reference, ctx.visited);
   if (target === null) return never;
   if (target.kind === "condition") {
-    return prepareTest(target.condition, { groups: ctx.groups, visited: new Set(ctx.visited).add(target.id) });
+    return prepareTest(target.condition, { ...ctx, visited: new Set(ctx.visited).add(target.id) });
   }
   const read = pathReader(target.attributeKey);
   const inList = prepareOperator("$in", target.values, ctx);

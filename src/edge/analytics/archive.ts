@@ -5,7 +5,7 @@
  * same batch delivered again overwrites its own object; events redelivered in another batch can
  * appear in two objects, and readers dedupe on the event id (docs/storage.md shows the query).
  */
-import type { PzEvent } from "../events/event-queue";
+import type { PzEvent } from "../events/event-schema";
 
 /** The archive key of a day's events: `events/dt=<day>/<sha-256 of the sorted ids, 32 hex>.ndjson.gz`. */
 async function objectKey(day: string, events: PzEvent[]): Promise<string> {

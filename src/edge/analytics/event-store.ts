@@ -5,7 +5,7 @@
  * so they commit or fail with the raw rows. Nothing is stored for a visitor listed in
  * `forgotten_visitors` (forget-me, src/edge/profiles/forget.ts), so events queued before it bring nothing back.
  */
-import type { PzEvent } from "../events/event-queue";
+import type { PzEvent } from "../events/event-schema";
 import { cacheCountStatements } from "../cache/cache-stats";
 import { learningStatements } from "../learning/outcome-counts";
 import { changesProfile } from "../events/fold-outcomes";

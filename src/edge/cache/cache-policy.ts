@@ -4,7 +4,7 @@
  */
 import type { CachePathRule, HtmlCacheSettings } from "./cache-settings";
 import { pathRule } from "./cache-settings";
-import { parseCookies } from "../identity/cookies";
+import { parseCookies } from "../identity/cookie-header";
 import { wantsHtml } from "../proxy/skip";
 
 /** How long a copy stays fresh and then stale (seconds), and the request headers it was rendered for. */

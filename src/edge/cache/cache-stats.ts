@@ -3,7 +3,7 @@
  * proxy sends anyway (no write per page view): the counts since the last send ride on the first
  * event of the next page view that records events; the consumer adds them up per day in D1.
  */
-import type { PzEvent } from "../events/event-queue";
+import type { PzEvent } from "../events/event-schema";
 
 export type CacheOutcome = "hit" | "stale" | "miss" | "pass";
 

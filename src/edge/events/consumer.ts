@@ -7,7 +7,7 @@
 import type { Env } from "../../env";
 import { markFolded, storeDeadLetters, storeEvents, type DeadLetter } from "../analytics/event-store";
 import { archiveEvents } from "../analytics/archive";
-import { pzEventSchema, type PzEvent } from "./event-queue";
+import { pzEventSchema, type PzEvent } from "./event-schema";
 import { log } from "../lib/log";
 import { changesProfile } from "./fold-outcomes";
 import { changeProfile } from "../profiles/profile-writes";

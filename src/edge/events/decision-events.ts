@@ -4,7 +4,7 @@
  * and the stage changes. A preview records nothing at all.
  */
 import type { Assignment, Decision } from "../../core/types";
-import type { PzEvent } from "./event-queue";
+import type { PzEvent } from "./event-schema";
 import { randomId } from "../identity/sign";
 
 export interface DecisionEventMeta {

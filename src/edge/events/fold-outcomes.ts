@@ -1,6 +1,6 @@
 /** Folds stored events into a profile: offer outcome times, stages, assignments and goal counts (pure). */
 import type { OfferHistory } from "../../core/types";
-import type { PzEvent } from "./event-queue";
+import type { PzEvent } from "./event-schema";
 import { mergeOfferHistory, type StoredProfile } from "../profiles/profile-model";
 
 const OFFER_OUTCOME: Partial<Record<PzEvent["type"], keyof OfferHistory>> = {

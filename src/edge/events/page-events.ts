@@ -1,8 +1,7 @@
-/** What the page may send to /__pz/events, and how those outcomes change pz_s on the spot. */
+/** What the page may send to /__pz/events (how its outcomes change pz_s is identity/session-changes.ts). */
 import * as z from "zod";
-import type { SessionState } from "../identity/cookies";
 import { piiKind } from "../identity/customer-id";
-import { pzEventSchema, type PzEvent } from "./event-queue";
+import { pzEventSchema } from "./event-schema";
 
 /** Types the page may report; decisions, exposures, stages and link clicks only come from the server. */
 export const PAGE_EVENT_TYPES = ["impression", "click", "accept", "dismiss", "conversion", "custom"] as const;
@@ -45,34 +44,3 @@ function textFields(event: Record<string, unknown>): [(string | number)[], strin
 }
 
 export type PageEvent = z.infer<typeof pageEventSchema>;
-
-/** Session cookies keep only the newest outcome times per offer. */
-const MAX_SESSION_TIMES = 10;
-
-type Outcome = "c" | "a" | "d";
-const OUTCOME: Partial<Record<PzEvent["type"], Outcome>> = { click: "c", accept: "a", dismiss: "d" };
-
-function withTime(times: number[] | undefined, t: number): number[] {
-  return [...(times ?? []), t].slice(-MAX_SESSION_TIMES);
-}
-
-/**
- * The session after the page's clicks, accepts and dismissals (times in seconds), or null when
- * nothing in the batch changes it. Impressions are left out: the proxy records "shown" when it
- * decides, and counting both would double a frequency cap.
- */
-export function applyOutcomesToSession(session: SessionState, events: PzEvent[], nowSeconds: number): SessionState | null {
-  let next: SessionState | null = null;
-  for (const event of events) {
-    const outcome = OUTCOME[event.type];
-    if (!outcome) continue;
-    next ??= { ...session, o: { ...session.o }, t: nowSeconds };
-    const t = Math.floor(event.at / 1000);
-    if (event.type === "click" && event.slot) next.lc = { s: event.slot, ...(event.offer ? { o: event.offer } : {}), t };
-    if (event.offer) {
-      const prev = next.o[event.offer] ?? {};
-      next.o[event.offer] = { ...prev, [outcome]: withTime(prev[outcome], t) };
-    }
-  }
-  return next;
-}

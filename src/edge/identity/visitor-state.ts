@@ -4,16 +4,8 @@
  * together.
  */
 import type { Overrides } from "../../core/types";
-import {
-  SESSION_COOKIE,
-  VISITOR_COOKIE,
-  newSession,
-  newVisitor,
-  readSessionCookie,
-  readVisitorCookie,
-  type SessionState,
-  type VisitorIdentity,
-} from "./cookies";
+import { SESSION_COOKIE, newSession, readSessionCookie, type SessionState } from "./session-cookie";
+import { VISITOR_COOKIE, newVisitor, readVisitorCookie, type VisitorIdentity } from "./visitor-cookie";
 import { PREVIEW_COOKIE, readPreview } from "./preview-token";
 
 export interface VisitorState {

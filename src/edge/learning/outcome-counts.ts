@@ -3,7 +3,7 @@
  * D1 counts per offer × learning context. They run first in storeEvents' batch (one transaction)
  * and skip every event already in `events`, so a redelivered or concurrent batch counts nothing twice.
  */
-import type { PzEvent } from "../events/event-queue";
+import type { PzEvent } from "../events/event-schema";
 
 /** A decision's context, kept per visitor and offer so later outcomes are counted in it. */
 const UPSERT_CONTEXTS = `INSERT INTO learning_contexts (visitor_id, offer, context, at)

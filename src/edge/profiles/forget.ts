@@ -7,7 +7,7 @@
  * erased through the admin API instead.
  */
 import type { Env } from "../../env";
-import type { VisitorIdentity } from "../identity/cookies";
+import type { VisitorIdentity } from "../identity/visitor-cookie";
 import { withinDeadline } from "../lib/deadline";
 import { log } from "../lib/log";
 import { profileStub, WRITE_BUDGET_MS } from "./profile-writes";

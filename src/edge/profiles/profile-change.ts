@@ -1,5 +1,5 @@
 /** The writes a profile's Durable Object applies, as plain data, and the pure function that applies one. */
-import type { PzEvent } from "../events/event-queue";
+import type { PzEvent } from "../events/event-schema";
 import { foldEvents } from "../events/fold-outcomes";
 import { mergeProfiles, type StoredProfile } from "./profile-model";
 import { applyPatch, type ProfilePatch } from "./profile-patch";

@@ -7,7 +7,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../../env";
-import type { PzEvent } from "../events/event-queue";
+import type { PzEvent } from "../events/event-schema";
 import { completeForget, FORGET_RETRY_MS, type ForgetStep } from "./forget";
 import { identityLinkKey } from "../lib/kv-keys";
 import { log } from "../lib/log";

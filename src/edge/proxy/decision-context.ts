@@ -3,9 +3,10 @@
  * profile and the request. The proxy and the decide API both use it, so they decide alike.
  */
 import type { DecisionContext, Overrides, RequestInfo } from "../../core/types";
-import type { SessionState, VisitorIdentity } from "../identity/cookies";
+import type { SessionState } from "../identity/session-cookie";
+import type { VisitorIdentity } from "../identity/visitor-cookie";
 import { profileAttributes, type StoredProfile } from "../profiles/profile-model";
-import { contextAssignments, contextOffers, contextStages, sessionInfo } from "../identity/session";
+import { contextAssignments, contextOffers, contextStages, sessionInfo } from "../identity/session-context";
 
 export { requestInfo } from "./request-info";
 

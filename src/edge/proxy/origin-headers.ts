@@ -2,7 +2,7 @@
  * What the origin is told before it renders (X-PZ-Variants, X-PZ-Segments), worked out in one
  * place so the decision, the origin and anything keyed on these headers (an edge cache) agree.
  */
-import { decide, decisionHeaders, earlyAssignments, type Assignment, type Decision, type DecideOptions, type DecisionContext, type PreparedRuleset } from "../../core/index";
+import { assign, decide, decisionHeaders, type Assigned, type Decision, type DecideOptions, type DecisionContext, type PreparedRuleset } from "../../core/index";
 import type { StoredProfile } from "../profiles/profile-model";
 import type { ProfileRead } from "../profiles/profile-store";
 
@@ -28,32 +28,27 @@ export interface OriginPlan {
   decision: Decision | null;
   /** The profile read, when it was awaited for that decision. */
   profile: ProfileRead | null;
-  /** Assignments the origin was told, which the later decision must keep (when `decision` is null). */
-  told: Record<string, string>;
+  /** The assign phase's settled answer the origin was told, which the later decision keeps (when `decision` is null). */
+  assigned?: Assigned;
 }
 
 /**
  * The origin's headers for this request. With no profile to wait for, the whole decision is made
- * now and its own headers go out. Otherwise the experiments are assigned from what the cookies
- * carry; when the profile or this request's stages could change which experiments apply or which
- * variant is sticky (see earlyAssignments), the profile is awaited (within its budget) and the
- * decision made first. Either way the origin sees exactly the variants the decision uses.
+ * now (its assign phase inside) and its own headers go out. Otherwise the experiments are assigned
+ * from what the cookies carry (assign); when the profile or this request's stages could change
+ * which experiments apply or which variant is sticky (the answer is not settled), the profile is
+ * awaited (within its budget) and the decision made first. Either way the origin sees exactly the
+ * variants the decision uses.
  */
 export async function originHeaders(input: OriginPlanInput): Promise<OriginPlan> {
   const { early, prepared, now } = input;
   if (!input.profileRead) {
     const decision = decide(early, prepared, now, input.options);
-    return { headers: decision.headers, decision, profile: null, told: {} };
+    return { headers: decision.headers, decision, profile: null };
   }
-  const { assignments, settled } = earlyAssignments(early, prepared, now);
-  if (settled) return { headers: decisionHeaders(assignments, input.lastSegments, false), decision: null, profile: null, told: assignmentMap(assignments) };
+  const assigned = assign(early, prepared, now);
+  if (assigned.settled) return { headers: decisionHeaders(assigned.assignments, input.lastSegments, false), decision: null, profile: null, assigned };
   const profile = await input.profileRead;
   const decision = decide(input.withProfile(profile.profile), prepared, now, input.options);
-  return { headers: decision.headers, decision, profile, told: {} };
-}
-
-function assignmentMap(assigned: Assignment[]): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (const a of assigned) if (!a.forced) map[a.experiment] = a.variant;
-  return map;
+  return { headers: decision.headers, decision, profile };
 }

@@ -2,7 +2,7 @@
 import { decide, type Decision } from "../../core/index";
 import type { RequestInfo } from "../../core/types";
 import { buildDecisionContext, requestInfo } from "../proxy/decision-context";
-import { newSession } from "../identity/cookies";
+import { newSession } from "../identity/session-cookie";
 import { emptyProfile, type StoredProfile } from "../profiles/profile-model";
 import { readProfile } from "../profiles/profile-store";
 import type { LiveRuleset } from "./live-ruleset";

@@ -7,7 +7,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { Env } from "../../env";
-import { cookieSecure, parseCookies, serializeCookie } from "../../edge/identity/cookies";
+import { cookieSecure, parseCookies, serializeCookie } from "../../edge/identity/cookie-header";
 import { jsonError } from "../../edge/lib/errors";
 import { signValue, timingSafeEqual, verifyValue } from "../../edge/identity/sign";
 import { requireAdmin } from "./auth";

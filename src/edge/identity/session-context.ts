@@ -1,17 +1,10 @@
 /**
- * The session cookie's state (pz_s, seconds) meets the decision context (milliseconds): turning
- * session + stored profile into the context's stages, offers, assignments and session, and folding
- * a decision's changes and the page view back into the session.
+ * The session cookie's state (pz_s, seconds) meets the decision context (milliseconds): session +
+ * stored profile become the context's stages, offers, assignments and session.
  */
-import type { Assignment, Decision, OfferHistory, SessionInfo } from "../../core/types";
-import type { SessionState } from "./cookies";
+import type { OfferHistory, SessionInfo } from "../../core/types";
+import { NO_STAGE, type SessionState } from "./session-cookie";
 import type { StoredProfile } from "../profiles/profile-model";
-
-/** How many recent paths and per-outcome timestamps the cookie keeps. */
-const MAX_PAGES = 10;
-const MAX_TIMES = 10;
-/** A layer the visitor left this session: stored as "" so the profile's older stage is not revived. */
-const NO_STAGE = "";
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 const millis = (s: number) => s * 1000;
@@ -55,50 +48,4 @@ export function contextOffers(session: SessionState, profile: StoredProfile | nu
 /** Sticky assignments: the profile's, overridden by this session's. */
 export function contextAssignments(session: SessionState, profile: StoredProfile | null): Record<string, string> {
   return { ...(profile?.assignments ?? {}), ...session.x };
-}
-
-/**
- * The assignments whose exposure is recorded now: at most one per visitor, experiment and session
- * (session.xs), never a preview-forced one.
- */
-export function exposuresToRecord(session: SessionState, decision: Pick<Decision, "assignments">): Assignment[] {
-  return decision.assignments.filter((a) => !a.forced && !session.xs.includes(a.experiment));
-}
-
-/**
- * The session after this page view and its decision: page, stages (left layers remembered as
- * exited), offers shown, sticky assignments, recorded exposures and segments. Pure: returns a new state.
- */
-export function applyDecisionToSession(
-  session: SessionState,
-  decision: Decision,
-  path: string,
-  nowSeconds: number,
-  exposures: Assignment[] = exposuresToRecord(session, decision),
-): SessionState {
-  const st: Record<string, string> = { ...decision.stages };
-  for (const { layer } of decision.changes.stagesExited) if (!(layer in st)) st[layer] = NO_STAGE;
-
-  const o: SessionState["o"] = { ...session.o };
-  for (const { offer } of decision.changes.offersShown) {
-    const prev = o[offer] ?? {};
-    o[offer] = { ...prev, s: [...(prev.s ?? []), nowSeconds].slice(-MAX_TIMES) };
-  }
-
-  const x = { ...session.x };
-  for (const a of decision.assignments) if (!a.forced) x[a.experiment] = a.variant;
-  const xs = [...session.xs, ...exposures.map((a) => a.experiment)];
-
-  return {
-    ...session,
-    t: nowSeconds,
-    n: session.n + 1,
-    p: [path, ...session.p.filter((p) => p !== path)].slice(0, MAX_PAGES),
-    st,
-    o,
-    x,
-    xs,
-    // A holdout visitor's segments never reach the origin (see decisionHeaders), so none are carried.
-    sg: decision.holdout ? [] : decision.segments,
-  };
 }
