@@ -19,6 +19,7 @@ const commands: Record<string, Row> = {
   "profiles import": { summary: "bulk upsert profiles from an NDJSON file through the admin API", load: () => import("./commands/profiles.ts").then((m) => m.importProfiles) },
   "rules publish": { summary: "publish rules/ to a running worker as a new live version", load: () => import("./commands/publish.ts").then((m) => m.publish) },
   "rules rollback": { summary: "move a worker's live ruleset back (to VERSION, or the previous one)", load: () => import("./commands/publish.ts").then((m) => m.rollback) },
+  "events replay": { summary: "send the worker's dead letters back through its events queue (after an outage)", load: () => import("./commands/events.ts").then((m) => m.replay) },
   preview: { summary: "make a QA preview link that forces segments, stages, variants or offers", load: () => import("./commands/preview.ts").then((m) => m.preview) },
 };
 

@@ -4,6 +4,7 @@ import type { Env } from "../../env";
 import { jsonError } from "../../edge/lib/errors";
 import { requireAdmin } from "./auth";
 import { adminCache } from "./cache";
+import { adminDeadLetters } from "./dead-letters";
 import { adminLinks } from "./links";
 import { adminPreview } from "./preview-tokens";
 import { profiles } from "./profiles";
@@ -19,6 +20,7 @@ admin.route("/", adminLinks);
 admin.route("/", adminPreview);
 admin.route("/", results);
 admin.route("/", adminCache);
+admin.route("/", adminDeadLetters);
 
 // Unknown admin paths answer here rather than falling through to the proxy.
 admin.all("*", (c) => jsonError(c, 404, "not_found", `No admin route ${c.req.method} ${new URL(c.req.url).pathname}.`));

@@ -1,0 +1,34 @@
+/**
+ * GET /__pz/admin/events/dead-letters: how many are stored. POST /__pz/admin/events/replay: sends
+ * one page of dead letters back through the events queue (see edge/events/dead-letters.ts); the
+ * answer's `next` is the cursor for the following page (`pz events replay` walks them all).
+ */
+import { Hono } from "hono";
+import * as z from "zod";
+import type { Env } from "../../env";
+import { countDeadLetters, MAX_REPLAY_PAGE, replayDeadLetters } from "../../edge/events/dead-letters";
+import { jsonBody } from "../../edge/lib/json-body";
+import { jsonError } from "../../edge/lib/errors";
+import { log } from "../../edge/lib/log";
+
+const replaySchema = z.strictObject({
+  limit: z.number().int().min(1).max(MAX_REPLAY_PAGE).default(100),
+  after: z.string().min(1).max(256).optional(),
+});
+
+export const adminDeadLetters = new Hono<{ Bindings: Env }>();
+
+adminDeadLetters.get("/events/dead-letters", async (c) => c.json({ count: await countDeadLetters(c.env.ANALYTICS) }));
+
+adminDeadLetters.post("/events/replay", async (c) => {
+  const body = await jsonBody(c, replaySchema, 4 * 1024);
+  if (!body.ok) return body.response;
+  try {
+    const report = await replayDeadLetters(c.env.ANALYTICS, c.env.EVENTS, body.data);
+    log("info", "dead letters replayed", { replayed: report.replayed, events: report.events, invalid: report.invalid.length });
+    return c.json({ ...report, remaining: await countDeadLetters(c.env.ANALYTICS) });
+  } catch (err) {
+    log("error", "dead letter replay stopped", { reason: String(err) });
+    return jsonError(c, 503, "queue_unavailable", `${err instanceof Error ? err.message : String(err)}. Try again later: letters not replayed are kept.`);
+  }
+});
