@@ -3,9 +3,8 @@
  * call centre, an email at open time). It builds the context exactly as the proxy does
  * (buildDecisionContext) and records the same events, unless it is a preview.
  */
-import { Hono, type Context } from "hono";
 import { z } from "zod";
-import type { Env } from "../env";
+import { newApp, type AppContext } from "./app";
 import { exposureCovariates } from "../core/covariates";
 import { decide } from "../core/index";
 import type { DecisionContext, RequestInfo } from "../core/types";
@@ -60,15 +59,15 @@ const decideBodySchema = z
 
 type DecideBody = z.infer<typeof decideBodySchema>;
 
-export const decideApi = new Hono<{ Bindings: Env }>();
+export const decideApi = newApp();
 
 /** How long the profile and identity-link reads may take together before the caller is told to retry. */
 const DECIDE_BUDGET_MS = 1000;
 const RETRY_AFTER_SECONDS = 5;
 
-decideApi.use("/__pz/decide", requireBearer((env) => [env.PZ_DECIDE_TOKEN, env.PZ_ADMIN_TOKEN], "pz-decide"));
+decideApi.use("/decide", requireBearer((env) => [env.PZ_DECIDE_TOKEN, env.PZ_ADMIN_TOKEN], "pz-decide"));
 
-decideApi.post("/__pz/decide", async (c) => {
+decideApi.post("/decide", async (c) => {
   const body = await jsonBody(c, decideBodySchema, 64 * 1024);
   if (!body.ok) return body.response;
   const now = Date.now();
@@ -118,7 +117,7 @@ async function resolveVisitor(kv: KVNamespace, body: DecideBody): Promise<{ iden
 }
 
 /** The request part of the context, from the page and what the caller says about the person. */
-function decisionRequest(c: Context<{ Bindings: Env }>, body: DecideBody, now: number): RequestInfo | null {
+function decisionRequest(c: AppContext, body: DecideBody, now: number): RequestInfo | null {
   const { page, country, city, timezone, device, userAgent, referrer } = body.context;
   let url: URL;
   try {

@@ -2,9 +2,8 @@
  * The visitor's own controls: POST /__pz/preferences (topics, fewer offers, personalisation on/off),
  * GET /__pz/me (what those are now) and DELETE /__pz/me (forget me).
  */
-import { Hono, type Context } from "hono";
 import { z } from "zod";
-import type { Env } from "../env";
+import { newApp, type AppContext } from "./app";
 import { jsonBody } from "../edge/lib/json-body";
 import { clearingCookies, cookieSecure, newVisitor, parseCookies, readVisitorCookie, VISITOR_COOKIE, visitorCookie, type VisitorIdentity, consentCookie } from "../edge/identity/cookies";
 import { jsonError } from "../edge/lib/errors";
@@ -13,7 +12,7 @@ import { emptyProfile, type StoredProfile } from "../edge/profiles/profile-model
 import { changeProfile, profileUnavailable, readOwnedProfile } from "../edge/profiles/profile-writes";
 import { profileRefOf } from "../edge/profiles/profile-store";
 
-type VisitorContext = Context<{ Bindings: Env }>;
+type VisitorContext = AppContext;
 
 const topic = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { error: "topics are short kebab-case names" });
 const extra = z.union([z.string().max(128), z.number(), z.boolean(), z.array(z.string().max(64)).max(50)]);
@@ -34,13 +33,13 @@ const preferencesSchema = z
     }
   });
 
-export const visitor = new Hono<{ Bindings: Env }>();
+export const visitor = newApp();
 
 async function currentVisitor(c: VisitorContext, secret: string): Promise<VisitorIdentity | null> {
   return readVisitorCookie(secret, parseCookies(c.req.header("Cookie"))[VISITOR_COOKIE]);
 }
 
-visitor.post("/__pz/preferences", async (c) => {
+visitor.post("/preferences", async (c) => {
   c.header("Cache-Control", "no-store");
   const secret = c.env.PZ_SIGNING_KEY;
   if (!secret) return jsonError(c, 503, "not_configured", "Preferences need PZ_SIGNING_KEY.");
@@ -63,7 +62,7 @@ visitor.post("/__pz/preferences", async (c) => {
   return c.json({ preferences: profile.preferences, personalization: profile.consent?.personalization ?? true });
 });
 
-visitor.get("/__pz/me", async (c) => {
+visitor.get("/me", async (c) => {
   c.header("Cache-Control", "no-store");
   const secret = c.env.PZ_SIGNING_KEY;
   const identity = secret ? await currentVisitor(c, secret) : null;
@@ -82,7 +81,7 @@ visitor.get("/__pz/me", async (c) => {
  * are cleared either way. 503 when the visitor's profile could not be reached: nothing is cleared,
  * so the same browser can ask again.
  */
-visitor.delete("/__pz/me", async (c) => {
+visitor.delete("/me", async (c) => {
   c.header("Cache-Control", "no-store");
   const secret = c.env.PZ_SIGNING_KEY;
   const identity = secret ? await currentVisitor(c, secret) : null;

@@ -3,9 +3,8 @@
  * host (all queries, variants and languages). The Cache API is per data centre, so this reaches
  * the data centre that answers the request; a publish, which changes the cache generation, reaches all.
  */
-import { Hono } from "hono";
 import { z } from "zod";
-import type { Env } from "../../env";
+import { newApp } from "../app";
 import { jsonBody } from "../../edge/lib/json-body";
 import { jsonError } from "../../edge/lib/errors";
 import { purgePaths } from "../../edge/cache/html-cache";
@@ -16,7 +15,7 @@ const purgeSchema = z.strictObject({
   paths: z.array(z.string().regex(/^\/[^\s?#]*$/, "a path starts with / and has no query or fragment").max(2048)).min(1).max(100),
 });
 
-export const adminCache = new Hono<{ Bindings: Env }>();
+export const adminCache = newApp();
 
 adminCache.post("/cache/purge", async (c) => {
   const body = await jsonBody(c, purgeSchema, 64 * 1024);

@@ -2,9 +2,8 @@
  * POST /__pz/admin/links: mints short SMS codes in batches (the CLI's `links create --short`). Codes
  * live in KV, so only the worker can create them; each is checked against the live campaign first.
  */
-import { Hono } from "hono";
 import { z } from "zod";
-import type { Env } from "../../env";
+import { newApp } from "../app";
 import { jsonBody } from "../../edge/lib/json-body";
 import { linkPayloadFor } from "../../edge/links/campaigns";
 import { customerIdSchema } from "../../edge/identity/customer-id";
@@ -24,7 +23,7 @@ const batchSchema = z.strictObject({
   customers: z.array(z.unknown()).min(1).max(MAX_SHORT_LINKS_PER_REQUEST),
 });
 
-export const adminLinks = new Hono<{ Bindings: Env }>();
+export const adminLinks = newApp();
 
 adminLinks.post("/links", async (c) => {
   const body = await jsonBody(c, batchSchema, 256 * 1024);

@@ -1,7 +1,6 @@
 /** POST /__pz/admin/preview: mints a signed QA preview link (the CLI's `pz preview`), checked against the live ruleset. */
-import { Hono } from "hono";
 import { z } from "zod";
-import type { Env } from "../../env";
+import { newApp } from "../app";
 import { jsonBody } from "../../edge/lib/json-body";
 import { jsonError } from "../../edge/lib/errors";
 import { MAX_PREVIEW_TTL_MS, mintPreview, overridesSchema } from "../../edge/identity/preview-token";
@@ -15,7 +14,7 @@ const mintSchema = z.strictObject({
   to: z.string().startsWith("/").max(1024).optional(),
 });
 
-export const adminPreview = new Hono<{ Bindings: Env }>();
+export const adminPreview = newApp();
 
 adminPreview.post("/preview", async (c) => {
   const secret = c.env.PZ_SIGNING_KEY;

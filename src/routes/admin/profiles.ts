@@ -2,8 +2,8 @@
  * /__pz/admin/profiles: read, replace (PUT), merge (PATCH) and delete a customer's profile by its
  * opaque id, and POST /profiles:import for NDJSON bulk upserts streamed from the body.
  */
-import { Hono, type Context } from "hono";
-import type { Env } from "../../env";
+import type { Context } from "hono";
+import { newApp, type AppContext } from "../app";
 import { jsonBody } from "../../edge/lib/json-body";
 import { customerIdProblem } from "../../edge/identity/customer-id";
 import { jsonError } from "../../edge/lib/errors";
@@ -23,7 +23,7 @@ const IMPORT_LIMITS = { maxBytes: MAX_IMPORT_BYTES, maxLineChars: MAX_PROFILE_BY
 /** PUT takes a whole stored profile; unknown keys are refused rather than silently dropped. */
 const replaceSchema = storedProfileSchema.strict();
 
-export const profiles = new Hono<{ Bindings: Env }>();
+export const profiles = newApp();
 
 profiles.post("/profiles:import", async (c) => {
   const declared = Number(c.req.header("Content-Length") ?? "NaN");
@@ -77,7 +77,7 @@ profiles.patch("/profiles/:id", async (c) => {
 });
 
 /** Sends a PUT or PATCH to the customer's profile object: it applies them one at a time, after any fold in flight. */
-async function write(c: Context<{ Bindings: Env }>, ref: ProfileRef, change: ProfileChange): Promise<Response> {
+async function write(c: AppContext, ref: ProfileRef, change: ProfileChange): Promise<Response> {
   try {
     const { profile } = await changeProfile(c.env, ref, change);
     return c.json({ id: ref.id, profile });

@@ -2,9 +2,8 @@
  * /__pz/admin/rules: publish a ruleset as a new immutable version (compiled ruleset or playbook
  * source), list versions with who and when, show one, and roll the live pointer back.
  */
-import { Hono } from "hono";
 import { z } from "zod";
-import type { Env } from "../../env";
+import { newApp } from "../app";
 import type { Diagnostic } from "../../compiler/index";
 import { jsonBody } from "../../edge/lib/json-body";
 import { jsonError, type ErrorDetail } from "../../edge/lib/errors";
@@ -13,7 +12,7 @@ import { forgetCachedRuleset, publishRuleset, readHistory, readLivePointer, read
 
 const MAX_RULES_BYTES = 5 * 1024 * 1024;
 
-export const rules = new Hono<{ Bindings: Env }>();
+export const rules = newApp();
 
 /** Who is publishing: the X-PZ-Actor header (the CLI sends user@host), else "admin". */
 function actor(header: string | undefined): string {
