@@ -3,18 +3,17 @@
  * stamps them with the visitor from the signed pz_id cookie, updates pz_s at once so the next page
  * view already knows about an accept, a dismissal or a click, and enqueues without waiting.
  */
-import { Hono } from "hono";
 import { z } from "zod";
-import type { Env } from "../env";
+import { newApp } from "./app";
 import { CONSENT_COOKIE, consentWithheld, cookieSecure, parseCookies, sessionCookie, visitorCookie, type VisitorIdentity } from "../edge/identity/cookies";
 import { readLimited } from "../edge/lib/json-body";
 import { jsonError, type ErrorDetail } from "../edge/lib/errors";
 import { sendEvents, type PzEvent } from "../edge/events/event-queue";
-import { isBot } from "../edge/proxy/device";
+import { isBot } from "../edge/proxy/bots";
 import { readVisitorState } from "../edge/identity/visitor-state";
 import { applyOutcomesToSession, pageEventSchema, type PageEvent } from "../edge/events/page-events";
 
-export const events = new Hono<{ Bindings: Env }>();
+export const events = newApp();
 
 /** Beacons are small; anything larger is not from our script. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -47,7 +46,7 @@ function stamp(event: PageEvent, who: VisitorIdentity, now: number): PzEvent {
   return { ...event, at, visitorId: who.visitorId, ...(who.customerId ? { customerId: who.customerId } : {}) };
 }
 
-events.post("/__pz/events", async (c) => {
+events.post("/events", async (c) => {
   // Beacons arrive as text/plain (no CORS preflight), so the body is read as text whatever its type.
   const text = await readLimited(c.req.raw, MAX_BODY_BYTES);
   if (text === null) return jsonError(c, 413, "payload_too_large", `Event batches are limited to ${MAX_BODY_BYTES} bytes.`);
@@ -74,7 +73,7 @@ events.post("/__pz/events", async (c) => {
   // Opted-out visitors, bots and preview sessions are answered as usual, but nothing is recorded.
   const cookies = parseCookies(c.req.header("Cookie"));
   const optedOut = consentWithheld(c.req.header("Sec-GPC") ?? null, cookies[CONSENT_COOKIE]);
-  const bot = isBot(c.req.header("User-Agent") ?? null, c.req.raw.cf as Record<string, unknown> | undefined);
+  const bot = isBot(c.req.raw);
   const state = optedOut || bot ? null : await readVisitorState(secret, cookies, now);
   if (!state || state.overrides) return c.json({ ...result, accepted: 0, recorded: false }, 202);
 
