@@ -3,8 +3,9 @@
  * GET /__pz/me (what those are now) and DELETE /__pz/me (forget me).
  */
 import { z } from "zod";
-import { newApp, type AppContext } from "./app";
-import { jsonBody } from "../edge/lib/json-body";
+import type { MiddlewareHandler } from "hono";
+import { newApp, type AppContext, type AppEnv } from "./app";
+import { jsonBodyOf } from "../edge/lib/json-body";
 import { clearingCookies, cookieSecure, newVisitor, parseCookies, readVisitorCookie, VISITOR_COOKIE, visitorCookie, type VisitorIdentity, consentCookie } from "../edge/identity/cookies";
 import { jsonError } from "../edge/lib/errors";
 import { forgetVisitor, type ForgetOutcome } from "../edge/profiles/forget";
@@ -39,19 +40,22 @@ async function currentVisitor(c: VisitorContext, secret: string): Promise<Visito
   return readVisitorCookie(secret, parseCookies(c.req.header("Cookie"))[VISITOR_COOKIE]);
 }
 
-visitor.post("/preferences", async (c) => {
+/** Answers are never cached, and preferences need the signing key: checked before the body is read. */
+const preferencesConfigured: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.header("Cache-Control", "no-store");
-  const secret = c.env.PZ_SIGNING_KEY;
-  if (!secret) return jsonError(c, 503, "not_configured", "Preferences need PZ_SIGNING_KEY.");
-  const body = await jsonBody(c, preferencesSchema, 8 * 1024);
-  if (!body.ok) return body.response;
+  if (!c.env.PZ_SIGNING_KEY) return jsonError(c, 503, "not_configured", "Preferences need PZ_SIGNING_KEY.");
+  await next();
+};
+
+visitor.post("/preferences", preferencesConfigured, jsonBodyOf(preferencesSchema, 8 * 1024), async (c) => {
+  const secret = c.env.PZ_SIGNING_KEY!;
   const secure = cookieSecure(new URL(c.req.url));
   let identity = await currentVisitor(c, secret);
   if (!identity) {
     identity = newVisitor();
     c.header("Set-Cookie", await visitorCookie(secret, identity, secure), { append: true });
   }
-  const { personalization, ...preferences } = body.data;
+  const { personalization, ...preferences } = c.req.valid("json");
   let profile: StoredProfile;
   try {
     profile = (await changeProfile(c.env, profileRefOf(identity), { kind: "preferences", preferences, personalization })).profile ?? emptyProfile();

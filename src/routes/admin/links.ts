@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { newApp } from "../app";
-import { jsonBody } from "../../edge/lib/json-body";
+import { jsonBodyOf } from "../../edge/lib/json-body";
 import { linkPayloadFor } from "../../edge/links/campaigns";
 import { customerIdSchema } from "../../edge/identity/customer-id";
 import { jsonError } from "../../edge/lib/errors";
@@ -25,10 +25,8 @@ const batchSchema = z.strictObject({
 
 export const adminLinks = newApp();
 
-adminLinks.post("/links", async (c) => {
-  const body = await jsonBody(c, batchSchema, 256 * 1024);
-  if (!body.ok) return body.response;
-  const { campaign: campaignId, channel, destination, ttlMs, customers } = body.data;
+adminLinks.post("/links", jsonBodyOf(batchSchema, 256 * 1024), async (c) => {
+  const { campaign: campaignId, channel, destination, ttlMs, customers } = c.req.valid("json");
   const ruleset = await readLiveRuleset(c.env.RULES);
   const campaign = ruleset?.campaigns.find((k) => k.id === campaignId);
   if (!campaign) return jsonError(c, 404, "unknown_campaign", `The live ruleset has no campaign ${campaignId}.`);

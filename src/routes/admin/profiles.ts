@@ -2,9 +2,9 @@
  * /__pz/admin/profiles: read, replace (PUT), merge (PATCH) and delete a customer's profile by its
  * opaque id, and POST /profiles:import for NDJSON bulk upserts streamed from the body.
  */
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { newApp, type AppContext } from "../app";
-import { jsonBody } from "../../edge/lib/json-body";
+import { jsonBodyOf } from "../../edge/lib/json-body";
 import { customerIdProblem } from "../../edge/identity/customer-id";
 import { jsonError } from "../../edge/lib/errors";
 import { importProfiles } from "../../edge/profiles/profile-import";
@@ -47,6 +47,13 @@ function customerRef(c: Context): ProfileRef | Response {
   return { kind: "customer", id };
 }
 
+/** A PUT or PATCH for an id that is not an opaque id is refused before its body is read. */
+const validId: MiddlewareHandler = async (c, next) => {
+  const ref = customerRef(c);
+  if (ref instanceof Response) return ref;
+  await next();
+};
+
 profiles.get("/profiles/:id", async (c) => {
   const ref = customerRef(c);
   if (ref instanceof Response) return ref;
@@ -60,20 +67,12 @@ profiles.get("/profiles/:id", async (c) => {
   return c.json({ id: ref.id, profile });
 });
 
-profiles.put("/profiles/:id", async (c) => {
-  const ref = customerRef(c);
-  if (ref instanceof Response) return ref;
-  const body = await jsonBody(c, replaceSchema, MAX_PROFILE_BYTES);
-  if (!body.ok) return body.response;
-  return write(c, ref, { kind: "replace", profile: body.data });
+profiles.put("/profiles/:id", validId, jsonBodyOf(replaceSchema, MAX_PROFILE_BYTES), async (c) => {
+  return write(c, { kind: "customer", id: c.req.param("id") }, { kind: "replace", profile: c.req.valid("json") });
 });
 
-profiles.patch("/profiles/:id", async (c) => {
-  const ref = customerRef(c);
-  if (ref instanceof Response) return ref;
-  const body = await jsonBody(c, profilePatchSchema, MAX_PROFILE_BYTES);
-  if (!body.ok) return body.response;
-  return write(c, ref, { kind: "patch", patch: body.data });
+profiles.patch("/profiles/:id", validId, jsonBodyOf(profilePatchSchema, MAX_PROFILE_BYTES), async (c) => {
+  return write(c, { kind: "customer", id: c.req.param("id") }, { kind: "patch", patch: c.req.valid("json") });
 });
 
 /** Sends a PUT or PATCH to the customer's profile object: it applies them one at a time, after any fold in flight. */
