@@ -5,8 +5,11 @@
  */
 import { runInNewContext } from "node:vm";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { TRACKER_SCRIPT } from "../src/edge/proxy/tracker";
+import { readFileSync } from "node:fs";
 import { pageEventSchema } from "../src/edge/events/page-events";
+
+/** The file the worker serves as it is (imported there as a text module). */
+const TRACKER_SCRIPT = readFileSync(new URL("../src/edge/proxy/pz.js", import.meta.url), "utf8");
 
 type Attrs = Record<string, string>;
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { Decision } from "../src/core/types";
 import { newSession, type SessionState } from "../src/edge/identity/session-cookie";
 import { buildDecisionContext, requestInfo } from "../src/edge/proxy/decision-context";
-import { deviceClass, isBot } from "../src/edge/proxy/device";
+import { deviceClass } from "../src/edge/proxy/device";
+import { isBot } from "../src/edge/proxy/bots";
 import { storedProfileSchema } from "../src/edge/profiles/profile-model";
 import { applyDecisionToSession, exposuresToRecord } from "../src/edge/identity/session-changes";
 
@@ -78,10 +79,14 @@ describe("device and bots", () => {
   });
 
   it("trusts Cloudflare's verified-bot flag even with a browser user agent", () => {
-    expect(isBot(DESKTOP, undefined)).toBe(false);
-    expect(isBot(DESKTOP, { botManagement: { verifiedBot: true } })).toBe(true);
-    expect(isBot(DESKTOP, { verifiedBotCategory: "Monitoring & Analytics" })).toBe(true);
-    expect(isBot(DESKTOP, { botManagement: { verifiedBot: false }, verifiedBotCategory: "" })).toBe(false);
+    const request = (cf?: Record<string, unknown>, ua: string | null = DESKTOP) =>
+      new Request("https://example.com/", { headers: ua === null ? {} : { "User-Agent": ua }, ...(cf ? { cf } : {}) });
+    expect(isBot(request())).toBe(false);
+    expect(isBot(request({ botManagement: { verifiedBot: true } }))).toBe(true);
+    expect(isBot(request({ verifiedBotCategory: "Monitoring & Analytics" }))).toBe(true);
+    expect(isBot(request({ botManagement: { verifiedBot: false }, verifiedBotCategory: "" }))).toBe(false);
+    expect(isBot(request(undefined, "curl/8.5.0"))).toBe(true);
+    expect(isBot(request(undefined, null))).toBe(true);
   });
 });
 

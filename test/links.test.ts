@@ -25,8 +25,8 @@ async function cookiePair(who: VisitorIdentity): Promise<string> {
 
 const PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 
-function follow(path: string, cookie = "", headers: Record<string, string> = {}): Promise<Response> {
-  return SELF.fetch(`${ORIGIN}${path}`, { redirect: "manual", headers: { Cookie: cookie, "User-Agent": PHONE_UA, ...headers } });
+function follow(path: string, cookie = "", headers: Record<string, string> = {}, cf?: Record<string, unknown>): Promise<Response> {
+  return SELF.fetch(`${ORIGIN}${path}`, { redirect: "manual", headers: { Cookie: cookie, "User-Agent": PHONE_UA, ...headers }, ...(cf ? { cf } : {}) });
 }
 
 async function storedEventsOf(visitorId: string, type: string): Promise<Record<string, unknown>[] | undefined> {
@@ -218,6 +218,20 @@ describe("GET /go/:token", () => {
       expect(res.headers.get("Location")).toMatch(/^\/offers\/spring\?/);
       expect(res.headers.getAll("Set-Cookie")).toEqual([]);
     }
+    expect(JSON.parse((await env.PROFILES.get(customerProfileKey(customerId)))!).mergedVisitors).toEqual([]);
+  });
+
+  it("sends a bot Cloudflare verified on without identity, even with a phone's user agent", async () => {
+    const { visitorId, cookie } = await anonymousVisitor();
+    const customerId = await crmCustomer();
+    const token = await mintLinkToken(SECRET, payload({ c: customerId }));
+    for (const cf of [{ botManagement: { verifiedBot: true } }, { verifiedBotCategory: "Search Engine Crawler" }]) {
+      const res = await follow(`/go/${token}`, cookie, {}, cf);
+      expect(res.status).toBe(302);
+      expect(res.headers.get("Location")).toMatch(/^\/offers\/spring\?/);
+      expect(res.headers.getAll("Set-Cookie")).toEqual([]);
+    }
+    expect(await env.PROFILES.get(identityLinkKey(visitorId))).toBeNull();
     expect(JSON.parse((await env.PROFILES.get(customerProfileKey(customerId)))!).mergedVisitors).toEqual([]);
   });
 

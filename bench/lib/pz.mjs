@@ -15,6 +15,14 @@ export const PZ_SECRETS = { PZ_SIGNING_KEY: "bench-signing-key-0123456789abcdef"
 export const CUSTOMER_ID = "bench-customer-1";
 export const FIRST_NAME = "Alexandra";
 
+/** pz.js is bundled as text, as wrangler.toml's [[rules]] does for wrangler. */
+const trackerAsText = {
+  name: "pz-tracker-text",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]edge[\\/]proxy[\\/]pz\.js$/ }, async (args) => ({ contents: await readFile(args.path, "utf8"), loader: "text" }));
+  },
+};
+
 /**
  * Bundles the worker (src/index.ts, or a bench-only entry that imports it) into one ES module for workerd.
  * @param {string} entry path from the repo root
@@ -32,6 +40,7 @@ export async function bundlePz(entry, outfile) {
     external: ["cloudflare:*", "node:*"],
     target: "es2022",
     logLevel: "error",
+    plugins: [trackerAsText],
   });
   return outfile;
 }

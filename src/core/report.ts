@@ -4,7 +4,7 @@
  * unadjusted and CUPED-adjusted), a plain verdict, guard-rail warnings, the sample-ratio check and
  * the exposure timeline; and the offer results.
  */
-import { DEFAULT_ALPHA, DEFAULT_TUNING, relativeEffect, cupedTheta, type ArmSums, type Effect, type Method } from "./inference";
+import { DEFAULT_ALPHA, DEFAULT_TUNING, relativeEffect, cupedTheta, type ArmSums, type Method } from "./inference";
 import type { ExposureDay, GoalSums, ResultUnit } from "./metric-sums";
 import { sampleRatioMismatch, wilsonInterval, Z95 } from "./stats";
 import type { CompiledExperiment, CompiledOffer, ExperimentMetric, MetricKind } from "./types";

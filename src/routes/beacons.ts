@@ -3,23 +3,22 @@
  * stamps them with the visitor from the signed pz_id cookie, updates pz_s at once so the next page
  * view already knows about an accept, a dismissal or a click, and enqueues without waiting.
  */
-import { Hono } from "hono";
 import * as z from "zod";
-import type { Env } from "../env";
+import { newApp } from "./app";
+import { readLimited } from "../edge/lib/json-body";
+import { jsonError, type ErrorDetail } from "../edge/lib/errors";
+import { isBot } from "../edge/proxy/bots";
 import { CONSENT_COOKIE, consentWithheld } from "../edge/identity/consent";
 import { cookieSecure, parseCookies } from "../edge/identity/cookie-header";
 import { sessionCookie } from "../edge/identity/session-cookie";
 import { visitorCookie, type VisitorIdentity } from "../edge/identity/visitor-cookie";
-import { readLimited } from "../edge/lib/json-body";
-import { jsonError, type ErrorDetail } from "../edge/lib/errors";
 import { sendEvents } from "../edge/events/event-queue";
 import type { PzEvent } from "../edge/events/event-schema";
-import { isBot } from "../edge/proxy/device";
 import { readVisitorState } from "../edge/identity/visitor-state";
 import { applyOutcomesToSession } from "../edge/identity/session-changes";
 import { pageEventSchema, type PageEvent } from "../edge/events/page-events";
 
-export const events = new Hono<{ Bindings: Env }>();
+export const events = newApp();
 
 /** Beacons are small; anything larger is not from our script. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -52,7 +51,7 @@ function stamp(event: PageEvent, who: VisitorIdentity, now: number): PzEvent {
   return { ...event, at, visitorId: who.visitorId, ...(who.customerId ? { customerId: who.customerId } : {}) };
 }
 
-events.post("/__pz/events", async (c) => {
+events.post("/events", async (c) => {
   // Beacons arrive as text/plain (no CORS preflight), so the body is read as text whatever its type.
   const text = await readLimited(c.req.raw, MAX_BODY_BYTES);
   if (text === null) return jsonError(c, 413, "payload_too_large", `Event batches are limited to ${MAX_BODY_BYTES} bytes.`);
@@ -79,7 +78,7 @@ events.post("/__pz/events", async (c) => {
   // Opted-out visitors, bots and preview sessions are answered as usual, but nothing is recorded.
   const cookies = parseCookies(c.req.header("Cookie"));
   const optedOut = consentWithheld(c.req.header("Sec-GPC") ?? null, cookies[CONSENT_COOKIE]);
-  const bot = isBot(c.req.header("User-Agent") ?? null, c.req.raw.cf as Record<string, unknown> | undefined);
+  const bot = isBot(c.req.raw);
   const state = optedOut || bot ? null : await readVisitorState(secret, cookies, now);
   if (!state || state.overrides) return c.json({ ...result, accepted: 0, recorded: false }, 202);
 

@@ -3,13 +3,12 @@
  * call centre, an email at open time). It builds the context exactly as the proxy does
  * (buildDecisionContext) and records the same events, unless it is a preview.
  */
-import { Hono, type Context } from "hono";
 import * as z from "zod";
-import type { Env } from "../env";
+import { newApp, type AppContext } from "./app";
 import { exposureCovariates } from "../core/covariates";
 import { assign, decide } from "../core/index";
 import type { DecisionContext, RequestInfo } from "../core/types";
-import { jsonBody } from "../edge/lib/json-body";
+import { jsonBodyOf } from "../edge/lib/json-body";
 import { newSession } from "../edge/identity/session-cookie";
 import type { VisitorIdentity } from "../edge/identity/visitor-cookie";
 import { buildDecisionContext, requestInfo } from "../edge/proxy/decision-context";
@@ -61,17 +60,16 @@ const decideBodySchema = z
 
 type DecideBody = z.infer<typeof decideBodySchema>;
 
-export const decideApi = new Hono<{ Bindings: Env }>();
+export const decideApi = newApp();
 
 /** How long the profile and identity-link reads may take together before the caller is told to retry. */
 const DECIDE_BUDGET_MS = 1000;
 const RETRY_AFTER_SECONDS = 5;
 
-decideApi.use("/__pz/decide", requireBearer((env) => [env.PZ_DECIDE_TOKEN, env.PZ_ADMIN_TOKEN], "pz-decide"));
+decideApi.use("/decide", requireBearer((env) => [env.PZ_DECIDE_TOKEN, env.PZ_ADMIN_TOKEN], "pz-decide"));
 
-decideApi.post("/__pz/decide", async (c) => {
-  const body = await jsonBody(c, decideBodySchema, 64 * 1024);
-  if (!body.ok) return body.response;
+decideApi.post("/decide", jsonBodyOf(decideBodySchema, 64 * 1024), async (c) => {
+  const body = c.req.valid("json");
   const now = Date.now();
   let live: LiveRuleset | null;
   let visitor: { identity: VisitorIdentity; profile: StoredProfile | null };
@@ -79,7 +77,7 @@ decideApi.post("/__pz/decide", async (c) => {
   // or hanging is a 503 the caller retries, within the budget, never a guess or a hang.
   try {
     live = await getLiveRuleset(c.env.RULES, now, settings(c.env).rulesRefreshMs, c.executionCtx);
-    visitor = await withinDeadline(resolveVisitor(c.env.PROFILES, body.data), DECIDE_BUDGET_MS, "profile read");
+    visitor = await withinDeadline(resolveVisitor(c.env.PROFILES, body), DECIDE_BUDGET_MS, "profile read");
   } catch (err) {
     log("error", "decide: storage unavailable", { reason: String(err) });
     c.header("Retry-After", String(RETRY_AFTER_SECONDS));
@@ -87,18 +85,18 @@ decideApi.post("/__pz/decide", async (c) => {
   }
   if (!live) return jsonError(c, 409, "no_live_ruleset", "No ruleset is published yet.");
   const { identity, profile } = visitor;
-  const request = decisionRequest(c, body.data, now);
+  const request = decisionRequest(c, body, now);
   if (!request) return jsonError(c, 400, "invalid_body", "context.page is neither a URL nor a site path.", [{ path: "context.page", message: "not a URL" }]);
-  const ctx = contextFor(body.data, identity, profile, request, now);
+  const ctx = contextFor(body, identity, profile, request, now);
   const learning = await learningFor(c.env, live.prepared, now, c.executionCtx);
-  const seed = body.data.learningSeed;
+  const seed = body.learningSeed;
   const options = learning?.learning ? { learning: { ...learning.learning, ...(seed ? { seed } : {}) } } : {};
-  const explain = body.data.explain;
+  const explain = body.explain;
   const decision = decide(ctx, live.prepared, now, { explain, ...options, assignments: assign(ctx, live.prepared, now, { explain }) });
 
-  const preview = body.data.preview !== undefined;
+  const preview = body.preview !== undefined;
   const covariates = exposureCovariates(live.compiled.experiments, ctx.profile);
-  const events = decisionEvents(decision, { visitorId: identity.visitorId, customerId: identity.customerId, channel: body.data.context.channel, now, preview, covariates });
+  const events = decisionEvents(decision, { visitorId: identity.visitorId, customerId: identity.customerId, channel: body.context.channel, now, preview, covariates });
   if (events.length) c.executionCtx.waitUntil(enqueueEvents(c.env.EVENTS, events));
   return c.json({ visitor: { id: identity.visitorId, customerId: identity.customerId ?? null }, preview, recorded: events.length, decision });
 });
@@ -120,7 +118,7 @@ async function resolveVisitor(kv: KVNamespace, body: DecideBody): Promise<{ iden
 }
 
 /** The request part of the context, from the page and what the caller says about the person. */
-function decisionRequest(c: Context<{ Bindings: Env }>, body: DecideBody, now: number): RequestInfo | null {
+function decisionRequest(c: AppContext, body: DecideBody, now: number): RequestInfo | null {
   const { page, country, city, timezone, device, userAgent, referrer } = body.context;
   let url: URL;
   try {

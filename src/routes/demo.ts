@@ -2,9 +2,9 @@
  * GET /__pz/demo/login?customer=ID[&experiments=on] and /__pz/demo/logout: switch the browser to a
  * demo persona, as a personalised link would; an id with no profile is refused. Only when DEMO_MODE is "on" (`npm start`); a 404 otherwise.
  */
-import { Hono } from "hono";
 import * as z from "zod";
 import type { Env } from "../env";
+import { newApp } from "./app";
 import { SESSION_COOKIE, newSession, sessionCookie } from "../edge/identity/session-cookie";
 import { VISITOR_COOKIE, newVisitor, readVisitorCookie, visitorCookie } from "../edge/identity/visitor-cookie";
 import { clearCookie, cookieSecure, parseCookies } from "../edge/identity/cookie-header";
@@ -13,11 +13,11 @@ import { readProfile } from "../edge/profiles/profile-store";
 import { getLiveRuleset } from "../edge/rulesets/live-ruleset";
 import { settings } from "../edge/lib/settings";
 
-export const demo = new Hono<{ Bindings: Env }>();
+export const demo = newApp();
 
 const customerSchema = z.string().regex(/^[\w.-]{1,128}$/, "a customer id: letters, digits, '.', '_' or '-'");
 
-demo.use("/__pz/demo/*", async (c, next) => {
+demo.use("*", async (c, next) => {
   if (c.env.DEMO_MODE !== "on") return jsonError(c, 404, "not_found", "Demo routes are off (DEMO_MODE is not \"on\").");
   if (!c.env.PZ_SIGNING_KEY) return jsonError(c, 503, "not_configured", "PZ_SIGNING_KEY is not set.");
   c.header("Cache-Control", "no-store");
@@ -46,7 +46,7 @@ async function personaSession(c: { env: Env; executionCtx: Pick<ExecutionContext
   return sessionCookie(c.env.PZ_SIGNING_KEY!, session, cookieSecure(url));
 }
 
-demo.get("/__pz/demo/login", async (c) => {
+demo.get("/login", async (c) => {
   const customer = customerSchema.safeParse(c.req.query("customer"));
   if (!customer.success) return jsonError(c, 400, "invalid_customer", "Pass ?customer=ID with a demo customer id.", [{ path: "customer", message: customer.error.issues[0].message }]);
   if (!(await readProfile(c.env.PROFILES, { kind: "customer", id: customer.data }))) {
@@ -61,7 +61,7 @@ demo.get("/__pz/demo/login", async (c) => {
   return c.redirect("/", 302);
 });
 
-demo.get("/__pz/demo/logout", async (c) => {
+demo.get("/logout", async (c) => {
   const url = new URL(c.req.url);
   c.header("Set-Cookie", await visitorCookie(c.env.PZ_SIGNING_KEY!, newVisitor(), cookieSecure(url)), { append: true });
   c.header("Set-Cookie", clearSession(url), { append: true });

@@ -3,15 +3,15 @@
  * customer and redirects to the campaign's destination; anything else lands on the campaign's (or
  * the site's) landing page with no identity set. Both outcomes are recorded as events.
  */
-import { Hono, type Context } from "hono";
 import type { Env } from "../env";
+import { newApp, type AppContext } from "./app";
 import type { CompiledCampaign } from "../core/types";
 import { consentWithheld, CONSENT_COOKIE } from "../edge/identity/consent";
 import { cookieSecure, parseCookies, clearCookie } from "../edge/identity/cookie-header";
 import { newVisitor, readVisitorCookie, visitorCookie, VISITOR_COOKIE, type VisitorIdentity } from "../edge/identity/visitor-cookie";
 import { SESSION_COOKIE } from "../edge/identity/session-cookie";
 import { checkDestination, safeLanding, withUtm } from "../edge/links/destinations";
-import { isBotUserAgent } from "../edge/proxy/device";
+import { isBot } from "../edge/proxy/bots";
 import { enqueueEvents } from "../edge/events/event-queue";
 import type { PzEvent } from "../edge/events/event-schema";
 import { isShortCode, readLinkToken, type LinkFailure, type LinkPayload, type LinkRead } from "../edge/links/link-tokens";
@@ -24,11 +24,11 @@ import { readShortLink } from "../edge/links/short-codes";
 import { randomId } from "../edge/identity/sign";
 import { stitchVisitor } from "../edge/profiles/stitch";
 
-type LinkContext = Context<{ Bindings: Env }>;
+type LinkContext = AppContext;
 
-export const links = new Hono<{ Bindings: Env }>();
+export const links = newApp();
 
-links.get("/go/:token", async (c) => {
+links.get("/:token", async (c) => {
   const now = Date.now();
   const secret = c.env.PZ_SIGNING_KEY;
   const token = c.req.param("token");
@@ -47,7 +47,7 @@ links.get("/go/:token", async (c) => {
   const payload = read.payload;
   const location = withUtm(destination.location, campaign, payload.ch);
   // Link previewers (messaging apps unfurling the SMS) follow links too: they are not the customer.
-  if (isBotUserAgent(c.req.header("User-Agent") ?? null)) return redirect(c, location);
+  if (isBot(c.req.raw)) return redirect(c, location);
   const withheld = consentWithheld(c.req.header("Sec-GPC") ?? null, cookies[CONSENT_COOKIE]);
   let visitorId = current?.visitorId ?? "anonymous";
   if (!withheld) {
@@ -136,9 +136,9 @@ function failed(
   return redirect(c, safeLanding(campaign?.landing));
 }
 
-/** Records an event, except for link previewers and crawlers: their visits are not the customer's. */
+/** Records an event, except for bots (link previewers, crawlers, verified bots): their visits are not the customer's. */
 function record(c: LinkContext, event: PzEvent): void {
-  if (isBotUserAgent(c.req.header("User-Agent") ?? null)) return;
+  if (isBot(c.req.raw)) return;
   c.executionCtx.waitUntil(enqueueEvents(c.env.EVENTS, [event]));
 }
 

@@ -1,11 +1,10 @@
 /** GET /__pz/health: liveness and the live ruleset version. */
-import { Hono } from "hono";
-import type { Env } from "../env";
+import { newApp } from "./app";
 import { readLivePointer } from "../edge/rulesets/live-ruleset";
 
-export const health = new Hono<{ Bindings: Env }>();
+export const health = newApp();
 
-health.get("/__pz/health", async (c) => {
+health.get("/health", async (c) => {
   c.header("Cache-Control", "no-store");
   try {
     const live = await readLivePointer(c.env.RULES);

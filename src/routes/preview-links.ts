@@ -1,14 +1,13 @@
 /** GET /__pz/preview?token=…[&to=/path]: starts a QA preview in this browser; ?end=1 stops it. */
-import { Hono } from "hono";
-import type { Env } from "../env";
+import { newApp } from "./app";
 import { cookieSecure, serializeCookie, clearCookie } from "../edge/identity/cookie-header";
 import { safeLanding } from "../edge/links/destinations";
 import { jsonError } from "../edge/lib/errors";
 import { PREVIEW_COOKIE, readPreviewToken } from "../edge/identity/preview-token";
 
-export const preview = new Hono<{ Bindings: Env }>();
+export const preview = newApp();
 
-preview.get("/__pz/preview", async (c) => {
+preview.get("/preview", async (c) => {
   c.header("Cache-Control", "no-store");
   const secure = cookieSecure(new URL(c.req.url));
   const to = safeLanding(c.req.query("to"));

@@ -2,9 +2,9 @@
  * The catch-all route: the transparent, streaming, fail-open personalising proxy. Reads top-down
  * in numbered steps; every failure in personalisation serves the origin's response as it is.
  */
-import { Hono } from "hono";
 import { decide, type Decision } from "../core/index";
 import type { Env } from "../env";
+import { newApp } from "./app";
 import { exposureCovariates } from "../core/covariates";
 import { buildDecisionContext, requestInfo } from "../edge/proxy/decision-context";
 import { CONSENT_COOKIE, consentCookie, consentWithheld } from "../edge/identity/consent";
@@ -13,7 +13,6 @@ import { sessionCookie } from "../edge/identity/session-cookie";
 import { visitorCookie } from "../edge/identity/visitor-cookie";
 import { decisionEvents } from "../edge/events/decision-events";
 import { deviceClass, type DeviceClass } from "../edge/proxy/device";
-import { jsonError } from "../edge/lib/errors";
 import { enqueueEvents } from "../edge/events/event-queue";
 import { log } from "../edge/lib/log";
 import { withCacheCounts } from "../edge/cache/cache-stats";
@@ -35,16 +34,9 @@ import { ServerTiming } from "../edge/proxy/timing";
 import { trackerScriptTag } from "../edge/proxy/tracker";
 import { readVisitorState } from "../edge/identity/visitor-state";
 
-export const proxy = new Hono<{ Bindings: Env }>();
+export const proxy = newApp();
 
-/** Paths the worker answers itself; one that no route matched is a 404, never proxied. */
-const WORKER_PATHS = /^\/(?:__pz|go)(?:\/|$)/;
-
-proxy.all("*", async (c) => {
-  const url = new URL(c.req.url);
-  if (WORKER_PATHS.test(url.pathname)) return jsonError(c, 404, "not_found", `No worker route for ${c.req.method} ${url.pathname}.`);
-  return handle(c.req.raw, url, c.env, c.executionCtx);
-});
+proxy.all("*", (c) => handle(c.req.raw, new URL(c.req.url), c.env, c.executionCtx));
 
 /** The part of the execution context the proxy uses: work that outlives the response (events). */
 type WaitUntil = Pick<ExecutionContext, "waitUntil">;

@@ -1,13 +1,12 @@
 /** GET /__pz/pz.js: the tracking script, cached for a year at its versioned URL. */
-import { Hono } from "hono";
-import type { Env } from "../env";
-import { TRACKER_PATH, TRACKER_SCRIPT, TRACKER_VERSION } from "../edge/proxy/tracker";
+import { newApp } from "./app";
+import { TRACKER_SCRIPT, TRACKER_VERSION } from "../edge/proxy/tracker";
 
-export const tracker = new Hono<{ Bindings: Env }>();
+export const tracker = newApp();
 
 const ETAG = `"${TRACKER_VERSION}"`;
 
-tracker.get(TRACKER_PATH, (c) => {
+tracker.get("/pz.js", (c) => {
   const versioned = c.req.query("v") === TRACKER_VERSION;
   // An unversioned or stale URL (a site including the script by hand) revalidates every few minutes.
   const cacheControl = versioned ? "public, max-age=31536000, immutable" : "public, max-age=300";

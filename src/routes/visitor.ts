@@ -2,11 +2,11 @@
  * The visitor's own controls: POST /__pz/preferences (topics, fewer offers, personalisation on/off),
  * GET /__pz/me (what those are now) and DELETE /__pz/me (forget me).
  */
-import { Hono, type Context } from "hono";
 import * as z from "zod";
+import type { MiddlewareHandler } from "hono";
+import { newApp, type AppContext, type AppEnv } from "./app";
+import { jsonBodyOf } from "../edge/lib/json-body";
 import { piiKind } from "../edge/identity/customer-id";
-import type { Env } from "../env";
-import { jsonBody } from "../edge/lib/json-body";
 import { clearingCookies, consentCookie } from "../edge/identity/consent";
 import { cookieSecure, parseCookies } from "../edge/identity/cookie-header";
 import { newVisitor, readVisitorCookie, VISITOR_COOKIE, visitorCookie, type VisitorIdentity } from "../edge/identity/visitor-cookie";
@@ -16,7 +16,7 @@ import { emptyProfile, type StoredProfile } from "../edge/profiles/profile-model
 import { changeProfile, profileUnavailable, readOwnedProfile } from "../edge/profiles/profile-writes";
 import { profileRefOf } from "../edge/profiles/profile-store";
 
-type VisitorContext = Context<{ Bindings: Env }>;
+type VisitorContext = AppContext;
 
 const topic = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { error: "topics are short kebab-case names" });
 const extra = z.union([z.string().max(128), z.number(), z.boolean(), z.array(z.string().max(64)).max(50)]);
@@ -42,25 +42,28 @@ const preferencesSchema = z
     }
   });
 
-export const visitor = new Hono<{ Bindings: Env }>();
+export const visitor = newApp();
 
 async function currentVisitor(c: VisitorContext, secret: string): Promise<VisitorIdentity | null> {
   return readVisitorCookie(secret, parseCookies(c.req.header("Cookie"))[VISITOR_COOKIE]);
 }
 
-visitor.post("/__pz/preferences", async (c) => {
+/** Answers are never cached, and preferences need the signing key: checked before the body is read. */
+const preferencesConfigured: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.header("Cache-Control", "no-store");
-  const secret = c.env.PZ_SIGNING_KEY;
-  if (!secret) return jsonError(c, 503, "not_configured", "Preferences need PZ_SIGNING_KEY.");
-  const body = await jsonBody(c, preferencesSchema, 8 * 1024);
-  if (!body.ok) return body.response;
+  if (!c.env.PZ_SIGNING_KEY) return jsonError(c, 503, "not_configured", "Preferences need PZ_SIGNING_KEY.");
+  await next();
+};
+
+visitor.post("/preferences", preferencesConfigured, jsonBodyOf(preferencesSchema, 8 * 1024), async (c) => {
+  const secret = c.env.PZ_SIGNING_KEY!;
   const secure = cookieSecure(new URL(c.req.url));
   let identity = await currentVisitor(c, secret);
   if (!identity) {
     identity = newVisitor();
     c.header("Set-Cookie", await visitorCookie(secret, identity, secure), { append: true });
   }
-  const { personalization, ...preferences } = body.data;
+  const { personalization, ...preferences } = c.req.valid("json");
   let profile: StoredProfile;
   try {
     profile = (await changeProfile(c.env, profileRefOf(identity), { kind: "preferences", preferences, personalization })).profile ?? emptyProfile();
@@ -71,7 +74,7 @@ visitor.post("/__pz/preferences", async (c) => {
   return c.json({ preferences: profile.preferences, personalization: profile.consent?.personalization ?? true });
 });
 
-visitor.get("/__pz/me", async (c) => {
+visitor.get("/me", async (c) => {
   c.header("Cache-Control", "no-store");
   const secret = c.env.PZ_SIGNING_KEY;
   const identity = secret ? await currentVisitor(c, secret) : null;
@@ -90,7 +93,7 @@ visitor.get("/__pz/me", async (c) => {
  * are cleared either way. 503 when the visitor's profile could not be reached: nothing is cleared,
  * so the same browser can ask again.
  */
-visitor.delete("/__pz/me", async (c) => {
+visitor.delete("/me", async (c) => {
   c.header("Cache-Control", "no-store");
   const secret = c.env.PZ_SIGNING_KEY;
   const identity = secret ? await currentVisitor(c, secret) : null;

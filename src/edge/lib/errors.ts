@@ -19,6 +19,6 @@ export function jsonError(c: Context, status: ContentfulStatusCode, code: string
 }
 
 /** Turns zod issues into error details with dot paths. */
-export function zodDetails(error: z.ZodError): ErrorDetail[] {
+export function zodDetails(error: z.core.$ZodError): ErrorDetail[] {
   return error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
 }

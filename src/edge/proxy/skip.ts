@@ -1,5 +1,6 @@
 /** Which requests the proxy never personalises: they reach the origin as sent and come back untouched. */
-import { deviceClass, verifiedBot, type DeviceClass } from "./device";
+import { verifiedBot } from "./bots";
+import { deviceClass, type DeviceClass } from "./device";
 
 /** Static assets, by extension: stylesheets, scripts, images, fonts, media, documents, archives, maps. */
 const STATIC_ASSET =
@@ -17,6 +18,7 @@ export function skipReason(
 ): string | null {
   if (request.method !== "GET" && request.method !== "HEAD") return "method";
   if (STATIC_ASSET.test(url.pathname)) return "static asset";
+  // isBot(request), without classing the user agent a second time.
   if (device === "bot" || verifiedBot(cf)) return "bot";
   return null;
 }

@@ -3,10 +3,9 @@
  * host (all queries, variants and languages). The Cache API is per data centre, so this reaches
  * the data centre that answers the request; a publish, which changes the cache generation, reaches all.
  */
-import { Hono } from "hono";
 import * as z from "zod";
-import type { Env } from "../../env";
-import { jsonBody } from "../../edge/lib/json-body";
+import { newApp } from "../app";
+import { jsonBodyOf } from "../../edge/lib/json-body";
 import { jsonError } from "../../edge/lib/errors";
 import { purgePaths } from "../../edge/cache/html-cache";
 import { log } from "../../edge/lib/log";
@@ -16,19 +15,18 @@ const purgeSchema = z.strictObject({
   paths: z.array(z.string().regex(/^\/[^\s?#]*$/, "a path starts with / and has no query or fragment").max(2048)).min(1).max(100),
 });
 
-export const adminCache = new Hono<{ Bindings: Env }>();
+export const adminCache = newApp();
 
-adminCache.post("/cache/purge", async (c) => {
-  const body = await jsonBody(c, purgeSchema, 64 * 1024);
-  if (!body.ok) return body.response;
+adminCache.post("/cache/purge", jsonBodyOf(purgeSchema, 64 * 1024), async (c) => {
+  const body = c.req.valid("json");
   const now = Date.now();
   const origin = new URL(c.req.url).origin;
   const colo = (c.req.raw.cf as { colo?: string } | undefined)?.colo ?? null;
   try {
-    await purgePaths(origin, body.data.paths, now, settings(c.env).htmlCache);
+    await purgePaths(origin, body.paths, now, settings(c.env).htmlCache);
   } catch (err) {
-    log("error", "edge cache purge failed", { paths: body.data.paths.length, reason: String(err) });
+    log("error", "edge cache purge failed", { paths: body.paths.length, reason: String(err) });
     return jsonError(c, 503, "cache_unavailable", "The edge cache could not be written; nothing was purged. Try again.");
   }
-  return c.json({ purged: body.data.paths, host: new URL(origin).host, at: now, scope: "data-centre", colo });
+  return c.json({ purged: body.paths, host: new URL(origin).host, at: now, scope: "data-centre", colo });
 });

@@ -1,11 +1,12 @@
 /**
  * GET /__pz/admin/: the dashboard page (live ruleset and history, experiment results with interval
  * charts, offers, "simulate a visitor"). Mounted ahead of the admin API with its own browser-friendly
- * guard (see dashboard-auth.ts); full paths, since a sub-app's "/" would not match the trailing slash.
+ * guard (see dashboard-auth.ts). Its paths are relative to /__pz: mounted on /admin, its "" and "/"
+ * would both be /__pz/admin, and /__pz/admin/ would go unanswered.
  */
-import { Hono } from "hono";
 import * as z from "zod";
 import type { Env } from "../../env";
+import { newApp } from "../app";
 import { cacheRatio } from "../../edge/cache/cache-stats";
 import { customerIdProblem } from "../../edge/identity/customer-id";
 import { log } from "../../edge/lib/log";
@@ -18,7 +19,7 @@ import { renderDashboard, type SimulationView } from "./dashboard-view";
 import { learningReport } from "../../edge/learning/offers-report";
 import { experimentResults, listExperiments, offerResults } from "./results-api";
 
-export const dashboard = new Hono<{ Bindings: Env }>();
+export const dashboard = newApp();
 
 /** Results for this many experiments at most are drawn on the page. */
 const MAX_EXPERIMENTS = 20;
@@ -75,7 +76,7 @@ async function simulation(c: { env: Env; req: { query(name: string): string | un
   return { form, decision: await simulateVisitor(c.env.PROFILES, live, input, now) };
 }
 
-dashboard.on("GET", ["/__pz/admin", "/__pz/admin/"], requireDashboardAccess, async (c) => {
+dashboard.on("GET", ["/admin", "/admin/"], requireDashboardAccess, async (c) => {
   const now = Date.now();
   // The live ruleset is read once for every section, so one page never mixes two versions.
   const [live, history, sim] = await Promise.all([readLivePointer(c.env.RULES), readHistory(c.env.RULES), simulation(c, now)]);

@@ -3,11 +3,10 @@
  * one page of dead letters back through the events queue (see edge/events/dead-letters.ts); the
  * answer's `next` is the cursor for the following page (`pz events replay` walks them all).
  */
-import { Hono } from "hono";
 import * as z from "zod";
-import type { Env } from "../../env";
+import { newApp } from "../app";
 import { countDeadLetters, MAX_REPLAY_PAGE, replayDeadLetters } from "../../edge/events/dead-letters";
-import { jsonBody } from "../../edge/lib/json-body";
+import { jsonBodyOf } from "../../edge/lib/json-body";
 import { jsonError } from "../../edge/lib/errors";
 import { log } from "../../edge/lib/log";
 
@@ -16,15 +15,13 @@ const replaySchema = z.strictObject({
   after: z.string().min(1).max(256).optional(),
 });
 
-export const adminDeadLetters = new Hono<{ Bindings: Env }>();
+export const adminDeadLetters = newApp();
 
 adminDeadLetters.get("/events/dead-letters", async (c) => c.json({ count: await countDeadLetters(c.env.ANALYTICS) }));
 
-adminDeadLetters.post("/events/replay", async (c) => {
-  const body = await jsonBody(c, replaySchema, 4 * 1024);
-  if (!body.ok) return body.response;
+adminDeadLetters.post("/events/replay", jsonBodyOf(replaySchema, 4 * 1024), async (c) => {
   try {
-    const report = await replayDeadLetters(c.env.ANALYTICS, c.env.EVENTS, body.data);
+    const report = await replayDeadLetters(c.env.ANALYTICS, c.env.EVENTS, c.req.valid("json"));
     log("info", "dead letters replayed", { replayed: report.replayed, events: report.events, invalid: report.invalid.length });
     return c.json({ ...report, remaining: await countDeadLetters(c.env.ANALYTICS) });
   } catch (err) {

@@ -1,6 +1,5 @@
 /** The admin API under /__pz/admin: bearer token first (requireAdmin), then one sub-app per resource. */
-import { Hono } from "hono";
-import type { Env } from "../../env";
+import { newApp } from "../app";
 import { jsonError } from "../../edge/lib/errors";
 import { requireAdmin } from "./auth";
 import { adminCache } from "./cache";
@@ -11,7 +10,7 @@ import { profiles } from "./profiles";
 import { results } from "./results-api";
 import { rules } from "./rules";
 
-export const admin = new Hono<{ Bindings: Env }>();
+export const admin = newApp();
 
 admin.use("*", requireAdmin);
 admin.route("/", profiles);

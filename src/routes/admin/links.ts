@@ -2,10 +2,9 @@
  * POST /__pz/admin/links: mints short SMS codes in batches (the CLI's `links create --short`). Codes
  * live in KV, so only the worker can create them; each is checked against the live campaign first.
  */
-import { Hono } from "hono";
 import * as z from "zod";
-import type { Env } from "../../env";
-import { jsonBody } from "../../edge/lib/json-body";
+import { newApp } from "../app";
+import { jsonBodyOf } from "../../edge/lib/json-body";
 import { linkPayloadFor } from "../../edge/links/campaigns";
 import { customerIdSchema } from "../../edge/identity/customer-id";
 import { jsonError } from "../../edge/lib/errors";
@@ -24,12 +23,10 @@ const batchSchema = z.strictObject({
   customers: z.array(z.unknown()).min(1).max(MAX_SHORT_LINKS_PER_REQUEST),
 });
 
-export const adminLinks = new Hono<{ Bindings: Env }>();
+export const adminLinks = newApp();
 
-adminLinks.post("/links", async (c) => {
-  const body = await jsonBody(c, batchSchema, 256 * 1024);
-  if (!body.ok) return body.response;
-  const { campaign: campaignId, channel, destination, ttlMs, customers } = body.data;
+adminLinks.post("/links", jsonBodyOf(batchSchema, 256 * 1024), async (c) => {
+  const { campaign: campaignId, channel, destination, ttlMs, customers } = c.req.valid("json");
   const ruleset = await readLiveRuleset(c.env.RULES);
   const campaign = ruleset?.campaigns.find((k) => k.id === campaignId);
   if (!campaign) return jsonError(c, 404, "unknown_campaign", `The live ruleset has no campaign ${campaignId}.`);

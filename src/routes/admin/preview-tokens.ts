@@ -1,8 +1,8 @@
 /** POST /__pz/admin/preview: mints a signed QA preview link (the CLI's `pz preview`), checked against the live ruleset. */
-import { Hono } from "hono";
 import * as z from "zod";
-import type { Env } from "../../env";
-import { jsonBody } from "../../edge/lib/json-body";
+import type { MiddlewareHandler } from "hono";
+import { newApp, type AppEnv } from "../app";
+import { jsonBodyOf } from "../../edge/lib/json-body";
 import { jsonError } from "../../edge/lib/errors";
 import { MAX_PREVIEW_TTL_MS, mintPreview, overridesSchema } from "../../edge/identity/preview-token";
 import { previewProblems } from "../../edge/identity/preview-overrides";
@@ -15,20 +15,24 @@ const mintSchema = z.strictObject({
   to: z.string().startsWith("/").max(1024).optional(),
 });
 
-export const adminPreview = new Hono<{ Bindings: Env }>();
+export const adminPreview = newApp();
 
-adminPreview.post("/preview", async (c) => {
-  const secret = c.env.PZ_SIGNING_KEY;
-  if (!secret) return jsonError(c, 503, "not_configured", "Preview needs PZ_SIGNING_KEY.");
-  const body = await jsonBody(c, mintSchema, 16 * 1024);
-  if (!body.ok) return body.response;
+/** Minting needs the signing key: checked before the body is read. */
+const previewConfigured: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (!c.env.PZ_SIGNING_KEY) return jsonError(c, 503, "not_configured", "Preview needs PZ_SIGNING_KEY.");
+  await next();
+};
+
+adminPreview.post("/preview", previewConfigured, jsonBodyOf(mintSchema, 16 * 1024), async (c) => {
+  const secret = c.env.PZ_SIGNING_KEY!;
+  const body = c.req.valid("json");
   const ruleset = await readLiveRuleset(c.env.RULES);
   if (!ruleset) return jsonError(c, 409, "no_live_ruleset", "Publish a ruleset before previewing it.");
-  const problems = previewProblems(ruleset, body.data.overrides);
+  const problems = previewProblems(ruleset, body.overrides);
   if (problems.length) return jsonError(c, 422, "invalid_preview", "The preview names things the live ruleset does not have.", problems);
   const now = Date.now();
-  const token = await mintPreview(secret, body.data.overrides, body.data.ttlMs, now);
+  const token = await mintPreview(secret, body.overrides, body.ttlMs, now);
   const query = new URLSearchParams({ token });
-  if (body.data.to) query.set("to", body.data.to);
-  return c.json({ path: `/__pz/preview?${query}`, expires: now + body.data.ttlMs, ruleset: ruleset.version, overrides: body.data.overrides }, 201);
+  if (body.to) query.set("to", body.to);
+  return c.json({ path: `/__pz/preview?${query}`, expires: now + body.ttlMs, ruleset: ruleset.version, overrides: body.overrides }, 201);
 });

@@ -2,9 +2,9 @@
  * /__pz/admin/profiles: read, replace (PUT), merge (PATCH) and delete a customer's profile by its
  * opaque id, and POST /profiles:import for NDJSON bulk upserts streamed from the body.
  */
-import { Hono, type Context } from "hono";
-import type { Env } from "../../env";
-import { jsonBody } from "../../edge/lib/json-body";
+import type { Context, MiddlewareHandler } from "hono";
+import { newApp, type AppContext } from "../app";
+import { jsonBodyOf } from "../../edge/lib/json-body";
 import { customerIdProblem } from "../../edge/identity/customer-id";
 import { jsonError } from "../../edge/lib/errors";
 import { importProfiles } from "../../edge/profiles/profile-import";
@@ -23,7 +23,7 @@ const IMPORT_LIMITS = { maxBytes: MAX_IMPORT_BYTES, maxLineChars: MAX_PROFILE_BY
 /** PUT takes a whole stored profile; unknown keys are refused rather than silently dropped. */
 const replaceSchema = storedProfileSchema.strict();
 
-export const profiles = new Hono<{ Bindings: Env }>();
+export const profiles = newApp();
 
 profiles.post("/profiles:import", async (c) => {
   const declared = Number(c.req.header("Content-Length") ?? "NaN");
@@ -47,6 +47,13 @@ function customerRef(c: Context): ProfileRef | Response {
   return { kind: "customer", id };
 }
 
+/** A PUT or PATCH for an id that is not an opaque id is refused before its body is read. */
+const validId: MiddlewareHandler = async (c, next) => {
+  const ref = customerRef(c);
+  if (ref instanceof Response) return ref;
+  await next();
+};
+
 profiles.get("/profiles/:id", async (c) => {
   const ref = customerRef(c);
   if (ref instanceof Response) return ref;
@@ -60,24 +67,16 @@ profiles.get("/profiles/:id", async (c) => {
   return c.json({ id: ref.id, profile });
 });
 
-profiles.put("/profiles/:id", async (c) => {
-  const ref = customerRef(c);
-  if (ref instanceof Response) return ref;
-  const body = await jsonBody(c, replaceSchema, MAX_PROFILE_BYTES);
-  if (!body.ok) return body.response;
-  return write(c, ref, { kind: "replace", profile: body.data });
+profiles.put("/profiles/:id", validId, jsonBodyOf(replaceSchema, MAX_PROFILE_BYTES), async (c) => {
+  return write(c, { kind: "customer", id: c.req.param("id") }, { kind: "replace", profile: c.req.valid("json") });
 });
 
-profiles.patch("/profiles/:id", async (c) => {
-  const ref = customerRef(c);
-  if (ref instanceof Response) return ref;
-  const body = await jsonBody(c, profilePatchSchema, MAX_PROFILE_BYTES);
-  if (!body.ok) return body.response;
-  return write(c, ref, { kind: "patch", patch: body.data });
+profiles.patch("/profiles/:id", validId, jsonBodyOf(profilePatchSchema, MAX_PROFILE_BYTES), async (c) => {
+  return write(c, { kind: "customer", id: c.req.param("id") }, { kind: "patch", patch: c.req.valid("json") });
 });
 
 /** Sends a PUT or PATCH to the customer's profile object: it applies them one at a time, after any fold in flight. */
-async function write(c: Context<{ Bindings: Env }>, ref: ProfileRef, change: ProfileChange): Promise<Response> {
+async function write(c: AppContext, ref: ProfileRef, change: ProfileChange): Promise<Response> {
   try {
     const { profile } = await changeProfile(c.env, ref, change);
     return c.json({ id: ref.id, profile });

@@ -3,9 +3,8 @@
  * effects over control with sequential or fixed intervals, CUPED, verdict, guard-rails, SRM,
  * exposure timeline; by visitor or customer) and offer results.
  */
-import { Hono } from "hono";
 import * as z from "zod";
-import type { Env } from "../../env";
+import { newApp } from "../app";
 import type { Method } from "../../core/inference";
 import type { ResultUnit } from "../../core/metric-sums";
 import { experimentReport, metricsOf, offerReport, type ExperimentReport, type OfferResult } from "../../core/report";
@@ -16,7 +15,7 @@ import { learningReport } from "../../edge/learning/offers-report";
 import { exposedPerExperiment, offerCounts } from "../../edge/analytics/experiment-results";
 import { readLiveRuleset } from "../../edge/rulesets/live-ruleset";
 
-export const results = new Hono<{ Bindings: Env }>();
+export const results = newApp();
 
 /** An experiment's goals: its own, else the playbook's. */
 function goalsOf(config: CompiledExperiment | null, ruleset: CompiledRuleset | null): string[] {

@@ -2,9 +2,8 @@
  * /__pz/admin/rules: publish a compiled ruleset as a new immutable version, list versions with who
  * and when, show one, and roll the live pointer back.
  */
-import { Hono } from "hono";
 import * as z from "zod";
-import type { Env } from "../../env";
+import { newApp } from "../app";
 import { jsonBody } from "../../edge/lib/json-body";
 import { jsonError } from "../../edge/lib/errors";
 import { rulesetFromBody } from "../../edge/rulesets/publish-input";
@@ -12,7 +11,7 @@ import { forgetCachedRuleset, publishRuleset, readHistory, readLivePointer, read
 
 const MAX_RULES_BYTES = 5 * 1024 * 1024;
 
-export const rules = new Hono<{ Bindings: Env }>();
+export const rules = newApp();
 
 /** Who is publishing: the X-PZ-Actor header (the CLI sends user@host), else "admin". */
 function actor(header: string | undefined): string {
