@@ -1,4 +1,5 @@
-// Analytics at scale: a local D1 (Miniflare's) with 1 million visitors and 10 million events, generated inside SQLite; the results and dashboard read from roll-ups, timed beside the scan they replaced.
+// Analytics at scale: a local D1 (Miniflare's) with 1 million visitors and 10 million events, generated inside SQLite;
+// the results and dashboard read from roll-ups, timed beside the scan they replaced.
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { tsImport } from "tsx/esm/api";
@@ -55,7 +56,10 @@ const ROLL_UP = [
   `INSERT INTO exposures SELECT experiment, unit, variant, first_at FROM unit_exposures WHERE unit_kind = 'visitor'`,
 ];
 
-/** The queries the results ran before the roll-ups (src/edge/analytics/experiment-results.ts before migrations/0003), with the index they had. */
+/**
+ * The queries the results ran before the roll-ups (src/edge/analytics/experiment-results.ts before migrations/0003),
+ * with the index they had.
+ */
 const SCAN_INDEX = `CREATE INDEX IF NOT EXISTS events_offer_type ON events (offer, type) WHERE offer IS NOT NULL`;
 const SCANS = {
   experiment_results: `SELECT x.variant AS variant, COUNT(*) AS exposed,
@@ -86,7 +90,10 @@ async function main() {
     const sizeBefore = (await db.prepare("SELECT 1").run()).meta.size_after;
     const started = performance.now();
     for (let lo = 0; lo < VISITORS; lo += CHUNK_VISITORS) {
-      await db.prepare(GENERATE).bind(lo, Math.min(VISITORS, lo + CHUNK_VISITORS)).run();
+      await db
+        .prepare(GENERATE)
+        .bind(lo, Math.min(VISITORS, lo + CHUNK_VISITORS))
+        .run();
       log(`${Math.min(VISITORS, lo + CHUNK_VISITORS) * EVENTS_PER_VISITOR} events`);
     }
     const generatedS = (performance.now() - started) / 1000;
@@ -100,7 +107,11 @@ async function main() {
     const rollupBytes = await size();
     for (const sql of ROLL_UP.slice(-1)) await db.prepare(sql).run();
     const units = await db.prepare("SELECT COUNT(*) AS n FROM unit_exposures").first("n");
-    const sums = await db.prepare("SELECT (SELECT COUNT(*) FROM variant_units) + (SELECT COUNT(*) FROM goal_sums) + (SELECT COUNT(*) FROM exposure_days) + (SELECT COUNT(*) FROM offer_days) AS n").first("n");
+    const sums = await db
+      .prepare(
+        "SELECT (SELECT COUNT(*) FROM variant_units) + (SELECT COUNT(*) FROM goal_sums) + (SELECT COUNT(*) FROM exposure_days) + (SELECT COUNT(*) FROM offer_days) AS n",
+      )
+      .first("n");
     const events = await db.prepare("SELECT COUNT(*) AS n FROM events").first("n");
     log(`${events} events from ${VISITORS} visitors generated in ${round(generatedS, 1)} s; roll-ups built`);
 
@@ -108,7 +119,15 @@ async function main() {
     const { publishRuleset } = await load("src/edge/rulesets/live-ruleset.ts");
     const offers = Array.from({ length: OFFERS }, (_, i) => offer(`offer-${i}`));
     const rules = ruleset({
-      experiments: [experiment("hero-test", { variants: [{ id: "control", weight: 0.5 }, { id: "bold", weight: 0.5 }], goals: ["purchase"] })],
+      experiments: [
+        experiment("hero-test", {
+          variants: [
+            { id: "control", weight: 0.5 },
+            { id: "bold", weight: 0.5 },
+          ],
+          goals: ["purchase"],
+        }),
+      ],
       offers,
       goals: ["purchase"],
     });
@@ -141,7 +160,8 @@ async function main() {
     // Purchasers are every fifth visitor, half in each variant; every 50th (all in control) bought before exposure.
     const expected = { control: [VISITORS / 2, VISITORS / 10 - VISITORS / 50], bold: [VISITORS / 2, VISITORS / 10] };
     const got = Object.fromEntries(check.metrics[0].arms.map((a) => [a.variant, [a.units, a.converted]]));
-    if (JSON.stringify(got) !== JSON.stringify(expected)) throw new Error(`results from roll-ups ${JSON.stringify(got)} != generated ${JSON.stringify(expected)}`);
+    if (JSON.stringify(got) !== JSON.stringify(expected))
+      throw new Error(`results from roll-ups ${JSON.stringify(got)} != generated ${JSON.stringify(expected)}`);
 
     await db.prepare(SCAN_INDEX).run();
     const scans = {};
@@ -190,9 +210,22 @@ async function main() {
         "scans are the pre-roll-up SQL, run once through the D1 binding with the index it had",
     };
     result.summary = [
-      summaryRow({ label: `slowest results/dashboard query from roll-ups at ${events} events`, value: slowest, unit: "ms", target: { op: "<", value: 50 } }),
-      summaryRow({ label: "slowest admin request (results, offers, list, dashboard) from roll-ups", value: slowestHttp, unit: "ms" }),
-      summaryRow({ label: "same results by scanning (experiment + offers + list)", value: result.scan_dashboard_ms, unit: "ms" }),
+      summaryRow({
+        label: `slowest results/dashboard query from roll-ups at ${events} events`,
+        value: slowest,
+        unit: "ms",
+        target: { op: "<", value: 50 },
+      }),
+      summaryRow({
+        label: "slowest admin request (results, offers, list, dashboard) from roll-ups",
+        value: slowestHttp,
+        unit: "ms",
+      }),
+      summaryRow({
+        label: "same results by scanning (experiment + offers + list)",
+        value: result.scan_dashboard_ms,
+        unit: "ms",
+      }),
     ];
     await writeFile(tmpPath("analytics.json"), `${JSON.stringify(result, null, 2)}\n`);
   } finally {

@@ -1,4 +1,5 @@
-// Bundle: the Worker as `wrangler deploy` uploads it (wrangler's own build, offline), minified and gzipped KiB against the 100 KiB budget.
+// Bundle: the Worker as `wrangler deploy` uploads it (wrangler's own build, offline), minified and gzipped KiB against
+// the 100 KiB budget.
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { BUNDLE_LIMIT_KIB, measureWorkerBundle } from "./lib/worker-bundle.mjs";
@@ -9,11 +10,27 @@ const tmpPath = (name) => fileURLToPath(new URL(`.tmp/${name}`, import.meta.url)
 async function main() {
   const size = await measureWorkerBundle();
   const summary = [
-    summaryRow({ label: "Worker upload, gzipped", value: size.gzip_kib, unit: "KiB", target: { op: "<=", value: BUNDLE_LIMIT_KIB } }),
+    summaryRow({
+      label: "Worker upload, gzipped",
+      value: size.gzip_kib,
+      unit: "KiB",
+      target: { op: "<=", value: BUNDLE_LIMIT_KIB },
+    }),
     summaryRow({ label: "Worker upload, minified", value: size.minified_kib, unit: "KiB" }),
   ];
-  const result = { gzip_kib: size.gzip_kib, minified_kib: size.minified_kib, modules: size.modules, limit_gzip_kib: BUNDLE_LIMIT_KIB, summary };
-  console.log(formatTable(["figure", "value", "target"], summary.map((s) => [s.label, `${s.value} ${s.unit}`, s.target ?? ""])));
+  const result = {
+    gzip_kib: size.gzip_kib,
+    minified_kib: size.minified_kib,
+    modules: size.modules,
+    limit_gzip_kib: BUNDLE_LIMIT_KIB,
+    summary,
+  };
+  console.log(
+    formatTable(
+      ["figure", "value", "target"],
+      summary.map((s) => [s.label, `${s.value} ${s.unit}`, s.target ?? ""]),
+    ),
+  );
   await mkdir(tmpPath(""), { recursive: true });
   await writeFile(tmpPath("bundle.json"), `${JSON.stringify(result, null, 2)}\n`);
 }

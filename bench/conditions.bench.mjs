@@ -1,4 +1,5 @@
-// Condition engines side by side: our linked (prepared) predicate against GrowthBook, json-logic-js and json-rules-engine.
+// Condition engines side by side: our linked (prepared) predicate against GrowthBook, json-logic-js and
+// json-rules-engine.
 // Run: npx tsx bench/conditions.bench.mjs   (writes bench/.tmp/conditions.json; BENCH_SLICE_MS, BENCH_ROUNDS tune it)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { round, summaryRow } from "./lib/table.mjs";
@@ -79,7 +80,10 @@ const cases = [
     name: "$elemMatch over orders",
     condition: { "profile.orders": { $elemMatch: { status: "delivered", total: { $gte: 100 } } } },
     logic: {
-      some: [{ var: "profile.orders" }, { and: [{ "==": [{ var: "status" }, "delivered"] }, { ">=": [{ var: "total" }, 100] }] }],
+      some: [
+        { var: "profile.orders" },
+        { and: [{ "==": [{ var: "status" }, "delivered"] }, { ">=": [{ var: "total" }, 100] }] },
+      ],
     },
     rules: { all: [fact("profile", "orders", "someOrder", { status: "delivered", minTotal: 100 })] },
   },
@@ -263,9 +267,19 @@ writeFileSync(
       cases: results,
       speedupOfLinked: ratios,
       summary: [
-        summaryRow({ label: "linked condition vs GrowthBook evalCondition", value: round(ratios.growthbook, 2), unit: "×", target: { op: ">=", value: 3 } }),
+        summaryRow({
+          label: "linked condition vs GrowthBook evalCondition",
+          value: round(ratios.growthbook, 2),
+          unit: "×",
+          target: { op: ">=", value: 3 },
+        }),
         summaryRow({ label: "linked condition vs json-logic-js", value: round(ratios["json-logic"], 2), unit: "×" }),
-        summaryRow({ label: "linked condition vs json-rules-engine", value: round(ratios["json-rules-engine"], 1), unit: "×", target: { op: ">=", value: 20 } }),
+        summaryRow({
+          label: "linked condition vs json-rules-engine",
+          value: round(ratios["json-rules-engine"], 1),
+          unit: "×",
+          target: { op: ">=", value: 20 },
+        }),
       ],
       checksum: sink,
     },

@@ -1,4 +1,6 @@
-// Cost per page view: counts the platform operations the worker itself calls (every binding wrapped, bench/workers/pz-op-count.js) for new and returning visitors, queue consumer included, and prices them with docs/storage.md's unit prices.
+// Cost per page view: counts the platform operations the worker itself calls (every binding wrapped,
+// bench/workers/pz-op-count.js) for new and returning visitors, queue consumer included, and prices them with
+// docs/storage.md's unit prices.
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { startPz } from "./lib/contenders.mjs";
@@ -60,9 +62,16 @@ export function billable({ ops, kinds }) {
 
 function perView(units, views) {
   const per = Object.fromEntries(Object.entries(units).map(([k, n]) => [k, round(n / views, 4)]));
-  const usd = Object.fromEntries(Object.entries(units).map(([k, n]) => [k, round(((n / views) * PRICES[k]) * 1e6, 4)]));
-  const total = round(Object.values(usd).reduce((a, b) => a + b, 0), 4);
-  return { operations_per_page_view: per, usd_per_million_page_views_by_operation: usd, usd_per_million_page_views: total };
+  const usd = Object.fromEntries(Object.entries(units).map(([k, n]) => [k, round((n / views) * PRICES[k] * 1e6, 4)]));
+  const total = round(
+    Object.values(usd).reduce((a, b) => a + b, 0),
+    4,
+  );
+  return {
+    operations_per_page_view: per,
+    usd_per_million_page_views_by_operation: usd,
+    usd_per_million_page_views: total,
+  };
 }
 
 async function counted(host, visit, views) {
@@ -82,7 +91,8 @@ async function main() {
   const ruleset = await compileDemoPlaybook();
   const host = await startPz({ label: "pz op-count", origin, script, ruleset, injectTracker: "on" });
   try {
-    if (host.problems.length > 0) console.log(`[cost] !! the returning visitor is not personalised: ${host.problems.join("; ")}`);
+    if (host.problems.length > 0)
+      console.log(`[cost] !! the returning visitor is not personalised: ${host.problems.join("; ")}`);
     // A new visitor: no cookie, every page view a different browser.
     const fresh = await counted(host, () => BROWSER_HEADERS, PAGE_VIEWS);
     // A returning, known customer: the signed pz_id and session cookies of the same browser.
@@ -99,12 +109,31 @@ async function main() {
         "the page views are proxied requests without the browser's beacon POSTs (pz.js); CPU time and Durable Object duration are not counted",
     };
     result.summary = [
-      summaryRow({ label: "cost per million page views (worse of new / returning)", value: worst, unit: "USD", target: { op: "<", value: 1 } }),
-      summaryRow({ label: "new visitor: D1 rows written per page view", value: fresh.operations_per_page_view.d1_row_written, unit: "rows" }),
-      summaryRow({ label: "returning visitor: D1 rows written per page view", value: returning.operations_per_page_view.d1_row_written, unit: "rows" }),
+      summaryRow({
+        label: "cost per million page views (worse of new / returning)",
+        value: worst,
+        unit: "USD",
+        target: { op: "<", value: 1 },
+      }),
+      summaryRow({
+        label: "new visitor: D1 rows written per page view",
+        value: fresh.operations_per_page_view.d1_row_written,
+        unit: "rows",
+      }),
+      summaryRow({
+        label: "returning visitor: D1 rows written per page view",
+        value: returning.operations_per_page_view.d1_row_written,
+        unit: "rows",
+      }),
     ];
-    console.log(`[cost] new visitor: $${fresh.usd_per_million_page_views} per million page views`, fresh.operations_per_page_view);
-    console.log(`[cost] returning visitor: $${returning.usd_per_million_page_views} per million page views`, returning.operations_per_page_view);
+    console.log(
+      `[cost] new visitor: $${fresh.usd_per_million_page_views} per million page views`,
+      fresh.operations_per_page_view,
+    );
+    console.log(
+      `[cost] returning visitor: $${returning.usd_per_million_page_views} per million page views`,
+      returning.operations_per_page_view,
+    );
     await writeFile(tmpPath("cost.json"), `${JSON.stringify(result, null, 2)}\n`);
   } finally {
     await host.close();

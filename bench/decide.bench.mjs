@@ -44,7 +44,9 @@ function measure(name, ruleset, contexts, options) {
     p99Us: Number(quantile(best, 0.99).toFixed(2)),
     calls: CALLS_PER_ROUND * ROUNDS,
   };
-  console.log(`${name.padEnd(44)} median ${String(result.medianUs).padStart(8)} µs   p99 ${String(result.p99Us).padStart(8)} µs`);
+  console.log(
+    `${name.padEnd(44)} median ${String(result.medianUs).padStart(8)} µs   p99 ${String(result.p99Us).padStart(8)} µs`,
+  );
   return result;
 }
 
@@ -56,13 +58,33 @@ const demo = await compileDemoPlaybook();
 const small = generatePlaybook({ offers: 20, segments: 12, slots: 4, layers: 2, experiments: 3 });
 const large = generatePlaybook({ offers: 1_000, segments: 200, slots: 50, layers: 4, experiments: 12 });
 
-/** The large playbook with every offer learning per segment (three segments), and a learned state with counts for each. */
+/**
+ * The large playbook with every offer learning per segment (three segments), and a learned state with counts for each.
+ */
 function withLearning(ruleset) {
   const segments = ruleset.segments.slice(0, 3).map((s) => s.id);
-  const learn = { outcome: "accept", trials: "decision", per: { kind: "segment", segments }, priorStrength: 10, floor: 0.01, until: 100 };
-  const learning = { ...ruleset, version: `${ruleset.version}-l`, offers: ruleset.offers.map((o) => ({ ...o, learn })) };
+  const learn = {
+    outcome: "accept",
+    trials: "decision",
+    per: { kind: "segment", segments },
+    priorStrength: 10,
+    floor: 0.01,
+    until: 100,
+  };
+  const learning = {
+    ...ruleset,
+    version: `${ruleset.version}-l`,
+    offers: ruleset.offers.map((o) => ({ ...o, learn })),
+  };
   const contexts = [...segments.map((s) => `segment=${s}`), "segment=other"];
-  const offers = Object.fromEntries(ruleset.offers.map((o, i) => [o.id, Object.fromEntries(contexts.map((c, j) => [c, { trials: 50 + ((i * 7 + j * 13) % 400), successes: (i + j) % 40 }]))]));
+  const offers = Object.fromEntries(
+    ruleset.offers.map((o, i) => [
+      o.id,
+      Object.fromEntries(
+        contexts.map((c, j) => [c, { trials: 50 + ((i * 7 + j * 13) % 400), successes: (i + j) % 40 }]),
+      ),
+    ]),
+  );
   return { learning, state: { format: 1, builtAt: NOW, offers } };
 }
 
@@ -72,12 +94,32 @@ results.generated_small = measure("generated, 20 offers", small, generateContext
 const largeContexts = generateContexts(large, 200, NOW);
 results.generated_large = measure("generated, 1,000 offers/200 segs/50 slots", large, largeContexts);
 const learned = withLearning(large);
-results.generated_large_learning = measure("same, every offer learning (Thompson)", learned.learning, largeContexts, { learning: { state: learned.state } });
+results.generated_large_learning = measure("same, every offer learning (Thompson)", learned.learning, largeContexts, {
+  learning: { state: learned.state },
+});
 
 const summary = [
-  summaryRow({ label: "decide() demo playbook, median", value: results.demo.medianUs, unit: "µs", target: { op: "<", value: 20 }, warning: busy }),
-  summaryRow({ label: "decide() 20 offers, median", value: results.generated_small.medianUs, unit: "µs", target: { op: "<", value: 20 }, warning: busy }),
-  summaryRow({ label: "decide() 1,000 offers, median", value: results.generated_large.medianUs, unit: "µs", target: { op: "<", value: 250 }, warning: busy }),
+  summaryRow({
+    label: "decide() demo playbook, median",
+    value: results.demo.medianUs,
+    unit: "µs",
+    target: { op: "<", value: 20 },
+    warning: busy,
+  }),
+  summaryRow({
+    label: "decide() 20 offers, median",
+    value: results.generated_small.medianUs,
+    unit: "µs",
+    target: { op: "<", value: 20 },
+    warning: busy,
+  }),
+  summaryRow({
+    label: "decide() 1,000 offers, median",
+    value: results.generated_large.medianUs,
+    unit: "µs",
+    target: { op: "<", value: 250 },
+    warning: busy,
+  }),
   summaryRow({
     label: "decide() 1,000 offers learning / without, median",
     value: Number((results.generated_large_learning.medianUs / results.generated_large.medianUs).toFixed(3)),

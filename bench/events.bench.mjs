@@ -1,4 +1,5 @@
-// Events ingest through the local worker, end to end: POST /__pz/events batches -> EVENTS queue -> consumer -> D1 rows (events/s).
+// Events ingest through the local worker, end to end: POST /__pz/events batches -> EVENTS queue -> consumer -> D1 rows
+// (events/s).
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { quantile, round, summaryRow } from "./lib/table.mjs";
@@ -37,9 +38,16 @@ async function main() {
   try {
     const db = await host.mf.getD1Database("ANALYTICS");
     await applyMigrations(db);
-    const { signValue } = await tsImport(fileURLToPath(new URL("../src/edge/sign.ts", import.meta.url)), import.meta.url);
+    const { signValue } = await tsImport(
+      fileURLToPath(new URL("../src/edge/sign.ts", import.meta.url)),
+      import.meta.url,
+    );
     const cookies = await Promise.all(
-      Array.from({ length: VISITORS }, async (_, i) => `pz_id=${await signValue(PZ_SECRETS.PZ_SIGNING_KEY, "pz_id", { v: `bench-visitor-${String(i).padStart(4, "0")}` })}`),
+      Array.from(
+        { length: VISITORS },
+        async (_, i) =>
+          `pz_id=${await signValue(PZ_SECRETS.PZ_SIGNING_KEY, "pz_id", { v: `bench-visitor-${String(i).padStart(4, "0")}` })}`,
+      ),
     );
 
     const run = `r${Date.now().toString(36)}`;
@@ -72,14 +80,17 @@ async function main() {
       if (performance.now() - started > TIMEOUT_MS) {
         const letters = await db.prepare("SELECT count(*) AS n FROM dead_letters").first("n");
         const said = host.output.lines.join("\n");
-        throw new Error(`only ${stored} of ${accepted} events reached D1 within ${TIMEOUT_MS / 1000} s (${letters} dead letters); the worker logged ${host.output.count} lines:\n${said}`);
+        throw new Error(
+          `only ${stored} of ${accepted} events reached D1 within ${TIMEOUT_MS / 1000} s (${letters} dead letters); the worker logged ${host.output.count} lines:\n${said}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
       stored = (await db.prepare("SELECT count(*) AS n FROM events WHERE id LIKE ?1").bind(`${run}-%`).first("n")) ?? 0;
     }
     const done = performance.now();
     const deadLetters = (await db.prepare("SELECT count(*) AS n FROM dead_letters").first("n")) ?? 0;
-    const profiles = (await (await host.mf.getKVNamespace("PROFILES")).list({ prefix: "profile:v:bench-visitor-" })).keys.length;
+    const profiles = (await (await host.mf.getKVNamespace("PROFILES")).list({ prefix: "profile:v:bench-visitor-" }))
+      .keys.length;
 
     latencies.sort((a, b) => a - b);
     const result = {
@@ -92,7 +103,11 @@ async function main() {
       endToEndEventsPerSecond: Math.round(accepted / ((done - started) / 1000)),
       secondsToPost: +((posted - started) / 1000).toFixed(2),
       secondsUntilAllInD1: +((done - started) / 1000).toFixed(2),
-      postLatencyMs: { p50: round(quantile(latencies, 0.5), 1), p95: round(quantile(latencies, 0.95), 1), p99: round(quantile(latencies, 0.99), 1) },
+      postLatencyMs: {
+        p50: round(quantile(latencies, 0.5), 1),
+        p95: round(quantile(latencies, 0.95), 1),
+        p99: round(quantile(latencies, 0.99), 1),
+      },
       deadLetters,
       /** Lines the worker logged (retries, failures); 0 on a clean run. */
       runtimeLogLines: host.output.count,
@@ -101,15 +116,25 @@ async function main() {
       node: process.version,
     };
     result.summary = [
-      summaryRow({ label: "events accepted on the request path", value: result.requestPathEventsPerSecond, unit: "events/s" }),
+      summaryRow({
+        label: "events accepted on the request path",
+        value: result.requestPathEventsPerSecond,
+        unit: "events/s",
+      }),
       summaryRow({ label: "events end to end into D1", value: result.endToEndEventsPerSecond, unit: "events/s" }),
       summaryRow({ label: "dead letters", value: deadLetters, unit: "", target: { op: "<=", value: 0 } }),
     ];
     await writeFile(tmpPath("events.json"), `${JSON.stringify(result, null, 2)}\n`);
     console.log("Events ingest (POST /__pz/events -> queue -> consumer -> D1), local Miniflare:");
-    console.log(`  ${accepted} events in ${posts} beacons of ${EVENTS_PER_POST}, ${CONCURRENCY} concurrent, ${VISITORS} visitors`);
-    console.log(`  request path: ${result.requestPathEventsPerSecond} events/s (POST p50 ${result.postLatencyMs.p50} ms, p95 ${result.postLatencyMs.p95} ms)`);
-    console.log(`  end to end into D1: ${result.endToEndEventsPerSecond} events/s (all rows after ${result.secondsUntilAllInD1} s)`);
+    console.log(
+      `  ${accepted} events in ${posts} beacons of ${EVENTS_PER_POST}, ${CONCURRENCY} concurrent, ${VISITORS} visitors`,
+    );
+    console.log(
+      `  request path: ${result.requestPathEventsPerSecond} events/s (POST p50 ${result.postLatencyMs.p50} ms, p95 ${result.postLatencyMs.p95} ms)`,
+    );
+    console.log(
+      `  end to end into D1: ${result.endToEndEventsPerSecond} events/s (all rows after ${result.secondsUntilAllInD1} s)`,
+    );
     console.log(`  profiles folded: ${profiles}; dead letters: ${deadLetters}; worker log lines: ${host.output.count}`);
     if (deadLetters > 0) process.exitCode = 1;
   } finally {

@@ -1,4 +1,7 @@
-/** A generated, deterministic CompiledRuleset of any size (offers, segments, slots), plus matching contexts, for benchmarks. */
+/**
+ * A generated, deterministic CompiledRuleset of any size (offers, segments, slots), plus matching contexts, for
+ * benchmarks.
+ */
 import { getBucketRanges } from "../src/core/hash";
 import type {
   CompiledExperiment,
@@ -51,7 +54,10 @@ function baseCondition(r: Random): Condition {
     case 1:
       return { "profile.tier": { $in: [r.pick(TIERS), r.pick(TIERS)] } };
     case 2:
-      return { "request.country": { $in: [r.pick(COUNTRIES), r.pick(COUNTRIES)] }, "request.device": r.pick(["mobile", "desktop"]) };
+      return {
+        "request.country": { $in: [r.pick(COUNTRIES), r.pick(COUNTRIES)] },
+        "request.device": r.pick(["mobile", "desktop"]),
+      };
     case 3:
       return { "profile.lastOrderAt": { $olderThan: `${10 + r.int(30)}d`, $within: `${60 + r.int(60)}d` } };
     case 4:
@@ -69,7 +75,12 @@ function segments(r: Random, n: number): CompiledSegment[] {
     // About a quarter reference one or two earlier segments, as "lapsed-mid-value" builds on "lapsed".
     const condition: Condition =
       i > 4 && r.next() < 0.25
-        ? { [r.pick(["$and", "$or"])]: [{ $segment: `seg-${r.int(i)}` }, r.next() < 0.5 ? { $segment: `seg-${r.int(i)}` } : baseCondition(r)] }
+        ? {
+            [r.pick(["$and", "$or"])]: [
+              { $segment: `seg-${r.int(i)}` },
+              r.next() < 0.5 ? { $segment: `seg-${r.int(i)}` } : baseCondition(r),
+            ],
+          }
         : baseCondition(r);
     const json = JSON.stringify(condition);
     const personal = json.includes("profile.") || json.includes("$segment");
@@ -98,8 +109,14 @@ function offers(r: Random, n: number, slotIds: string[], segmentCount: number): 
     eligibility: r.next() < 0.6 ? { $segment: `seg-${r.int(segmentCount)}` } : r.next() < 0.5 ? baseCondition(r) : {},
     value: 1 + r.int(50),
     weight: r.pick([0.5, 1, 1, 2]),
-    propensity: r.next() < 0.5 ? { constant: Math.round(r.next() * 100) / 100 } : { path: `profile.scores.s${r.int(20)}`, default: 0.1 },
-    content: { kind: "template" as const, html: `<div class="offer"><h3>Offer ${i}</h3><p>Hi {{profile.firstName|there}}</p></div>` },
+    propensity:
+      r.next() < 0.5
+        ? { constant: Math.round(r.next() * 100) / 100 }
+        : { path: `profile.scores.s${r.int(20)}`, default: 0.1 },
+    content: {
+      kind: "template" as const,
+      html: `<div class="offer"><h3>Offer ${i}</h3><p>Hi {{profile.firstName|there}}</p></div>`,
+    },
     policy: {
       cap: r.next() < 0.5 ? { count: 3, per: 7 * DAY } : null,
       suppressAfterAccept: r.next() < 0.5 ? 30 * DAY : "forever",
@@ -114,7 +131,11 @@ function experiments(r: Random, n: number, slotIds: string[]): CompiledExperimen
     const slot = i % 3 === 0 ? slotIds[i % slotIds.length] : undefined;
     const variants = [
       { id: "control", weight: 0.5 },
-      { id: "treatment", weight: 0.5, ...(slot ? { content: { kind: "variant" as const, variant: "treatment" } } : {}) },
+      {
+        id: "treatment",
+        weight: 0.5,
+        ...(slot ? { content: { kind: "variant" as const, variant: "treatment" } } : {}),
+      },
     ];
     const coverage = r.pick([0.5, 1]);
     return {
@@ -163,7 +184,9 @@ function history(r: Random, now: number): OfferHistory {
 export function generateContexts(playbook: CompiledRuleset, count: number, now: number, seed = 11): DecisionContext[] {
   const r = random(seed);
   return Array.from({ length: count }, (_, i) => {
-    const scores = Object.fromEntries(Array.from({ length: 20 }, (_, s) => [`s${s}`, Math.round(r.next() * 100) / 100]));
+    const scores = Object.fromEntries(
+      Array.from({ length: 20 }, (_, s) => [`s${s}`, Math.round(r.next() * 100) / 100]),
+    );
     const offerIds = playbook.offers.map((o) => o.id);
     const offersSeen = Object.fromEntries(Array.from({ length: r.int(8) }, () => [r.pick(offerIds), history(r, now)]));
     return {

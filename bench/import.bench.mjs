@@ -1,4 +1,5 @@
-// Profile import through the local worker: 20,000 generated CRM profiles POSTed as NDJSON to /__pz/admin/profiles:import (profiles/s), as `pz profiles import` sends them.
+// Profile import through the local worker: 20,000 generated CRM profiles POSTed as NDJSON to
+// /__pz/admin/profiles:import (profiles/s), as `pz profiles import` sends them.
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { bundlePz, hostPz, PZ_SECRETS } from "./lib/pz.mjs";
@@ -36,9 +37,9 @@ async function post(url, body, attempt = 1) {
   let res;
   try {
     res = await fetch(`${url}/__pz/admin/profiles:import`, {
-    method: "POST",
-    body,
-    headers: { authorization: `Bearer ${PZ_SECRETS.PZ_ADMIN_TOKEN}`, "content-type": "application/x-ndjson" },
+      method: "POST",
+      body,
+      headers: { authorization: `Bearer ${PZ_SECRETS.PZ_ADMIN_TOKEN}`, "content-type": "application/x-ndjson" },
     });
   } catch (err) {
     if (attempt >= 3) throw err;
@@ -47,7 +48,8 @@ async function post(url, body, attempt = 1) {
     return post(url, body, attempt + 1);
   }
   const answer = await res.json();
-  if (res.status !== 200 || answer.failed !== 0) throw new Error(`import answered ${res.status}: ${JSON.stringify(answer).slice(0, 300)}`);
+  if (res.status !== 200 || answer.failed !== 0)
+    throw new Error(`import answered ${res.status}: ${JSON.stringify(answer).slice(0, 300)}`);
   return answer.imported;
 }
 
@@ -77,7 +79,10 @@ async function main() {
   const host = await hostPz({ label: "pz import", script, vars: { ORIGIN_URL: "http://127.0.0.1:9" } });
   try {
     const run = `bench${Date.now().toString(36)}`;
-    await importAll(host.url, Array.from({ length: 2_000 }, (_, i) => profileLine(`${run}w`, i)));
+    await importAll(
+      host.url,
+      Array.from({ length: 2_000 }, (_, i) => profileLine(`${run}w`, i)),
+    );
     const fresh = Array.from({ length: PROFILES }, (_, i) => profileLine(run, i));
     const bytes = fresh.reduce((n, l) => n + l.length + 1, 0);
     const inserted = await importAll(host.url, fresh);
@@ -86,10 +91,16 @@ async function main() {
 
     const kv = await host.mf.getKVNamespace("PROFILES");
     const sample = JSON.parse(await kv.get(`profile:c:${run}-${PROFILES - 1}`));
-    if (sample?.attributes?.firstName !== `Name${PROFILES - 1}`) throw new Error("the last imported profile is not in KV");
+    if (sample?.attributes?.firstName !== `Name${PROFILES - 1}`)
+      throw new Error("the last imported profile is not in KV");
 
     const summary = [
-      summaryRow({ label: `import ${PROFILES} new profiles`, value: inserted.rate, unit: "profiles/s", target: { op: ">=", value: 1000 } }),
+      summaryRow({
+        label: `import ${PROFILES} new profiles`,
+        value: inserted.rate,
+        unit: "profiles/s",
+        target: { op: ">=", value: 1000 },
+      }),
       summaryRow({ label: `re-import ${PROFILES} existing profiles (merge)`, value: updated.rate, unit: "profiles/s" }),
     ];
     const result = {
@@ -103,7 +114,12 @@ async function main() {
       method: "src/index.ts bundled with esbuild, hosted by Miniflare (in-memory local KV), POSTs over 127.0.0.1",
       summary,
     };
-    console.log(formatTable(["figure", "value", "target"], summary.map((s) => [s.label, `${s.value} ${s.unit}`, s.target ?? ""])));
+    console.log(
+      formatTable(
+        ["figure", "value", "target"],
+        summary.map((s) => [s.label, `${s.value} ${s.unit}`, s.target ?? ""]),
+      ),
+    );
     await writeFile(tmpPath("import.json"), `${JSON.stringify(result, null, 2)}\n`);
   } finally {
     await host.close();

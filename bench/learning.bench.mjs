@@ -15,9 +15,11 @@ const SEGMENTS = 4;
 /** Visitors between two roll-ups: one minute of traffic at ~33 decisions a second. */
 const BATCH = 2_000;
 const T0 = Date.UTC(2026, 2, 10, 12);
-/** The learn block the simulated playbook states: the CRM scores are trusted as much as 100 outcomes; a 0.25 % floor per offer until it has 40 trials in a segment. */
+/**
+ * The learn block the simulated playbook states: the CRM scores are trusted as much as 100 outcomes; a 0.25 % floor per
+ * offer until it has 40 trials in a segment.
+ */
 const LEARN = { outcome: "accept", trials: "decision", priorStrength: 100, floor: 0.0025, until: 40 };
-
 
 const segmentIds = Array.from({ length: SEGMENTS }, (_, s) => `seg-${s}`);
 const offerIds = Array.from({ length: OFFERS }, (_, i) => `offer-${String(i).padStart(2, "0")}`);
@@ -32,7 +34,10 @@ function trueRates() {
   });
 }
 
-/** Wrong propensities: each segment's rates handed to the wrong offers (a rotation), so the believed best is not the best. */
+/**
+ * Wrong propensities: each segment's rates handed to the wrong offers (a rotation), so the believed best is not the
+ * best.
+ */
 const wrongFrom = (rates) => rates.map((row) => row.map((_, i) => row[(i + 7) % OFFERS]));
 
 function ruleset(learn) {
@@ -53,7 +58,12 @@ function ruleset(learn) {
     format: 1,
     version: learn ? "learning-bench-l" : "learning-bench-f",
     slots: { hero: { id: "hero", fallback: "keep" } },
-    segments: segmentIds.map((id) => ({ id, condition: { "profile.segment": id }, needsProfile: true, nonPersonal: false })),
+    segments: segmentIds.map((id) => ({
+      id,
+      condition: { "profile.segment": id },
+      needsProfile: true,
+      nonPersonal: false,
+    })),
     layers: [],
     offers,
     experiments: [],
@@ -69,7 +79,19 @@ function context(i, segment, scores) {
     visitor: { id: `v${i}`, isNew: true },
     profile: { segment: segmentIds[segment], scores },
     session: { pages: [], pageviews: 0, startedAt: 0 },
-    request: { url: "https://shop.example/", path: "/", query: {}, utm: {}, referrer: "", country: "GB", city: "", timezone: "UTC", device: "desktop", hour: 12, weekday: 2 },
+    request: {
+      url: "https://shop.example/",
+      path: "/",
+      query: {},
+      utm: {},
+      referrer: "",
+      country: "GB",
+      city: "",
+      timezone: "UTC",
+      device: "desktop",
+      hour: 12,
+      weekday: 2,
+    },
     stages: {},
     offers: {},
     assignments: {},
@@ -107,7 +129,8 @@ function run(rates, choose, record = () => {}, endOfBatch = () => {}) {
     batchShown[segment]++;
     if (chosen === bestIndex[segment]) batchBest[segment]++;
     if ((i + 1) % BATCH === 0) {
-      for (let s = 0; s < SEGMENTS; s++) if (reached[s] === null && batchShown[s] > 0 && batchBest[s] / batchShown[s] >= 0.8) reached[s] = i + 1;
+      for (let s = 0; s < SEGMENTS; s++)
+        if (reached[s] === null && batchShown[s] > 0 && batchBest[s] / batchShown[s] >= 0.8) reached[s] = i + 1;
       batchShown = new Array(SEGMENTS).fill(0);
       batchBest = new Array(SEGMENTS).fill(0);
       endOfBatch(now + 60_000);
@@ -122,7 +145,9 @@ const scoresOf = (beliefs) => beliefs.map((row) => Object.fromEntries(offerIds.m
 function fixed(rates, beliefs) {
   const linked = prepareRuleset(ruleset(false));
   const scores = scoresOf(beliefs);
-  return run(rates, (i, segment, now) => offerIndex.get(decide(context(i, segment, scores[segment]), linked, now).slots.hero.offer));
+  return run(rates, (i, segment, now) =>
+    offerIndex.get(decide(context(i, segment, scores[segment]), linked, now).slots.hero.offer),
+  );
 }
 
 function uniform(rates) {
@@ -171,7 +196,9 @@ const round = (x, d = 1) => Number(x.toFixed(d));
 const scenario = (beliefs) => {
   const out = { fixed: fixed(rates, beliefs), uniform: uniform(rates), learning: learning(rates, beliefs) };
   for (const [name, r] of Object.entries(out)) {
-    console.log(`  ${name.padEnd(9)} reward ${round(r.reward).toString().padStart(8)}  regret ${round(r.regret).toString().padStart(8)}  accepts ${r.accepts}  best ≥ 80 % after ${JSON.stringify(r.visitorsUntilBestGets80pct)}`);
+    console.log(
+      `  ${name.padEnd(9)} reward ${round(r.reward).toString().padStart(8)}  regret ${round(r.regret).toString().padStart(8)}  accepts ${r.accepts}  best ≥ 80 % after ${JSON.stringify(r.visitorsUntilBestGets80pct)}`,
+    );
   }
   return out;
 };
@@ -200,12 +227,28 @@ const results = {
   right: rightRun,
   seconds: round((Date.now() - started) / 1000, 1),
 };
-console.log(`regret ratio (fixed wrong / learned): ${results.regret_ratio_vs_wrong_fixed}; reward ratio (learned / fixed right): ${results.reward_ratio_vs_right_fixed}; ${results.seconds} s`);
+console.log(
+  `regret ratio (fixed wrong / learned): ${results.regret_ratio_vs_wrong_fixed}; reward ratio (learned / fixed right): ${results.reward_ratio_vs_right_fixed}; ${results.seconds} s`,
+);
 
 const summary = [
-  summaryRow({ label: "regret, wrong fixed propensities / learned", value: results.regret_ratio_vs_wrong_fixed, unit: "×", target: { op: ">=", value: 3 } }),
-  summaryRow({ label: "reward, learned / right fixed propensities", value: results.reward_ratio_vs_right_fixed, unit: "×", target: { op: ">=", value: 0.95 } }),
-  summaryRow({ label: "visitors until each segment's best offer gets 80 % (wrong priors)", value: results.visitors_until_best_80pct_wrong_priors, unit: "visitors" }),
+  summaryRow({
+    label: "regret, wrong fixed propensities / learned",
+    value: results.regret_ratio_vs_wrong_fixed,
+    unit: "×",
+    target: { op: ">=", value: 3 },
+  }),
+  summaryRow({
+    label: "reward, learned / right fixed propensities",
+    value: results.reward_ratio_vs_right_fixed,
+    unit: "×",
+    target: { op: ">=", value: 0.95 },
+  }),
+  summaryRow({
+    label: "visitors until each segment's best offer gets 80 % (wrong priors)",
+    value: results.visitors_until_best_80pct_wrong_priors,
+    unit: "visitors",
+  }),
 ];
 
 mkdirSync(new URL("./.tmp/", import.meta.url), { recursive: true });

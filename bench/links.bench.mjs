@@ -1,4 +1,5 @@
-// Link minting in Node: signed link tokens per second (the pure signer `pz links create` uses), verifying them, and the CLI end to end on a 5,000-row CSV.
+// Link minting in Node: signed link tokens per second (the pure signer `pz links create` uses), verifying them, and the
+// CLI end to end on a 5,000-row CSV.
 import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -44,7 +45,23 @@ async function cliRun(campaign) {
     const t = performance.now();
     const run = spawnSync(
       process.execPath,
-      ["cli/pz.mjs", "links", "create", "--campaign", campaign.id, "--channel", "sms", "--to", "/offers/spring", "--url", "https://shop.example", "--in", join(dir, "in.csv"), "--out", join(dir, "out.csv")],
+      [
+        "cli/pz.mjs",
+        "links",
+        "create",
+        "--campaign",
+        campaign.id,
+        "--channel",
+        "sms",
+        "--to",
+        "/offers/spring",
+        "--url",
+        "https://shop.example",
+        "--in",
+        join(dir, "in.csv"),
+        "--out",
+        join(dir, "out.csv"),
+      ],
       { cwd: root, encoding: "utf8", env: { ...process.env, PZ_SIGNING_KEY: KEY } },
     );
     const seconds = (performance.now() - t) / 1000;
@@ -61,12 +78,17 @@ async function main() {
   const campaign = await smsCampaign();
   const now = Date.now();
   const payload = (i) => {
-    const minted = linkPayloadFor(campaign, { customerId: `C-${i}`, channel: "sms", destination: "/offers/spring" }, now);
+    const minted = linkPayloadFor(
+      campaign,
+      { customerId: `C-${i}`, channel: "sms", destination: "/offers/spring" },
+      now,
+    );
     if (!minted.ok) throw new Error(minted.message);
     return minted.payload;
   };
   const tokens = await Promise.all(Array.from({ length: ROWS }, async (_, i) => mintLinkToken(KEY, payload(i))));
-  for (const token of tokens.slice(0, 100)) if (!(await readLinkToken(KEY, token, now)).ok) throw new Error("a minted token does not verify");
+  for (const token of tokens.slice(0, 100))
+    if (!(await readLinkToken(KEY, token, now)).ok) throw new Error("a minted token does not verify");
 
   const mint = await rate((i) => mintLinkToken(KEY, payload(i)));
   const verify = await rate((i) => readLinkToken(KEY, tokens[i], now));
@@ -74,9 +96,19 @@ async function main() {
   const cliRowsPerSecond = Math.round(CLI_ROWS / cliSeconds);
 
   const summary = [
-    summaryRow({ label: "signed links minted per second (check + sign)", value: mint, unit: "links/s", target: { op: ">=", value: 1000 } }),
+    summaryRow({
+      label: "signed links minted per second (check + sign)",
+      value: mint,
+      unit: "links/s",
+      target: { op: ">=", value: 1000 },
+    }),
     summaryRow({ label: "link tokens verified per second", value: verify, unit: "tokens/s" }),
-    summaryRow({ label: `pz links create, ${CLI_ROWS} CSV rows end to end`, value: round(cliSeconds, 2), unit: "s", target: { op: "<=", value: 10 } }),
+    summaryRow({
+      label: `pz links create, ${CLI_ROWS} CSV rows end to end`,
+      value: round(cliSeconds, 2),
+      unit: "s",
+      target: { op: "<=", value: 10 },
+    }),
   ];
   const result = {
     rows: ROWS,
@@ -84,10 +116,20 @@ async function main() {
     token_bytes: tokens[0].length,
     mint_per_second: mint,
     verify_per_second: verify,
-    cli: { rows: CLI_ROWS, seconds: round(cliSeconds, 2), rows_per_second: cliRowsPerSecond, note: "process start, tsx, compiling rules/ and writing the CSV included" },
+    cli: {
+      rows: CLI_ROWS,
+      seconds: round(cliSeconds, 2),
+      rows_per_second: cliRowsPerSecond,
+      note: "process start, tsx, compiling rules/ and writing the CSV included",
+    },
     summary,
   };
-  console.log(formatTable(["figure", "value", "target"], summary.map((s) => [s.label, `${s.value} ${s.unit}`, s.target ?? ""])));
+  console.log(
+    formatTable(
+      ["figure", "value", "target"],
+      summary.map((s) => [s.label, `${s.value} ${s.unit}`, s.target ?? ""]),
+    ),
+  );
   await mkdir(tmpPath(""), { recursive: true });
   await writeFile(tmpPath("links.json"), `${JSON.stringify(result, null, 2)}\n`);
 }

@@ -1,13 +1,8 @@
-// Proxy benchmark: passthrough, no-op HTMLRewriter, the pz worker (tracking on and off) and GrowthBook's edge app, one after another in front of one origin.
+// Proxy benchmark: passthrough, no-op HTMLRewriter, the pz worker (tracking on and off) and GrowthBook's edge app, one
+// after another in front of one origin.
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import {
-  bundlePzWorkers,
-  startGrowthbook,
-  startNoopRewriter,
-  startPassthrough,
-  startPz,
-} from "./lib/contenders.mjs";
+import { bundlePzWorkers, startGrowthbook, startNoopRewriter, startPassthrough, startPz } from "./lib/contenders.mjs";
 import { measureCacheCase } from "./lib/cache-case.mjs";
 import { compileDemoPlaybook } from "./lib/pz.mjs";
 import { countKvReads } from "./lib/kv-reads.mjs";
@@ -28,7 +23,8 @@ const log = (message) => console.log(`[proxy] ${message}`);
 async function pzKvReads(origin, script, ruleset, vars = {}) {
   const counting = await startPz({ label: "pz kv-count", origin, script, ruleset, injectTracker: "on", vars });
   try {
-    if (counting.problems.length > 0) log(`!! pz (KV counting twin) does not personalise: ${counting.problems.join("; ")}`);
+    if (counting.problems.length > 0)
+      log(`!! pz (KV counting twin) does not personalise: ${counting.problems.join("; ")}`);
     return await countKvReads(counting);
   } finally {
     await counting.close();
@@ -50,13 +46,30 @@ async function startContenders(origin, countReads = true) {
   log(`pz: demo playbook version ${ruleset.version}`);
   const kvReads = countReads ? await pzKvReads(origin, scripts.counting, ruleset) : undefined;
   const kvReadsCacheOff = countReads ? await pzKvReads(origin, scripts.counting, ruleset, CACHE_OFF) : undefined;
-  if (kvReads) log(`pz: ${kvReads.total_per_request} KV reads per request (PROFILES ${kvReads.profiles_per_request}, RULES ${kvReads.rules_per_request})`);
+  if (kvReads)
+    log(
+      `pz: ${kvReads.total_per_request} KV reads per request (PROFILES ${kvReads.profiles_per_request}, RULES ${kvReads.rules_per_request})`,
+    );
   if (kvReadsCacheOff) log(`pz, profile cache off: ${kvReadsCacheOff.total_per_request} KV reads per request`);
   contenders.pz = await startPz({ label: "pz", origin, script: scripts.plain, ruleset, injectTracker: "on" });
-  contenders.pz_tracking_off = await startPz({ label: "pz tracking off", origin, script: scripts.plain, ruleset, injectTracker: "off" });
-  contenders.pz_profile_cache_off = await startPz({ label: "pz cache off", origin, script: scripts.plain, ruleset, injectTracker: "on", vars: CACHE_OFF });
+  contenders.pz_tracking_off = await startPz({
+    label: "pz tracking off",
+    origin,
+    script: scripts.plain,
+    ruleset,
+    injectTracker: "off",
+  });
+  contenders.pz_profile_cache_off = await startPz({
+    label: "pz cache off",
+    origin,
+    script: scripts.plain,
+    ruleset,
+    injectTracker: "on",
+    vars: CACHE_OFF,
+  });
   const pz = { kvReads, kvReadsCacheOff, rulesetVersion: ruleset.version };
-  for (const [name, c] of Object.entries(contenders)) if (c.problems.length > 0) log(`!! ${name} does not do its job: ${c.problems.join("; ")}`);
+  for (const [name, c] of Object.entries(contenders))
+    if (c.problems.length > 0) log(`!! ${name} does not do its job: ${c.problems.join("; ")}`);
   return { contenders, pz };
 }
 
@@ -89,7 +102,8 @@ async function loadOneConnection(contenders) {
     for (const name of names) await measureRound({ ...contenders[name], settleMs: 0 }, records[name], 1);
   }
   const figures = Object.fromEntries(names.map((name) => [name, summariseLoad(records[name])]));
-  for (const name of names) log(`one connection, ${name}: p50 ${figures[name].p50_ms} ms, p99 ${figures[name].p99_ms} ms`);
+  for (const name of names)
+    log(`one connection, ${name}: p50 ${figures[name].p50_ms} ms, p99 ${figures[name].p99_ms} ms`);
   return figures;
 }
 
@@ -108,10 +122,18 @@ async function figuresOf(contender, record, ttfb) {
 }
 
 function summarise(workers, kvReads, kvReadsCacheOff, single = {}) {
-  const { passthrough, noop_rewriter: noop, pz, pz_tracking_off: pzOff, pz_profile_cache_off: pzCold, growthbook } = workers;
+  const {
+    passthrough,
+    noop_rewriter: noop,
+    pz,
+    pz_tracking_off: pzOff,
+    pz_profile_cache_off: pzCold,
+    growthbook,
+  } = workers;
   const ratio = (a, b) => (a && b ? round(a.rps / b.rps) : null);
-  const cpuRatio = (a, b) => (a?.cpu_ms_per_response && b?.cpu_ms_per_response ? round(a.cpu_ms_per_response / b.cpu_ms_per_response) : null);
-  const unverified = (...ws) => ws.filter((w) => w && !w.verified).length > 0 ? "output not verified" : undefined;
+  const cpuRatio = (a, b) =>
+    a?.cpu_ms_per_response && b?.cpu_ms_per_response ? round(a.cpu_ms_per_response / b.cpu_ms_per_response) : null;
+  const unverified = (...ws) => (ws.filter((w) => w && !w.verified).length > 0 ? "output not verified" : undefined);
   const figures = {
     pz_vs_noop_rewriter: ratio(pz, noop),
     pz_vs_growthbook: ratio(pz, growthbook),
@@ -120,10 +142,13 @@ function summarise(workers, kvReads, kvReadsCacheOff, single = {}) {
     added_p50_ms_over_noop: pz && noop ? round(pz.p50_ms - noop.p50_ms) : null,
     tracking_on_vs_off: ratio(pz, pzOff),
     one_connection: single,
-    added_p50_ms_over_noop_one_connection: single.pz && single.noop_rewriter ? round(single.pz.p50_ms - single.noop_rewriter.p50_ms) : null,
+    added_p50_ms_over_noop_one_connection:
+      single.pz && single.noop_rewriter ? round(single.pz.p50_ms - single.noop_rewriter.p50_ms) : null,
     pz_profile_cache_off_vs_noop_rewriter: ratio(pzCold, noop),
     pz_profile_cache_off_vs_growthbook: ratio(pzCold, growthbook),
-    cpu_ms_per_response: Object.fromEntries(Object.entries(workers).map(([name, w]) => [name, w.cpu_ms_per_response ?? null])),
+    cpu_ms_per_response: Object.fromEntries(
+      Object.entries(workers).map(([name, w]) => [name, w.cpu_ms_per_response ?? null]),
+    ),
     pz_cpu_vs_noop_rewriter: cpuRatio(pz, noop),
     growthbook_cpu_vs_noop_rewriter: cpuRatio(growthbook, noop),
     kv_reads_per_request: kvReads?.total_per_request ?? null,
@@ -134,16 +159,65 @@ function summarise(workers, kvReads, kvReadsCacheOff, single = {}) {
     ttfb_added_ms: pz ? round(pz.ttfb_slow_page.first_byte_ms - passthrough.ttfb_slow_page.first_byte_ms, 2) : null,
   };
   const summary = [
-    summaryRow({ label: "pz / no-op rewriter throughput", value: figures.pz_vs_noop_rewriter, unit: "×", target: { op: ">=", value: 0.9 }, warning: unverified(pz, noop) }),
-    summaryRow({ label: "pz / GrowthBook throughput", value: figures.pz_vs_growthbook, unit: "×", target: { op: ">=", value: 2.5 }, warning: unverified(pz, growthbook) }),
-    summaryRow({ label: "pz added p50 over no-op rewriter", value: figures.added_p50_ms_over_noop, unit: "ms", target: { op: "<", value: 1 }, warning: unverified(pz, noop) }),
-    summaryRow({ label: "pz added p50 over no-op rewriter, one connection", value: figures.added_p50_ms_over_noop_one_connection, unit: "ms", warning: unverified(pz, noop) }),
-    summaryRow({ label: "pz KV reads per request", value: figures.kv_reads_per_request, target: { op: "<=", value: 1 }, warning: unverified(pz) }),
-    summaryRow({ label: "pz KV reads per request, profile cache off", value: figures.kv_reads_per_request_profile_cache_off, target: { op: "<=", value: 1 }, warning: unverified(pzCold) }),
-    summaryRow({ label: "pz, profile cache off / no-op rewriter throughput", value: figures.pz_profile_cache_off_vs_noop_rewriter, unit: "×", warning: unverified(pzCold, noop) }),
-    summaryRow({ label: "pz, profile cache off / GrowthBook throughput", value: figures.pz_profile_cache_off_vs_growthbook, unit: "×", warning: unverified(pzCold, growthbook) }),
+    summaryRow({
+      label: "pz / no-op rewriter throughput",
+      value: figures.pz_vs_noop_rewriter,
+      unit: "×",
+      target: { op: ">=", value: 0.9 },
+      warning: unverified(pz, noop),
+    }),
+    summaryRow({
+      label: "pz / GrowthBook throughput",
+      value: figures.pz_vs_growthbook,
+      unit: "×",
+      target: { op: ">=", value: 2.5 },
+      warning: unverified(pz, growthbook),
+    }),
+    summaryRow({
+      label: "pz added p50 over no-op rewriter",
+      value: figures.added_p50_ms_over_noop,
+      unit: "ms",
+      target: { op: "<", value: 1 },
+      warning: unverified(pz, noop),
+    }),
+    summaryRow({
+      label: "pz added p50 over no-op rewriter, one connection",
+      value: figures.added_p50_ms_over_noop_one_connection,
+      unit: "ms",
+      warning: unverified(pz, noop),
+    }),
+    summaryRow({
+      label: "pz KV reads per request",
+      value: figures.kv_reads_per_request,
+      target: { op: "<=", value: 1 },
+      warning: unverified(pz),
+    }),
+    summaryRow({
+      label: "pz KV reads per request, profile cache off",
+      value: figures.kv_reads_per_request_profile_cache_off,
+      target: { op: "<=", value: 1 },
+      warning: unverified(pzCold),
+    }),
+    summaryRow({
+      label: "pz, profile cache off / no-op rewriter throughput",
+      value: figures.pz_profile_cache_off_vs_noop_rewriter,
+      unit: "×",
+      warning: unverified(pzCold, noop),
+    }),
+    summaryRow({
+      label: "pz, profile cache off / GrowthBook throughput",
+      value: figures.pz_profile_cache_off_vs_growthbook,
+      unit: "×",
+      warning: unverified(pzCold, growthbook),
+    }),
     summaryRow({ label: "pz / no-op rewriter CPU per response", value: figures.pz_cpu_vs_noop_rewriter, unit: "×" }),
-    summaryRow({ label: "pz tracking on / off throughput", value: figures.tracking_on_vs_off, unit: "×", target: { op: ">=", value: 0.95 }, warning: unverified(pz, pzOff) }),
+    summaryRow({
+      label: "pz tracking on / off throughput",
+      value: figures.tracking_on_vs_off,
+      unit: "×",
+      target: { op: ">=", value: 0.95 },
+      warning: unverified(pz, pzOff),
+    }),
     summaryRow({ label: "pz TTFB of slow 2 MB page", value: figures.ttfb_pz_ms, unit: "ms", warning: unverified(pz) }),
     summaryRow({ label: "passthrough TTFB of slow 2 MB page", value: figures.ttfb_passthrough_ms, unit: "ms" }),
   ];
@@ -162,8 +236,15 @@ function printTables(workers, summary) {
     w.ttfb_slow_page?.first_byte_ms,
     w.verified ? (w.problems_after_load.length ? "!! changed under load" : "ok") : `!! ${w.problems.join("; ")}`,
   ]);
-  console.log(`\n${formatTable(["worker", "req/s", "p50 ms", "p99 ms", "req/s per round", "CPU ms/resp", "failed", "TTFB ms", "output"], rows)}\n`);
-  console.log(`${formatTable(["figure", "value", "target", "verdict"], summary.map((r) => [r.label, `${r.value ?? "—"} ${r.unit}`.trim(), r.target, verdict(r)]))}\n`);
+  console.log(
+    `\n${formatTable(["worker", "req/s", "p50 ms", "p99 ms", "req/s per round", "CPU ms/resp", "failed", "TTFB ms", "output"], rows)}\n`,
+  );
+  console.log(
+    `${formatTable(
+      ["figure", "value", "target", "verdict"],
+      summary.map((r) => [r.label, `${r.value ?? "—"} ${r.unit}`.trim(), r.target, verdict(r)]),
+    )}\n`,
+  );
 }
 
 /** `--check`: start every contender, check its answer once, print the problems as JSON; no load. */
@@ -204,12 +285,15 @@ async function main() {
     for (const [name, c] of Object.entries(contenders)) workers[name] = await figuresOf(c, records[name], ttfb[name]);
     for (const [name, w] of Object.entries(workers)) {
       if (!w.verified) warnings.push(`${name}: output wrong (${w.problems.join("; ")})`);
-      if (w.problems_after_load.length > 0) warnings.push(`${name}: output changed under load (${w.problems_after_load.join("; ")})`);
-      if (w.non2xx + w.errors > 0) warnings.push(`${name}: ${w.non2xx} non-2xx responses and ${w.errors} errors under load`);
+      if (w.problems_after_load.length > 0)
+        warnings.push(`${name}: output changed under load (${w.problems_after_load.join("; ")})`);
+      if (w.non2xx + w.errors > 0)
+        warnings.push(`${name}: ${w.non2xx} non-2xx responses and ${w.errors} errors under load`);
     }
     const { figures, summary } = summarise(workers, setup.pz.kvReads, setup.pz.kvReadsCacheOff, single);
     summary.push(...cache.summary);
-    for (const [name, w] of Object.entries(cache.figures.workers)) if (!w.verified) warnings.push(`cache case, ${name}: ${w.problems.join("; ")}`);
+    for (const [name, w] of Object.entries(cache.figures.workers))
+      if (!w.verified) warnings.push(`cache case, ${name}: ${w.problems.join("; ")}`);
     printTables(workers, summary);
     for (const warning of warnings) log(`!! ${warning}`);
     const result = {

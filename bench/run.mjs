@@ -1,4 +1,5 @@
-// `npm run bench`: runs each benchmark script in turn, merges their results into bench/results.json and prints the ratio table.
+// `npm run bench`: runs each benchmark script in turn, merges their results into bench/results.json and prints the
+// ratio table.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -7,7 +8,20 @@ import { fileURLToPath } from "node:url";
 import { formatTable, verdict } from "./lib/table.mjs";
 
 /** The benchmarks, in the order they run; each writes bench/.tmp/<name>.json. */
-const SCRIPTS = ["bundle", "conditions", "decide", "proxy", "links", "import", "events", "cost", "analytics", "stats", "learning", "soak"];
+const SCRIPTS = [
+  "bundle",
+  "conditions",
+  "decide",
+  "proxy",
+  "links",
+  "import",
+  "events",
+  "cost",
+  "analytics",
+  "stats",
+  "learning",
+  "soak",
+];
 /** Whole-run budget; a script still running when its share is spent is stopped and reported. */
 const TOTAL_SECONDS = Number(process.env.BENCH_TOTAL_SECONDS ?? 1260);
 const SCRIPT_SECONDS = Number(process.env.BENCH_SCRIPT_SECONDS ?? 360);
@@ -71,7 +85,8 @@ function finalTable(results, status) {
     const section = results[name];
     const summary = Array.isArray(section.summary) ? section.summary : [];
     if (summary.length === 0) rows.push([name, "(no summary rows; see results.json)", "", "", ""]);
-    for (const row of summary) rows.push([name, row.label, `${row.value ?? "—"} ${row.unit ?? ""}`.trim(), row.target ?? "", verdict(row)]);
+    for (const row of summary)
+      rows.push([name, row.label, `${row.value ?? "—"} ${row.unit ?? ""}`.trim(), row.target ?? "", verdict(row)]);
   }
   return formatTable(["bench", "figure", "value", "target", "verdict"], rows);
 }
@@ -81,7 +96,9 @@ async function main() {
   const results = { machine: machine() };
   const status = {};
   await mkdir(here("./.tmp"), { recursive: true });
-  log(`${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}; budget ${TOTAL_SECONDS} s`);
+  log(
+    `${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}; budget ${TOTAL_SECONDS} s`,
+  );
   for (const [i, name] of SCRIPTS.entries()) {
     const script = here(`./${name}.bench.mjs`);
     const out = here(`./.tmp/${name}.json`);
@@ -101,7 +118,9 @@ async function main() {
       status[name] = "ok";
       log(`${name}: done in ${took} s`);
     } else {
-      status[name] = run.timedOut ? `FAILED: stopped after ${took} s` : `FAILED: exit ${run.code ?? run.signal}${existsSync(out) ? "" : ", no results written"}`;
+      status[name] = run.timedOut
+        ? `FAILED: stopped after ${took} s`
+        : `FAILED: exit ${run.code ?? run.signal}${existsSync(out) ? "" : ", no results written"}`;
       log(`!! ${name}: ${status[name]}`);
     }
   }

@@ -1,4 +1,5 @@
-// Soak: minutes of mixed load (new and returning visitors' page views, beacons, link clicks) against the worker in Miniflare; workerd's RSS over time, 5xx and cross-request warnings.
+// Soak: minutes of mixed load (new and returning visitors' page views, beacons, link clicks) against the worker in
+// Miniflare; workerd's RSS over time, 5xx and cross-request warnings.
 import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -32,13 +33,15 @@ function rssMb(pid) {
 
 /** The workerd process this script started: the one whose parent is this process (others may run beside it). */
 function ownWorkerd(pids) {
-  return [...pids].find((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[1] === String(process.pid);
-    } catch {
-      return false;
-    }
-  }) ?? null;
+  return (
+    [...pids].find((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[1] === String(process.pid);
+      } catch {
+        return false;
+      }
+    }) ?? null
+  );
 }
 
 async function main() {
@@ -57,7 +60,8 @@ async function main() {
   const host = await hostWorker({
     label: "pz soak",
     scriptPath: script,
-    // KV, D1 and queue state on disk, so workerd's RSS is the worker's memory rather than the local stores' growing data.
+    // KV, D1 and queue state on disk, so workerd's RSS is the worker's memory rather than the local stores' growing
+    // data.
     extra: {
       ...pzWorkerOptions({ ORIGIN_URL: origin.url, INJECT_TRACKER: "on" }),
       defaultPersistRoot: tmpPath(`soak-state-${Date.now()}`),
@@ -74,7 +78,10 @@ async function main() {
     const { mintLinkToken } = await load("src/edge/links/link-tokens.ts");
     const campaign = ruleset.campaigns.find((k) => k.channel === "sms");
     const returning = await Promise.all(
-      Array.from({ length: RETURNING }, async (_, i) => `pz_id=${await signValue(PZ_SECRETS.PZ_SIGNING_KEY, "pz_id", { v: `soak-visitor-${i}` })}`),
+      Array.from(
+        { length: RETURNING },
+        async (_, i) => `pz_id=${await signValue(PZ_SECRETS.PZ_SIGNING_KEY, "pz_id", { v: `soak-visitor-${i}` })}`,
+      ),
     );
 
     const counts = { page: 0, beacon: 0, link: 0, worker_5xx: 0, failed: 0 };
@@ -87,12 +94,25 @@ async function main() {
       if (kind === "page") {
         // Half new visitors (no cookie), half returning ones from a pool; paths vary so the page-slot memory fills.
         const cookie = i % 2 ? returning[i % RETURNING] : "";
-        res = await fetch(`${host.url}/p/${i % 2000}?utm_source=s${i % 7}`, { headers: { "user-agent": UA, accept: "text/html", cookie } });
+        res = await fetch(`${host.url}/p/${i % 2000}?utm_source=s${i % 7}`, {
+          headers: { "user-agent": UA, accept: "text/html", cookie },
+        });
       } else if (kind === "beacon") {
-        const events = [{ id: `soak-${i}-a`, type: "impression", slot: "hero", offer: "o1" }, { id: `soak-${i}-b`, type: "click", slot: "hero", offer: "o1" }];
-        res = await fetch(`${host.url}/__pz/events`, { method: "POST", body: JSON.stringify({ events }), headers: { "content-type": "text/plain", "user-agent": UA, cookie: returning[i % RETURNING] } });
+        const events = [
+          { id: `soak-${i}-a`, type: "impression", slot: "hero", offer: "o1" },
+          { id: `soak-${i}-b`, type: "click", slot: "hero", offer: "o1" },
+        ];
+        res = await fetch(`${host.url}/__pz/events`, {
+          method: "POST",
+          body: JSON.stringify({ events }),
+          headers: { "content-type": "text/plain", "user-agent": UA, cookie: returning[i % RETURNING] },
+        });
       } else {
-        const minted = linkPayloadFor(campaign, { customerId: `C-soak-${i}`, channel: "sms", destination: "/offers/spring" }, Date.now());
+        const minted = linkPayloadFor(
+          campaign,
+          { customerId: `C-soak-${i}`, channel: "sms", destination: "/offers/spring" },
+          Date.now(),
+        );
         const token = await mintLinkToken(PZ_SECRETS.PZ_SIGNING_KEY, minted.payload);
         res = await fetch(`${host.url}/go/${token}`, { redirect: "manual", headers: { "user-agent": UA } });
       }
@@ -145,9 +165,22 @@ async function main() {
       cross_request_warnings: warnings.cross,
       cross_request_warning_examples: warnings.lines,
       summary: [
-        summaryRow({ label: "Soak: workerd RSS growth after warm-up", value: round(growth === null ? null : growth * 100, 1), unit: "%", target: { op: "<=", value: 20 } }),
-        summaryRow({ label: "Soak: 5xx responses from the worker", value: counts.worker_5xx, target: { op: "<=", value: 0 } }),
-        summaryRow({ label: "Soak: runtime warnings about cross-request promises/I/O", value: warnings.cross, target: { op: "<=", value: 0 } }),
+        summaryRow({
+          label: "Soak: workerd RSS growth after warm-up",
+          value: round(growth === null ? null : growth * 100, 1),
+          unit: "%",
+          target: { op: "<=", value: 20 },
+        }),
+        summaryRow({
+          label: "Soak: 5xx responses from the worker",
+          value: counts.worker_5xx,
+          target: { op: "<=", value: 0 },
+        }),
+        summaryRow({
+          label: "Soak: runtime warnings about cross-request promises/I/O",
+          value: warnings.cross,
+          target: { op: "<=", value: 0 },
+        }),
       ],
     };
     await writeFile(tmpPath("soak.json"), JSON.stringify(result, null, 2));

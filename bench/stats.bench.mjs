@@ -1,7 +1,7 @@
 // Experiment statistics by simulation (pure core, seeded): A/A experiments peeked at daily — how often
 // the sequential intervals and the fixed-horizon test call a winner that is not there — and A/B
 // experiments with a known lift — how much CUPED narrows the interval.
-// Run: npx tsx bench/stats.bench.mjs   (writes bench/.tmp/stats.json; BENCH_AA_EXPERIMENTS, BENCH_AB_EXPERIMENTS tune it)
+// Run: npx tsx bench/stats.bench.mjs (writes bench/.tmp/stats.json; BENCH_AA_EXPERIMENTS, BENCH_AB_EXPERIMENTS tune it)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,26 +16,55 @@ const DAYS = 30;
 const VISITORS_PER_ARM_PER_DAY = 200;
 const RATE = 0.05;
 
-
 function gaussian(random) {
   const u = 1 - random();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
 }
 
 const config = {
-  id: "sim", seed: "sim", hashAttribute: "visitor.id", hashVersion: 2, kind: "header",
-  variants: [{ id: "control", weight: 0.5 }, { id: "treatment", weight: 0.5 }],
-  ranges: [[0, 0.5], [0.5, 1]], coverage: 1, targeting: {}, namespace: null, goals: ["goal"], active: true,
+  id: "sim",
+  seed: "sim",
+  hashAttribute: "visitor.id",
+  hashVersion: 2,
+  kind: "header",
+  variants: [
+    { id: "control", weight: 0.5 },
+    { id: "treatment", weight: 0.5 },
+  ],
+  ranges: [
+    [0, 0.5],
+    [0.5, 1],
+  ],
+  coverage: 1,
+  targeting: {},
+  namespace: null,
+  goals: ["goal"],
+  active: true,
 };
 
 const row = (variant, units, converted) => ({
-  variant, goal: "goal", units, covariateSum: 0, covariateSquares: 0, converted, convertedCross: 0,
-  count: converted, countSquares: converted, countCross: 0, value: 0, valueSquares: 0, valueCross: 0,
+  variant,
+  goal: "goal",
+  units,
+  covariateSum: 0,
+  covariateSquares: 0,
+  converted,
+  convertedCross: 0,
+  count: converted,
+  countSquares: converted,
+  countCross: 0,
+  value: 0,
+  valueSquares: 0,
+  valueCross: 0,
 });
 
 /** The product's own reading: did the primary metric's verdict call a difference? */
 function called(sums, method, metric = { goal: "goal", metric: "conversion", role: "primary" }, covariate) {
-  const report = experimentReport("sim", covariate ? { ...config, covariate } : config, sums, [], { unit: "visitor", metrics: [metric], method });
+  const report = experimentReport("sim", covariate ? { ...config, covariate } : config, sums, [], {
+    unit: "visitor",
+    metrics: [metric],
+    method,
+  });
   const [c] = report.metrics[0].comparisons;
   return c;
 }
@@ -101,7 +130,10 @@ for (let e = 0; e < AB_EXPERIMENTS; e++) {
     return s;
   });
   const c = called(sums, "sequential", metric, "profile.pastSpend");
-  for (const [name, effect] of [["unadjusted", c.effect], ["cuped", c.adjusted]]) {
+  for (const [name, effect] of [
+    ["unadjusted", c.effect],
+    ["cuped", c.adjusted],
+  ]) {
     widths[name].push(effect.interval[1] - effect.interval[0]);
     if (effect.interval[0] <= LIFT && LIFT <= effect.interval[1]) covered[name]++;
     if (effect.interval[0] > 0) detected[name]++;
@@ -131,11 +163,33 @@ const result = {
   aa_seconds: round(aaSeconds, 1),
   seconds: round(seconds, 1),
   summary: [
-    summaryRow({ label: "A/A false positives, sequential, peeking daily for 30 days", value: round((100 * sequentialCalls) / AA_EXPERIMENTS, 2), unit: "%", target: { op: "<=", value: 5 } }),
-    summaryRow({ label: "A/A false positives, fixed-horizon test, peeking daily", value: round((100 * fixedPeekingCalls) / AA_EXPERIMENTS, 2), unit: "%" }),
-    summaryRow({ label: "A/A false positives, fixed-horizon test, read once on day 30", value: round((100 * fixedFinalCalls) / AA_EXPERIMENTS, 2), unit: "%" }),
-    summaryRow({ label: "CUPED interval width / unadjusted (A/B, +5% lift)", value: round(widthRatio, 3), unit: "×", target: { op: "<", value: 1 } }),
-    summaryRow({ label: "A/B lift detected, unadjusted → CUPED", value: `${round((100 * detected.unadjusted) / AB_EXPERIMENTS, 1)} → ${round((100 * detected.cuped) / AB_EXPERIMENTS, 1)}`, unit: "%" }),
+    summaryRow({
+      label: "A/A false positives, sequential, peeking daily for 30 days",
+      value: round((100 * sequentialCalls) / AA_EXPERIMENTS, 2),
+      unit: "%",
+      target: { op: "<=", value: 5 },
+    }),
+    summaryRow({
+      label: "A/A false positives, fixed-horizon test, peeking daily",
+      value: round((100 * fixedPeekingCalls) / AA_EXPERIMENTS, 2),
+      unit: "%",
+    }),
+    summaryRow({
+      label: "A/A false positives, fixed-horizon test, read once on day 30",
+      value: round((100 * fixedFinalCalls) / AA_EXPERIMENTS, 2),
+      unit: "%",
+    }),
+    summaryRow({
+      label: "CUPED interval width / unadjusted (A/B, +5% lift)",
+      value: round(widthRatio, 3),
+      unit: "×",
+      target: { op: "<", value: 1 },
+    }),
+    summaryRow({
+      label: "A/B lift detected, unadjusted → CUPED",
+      value: `${round((100 * detected.unadjusted) / AB_EXPERIMENTS, 1)} → ${round((100 * detected.cuped) / AB_EXPERIMENTS, 1)}`,
+      unit: "%",
+    }),
   ],
 };
 

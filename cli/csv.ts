@@ -47,14 +47,21 @@ export function parseCsv(text: string, source = "CSV"): CsvRow[] {
   } catch (err) {
     if (!(err instanceof CsvError)) throw err;
     if (err.code === "CSV_QUOTE_NOT_CLOSED") {
-      throw new CliError(`${source}:${nextRowLine(lines, lastLine)}: a quoted field is never closed (its row runs to the end of the file; nothing was read)`);
+      throw new CliError(
+        `${source}:${nextRowLine(lines, lastLine)}: a quoted field is never closed (its row runs to the end of the file; nothing was read)`,
+      );
     }
-    throw new CliError(`${source}:${(err as CsvError & { lines?: number }).lines ?? lastLine + 1}: ${err.message} (nothing was read)`);
+    throw new CliError(
+      `${source}:${(err as CsvError & { lines?: number }).lines ?? lastLine + 1}: ${err.message} (nothing was read)`,
+    );
   }
   return rows;
 }
 
-/** CSV text for rows of fields, each line ending in a line break; a field is quoted when it holds a comma, a quote or a line break. */
+/**
+ * CSV text for rows of fields, each line ending in a line break; a field is quoted when it holds a comma, a quote or a
+ * line break.
+ */
 export function formatCsv(rows: string[][]): string {
   return stringify(rows);
 }

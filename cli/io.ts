@@ -1,7 +1,13 @@
 /** File helpers shared by pz commands: read a playbook folder, compile it, print diagnostics, write JSON. */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { compilePlaybook, formatDiagnostic, type CompileResult, type Diagnostic, type SourceText } from "../src/compiler/index.ts";
+import {
+  compilePlaybook,
+  formatDiagnostic,
+  type CompileResult,
+  type Diagnostic,
+  type SourceText,
+} from "../src/compiler/index.ts";
 import type { CompiledRuleset } from "../src/core/types.ts";
 import { UsageError } from "./errors.ts";
 
@@ -30,7 +36,9 @@ export function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? "" : "s"}`;
 }
 
-/** Repeated `--flag NAME=VALUE` options into a record (the value may itself hold "="); a malformed one is a usage error. */
+/**
+ * Repeated `--flag NAME=VALUE` options into a record (the value may itself hold "="); a malformed one is a usage error.
+ */
 export function namedPairs(items: string[] | undefined, flag: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of items ?? []) {

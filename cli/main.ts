@@ -11,16 +11,46 @@ interface Row {
 
 // One row per command; the module is loaded only when its command runs.
 const commands: Record<string, Row> = {
-  "rules check": { summary: "validate rules/ and print every problem with its file and line", load: () => import("./commands/rules.ts").then((m) => m.check) },
-  "rules build": { summary: "validate rules/ and write the compiled ruleset and rules/schema.json", load: () => import("./commands/rules.ts").then((m) => m.build) },
-  results: { summary: "experiment results per variant (rates, intervals, uplift, p-value, SRM) or --offers", load: () => import("./commands/results.ts").then((m) => m.results) },
-  simulate: { summary: "show what a profile and URL would get, with reasons", load: () => import("./commands/simulate.ts").then((m) => m.simulate) },
-  "links create": { summary: "mint personalised links (CSV of customers in, CSV of links out)", load: () => import("./commands/links.ts").then((m) => m.create) },
-  "profiles import": { summary: "bulk upsert profiles from an NDJSON file through the admin API", load: () => import("./commands/profiles.ts").then((m) => m.importProfiles) },
-  "rules publish": { summary: "publish rules/ to a running worker as a new live version", load: () => import("./commands/publish.ts").then((m) => m.publish) },
-  "rules rollback": { summary: "move a worker's live ruleset back (to VERSION, or the previous one)", load: () => import("./commands/publish.ts").then((m) => m.rollback) },
-  "events replay": { summary: "send the worker's dead letters back through its events queue (after an outage)", load: () => import("./commands/events.ts").then((m) => m.replay) },
-  preview: { summary: "make a QA preview link that forces segments, stages, variants or offers", load: () => import("./commands/preview.ts").then((m) => m.preview) },
+  "rules check": {
+    summary: "validate rules/ and print every problem with its file and line",
+    load: () => import("./commands/rules.ts").then((m) => m.check),
+  },
+  "rules build": {
+    summary: "validate rules/ and write the compiled ruleset and rules/schema.json",
+    load: () => import("./commands/rules.ts").then((m) => m.build),
+  },
+  results: {
+    summary: "experiment results per variant (rates, intervals, uplift, p-value, SRM) or --offers",
+    load: () => import("./commands/results.ts").then((m) => m.results),
+  },
+  simulate: {
+    summary: "show what a profile and URL would get, with reasons",
+    load: () => import("./commands/simulate.ts").then((m) => m.simulate),
+  },
+  "links create": {
+    summary: "mint personalised links (CSV of customers in, CSV of links out)",
+    load: () => import("./commands/links.ts").then((m) => m.create),
+  },
+  "profiles import": {
+    summary: "bulk upsert profiles from an NDJSON file through the admin API",
+    load: () => import("./commands/profiles.ts").then((m) => m.importProfiles),
+  },
+  "rules publish": {
+    summary: "publish rules/ to a running worker as a new live version",
+    load: () => import("./commands/publish.ts").then((m) => m.publish),
+  },
+  "rules rollback": {
+    summary: "move a worker's live ruleset back (to VERSION, or the previous one)",
+    load: () => import("./commands/publish.ts").then((m) => m.rollback),
+  },
+  "events replay": {
+    summary: "send the worker's dead letters back through its events queue (after an outage)",
+    load: () => import("./commands/events.ts").then((m) => m.replay),
+  },
+  preview: {
+    summary: "make a QA preview link that forces segments, stages, variants or offers",
+    load: () => import("./commands/preview.ts").then((m) => m.preview),
+  },
 };
 
 function help(): string {
@@ -46,7 +76,10 @@ async function main(argv: string[]): Promise<number> {
       console.log(help());
       return 0;
     }
-    const typed = argv.filter((a) => !a.startsWith("-")).slice(0, 2).join(" ");
+    const typed = argv
+      .filter((a) => !a.startsWith("-"))
+      .slice(0, 2)
+      .join(" ");
     const hint = didYouMean(typed, Object.keys(commands));
     console.error(`pz: unknown command \`${typed}\`${hint ? ` (${hint})` : ""}\n\n${help()}`);
     return 2;

@@ -1,4 +1,5 @@
-// The bundled demo site (the default origin for `npm start`): pages in site/pages inside site/layout.html, on 127.0.0.1:8788.
+// The bundled demo site (the default origin for `npm start`): pages in site/pages inside site/layout.html, on
+// 127.0.0.1:8788.
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -22,7 +23,11 @@ function checkoutVariant(header) {
   const match = /(?:^|;\s*)checkout-cta=([\w-]+)/.exec(header ?? "");
   const variant = match ? match[1] : "none";
   const bold = variant === "bold";
-  return { "checkout-cta": variant, "cta-class": bold ? "bold" : "", "cta-label": bold ? "Buy now" : "Continue to payment" };
+  return {
+    "checkout-cta": variant,
+    "cta-class": bold ? "bold" : "",
+    "cta-label": bold ? "Buy now" : "Continue to payment",
+  };
 }
 
 function fill(template, values) {
@@ -30,7 +35,10 @@ function fill(template, values) {
 }
 
 async function page(name, title, values) {
-  const [layout, content] = await Promise.all([readFile(join(SITE, "layout.html"), "utf8"), readFile(join(SITE, "pages", `${name}.html`), "utf8")]);
+  const [layout, content] = await Promise.all([
+    readFile(join(SITE, "layout.html"), "utf8"),
+    readFile(join(SITE, "pages", `${name}.html`), "utf8"),
+  ]);
   return fill(layout, { title, content: fill(content, values) });
 }
 
@@ -47,7 +55,10 @@ async function handle(req, res) {
   const route = ROUTES.find(([pattern]) => pattern.test(url.pathname));
   const values = checkoutVariant(req.headers["x-pz-variants"]);
   const html = route ? await page(route[1], route[2], values) : await page("not-found", "Not found", values);
-  res.writeHead(route ? 200 : 404, { "content-type": "text/html; charset=utf-8", "cache-control": "public, max-age=60" });
+  res.writeHead(route ? 200 : 404, {
+    "content-type": "text/html; charset=utf-8",
+    "cache-control": "public, max-age=60",
+  });
   res.end(req.method === "HEAD" ? undefined : html);
 }
 

@@ -3,7 +3,7 @@
 // `wrangler dev` on http://localhost:8787, wait for /__pz/health and print how to see each persona.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { register } from "tsx/esm/api";
@@ -69,7 +69,9 @@ async function seedKv(ruleset) {
       await publishRuleset(proxy.env.RULES, ruleset, "npm start", now);
       console.log(`  published ruleset ${ruleset.version}${live ? ` (was ${live.version})` : ""}`);
     }
-    const lines = readFileSync(join(ROOT, "demo", "profiles.ndjson"), "utf8").split("\n").filter((l) => l.trim());
+    const lines = readFileSync(join(ROOT, "demo", "profiles.ndjson"), "utf8")
+      .split("\n")
+      .filter((l) => l.trim());
     for (const line of lines) {
       const { id, ...rest } = resolveRelativeDates(JSON.parse(line), now);
       const profile = storedProfileSchema.parse({ ...rest, updatedAt: now });
@@ -95,7 +97,13 @@ function migrateD1() {
 
 function start(name, command, args, env = {}) {
   const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  const prefix = (chunk) => chunk.toString().split("\n").filter((l) => l.trim()).map((l) => `  [${name}] ${l}`).join("\n");
+  const prefix = (chunk) =>
+    chunk
+      .toString()
+      .split("\n")
+      .filter((l) => l.trim())
+      .map((l) => `  [${name}] ${l}`)
+      .join("\n");
   child.stdout.on("data", (chunk) => console.log(prefix(chunk)));
   child.stderr.on("data", (chunk) => console.error(prefix(chunk)));
   child.on("exit", (code, signal) => {
@@ -139,7 +147,8 @@ function printGuide(origin, health, demoSite) {
   quarter of visitors (half of the home namespace's half), the warmer hero. Become a demo persona (sets the pz_id cookie, as a
   personalised link would):
 `);
-  for (const p of personas) console.log(`  ${p.name.padEnd(6)} ${base}/__pz/demo/login?customer=${p.id}\n         ${p.who}: ${p.sees}`);
+  for (const p of personas)
+    console.log(`  ${p.name.padEnd(6)} ${base}/__pz/demo/login?customer=${p.id}\n         ${p.who}: ${p.sees}`);
   console.log(`
   Anonymous again: ${base}/__pz/demo/logout
   Other pages: /quote  /help  /help/complaint  /offers/spring  /checkout (origin-rendered A/B)
@@ -169,8 +178,23 @@ if (!process.env.ORIGIN_URL) {
 } else step(`Fronting ${origin} (ORIGIN_URL)`);
 
 step(`Starting wrangler dev on http://localhost:${WORKER_PORT}`);
-start("worker", "npx", ["wrangler", "dev", "--port", String(WORKER_PORT), "--var", `ORIGIN_URL:${origin}`, "--var", "DEMO_MODE:on", "--show-interactive-dev-session=false"], {
-  WRANGLER_SEND_METRICS: "false",
-});
+start(
+  "worker",
+  "npx",
+  [
+    "wrangler",
+    "dev",
+    "--port",
+    String(WORKER_PORT),
+    "--var",
+    `ORIGIN_URL:${origin}`,
+    "--var",
+    "DEMO_MODE:on",
+    "--show-interactive-dev-session=false",
+  ],
+  {
+    WRANGLER_SEND_METRICS: "false",
+  },
+);
 const health = await waitForHealth(`http://localhost:${WORKER_PORT}/__pz/health`, 120_000);
 printGuide(origin, health, !process.env.ORIGIN_URL);

@@ -1,4 +1,6 @@
-/** The worker's entry: the URL map (/__pz, /go, then the catch-all proxy) and the fetch, queue and scheduled handlers. */
+/**
+ * The worker's entry: the URL map (/__pz, /go, then the catch-all proxy) and the fetch, queue and scheduled handlers.
+ */
 import { newApp, noRoute } from "./routes/app";
 import { jsonError } from "./edge/lib/errors";
 import { log } from "./edge/lib/log";

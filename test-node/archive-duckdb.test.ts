@@ -21,7 +21,15 @@ let url: string;
 
 beforeAll(async () => {
   const script = await bundlePz("src/index.ts", join(temp, "worker.js"));
-  mf = new Miniflare({ host: "127.0.0.1", port: 0, modules: true, scriptPath: script, modulesRoot: temp, compatibilityDate: "2026-04-01", ...pzWorkerOptions({ ORIGIN_URL: "http://127.0.0.1:9" }) });
+  mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    modules: true,
+    scriptPath: script,
+    modulesRoot: temp,
+    compatibilityDate: "2026-04-01",
+    ...pzWorkerOptions({ ORIGIN_URL: "http://127.0.0.1:9" }),
+  });
   url = (await mf.ready).origin;
   await applyMigrations(await mf.getD1Database("ANALYTICS"));
 }, 60_000);
@@ -35,7 +43,13 @@ afterAll(async () => {
 function traffic(): PzEvent[] {
   const out: PzEvent[] = [];
   let n = 0;
-  const ev = (type: PzEvent["type"], visitorId: string, at: number, more: Partial<PzEvent> = {}): PzEvent => ({ id: `ev-${n++}-archive`, type, visitorId, at, ...more });
+  const ev = (type: PzEvent["type"], visitorId: string, at: number, more: Partial<PzEvent> = {}): PzEvent => ({
+    id: `ev-${n++}-archive`,
+    type,
+    visitorId,
+    at,
+    ...more,
+  });
   for (let i = 0; i < 120; i++) {
     const v = `visitor-${i}`;
     const variant = i % 2 ? "bold" : "control";
@@ -50,7 +64,9 @@ function traffic(): PzEvent[] {
 }
 
 async function report(): Promise<ExperimentReport> {
-  const res = await fetch(`${url}/__pz/admin/experiments/hero-test?goal=purchase`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  const res = await fetch(`${url}/__pz/admin/experiments/hero-test?goal=purchase`, {
+    headers: { Authorization: `Bearer ${TOKEN}` },
+  });
   return (await res.json()) as ExperimentReport;
 }
 
@@ -98,7 +114,11 @@ describe("R2 archive", () => {
     expect(fromArchive).toEqual(fromApi);
     expect(fromApi).toEqual({ control: [60, 20], bold: [60, 20] });
     // Without the dedupe, the redelivered messages would be counted twice.
-    const raw = (await duck.runAndReadAll(`SELECT count(*) AS n FROM read_json('${join(temp, "archive")}/events/dt=*/*.ndjson.gz', format = 'newline_delimited')`)).getRowObjectsJson();
+    const raw = (
+      await duck.runAndReadAll(
+        `SELECT count(*) AS n FROM read_json('${join(temp, "archive")}/events/dt=*/*.ndjson.gz', format = 'newline_delimited')`,
+      )
+    ).getRowObjectsJson();
     expect(Number(raw[0].n)).toBeGreaterThan(events.length);
   });
 });

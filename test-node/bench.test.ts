@@ -1,4 +1,5 @@
-// Smoke test of the proxy benchmark's harness: every worker it compares starts in Miniflare and does its job once (no timing).
+// Smoke test of the proxy benchmark's harness: every worker it compares starts in Miniflare and does its job once (no
+// timing).
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";

@@ -42,9 +42,15 @@ afterAll(async () => {
 });
 
 /** Runs pz in the temp folder (no .dev.vars there) against the local worker. */
-function pz(args: string[], env: Record<string, string> = { PZ_ADMIN_TOKEN: SECRETS.PZ_ADMIN_TOKEN }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function pz(
+  args: string[],
+  env: Record<string, string> = { PZ_ADMIN_TOKEN: SECRETS.PZ_ADMIN_TOKEN },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, "cli/pz.mjs"), ...args], { cwd: temp, env: { PATH: process.env.PATH ?? "", ...env } });
+    const child = spawn(process.execPath, [join(root, "cli/pz.mjs"), ...args], {
+      cwd: temp,
+      env: { PATH: process.env.PATH ?? "", ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -54,7 +60,8 @@ function pz(args: string[], env: Record<string, string> = { PZ_ADMIN_TOKEN: SECR
 }
 
 const rulesDir = join(root, "rules");
-const PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+const PHONE_UA =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 
 describe("pz rules publish / rollback", () => {
   it("publishes rules/, says when it is already live, rolls back, and stops on local errors", async () => {
@@ -84,7 +91,10 @@ describe("pz rules publish / rollback", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/No stored ruleset version 0000000000000000. \(404 no_such_version\)/);
 
-    writeFileSync(join(changed, "broken.yaml"), "offers:\n  - id: broken\n    slots: [nowhere]\n    content: { html: hi }\n");
+    writeFileSync(
+      join(changed, "broken.yaml"),
+      "offers:\n  - id: broken\n    slots: [nowhere]\n    content: { html: hi }\n",
+    );
     run = await pz(["rules", "publish", "--url", url, "--dir", changed]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/broken\.yaml:3 offers\[0\]\.slots\[0\]: unknown slot/);
@@ -133,7 +143,23 @@ describe("pz links create --short and pz preview", () => {
   it("stores short codes in the worker, and each one stitches the customer when followed", async () => {
     await pz(["rules", "publish", "--url", url, "--dir", rulesDir]);
     writeFileSync(join(temp, "sms.csv"), "id,firstName\nC-7001,Ana\nC-7002,Bo\n");
-    const run = await pz(["links", "create", "--campaign", "spring-sms", "--channel", "sms", "--to", "/offers/spring", "--short", "--url", url, "--in", "sms.csv", "--dir", rulesDir]);
+    const run = await pz([
+      "links",
+      "create",
+      "--campaign",
+      "spring-sms",
+      "--channel",
+      "sms",
+      "--to",
+      "/offers/spring",
+      "--short",
+      "--url",
+      url,
+      "--in",
+      "sms.csv",
+      "--dir",
+      rulesDir,
+    ]);
     expect(run.code).toBe(0);
     const [, ...rows] = parseCsv(run.stdout);
     expect(rows.map((r) => r.fields[0])).toEqual(["C-7001", "C-7002"]);
@@ -150,7 +176,23 @@ describe("pz links create --short and pz preview", () => {
     const kv = await mf.getKVNamespace("PROFILES");
     const before = (await kv.list({ prefix: "short:" })).keys.length;
     writeFileSync(join(temp, "unclosed.csv"), 'id,firstName\nC-7101,Ana\nC-7102,"Bo\nC-7103,Cy\n');
-    const run = await pz(["links", "create", "--campaign", "spring-sms", "--channel", "sms", "--to", "/offers/spring", "--short", "--url", url, "--in", "unclosed.csv", "--dir", rulesDir]);
+    const run = await pz([
+      "links",
+      "create",
+      "--campaign",
+      "spring-sms",
+      "--channel",
+      "sms",
+      "--to",
+      "/offers/spring",
+      "--short",
+      "--url",
+      url,
+      "--in",
+      "unclosed.csv",
+      "--dir",
+      rulesDir,
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^pz links create: unclosed\.csv:3: a quoted field is never closed/);
     expect(run.stdout).toBe("");

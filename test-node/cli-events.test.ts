@@ -25,14 +25,23 @@ afterAll(async () => {
 });
 
 function pz(...args: string[]) {
-  return spawnSync(process.execPath, ["cli/pz.mjs", ...args, "--url", url, "--token", TOKEN], { cwd: root, encoding: "utf8" });
+  return spawnSync(process.execPath, ["cli/pz.mjs", ...args, "--url", url, "--token", TOKEN], {
+    cwd: root,
+    encoding: "utf8",
+  });
 }
 
 async function letter(id: string, body: string): Promise<void> {
-  await db.prepare("INSERT INTO dead_letters (message_id, queue, body, reason, attempts, received_at) VALUES (?1, 'pz-events-dlq', ?2, 'retries exhausted', 3, ?3)").bind(id, body, Date.now()).run();
+  await db
+    .prepare(
+      "INSERT INTO dead_letters (message_id, queue, body, reason, attempts, received_at) VALUES (?1, 'pz-events-dlq', ?2, 'retries exhausted', 3, ?3)",
+    )
+    .bind(id, body, Date.now())
+    .run();
 }
 
-const event = (n: number) => JSON.stringify({ id: `event-${n}-0000`, type: "custom", name: "signup", at: Date.now(), visitorId: "visitor-0001" });
+const event = (n: number) =>
+  JSON.stringify({ id: `event-${n}-0000`, type: "custom", name: "signup", at: Date.now(), visitorId: "visitor-0001" });
 
 describe("pz events replay", () => {
   it("counts with --dry-run, then replays every page of letters and lists the ones kept", async () => {

@@ -64,11 +64,17 @@ describe("pz links create", () => {
       expect(link.origin).toBe("https://shop.example");
       const token = link.pathname.replace(/^\/go\//, "");
       const read = await readLinkToken(KEY, token, Date.now());
-      expect(read).toMatchObject({ ok: true, payload: { c: row.fields[0], k: "spring-sms", ch: "sms", d: "/offers/spring" } });
+      expect(read).toMatchObject({
+        ok: true,
+        payload: { c: row.fields[0], k: "spring-sms", ch: "sms", d: "/offers/spring" },
+      });
       const expires = read.ok ? read.payload.e * 1000 : 0;
       expect(Math.abs(expires - (started + 14 * DAY))).toBeLessThan(60_000);
       expect(new Date(row.fields[4]).getTime()).toBe(expires);
-      expect(await readLinkToken("another-key-0123456789", token, Date.now())).toMatchObject({ ok: false, reason: "tampered" });
+      expect(await readLinkToken("another-key-0123456789", token, Date.now())).toMatchObject({
+        ok: false,
+        reason: "tampered",
+      });
     }
   });
 
@@ -84,7 +90,10 @@ describe("pz links create", () => {
   });
 
   it("stops at a quote never closed, naming the file and line, and mints nothing", () => {
-    writeFileSync(join(temp, "unclosed.csv"), ["id,firstName", "C-1,Ana", 'C-2,"Bo', "C-3,Cy", "C-4,Di", ""].join("\n"));
+    writeFileSync(
+      join(temp, "unclosed.csv"),
+      ["id,firstName", "C-1,Ana", 'C-2,"Bo', "C-3,Cy", "C-4,Di", ""].join("\n"),
+    );
     const run = pz([...base, "--to", "/offers/spring", "--in", "unclosed.csv", "--out", "unclosed-links.csv"]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^pz links create: unclosed\.csv:3: a quoted field is never closed/);
@@ -125,13 +134,20 @@ describe("pz links create", () => {
   it("takes the signing key from .dev.vars, skipping comments and dropping quotes", async () => {
     const dir = join(temp, "with-dev-vars");
     mkdirSync(dir);
-    writeFileSync(join(dir, ".dev.vars"), `# local secrets\n#PZ_SIGNING_KEY=commented-out-key-0123456789\nPZ_SIGNING_KEY="${KEY}"\nPZ_ADMIN_TOKEN='t'\n`);
-    const run = spawnSync(process.execPath, [join(root, "cli/pz.mjs"), ...base, "--to", "/offers/x", "--dir", join(root, "rules")], {
-      cwd: dir,
-      encoding: "utf8",
-      input: "id\nC-1\n",
-      env: { PATH: process.env.PATH ?? "" },
-    });
+    writeFileSync(
+      join(dir, ".dev.vars"),
+      `# local secrets\n#PZ_SIGNING_KEY=commented-out-key-0123456789\nPZ_SIGNING_KEY="${KEY}"\nPZ_ADMIN_TOKEN='t'\n`,
+    );
+    const run = spawnSync(
+      process.execPath,
+      [join(root, "cli/pz.mjs"), ...base, "--to", "/offers/x", "--dir", join(root, "rules")],
+      {
+        cwd: dir,
+        encoding: "utf8",
+        input: "id\nC-1\n",
+        env: { PATH: process.env.PATH ?? "" },
+      },
+    );
     expect(run.status).toBe(0);
     const [, row] = parseCsv(run.stdout);
     const read = await readLinkToken(KEY, new URL(row.fields[1]).pathname.slice(4), Date.now());

@@ -29,7 +29,10 @@ function storedProfile(now: number) {
   return {
     attributes: { firstName: "Ana", ltvBand: "B", openComplaint: true, housing: "rent" },
     preferences: {},
-    stages: { context: { stage: "complaint", since: now - 5 * HOUR }, persona: { stage: "high-value", since: now - 5 * HOUR } },
+    stages: {
+      context: { stage: "complaint", since: now - 5 * HOUR },
+      persona: { stage: "high-value", since: now - 5 * HOUR },
+    },
     offers: Object.fromEntries(ruleset.offers.map((o) => [o.id, { shown, clicked: [], accepted: [], dismissed: [] }])),
     assignments: { "hero-test": "warm", "checkout-cta": "bold" },
     goals: { purchase: 1 },
@@ -55,7 +58,20 @@ afterAll(async () => {
 });
 
 function simulate(page: string, consent: string, at: number): Decision {
-  const args = ["simulate", "--profile", profileFile, "--url", page, "--visitor", CUSTOMER, "--consent", consent, "--at", new Date(at).toISOString(), "--json"];
+  const args = [
+    "simulate",
+    "--profile",
+    profileFile,
+    "--url",
+    page,
+    "--visitor",
+    CUSTOMER,
+    "--consent",
+    consent,
+    "--at",
+    new Date(at).toISOString(),
+    "--json",
+  ];
   const run = spawnSync(process.execPath, ["cli/pz.mjs", ...args], { cwd: root, encoding: "utf8" });
   expect(run.stderr).not.toMatch(/error/i);
   expect(run.status).toBe(0);
@@ -66,26 +82,36 @@ async function workerDecision(page: string, consent: string): Promise<Decision> 
   const res = await fetch(`${url}/__pz/decide`, {
     method: "POST",
     headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ customerId: CUSTOMER, context: { page, country: "GB", timezone: "Europe/London", device: "desktop", consent }, explain: true }),
+    body: JSON.stringify({
+      customerId: CUSTOMER,
+      context: { page, country: "GB", timezone: "Europe/London", device: "desktop", consent },
+      explain: true,
+    }),
   });
   expect(res.status).toBe(200);
   return ((await res.json()) as { decision: Decision }).decision;
 }
 
 describe("pz simulate against the worker", () => {
-  it.each(["/", "/quote", "/checkout", "/help/complaint"])("decides %s with consent withheld exactly as the worker's decide API does", async (page) => {
-    const worker = await workerDecision(page, "basic");
-    const simulated = simulate(page, "basic", Date.now());
-    expect(simulated).toEqual(worker);
-    expect(simulated.holdout).toBe(false);
-    expect(simulated.assignments).toEqual([]);
-    if (page !== "/help/complaint") expect(simulated.stages.context).not.toBe("complaint");
-  });
+  it.each(["/", "/quote", "/checkout", "/help/complaint"])(
+    "decides %s with consent withheld exactly as the worker's decide API does",
+    async (page) => {
+      const worker = await workerDecision(page, "basic");
+      const simulated = simulate(page, "basic", Date.now());
+      expect(simulated).toEqual(worker);
+      expect(simulated.holdout).toBe(false);
+      expect(simulated.assignments).toEqual([]);
+      if (page !== "/help/complaint") expect(simulated.stages.context).not.toBe("complaint");
+    },
+  );
 
-  it.each(["/", "/checkout"])("decides %s with consent given exactly as the worker does, carrying the profile's stages", async (page) => {
-    const worker = await workerDecision(page, "full");
-    const simulated = simulate(page, "full", Date.now());
-    expect(simulated).toEqual(worker);
-    expect(simulated.stages.context).toBe("complaint");
-  });
+  it.each(["/", "/checkout"])(
+    "decides %s with consent given exactly as the worker does, carrying the profile's stages",
+    async (page) => {
+      const worker = await workerDecision(page, "full");
+      const simulated = simulate(page, "full", Date.now());
+      expect(simulated).toEqual(worker);
+      expect(simulated.stages.context).toBe("complaint");
+    },
+  );
 });

@@ -19,7 +19,9 @@ describe("pz rules check", () => {
     const run = pz("rules", "check");
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^ok: 5 slots, \d+ segments, 3 layers \(\d+ stages\), \d+ offers, 2 experiments, 2 campaigns, \d+ goals, holdout 5%; version [0-9a-f]{16}\n$/);
+    expect(run.stdout).toMatch(
+      /^ok: 5 slots, \d+ segments, 3 layers \(\d+ stages\), \d+ offers, 2 experiments, 2 campaigns, \d+ goals, holdout 5%; version [0-9a-f]{16}\n$/,
+    );
   });
 
   it("fails a broken playbook, printing every problem with file, line and path", () => {
@@ -27,13 +29,25 @@ describe("pz rules check", () => {
     cpSync(join(root, "rules"), dir, { recursive: true });
     writeFileSync(
       join(dir, "extra.yaml"),
-      ["offers:", "  - id: extra", "    slots: [heor]", "    content: { html: hi }", "    policy:", "      cap: { count: 3, per: 7x }", ""].join("\n"),
+      [
+        "offers:",
+        "  - id: extra",
+        "    slots: [heor]",
+        "    content: { html: hi }",
+        "    policy:",
+        "      cap: { count: 3, per: 7x }",
+        "",
+      ].join("\n"),
     );
     const run = pz("rules", "check", "--dir", dir);
     expect(run.code).toBe(1);
     const lines = run.stderr.trim().split("\n");
     expect(lines).toContain(`${dir}/extra.yaml:3 offers[0].slots[0]: unknown slot \`heor\` (did you mean \`hero\`?)`);
-    expect(lines.find((l) => l.startsWith(`${dir}/extra.yaml:6 offers[0].policy.cap.per: invalid duration "7x" (did you mean "7d"?`))).toBeDefined();
+    expect(
+      lines.find((l) =>
+        l.startsWith(`${dir}/extra.yaml:6 offers[0].policy.cap.per: invalid duration "7x" (did you mean "7d"?`),
+      ),
+    ).toBeDefined();
     expect(lines.at(-1)).toBe(`2 errors in ${dir}/`);
     expect(run.stdout).toBe("");
   });
@@ -51,7 +65,9 @@ describe("pz rules build", () => {
     expect(run.stdout).toContain(`version ${ruleset.version}`);
     expect(pz("rules", "check").stdout).toContain(`version ${ruleset.version}`);
     expect(ruleset.format).toBe(1);
-    expect(readFileSync(join(dir, "schema.json"), "utf8")).toBe(readFileSync(join(root, "rules", "schema.json"), "utf8"));
+    expect(readFileSync(join(dir, "schema.json"), "utf8")).toBe(
+      readFileSync(join(root, "rules", "schema.json"), "utf8"),
+    );
   });
 });
 
@@ -59,11 +75,25 @@ describe("pz simulate", () => {
   const profile = join(temp, "ana.json");
   writeFileSync(
     profile,
-    JSON.stringify({ id: "C-1001", attributes: { firstName: "Ana", ltvBand: "B", openComplaint: true, housing: "rent" }, preferences: {} }),
+    JSON.stringify({
+      id: "C-1001",
+      attributes: { firstName: "Ana", ltvBand: "B", openComplaint: true, housing: "rent" },
+      preferences: {},
+    }),
   );
 
   it("prints stages, segments and each slot with its reason", () => {
-    const run = pz("simulate", "--profile", profile, "--url", "/", "--visitor", "visitor-3", "--at", "2026-05-01T12:00:00Z");
+    const run = pz(
+      "simulate",
+      "--profile",
+      profile,
+      "--url",
+      "/",
+      "--visitor",
+      "visitor-3",
+      "--at",
+      "2026-05-01T12:00:00Z",
+    );
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/stages\s+context=complaint, persona=high-value, treatment=renter/);
     expect(run.stdout).toMatch(/hero\s+offer rm-callback: priority/);

@@ -29,11 +29,19 @@ async function seed(db: D1): Promise<void> {
       const visitor = `${variant}-${i}`;
       const at = T0 + (i % 5) * DAY;
       statements.push(
-        db.prepare("INSERT INTO events (id, type, at, visitor_id, experiment, variant, received_at) VALUES (?1, 'exposure', ?2, ?3, 'split-test', ?4, ?2)").bind(`x-${visitor}`, at, visitor, variant),
+        db
+          .prepare(
+            "INSERT INTO events (id, type, at, visitor_id, experiment, variant, received_at) VALUES (?1, 'exposure', ?2, ?3, 'split-test', ?4, ?2)",
+          )
+          .bind(`x-${visitor}`, at, visitor, variant),
       );
       if (i % 10 < converted) {
         statements.push(
-          db.prepare("INSERT INTO events (id, type, at, visitor_id, name, received_at) VALUES (?1, 'conversion', ?2, ?3, 'purchase', ?2)").bind(`e-${visitor}`, at + 1000, visitor),
+          db
+            .prepare(
+              "INSERT INTO events (id, type, at, visitor_id, name, received_at) VALUES (?1, 'conversion', ?2, ?3, 'purchase', ?2)",
+            )
+            .bind(`e-${visitor}`, at + 1000, visitor),
         );
       }
     }
@@ -45,14 +53,30 @@ async function seed(db: D1): Promise<void> {
 
 beforeAll(async () => {
   const rules = ruleset({
-    experiments: [experiment("split-test", { variants: [{ id: "control", weight: 0.5 }, { id: "bold", weight: 0.5 }], goals: ["purchase"] })],
+    experiments: [
+      experiment("split-test", {
+        variants: [
+          { id: "control", weight: 0.5 },
+          { id: "bold", weight: 0.5 },
+        ],
+        goals: ["purchase"],
+      }),
+    ],
   });
   const hosted = await hostResultsWorker(temp, TOKEN, rules);
   ({ mf, url } = hosted);
   await seed(hosted.db);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 }, 120_000);
 
@@ -75,7 +99,9 @@ describe("the dashboard in a browser", () => {
     await card.scrollIntoViewIfNeeded();
     const alert = card.locator(".srm-alert");
     expect(await alert.isVisible()).toBe(true);
-    expect(await alert.innerText()).toMatch(/Sample-ratio mismatch \(p = .*\): the split differs from the configured weights/);
+    expect(await alert.innerText()).toMatch(
+      /Sample-ratio mismatch \(p = .*\): the split differs from the configured weights/,
+    );
 
     const verdict = card.locator(".verdict");
     expect(await verdict.isVisible()).toBe(true);

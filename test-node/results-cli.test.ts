@@ -22,12 +22,18 @@ async function seed(db: D1): Promise<void> {
       const visitor = `${variant}-${i}`;
       statements.push(
         db
-          .prepare("INSERT INTO events (id, type, at, visitor_id, experiment, variant, received_at) VALUES (?1, 'exposure', 1000, ?2, 'hero-test', ?3, 1000)")
+          .prepare(
+            "INSERT INTO events (id, type, at, visitor_id, experiment, variant, received_at) VALUES (?1, 'exposure', 1000, ?2, 'hero-test', ?3, 1000)",
+          )
           .bind(`x-${visitor}`, visitor, variant),
       );
       if (i < converted) {
         statements.push(
-          db.prepare("INSERT INTO events (id, type, at, visitor_id, name, received_at) VALUES (?1, 'conversion', 2000, ?2, 'purchase', 2000)").bind(`e-${visitor}`, visitor),
+          db
+            .prepare(
+              "INSERT INTO events (id, type, at, visitor_id, name, received_at) VALUES (?1, 'conversion', 2000, ?2, 'purchase', 2000)",
+            )
+            .bind(`e-${visitor}`, visitor),
         );
       }
     }
@@ -39,7 +45,15 @@ async function seed(db: D1): Promise<void> {
 
 beforeAll(async () => {
   const rules = ruleset({
-    experiments: [experiment("hero-test", { variants: [{ id: "control", weight: 0.5 }, { id: "bold", weight: 0.5 }], goals: ["purchase"] })],
+    experiments: [
+      experiment("hero-test", {
+        variants: [
+          { id: "control", weight: 0.5 },
+          { id: "bold", weight: 0.5 },
+        ],
+        goals: ["purchase"],
+      }),
+    ],
     offers: [offer("gold-card")],
   });
   ({ mf, url } = await hostResultsWorker(temp, TOKEN, rules));
@@ -52,7 +66,11 @@ afterAll(async () => {
 });
 
 function pz(...args: string[]) {
-  const run = spawnSync(process.execPath, ["cli/pz.mjs", ...args], { cwd: root, encoding: "utf8", env: { ...process.env, PZ_ADMIN_TOKEN: TOKEN } });
+  const run = spawnSync(process.execPath, ["cli/pz.mjs", ...args], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, PZ_ADMIN_TOKEN: TOKEN },
+  });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -63,7 +81,9 @@ describe("pz results", () => {
     expect(run.code).toBe(0);
     const lines = run.stdout.split("\n");
     expect(lines[0]).toBe("hero-test (running) — 200 visitors exposed — sequential (valid at any look)");
-    expect(lines[2]).toMatch(/^No difference detected yet between bold and control on purchase: \+100\.0% \(-\d+\.\d% to \+\d+\.\d%\)$/);
+    expect(lines[2]).toMatch(
+      /^No difference detected yet between bold and control on purchase: \+100\.0% \(-\d+\.\d% to \+\d+\.\d%\)$/,
+    );
     const cells = (variant: string) => lines.find((l) => l.startsWith(variant))!.split(/\s{2,}/);
     expect(cells("control")).toEqual(["control (control)", "100", "10", "10.0%", "5.5% – 17.4%", "baseline", "–"]);
     const bold = cells("bold");
@@ -76,7 +96,10 @@ describe("pz results", () => {
   it("gives the fixed-horizon test with --method fixed, with its caveat", () => {
     const run = pz("results", "hero-test", "--method", "fixed", "--url", url);
     expect(run.code).toBe(0);
-    const bold = run.stdout.split("\n").find((l) => l.startsWith("bold"))!.split(/\s{2,}/);
+    const bold = run.stdout
+      .split("\n")
+      .find((l) => l.startsWith("bold"))!
+      .split(/\s{2,}/);
     // Delta method: 1 ± 1.959964·√0.52.
     expect(bold[5]).toBe("+100.0% (-41.3% to +241.3%)");
     expect(run.stdout).toContain("Fixed-horizon test: valid once");
@@ -89,7 +112,9 @@ describe("pz results", () => {
     expect(pz("results", "--url", url).stdout).toMatch(/^hero-test\s+running\s+200\s+purchase$/m);
     const offers = pz("results", "--offers", "--url", url).stdout;
     expect(offers).toMatch(/^gold-card\s+0\s+0\s+0\s+0\s+0\s+–\s+–\s+–$/m);
-    expect(offers).toContain("Learned propensities: no usable learned state (no learned state stored yet); offers rank by their priors");
+    expect(offers).toContain(
+      "Learned propensities: no usable learned state (no learned state stored yet); offers rank by their priors",
+    );
     const json = JSON.parse(pz("results", "hero-test", "--json", "--url", url).stdout);
     expect(json.metrics[0].comparisons[0].effect.estimate).toBeCloseTo(1, 12);
   });

@@ -9,12 +9,17 @@ import { CACHE_DEFAULTS } from "../src/edge/cache/cache-settings.ts";
 import { DEFAULTS } from "../src/edge/lib/settings.ts";
 
 const root = join(import.meta.dirname, "..");
-const CODE_DEFAULTS: Record<string, string> = Object.fromEntries(Object.entries({ ...DEFAULTS, ...CACHE_DEFAULTS }).map(([name, value]) => [name, String(value)]));
+const CODE_DEFAULTS: Record<string, string> = Object.fromEntries(
+  Object.entries({ ...DEFAULTS, ...CACHE_DEFAULTS }).map(([name, value]) => [name, String(value)]),
+);
 
 /** README's Configuration rows for vars: name -> the default column. */
 function readmeDefaults(): Record<string, string> {
   const readme = readFileSync(join(root, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("\n## ", readme.indexOf("## Configuration") + 1));
+  const section = readme.slice(
+    readme.indexOf("## Configuration"),
+    readme.indexOf("\n## ", readme.indexOf("## Configuration") + 1),
+  );
   const out: Record<string, string> = {};
   for (const line of section.split("\n")) {
     const cells = line.split("|").map((cell) => cell.trim());
@@ -36,7 +41,10 @@ describe("settings defaults", () => {
     const readme = readmeDefaults();
     const stated = Object.fromEntries(Object.entries(readme).filter(([, value]) => value !== "none"));
     expect(stated).toEqual(CODE_DEFAULTS);
-    expect(Object.keys(readme).filter((name) => readme[name] === "none")).toEqual(["EDGE_CACHE_PATHS", "EDGE_CACHE_SESSION_COOKIES"]);
+    expect(Object.keys(readme).filter((name) => readme[name] === "none")).toEqual([
+      "EDGE_CACHE_PATHS",
+      "EDGE_CACHE_SESSION_COOKIES",
+    ]);
   });
 
   it("wrangler.toml sets only what a deployment must (ORIGIN_URL), no copy of a default", () => {

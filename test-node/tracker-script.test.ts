@@ -23,8 +23,8 @@ class El {
   }
   closest(selector: string): El | null {
     const name = selector.slice(1, -1);
-    for (let el: El | null = this; el; el = el.parent) if (name in el.attrs) return el;
-    return null;
+    if (name in this.attrs) return this;
+    return this.parent ? this.parent.closest(selector) : null;
   }
 }
 
@@ -37,7 +37,12 @@ interface Sent {
 
 function page(options: { beaconWorks?: boolean; queued?: unknown[][] } = {}) {
   const hero = new El({ "data-pz-slot": "hero", "data-pz-decision": "d-hero", "data-pz-offer": "gold-card" });
-  const banner = new El({ "data-pz-slot": "banner", "data-pz-decision": "d-banner", "data-pz-experiment": "banner-test", "data-pz-variant": "bold" });
+  const banner = new El({
+    "data-pz-slot": "banner",
+    "data-pz-decision": "d-banner",
+    "data-pz-experiment": "banner-test",
+    "data-pz-variant": "bold",
+  });
   const button = new El({}, hero);
   const outside = new El({});
   const slots = [hero, banner];
@@ -46,13 +51,15 @@ function page(options: { beaconWorks?: boolean; queued?: unknown[][] } = {}) {
   let observerCallback: (entries: { target: El; intersectionRatio: number }[]) => void = () => {};
   const observed = new Set<El>();
 
-  const readBody = async (body: Blob | string) => JSON.parse(typeof body === "string" ? body : await body.text()).events;
+  const readBody = async (body: Blob | string) =>
+    JSON.parse(typeof body === "string" ? body : await body.text()).events;
   const pending: Promise<void>[] = [];
   const document = {
     readyState: "complete",
     visibilityState: "visible",
     querySelectorAll: () => slots,
-    querySelector: (selector: string) => slots.find((el) => selector === `[data-pz-offer="${el.attrs["data-pz-offer"]}"]`) ?? null,
+    querySelector: (selector: string) =>
+      slots.find((el) => selector === `[data-pz-offer="${el.attrs["data-pz-offer"]}"]`) ?? null,
     addEventListener: (type: string, fn: (e: unknown) => void) => (listeners[type] ??= []).push(fn),
   };
   const window: Record<string, unknown> = {
@@ -80,13 +87,20 @@ function page(options: { beaconWorks?: boolean; queued?: unknown[][] } = {}) {
     },
   };
   const fetch = (url: string, init: { body: string; keepalive: boolean }) => {
-    pending.push(readBody(init.body).then((events) => void sent.push({ via: "fetch", url, events, keepalive: init.keepalive })));
+    pending.push(
+      readBody(init.body).then((events) => void sent.push({ via: "fetch", url, events, keepalive: init.keepalive })),
+    );
     return Promise.resolve(new Response(null, { status: 202 }));
   };
   // The page's global object is its window, as in a browser.
   Object.assign(window, { window, document, navigator, fetch, Blob, setTimeout, clearTimeout });
   runInNewContext(TRACKER_SCRIPT, window);
-  const pz = window.pz as { accept(o: string): void; dismiss(o: string): void; track(n: string, p?: object): void; flush(): void };
+  const pz = window.pz as {
+    accept(o: string): void;
+    dismiss(o: string): void;
+    track(n: string, p?: object): void;
+    flush(): void;
+  };
   return {
     pz,
     sent,
@@ -140,7 +154,9 @@ describe("pz.js", () => {
     p.click(p.button);
     await p.settle();
     expect(p.sent).toHaveLength(1);
-    expect(p.sent[0].events).toEqual([expect.objectContaining({ type: "click", slot: "hero", decision: "d-hero", offer: "gold-card" })]);
+    expect(p.sent[0].events).toEqual([
+      expect.objectContaining({ type: "click", slot: "hero", decision: "d-hero", offer: "gold-card" }),
+    ]);
   });
 
   it("sends accept and dismiss at once, attributed to the offer's slot, and batches pz.track", async () => {
@@ -180,6 +196,8 @@ describe("pz.js", () => {
     const p = page({ queued: [["track", "early", { source: "snippet" }], ["nonsense"]] });
     p.pz.flush();
     await p.settle();
-    expect(p.sent[0].events).toEqual([expect.objectContaining({ type: "custom", name: "early", props: { source: "snippet" } })]);
+    expect(p.sent[0].events).toEqual([
+      expect.objectContaining({ type: "custom", name: "early", props: { source: "snippet" } }),
+    ]);
   });
 });

@@ -1,4 +1,7 @@
-/** The admin API: bearer token, profiles CRUD and NDJSON import, rules publish / list / rollback, short links, preview links, limits. */
+/**
+ * The admin API: bearer token, profiles CRUD and NDJSON import, rules publish / list / rollback, short links, preview
+ * links, limits.
+ */
 import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -16,7 +19,8 @@ interface ErrorBody {
   error: { code: string; message: string; details: { line?: number; path?: string; file?: string; message: string }[] };
 }
 
-const health = async () => ((await (await SELF.fetch(`${ORIGIN}/__pz/health`)).json()) as { ruleset: string | null }).ruleset;
+const health = async () =>
+  ((await (await SELF.fetch(`${ORIGIN}/__pz/health`)).json()) as { ruleset: string | null }).ruleset;
 
 function ndjsonStream(text: string, chunkSize = 7): ReadableStream<Uint8Array> {
   const bytes = new TextEncoder().encode(text);
@@ -32,7 +36,12 @@ function ndjsonStream(text: string, chunkSize = 7): ReadableStream<Uint8Array> {
 
 describe("the admin token", () => {
   it("is required: none, a wrong one, or another scheme get 401", async () => {
-    for (const auth of [undefined, "Bearer wrong-token", `Basic ${env.PZ_ADMIN_TOKEN}`, `Bearer ${env.PZ_ADMIN_TOKEN}x`]) {
+    for (const auth of [
+      undefined,
+      "Bearer wrong-token",
+      `Basic ${env.PZ_ADMIN_TOKEN}`,
+      `Bearer ${env.PZ_ADMIN_TOKEN}x`,
+    ]) {
       const res = await SELF.fetch(`${ORIGIN}/__pz/admin/rules`, { headers: auth ? { Authorization: auth } : {} });
       expect(res.status).toBe(401);
       expect(((await res.json()) as ErrorBody).error.code).toBe("unauthorized");
@@ -41,9 +50,16 @@ describe("the admin token", () => {
 
   it("disables the routes entirely when no token is set (503)", async () => {
     const app = new Hono<{ Bindings: Env }>();
-    app.use("*", requireBearer((e) => [e.PZ_ADMIN_TOKEN], "test"));
+    app.use(
+      "*",
+      requireBearer((e) => [e.PZ_ADMIN_TOKEN], "test"),
+    );
     app.get("/x", (c) => c.text("ok"));
-    const res = await app.request("/x", { headers: { Authorization: "Bearer anything" } }, { ...env, PZ_ADMIN_TOKEN: undefined });
+    const res = await app.request(
+      "/x",
+      { headers: { Authorization: "Bearer anything" } },
+      { ...env, PZ_ADMIN_TOKEN: undefined },
+    );
     expect(res.status).toBe(503);
   });
 
@@ -57,10 +73,16 @@ describe("the admin token", () => {
 describe("profiles", () => {
   it("PUT replaces, GET reads, PATCH merges (null removes), DELETE forgets with its identity links", async () => {
     const id = uid("C");
-    let res = await admin("PUT", `/profiles/${id}`, { attributes: { firstName: "Ada", tier: "gold" }, preferences: { topics: ["home"] } });
+    let res = await admin("PUT", `/profiles/${id}`, {
+      attributes: { firstName: "Ada", tier: "gold" },
+      preferences: { topics: ["home"] },
+    });
     expect(res.status).toBe(200);
     res = await admin("GET", `/profiles/${id}`);
-    expect(((await res.json()) as { profile: { attributes: unknown } }).profile.attributes).toEqual({ firstName: "Ada", tier: "gold" });
+    expect(((await res.json()) as { profile: { attributes: unknown } }).profile.attributes).toEqual({
+      firstName: "Ada",
+      tier: "gold",
+    });
 
     res = await admin("PATCH", `/profiles/${id}`, { attributes: { tier: null, score: 0.7 } });
     expect(((await res.json()) as { profile: { attributes: unknown; preferences: unknown } }).profile).toMatchObject({
@@ -118,15 +140,26 @@ describe("POST /profiles:import", () => {
       "",
       "{broken json",
       JSON.stringify({ id: "ada@example.com", attributes: {} }),
-      JSON.stringify({ id: b, attributes: { firstName: "Bo" }, preferences: { fewerOffers: true }, consent: { personalization: false } }),
+      JSON.stringify({
+        id: b,
+        attributes: { firstName: "Bo" },
+        preferences: { fewerOffers: true },
+        consent: { personalization: false },
+      }),
       JSON.stringify({ id: c, atributes: { typo: true } }),
       JSON.stringify({ id: "+44 7700 900123" }),
       JSON.stringify({ id: a, attributes: { score: 0.9 } }),
       JSON.stringify({ attributes: { firstName: "No id" } }),
     ];
-    const res = await admin("POST", "/profiles:import", lines.join("\r\n") + "\n", { "Content-Type": "application/x-ndjson" });
+    const res = await admin("POST", "/profiles:import", lines.join("\r\n") + "\n", {
+      "Content-Type": "application/x-ndjson",
+    });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { imported: number; failed: number; errors: { line: number; message: string }[] };
+    const body = (await res.json()) as {
+      imported: number;
+      failed: number;
+      errors: { line: number; message: string }[];
+    };
     expect(body.imported).toBe(3);
     expect(body.failed).toBe(5);
     expect(body.errors.map((e) => e.line)).toEqual([3, 4, 6, 7, 9]);
@@ -139,22 +172,37 @@ describe("POST /profiles:import", () => {
     const storedA = (await kvProfile({ kind: "customer", id: a }))!;
     expect(storedA.attributes).toEqual({ firstName: "Ada", tier: "gold", score: 0.9 });
     const storedB = (await kvProfile({ kind: "customer", id: b }))!;
-    expect(storedB).toMatchObject({ attributes: { firstName: "Bo" }, preferences: { fewerOffers: true }, consent: { personalization: false } });
+    expect(storedB).toMatchObject({
+      attributes: { firstName: "Bo" },
+      preferences: { fewerOffers: true },
+      consent: { personalization: false },
+    });
     expect(await env.PROFILES.get(customerProfileKey(c))).toBeNull();
   });
 
   it("keeps what the worker learned about a customer when their CRM attributes are re-imported", async () => {
     const id = uid("C");
-    await env.PROFILES.put(customerProfileKey(id), JSON.stringify({ attributes: { tier: "silver" }, goals: { purchase: 2 } }));
-    await admin("POST", "/profiles:import", JSON.stringify({ id, attributes: { tier: "gold" } }), { "Content-Type": "application/x-ndjson" });
+    await env.PROFILES.put(
+      customerProfileKey(id),
+      JSON.stringify({ attributes: { tier: "silver" }, goals: { purchase: 2 } }),
+    );
+    await admin("POST", "/profiles:import", JSON.stringify({ id, attributes: { tier: "gold" } }), {
+      "Content-Type": "application/x-ndjson",
+    });
     const stored = JSON.parse((await env.PROFILES.get(customerProfileKey(id)))!);
     expect(stored).toMatchObject({ attributes: { tier: "gold" }, goals: { purchase: 2 } });
   });
 
   it("imports more lines than one batch, split across arbitrary chunk boundaries", async () => {
     const prefix = uid("C");
-    const text = Array.from({ length: 250 }, (_, i) => JSON.stringify({ id: `${prefix}-${i}`, attributes: { n: i } })).join("\n");
-    const result = await importProfiles(env, ndjsonStream(text, 13), Date.now(), { maxBytes: 1e7, maxLineChars: 1000, maxErrors: 10 });
+    const text = Array.from({ length: 250 }, (_, i) =>
+      JSON.stringify({ id: `${prefix}-${i}`, attributes: { n: i } }),
+    ).join("\n");
+    const result = await importProfiles(env, ndjsonStream(text, 13), Date.now(), {
+      maxBytes: 1e7,
+      maxLineChars: 1000,
+      maxErrors: 10,
+    });
     expect(result).toMatchObject({ imported: 250, failed: 0 });
     expect((await kvProfile({ kind: "customer", id: `${prefix}-249` }))!.attributes).toEqual({ n: 249 });
   });
@@ -163,14 +211,22 @@ describe("POST /profiles:import", () => {
     const id = uid("C");
     const long = JSON.stringify({ id, attributes: { blob: "x".repeat(500) } });
     const bad = Array.from({ length: 5 }, () => "nope");
-    let result = await importProfiles(env, ndjsonStream([long, ...bad].join("\n")), Date.now(), { maxBytes: 1e6, maxLineChars: 100, maxErrors: 3 });
+    let result = await importProfiles(env, ndjsonStream([long, ...bad].join("\n")), Date.now(), {
+      maxBytes: 1e6,
+      maxLineChars: 100,
+      maxErrors: 3,
+    });
     expect(result.failed).toBe(6);
     expect(result.errors).toHaveLength(3);
     expect(result.errorsTruncated).toBe(true);
     expect(result.errors[0]).toEqual({ line: 1, message: "line is longer than 100 characters" });
 
     const lines = Array.from({ length: 50 }, (_, i) => JSON.stringify({ id: `${id}-${i}` })).join("\n");
-    result = await importProfiles(env, ndjsonStream(lines, 64), Date.now(), { maxBytes: 200, maxLineChars: 1000, maxErrors: 3 });
+    result = await importProfiles(env, ndjsonStream(lines, 64), Date.now(), {
+      maxBytes: 200,
+      maxLineChars: 1000,
+      maxErrors: 3,
+    });
     expect(result.stoppedAtLine).toBeDefined();
     expect(result.imported).toBeLessThan(50);
   });
@@ -186,7 +242,9 @@ describe("POST /profiles:import", () => {
 });
 
 describe("rules", () => {
-  const changed = PLAYBOOK.map((f) => (f.path === "rules/site.yaml" ? { ...f, text: f.text.replace("weight: 0.5", "weight: 0.25") } : f));
+  const changed = PLAYBOOK.map((f) =>
+    f.path === "rules/site.yaml" ? { ...f, text: f.text.replace("weight: 0.5", "weight: 0.25") } : f,
+  );
 
   beforeAll(async () => {
     await publish();
@@ -201,7 +259,10 @@ describe("rules", () => {
     expect(second.previous).toBe(first);
     expect(await health()).toBe(second.version);
 
-    const list = (await (await admin("GET", "/rules")).json()) as { live: { version: string }; history: { version: string; by: string; publishedAt: number; action: string }[] };
+    const list = (await (await admin("GET", "/rules")).json()) as {
+      live: { version: string };
+      history: { version: string; by: string; publishedAt: number; action: string }[];
+    };
     expect(list.live.version).toBe(second.version);
     expect(list.history[0]).toMatchObject({ version: second.version, by: "ada@laptop", action: "publish" });
     expect(list.history[0].publishedAt).toBeGreaterThan(0);
@@ -219,10 +280,15 @@ describe("rules", () => {
 
   it("leaves compiling to the compiler: its errors name file and line; source sent to the worker is refused and the live version stays", async () => {
     const live = await health();
-    const broken = [...PLAYBOOK, { path: "rules/broken.yaml", text: "offers:\n  - id: Bad Id\n    slots: [nowhere]\n" }];
+    const broken = [
+      ...PLAYBOOK,
+      { path: "rules/broken.yaml", text: "offers:\n  - id: Bad Id\n    slots: [nowhere]\n" },
+    ];
     const result = compilePlaybook(broken);
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.errors.some((d) => d.file === "rules/broken.yaml" && typeof d.line === "number")).toBe(true);
+    expect(!result.ok && result.errors.some((d) => d.file === "rules/broken.yaml" && typeof d.line === "number")).toBe(
+      true,
+    );
 
     for (const files of [PLAYBOOK, broken]) {
       const res = await admin("POST", "/rules", { files });
@@ -256,18 +322,41 @@ describe("short links and preview links", () => {
   });
 
   it("mints short codes per customer and reports bad rows by index", async () => {
-    const res = await admin("POST", "/links", { campaign: "spring-sms", channel: "sms", destination: "/quote", customers: [uid("C"), "bo@example.com", uid("C")] });
-    const body = (await res.json()) as { links: { index: number; code: string }[]; errors: { index: number; message: string }[] };
+    const res = await admin("POST", "/links", {
+      campaign: "spring-sms",
+      channel: "sms",
+      destination: "/quote",
+      customers: [uid("C"), "bo@example.com", uid("C")],
+    });
+    const body = (await res.json()) as {
+      links: { index: number; code: string }[];
+      errors: { index: number; message: string }[];
+    };
     expect(body.links.map((l) => l.index)).toEqual([0, 2]);
     expect(body.errors).toEqual([{ index: 1, message: expect.stringMatching(/email/) }]);
   });
 
   it("refuses codes for a destination the campaign does not allow, the wrong channel, or an unknown campaign", async () => {
-    let res = await admin("POST", "/links", { campaign: "spring-sms", channel: "sms", destination: "https://evil.example/", customers: [uid("C")] });
+    let res = await admin("POST", "/links", {
+      campaign: "spring-sms",
+      channel: "sms",
+      destination: "https://evil.example/",
+      customers: [uid("C")],
+    });
     expect(((await res.json()) as { errors: { message: string }[] }).errors[0].message).toMatch(/allowed destinations/);
-    res = await admin("POST", "/links", { campaign: "spring-sms", channel: "email", destination: "/quote", customers: [uid("C")] });
+    res = await admin("POST", "/links", {
+      campaign: "spring-sms",
+      channel: "email",
+      destination: "/quote",
+      customers: [uid("C")],
+    });
     expect(((await res.json()) as { errors: { message: string }[] }).errors[0].message).toMatch(/for sms/);
-    res = await admin("POST", "/links", { campaign: "nope", channel: "sms", destination: "/quote", customers: [uid("C")] });
+    res = await admin("POST", "/links", {
+      campaign: "nope",
+      channel: "sms",
+      destination: "/quote",
+      customers: [uid("C")],
+    });
     expect(res.status).toBe(404);
   });
 
@@ -283,13 +372,20 @@ describe("short links and preview links", () => {
     expect(setCookie).toMatch(/HttpOnly/);
     expect(Number(/Max-Age=(\d+)/.exec(setCookie)![1])).toBeLessThanOrEqual(3600);
     expect(await readPreview(env.PZ_SIGNING_KEY!, setCookieValue(start, "pz_preview"), Date.now())).toEqual(overrides);
-    expect(await readPreview(env.PZ_SIGNING_KEY!, setCookieValue(start, "pz_preview"), Date.now() + 3_600_001)).toBeNull();
+    expect(
+      await readPreview(env.PZ_SIGNING_KEY!, setCookieValue(start, "pz_preview"), Date.now() + 3_600_001),
+    ).toBeNull();
 
     const bad = await admin("POST", "/preview", { overrides: { variants: { cta: "purple" }, segments: ["nope"] } });
     expect(bad.status).toBe(422);
-    expect(((await bad.json()) as ErrorBody).error.details.map((d) => d.message)).toEqual(["unknown segment nope", "experiment cta has no variant purple"]);
+    expect(((await bad.json()) as ErrorBody).error.details.map((d) => d.message)).toEqual([
+      "unknown segment nope",
+      "experiment cta has no variant purple",
+    ]);
 
-    const forged = await SELF.fetch(`${ORIGIN}/__pz/preview?token=${path.split("token=")[1].slice(0, -3)}abc`, { redirect: "manual" });
+    const forged = await SELF.fetch(`${ORIGIN}/__pz/preview?token=${path.split("token=")[1].slice(0, -3)}abc`, {
+      redirect: "manual",
+    });
     expect(forged.status).toBe(400);
     expect(forged.headers.getAll("Set-Cookie")).toEqual([]);
   });

@@ -4,8 +4,19 @@ import { decide } from "../src/core";
 import type { CompiledOffer, CompiledPolicy, OfferHistory } from "../src/core";
 import { context, DAY, layer, NOW, offer, ruleset, stage } from "./fixtures/ruleset";
 
-const history = (h: Partial<OfferHistory>): OfferHistory => ({ shown: [], clicked: [], accepted: [], dismissed: [], ...h });
-const policy = (p: Partial<CompiledPolicy>): CompiledPolicy => ({ cap: null, suppressAfterAccept: null, backoff: null, ...p });
+const history = (h: Partial<OfferHistory>): OfferHistory => ({
+  shown: [],
+  clicked: [],
+  accepted: [],
+  dismissed: [],
+  ...h,
+});
+const policy = (p: Partial<CompiledPolicy>): CompiledPolicy => ({
+  cap: null,
+  suppressAfterAccept: null,
+  backoff: null,
+  ...p,
+});
 
 describe("arbitration", () => {
   it("gives each slot its highest-priority offer: propensity × value × weight", () => {
@@ -31,7 +42,9 @@ describe("arbitration", () => {
     });
     const read = decide(context({ profile: { scores: { card: 0.9 } } }), rs, NOW).slots.hero;
     expect(read.offer).toBe("card");
-    expect(read.reason).toBe("offer card: priority 9.0 (propensity 0.9 × value 10 × weight 1; propensity from profile.scores.card)");
+    expect(read.reason).toBe(
+      "offer card: priority 9.0 (propensity 0.9 × value 10 × weight 1; propensity from profile.scores.card)",
+    );
     expect(decide(context({ profile: { scores: { card: "high" } } }), rs, NOW).slots.hero.offer).toBe("loan");
     expect(decide(context({ profile: null }), rs, NOW).slots.hero.offer).toBe("loan");
     const noLoan = ruleset({ offers: [rs.offers[0]] });
@@ -48,7 +61,9 @@ describe("arbitration", () => {
   });
 
   it("skips offers whose eligibility does not hold", () => {
-    const rs = ruleset({ offers: [offer("de-only", { value: 9, eligibility: { "request.country": "DE" } }), offer("generic")] });
+    const rs = ruleset({
+      offers: [offer("de-only", { value: 9, eligibility: { "request.country": "DE" } }), offer("generic")],
+    });
     expect(decide(context(), rs, NOW).slots.hero.offer).toBe("de-only");
     expect(decide(context({ request: { country: "FR" } }), rs, NOW).slots.hero.offer).toBe("generic");
   });
@@ -56,7 +71,10 @@ describe("arbitration", () => {
   it("lets a complaint stage suppress a sales offer that would otherwise win", () => {
     const rs = ruleset({
       layers: [layer("context", [stage("complaint", { "profile.openComplaint": true }, { suppressTags: ["sales"] })])],
-      offers: [offer("upgrade-now", { tags: ["sales"], value: 50 }), offer("service-help", { tags: ["service"], value: 1 })],
+      offers: [
+        offer("upgrade-now", { tags: ["sales"], value: 50 }),
+        offer("service-help", { tags: ["service"], value: 1 }),
+      ],
     });
     expect(decide(context({ profile: { openComplaint: false } }), rs, NOW).slots.hero.offer).toBe("upgrade-now");
     const d = decide(context({ profile: { openComplaint: true } }), rs, NOW, { explain: true });
@@ -83,11 +101,21 @@ describe("arbitration", () => {
     expect(d.slots.footer.offer).toBe("third");
     const shown = Object.values(d.slots).map((s) => s.offer);
     expect(new Set(shown).size).toBe(shown.length);
-    expect(d.trace).toContainEqual({ kind: "offer", id: "best", outcome: "used in another slot", detail: "slot sidebar: shown in slot hero" });
+    expect(d.trace).toContainEqual({
+      kind: "offer",
+      id: "best",
+      outcome: "used in another slot",
+      detail: "slot sidebar: shown in slot hero",
+    });
   });
 
   it("decides only the slots on the page, and leaves a slot with no winner absent", () => {
-    const rs = ruleset({ offers: [offer("a", { slots: ["hero"] }), offer("b", { slots: ["sidebar"], eligibility: { "visitor.isNew": true } })] });
+    const rs = ruleset({
+      offers: [
+        offer("a", { slots: ["hero"] }),
+        offer("b", { slots: ["sidebar"], eligibility: { "visitor.isNew": true } }),
+      ],
+    });
     const d = decide(context({ slots: ["sidebar", "unknown-slot"] }), rs, NOW);
     expect(d.slots).toEqual({});
     const all = decide(context(), rs, NOW);
@@ -96,7 +124,10 @@ describe("arbitration", () => {
 
   it("shows only nonPersonal offers when consent is basic", () => {
     const rs = ruleset({
-      offers: [offer("personal-deal", { value: 100 }), offer("country-banner", { nonPersonal: true, eligibility: { "request.country": "DE" } })],
+      offers: [
+        offer("personal-deal", { value: 100 }),
+        offer("country-banner", { nonPersonal: true, eligibility: { "request.country": "DE" } }),
+      ],
     });
     expect(decide(context(), rs, NOW).slots.hero.offer).toBe("personal-deal");
     const basic = decide(context({ consent: "basic" }), rs, NOW);
@@ -104,7 +135,9 @@ describe("arbitration", () => {
   });
 
   it("fills templates with escaped values, never raw html", () => {
-    const rs = ruleset({ offers: [offer("hello", { content: { kind: "template", html: "<h2>Hi {{profile.firstName|there}}!</h2>" } })] });
+    const rs = ruleset({
+      offers: [offer("hello", { content: { kind: "template", html: "<h2>Hi {{profile.firstName|there}}!</h2>" } })],
+    });
     const evil = decide(context({ profile: { firstName: `<script>alert("x")</script>` } }), rs, NOW);
     expect(evil.slots.hero.html).toBe("<h2>Hi &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;!</h2>");
     expect(decide(context(), rs, NOW).slots.hero.html).toBe("<h2>Hi there!</h2>");
@@ -114,16 +147,28 @@ describe("arbitration", () => {
 
 describe("arbitration matches the plain greedy on (offer, slot) pairs", () => {
   /** The rule as a marketer would apply it by hand: list every eligible pair best first, fill greedily. */
-  function byHand(offers: CompiledOffer[], slotIds: string[], profile: Record<string, unknown>): Record<string, string> {
+  function byHand(
+    offers: CompiledOffer[],
+    slotIds: string[],
+    profile: Record<string, unknown>,
+  ): Record<string, string> {
     const flags = profile.flags as Record<string, boolean>;
     const scores = profile.scores as Record<string, number>;
     const pairs = offers
       .filter((o) => flags[o.id])
       .flatMap((o) => {
-        const p = "constant" in o.propensity ? o.propensity.constant : (scores[o.propensity.path.split(".")[2]] ?? o.propensity.default);
+        const p =
+          "constant" in o.propensity
+            ? o.propensity.constant
+            : (scores[o.propensity.path.split(".")[2]] ?? o.propensity.default);
         return o.slots.map((slot) => ({ offer: o.id, slot, priority: p * o.value * o.weight }));
       })
-      .sort((a, b) => b.priority - a.priority || (a.offer < b.offer ? -1 : a.offer > b.offer ? 1 : 0) || slotIds.indexOf(a.slot) - slotIds.indexOf(b.slot));
+      .sort(
+        (a, b) =>
+          b.priority - a.priority ||
+          (a.offer < b.offer ? -1 : a.offer > b.offer ? 1 : 0) ||
+          slotIds.indexOf(a.slot) - slotIds.indexOf(b.slot),
+      );
     const filled: Record<string, string> = {};
     const used = new Set<string>();
     for (const { offer, slot } of pairs) {
@@ -136,7 +181,7 @@ describe("arbitration matches the plain greedy on (offer, slot) pairs", () => {
 
   it("on 200 random playbooks with shared offers, ties and read propensities", () => {
     let seed = 42;
-    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
     for (let round = 0; round < 200; round++) {
       const slotIds = ["s0", "s1", "s2", "s3", "s4"].slice(0, 1 + Math.floor(rand() * 5));
@@ -150,8 +195,14 @@ describe("arbitration matches the plain greedy on (offer, slot) pairs", () => {
           propensity: rand() < 0.5 ? { constant: pick([0.5, 1]) } : { path: `profile.scores.p${i % 3}`, default: 0.5 },
         }),
       );
-      const profile = { flags: Object.fromEntries(ids.map((id) => [id, rand() < 0.7])), scores: { p0: pick([0.5, 1]), p1: 1 } };
-      const rs = ruleset({ slots: Object.fromEntries(slotIds.map((id) => [id, { id, fallback: "keep" as const }])), offers });
+      const profile = {
+        flags: Object.fromEntries(ids.map((id) => [id, rand() < 0.7])),
+        scores: { p0: pick([0.5, 1]), p1: 1 },
+      };
+      const rs = ruleset({
+        slots: Object.fromEntries(slotIds.map((id) => [id, { id, fallback: "keep" as const }])),
+        offers,
+      });
       const d = decide(context({ profile }), rs, NOW);
       const got = Object.fromEntries(Object.values(d.slots).map((s) => [s.slot, s.offer!]));
       expect(got).toEqual(byHand(offers, slotIds, profile));
@@ -160,7 +211,8 @@ describe("arbitration matches the plain greedy on (offer, slot) pairs", () => {
 });
 
 describe("contact policy", () => {
-  const rsWith = (p: Partial<CompiledPolicy>) => ruleset({ offers: [offer("deal", { value: 10, policy: policy(p) }), offer("fallback")] });
+  const rsWith = (p: Partial<CompiledPolicy>) =>
+    ruleset({ offers: [offer("deal", { value: 10, policy: policy(p) }), offer("fallback")] });
   const winner = (p: Partial<CompiledPolicy>, h: Partial<OfferHistory>, now = NOW) =>
     decide(context({ offers: { deal: history(h) } }), rsWith(p), now).slots.hero.offer;
 
@@ -196,6 +248,11 @@ describe("contact policy", () => {
   it("explains which rule held an offer back", () => {
     const rs = rsWith({ cap: { count: 1, per: DAY } });
     const d = decide(context({ offers: { deal: history({ shown: [NOW - 3_600_000] }) } }), rs, NOW, { explain: true });
-    expect(d.trace).toContainEqual({ kind: "offer", id: "deal", outcome: "capped", detail: "slot hero: shown once in the last 1d (cap 1 per 1d)" });
+    expect(d.trace).toContainEqual({
+      kind: "offer",
+      id: "deal",
+      outcome: "capped",
+      detail: "slot hero: shown once in the last 1d (cap 1 per 1d)",
+    });
   });
 });

@@ -11,7 +11,9 @@ function beacon(body: unknown, cookie: string, overrides: Partial<Cloudflare.Env
     headers: { "Content-Type": "text/plain", "User-Agent": BROWSER_UA, Cookie: cookie },
   });
   const ctx = createExecutionContext();
-  return Promise.resolve(worker.fetch!(request as Request<unknown, IncomingRequestCfProperties>, { ...env, ...overrides }, ctx)).then(async (res: Response) => {
+  return Promise.resolve(
+    worker.fetch!(request as Request<unknown, IncomingRequestCfProperties>, { ...env, ...overrides }, ctx),
+  ).then(async (res: Response) => {
     await waitOnExecutionContext(ctx);
     return res;
   });

@@ -72,9 +72,14 @@ describe("shape errors", () => {
   it("suggests the nearest key for a misspelt one and the nearest section for a misspelt section", () => {
     const errors = errorsOf({
       "rules/slots.yaml": slots,
-      "rules/offers.yaml": "offers:\n  - id: a\n    slots: [hero]\n    weigth: 3\n    content: { html: hi }\nsegmnts: {}\n",
+      "rules/offers.yaml":
+        "offers:\n  - id: a\n    slots: [hero]\n    weigth: 3\n    content: { html: hi }\nsegmnts: {}\n",
     });
-    expect(errorAt(errors, "offers[0].weigth")).toMatchObject({ line: 4, message: "unknown key `weigth`", suggestion: "did you mean `weight`?" });
+    expect(errorAt(errors, "offers[0].weigth")).toMatchObject({
+      line: 4,
+      message: "unknown key `weigth`",
+      suggestion: "did you mean `weight`?",
+    });
     expect(errorAt(errors, "segmnts")).toMatchObject({ line: 6, suggestion: "did you mean `segments`?" });
   });
 
@@ -89,7 +94,10 @@ describe("shape errors", () => {
   });
 
   it("reports YAML and JSON syntax errors with their line", () => {
-    const errors = errorsOf({ "rules/a.yaml": "slots:\n  hero: {\n", "rules/b.json": '{\n  "slots": {\n    "hero": {},\n  }\n}' });
+    const errors = errorsOf({
+      "rules/a.yaml": "slots:\n  hero: {\n",
+      "rules/b.json": '{\n  "slots": {\n    "hero": {},\n  }\n}',
+    });
     const yaml = errors.find((e) => e.file === "rules/a.yaml")!;
     const json = errors.find((e) => e.file === "rules/b.json")!;
     expect(yaml.message).toMatch(/^invalid YAML/);
@@ -110,14 +118,27 @@ describe("shape errors", () => {
 
   it("refuses aliases that expand too far (a billion laughs) with a YAML error, not a crash", () => {
     const lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
-    for (let i = 0; i < 8; i++) lines.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill("*" + String.fromCharCode(97 + i)).join(", ")}]`);
+    for (let i = 0; i < 8; i++)
+      lines.push(
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10)
+          .fill("*" + String.fromCharCode(97 + i))
+          .join(", ")}]`,
+      );
     const errors = errorsOf({ "rules/bomb.yaml": lines.join("\n") + "\n" });
     expect(errors).toHaveLength(1);
     expect(errors[0].message).toMatch(/^invalid YAML: /);
   });
 
   it("reads JSON files with line numbers too", () => {
-    const json = JSON.stringify({ $schema: "./schema.json", slots: { hero: {} }, offers: [{ id: "a", slots: ["hero"], value: -1, content: { html: "x" } }] }, null, 2);
+    const json = JSON.stringify(
+      {
+        $schema: "./schema.json",
+        slots: { hero: {} },
+        offers: [{ id: "a", slots: ["hero"], value: -1, content: { html: "x" } }],
+      },
+      null,
+      2,
+    );
     const e = errorAt(errorsOf({ "rules/all.json": json }), "offers[0].value");
     expect(e.message).toContain("at least 0");
     expect(e.line).toBe(json.split("\n").findIndex((l) => l.includes('"value"')) + 1);
@@ -153,9 +174,18 @@ describe("ids and references", () => {
         "",
       ].join("\n"),
     });
-    expect(errorAt(errors, "segments.vip.when.$or[0].$segment")).toMatchObject({ line: 2, suggestion: "did you mean `high-value`?" });
-    expect(errorAt(errors, "segments.clicked.when.session.lastClick.offer")).toMatchObject({ suggestion: "did you mean `promo`?" });
-    expect(errorAt(errors, "offers[0].slots[0]")).toMatchObject({ line: 6, message: "unknown slot `heor`", suggestion: "did you mean `hero`?" });
+    expect(errorAt(errors, "segments.vip.when.$or[0].$segment")).toMatchObject({
+      line: 2,
+      suggestion: "did you mean `high-value`?",
+    });
+    expect(errorAt(errors, "segments.clicked.when.session.lastClick.offer")).toMatchObject({
+      suggestion: "did you mean `promo`?",
+    });
+    expect(errorAt(errors, "offers[0].slots[0]")).toMatchObject({
+      line: 6,
+      message: "unknown slot `heor`",
+      suggestion: "did you mean `hero`?",
+    });
     expect(errorAt(errors, "offers[0].eligible.stages.context").suggestion).toBe("did you mean `complaint`?");
     expect(errorAt(errors, "offers[0].eligible.stages.contxt").suggestion).toBe("did you mean `stages.context`?");
     expect(errorAt(errors, "experiments[0].goals[0]").suggestion).toBe("did you mean `purchase`?");
@@ -163,7 +193,8 @@ describe("ids and references", () => {
 
   it("names a cycle between segments", () => {
     const errors = errorsOf({
-      "rules/s.yaml": "segments:\n  a: { when: { $segment: b } }\n  b: { when: { $and: [{ $segment: c }] } }\n  c: { when: { $segment: a } }\n",
+      "rules/s.yaml":
+        "segments:\n  a: { when: { $segment: b } }\n  b: { when: { $and: [{ $segment: c }] } }\n  c: { when: { $segment: a } }\n",
     });
     const cycle = errors.filter((e) => e.message.includes("cycle"));
     expect(cycle).toHaveLength(1);
@@ -184,16 +215,22 @@ describe("ids and references", () => {
       ].join("\n"),
     });
     expect(errorAt(errors, "segments.s.when.profil.ltvBand").suggestion).toBe("did you mean `profile.ltvBand`?");
-    expect(errorAt(errors, "segments.s.when.request.contry")).toMatchObject({ line: 5, suggestion: "did you mean `request.country`?" });
+    expect(errorAt(errors, "segments.s.when.request.contry")).toMatchObject({
+      line: 5,
+      suggestion: "did you mean `request.country`?",
+    });
     expect(errorAt(errors, "segments.s.when.request.device").suggestion).toContain("mobile");
     expect(errorAt(errors, "segments.s.when.firstName").suggestion).toBe("did you mean `profile.firstName`?");
   });
 
   it("reports unknown saved groups", () => {
     const errors = errorsOf({
-      "rules/s.yaml": "savedGroups:\n  uk-countries: [GB]\nsegments:\n  uk: { when: { request.country: { $inGroup: uk-country } } }\n",
+      "rules/s.yaml":
+        "savedGroups:\n  uk-countries: [GB]\nsegments:\n  uk: { when: { request.country: { $inGroup: uk-country } } }\n",
     });
-    expect(errorAt(errors, "segments.uk.when.request.country.$inGroup").suggestion).toBe("did you mean `uk-countries`?");
+    expect(errorAt(errors, "segments.uk.when.request.country.$inGroup").suggestion).toBe(
+      "did you mean `uk-countries`?",
+    );
   });
 });
 
@@ -210,43 +247,68 @@ describe("conditions", () => {
         "",
       ].join("\n"),
     });
-    expect(errorAt(errors, "segments.s.when.profile.age.$gtx")).toMatchObject({ line: 4, suggestion: "did you mean `$gt`?" });
+    expect(errorAt(errors, "segments.s.when.profile.age.$gtx")).toMatchObject({
+      line: 4,
+      suggestion: "did you mean `$gt`?",
+    });
     expect(errorAt(errors, "segments.s.when.request.path.$regex")).toMatchObject({ line: 5 });
     expect(errorAt(errors, "segments.s.when.profile.lastTransactionAt.$olderThan").message).toContain("30x");
   });
 
   it("checks templates: balanced braces and known paths", () => {
     const errors = errorsOf({
-      "rules/o.yaml": slots + 'offers:\n  - id: a\n    slots: [hero]\n    content: { html: "Hi {{firstName}} {{profile.name" }\n',
+      "rules/o.yaml":
+        slots + 'offers:\n  - id: a\n    slots: [hero]\n    content: { html: "Hi {{firstName}} {{profile.name" }\n',
     });
     const messages = errors.filter((e) => e.path === "offers[0].content.html");
     expect(messages.map((e) => e.message).join("\n")).toContain("unbalanced braces");
-    expect(messages.find((e) => e.message.includes("unknown attribute `firstName`"))?.suggestion).toBe("did you mean `profile.firstName`?");
+    expect(messages.find((e) => e.message.includes("unknown attribute `firstName`"))?.suggestion).toBe(
+      "did you mean `profile.firstName`?",
+    );
   });
 });
 
 describe("experiments", () => {
-  const experiment = (body: string) => ({ "rules/s.yaml": slots + "goals: [purchase]\n", "rules/e.yaml": `experiments:\n  - id: t\n${body}` });
+  const experiment = (body: string) => ({
+    "rules/s.yaml": slots + "goals: [purchase]\n",
+    "rules/e.yaml": `experiments:\n  - id: t\n${body}`,
+  });
 
   it("accepts percentages summing to 100 or fractions summing to 1, and nothing else", () => {
-    const percent = rulesetOf(experiment("    kind: header\n    variants: [{ id: a, weight: 25 }, { id: b, weight: 75 }]\n"));
+    const percent = rulesetOf(
+      experiment("    kind: header\n    variants: [{ id: a, weight: 25 }, { id: b, weight: 75 }]\n"),
+    );
     expect(percent.experiments[0].variants.map((v) => v.weight)).toEqual([0.25, 0.75]);
-    const fractions = rulesetOf(experiment("    kind: header\n    variants: [{ id: a, weight: 0.3 }, { id: b, weight: 0.7 }]\n"));
+    const fractions = rulesetOf(
+      experiment("    kind: header\n    variants: [{ id: a, weight: 0.3 }, { id: b, weight: 0.7 }]\n"),
+    );
     expect(fractions.experiments[0].variants.map((v) => v.weight)).toEqual([0.3, 0.7]);
     const equal = rulesetOf(experiment("    kind: header\n    variants: [{ id: a }, { id: b }, { id: c }]\n"));
     expect(equal.experiments[0].variants.map((v) => v.weight)).toEqual([1 / 3, 1 / 3, 1 / 3]);
-    const bad = errorAt(errorsOf(experiment("    kind: header\n    variants: [{ id: a, weight: 50 }, { id: b, weight: 40 }]\n")), "experiments[0].variants");
+    const bad = errorAt(
+      errorsOf(experiment("    kind: header\n    variants: [{ id: a, weight: 50 }, { id: b, weight: 40 }]\n")),
+      "experiments[0].variants",
+    );
     expect(bad.message).toContain("add up to 90");
-    const partial = errorAt(errorsOf(experiment("    kind: header\n    variants: [{ id: a, weight: 50 }, { id: b }]\n")), "experiments[0].variants");
+    const partial = errorAt(
+      errorsOf(experiment("    kind: header\n    variants: [{ id: a, weight: 50 }, { id: b }]\n")),
+      "experiments[0].variants",
+    );
     expect(partial.message).toContain("every variant");
   });
 
   it("keeps coverage and namespace ranges within 0..1", () => {
     const errors = errorsOf(
-      experiment("    kind: header\n    coverage: 50\n    namespace: { id: home, range: [0.6, 0.2] }\n    variants: [{ id: a }, { id: b }]\n"),
+      experiment(
+        "    kind: header\n    coverage: 50\n    namespace: { id: home, range: [0.6, 0.2] }\n    variants: [{ id: a }, { id: b }]\n",
+      ),
     );
     expect(errorAt(errors, "experiments[0].coverage").suggestion).toBe("this is a fraction: did you mean 0.5?");
-    const outside = errorsOf(experiment("    kind: header\n    namespace: { id: home, range: [0, 1.5] }\n    variants: [{ id: a }, { id: b }]\n"));
+    const outside = errorsOf(
+      experiment(
+        "    kind: header\n    namespace: { id: home, range: [0, 1.5] }\n    variants: [{ id: a }, { id: b }]\n",
+      ),
+    );
     expect(errorAt(outside, "experiments[0].namespace.range[1]").message).toContain("outside 0..1");
     expect(errorAt(errors, "experiments[0].namespace.range").message).toContain("start < end");
   });
@@ -256,7 +318,9 @@ describe("experiments", () => {
     expect(errorAt(noSlot, "experiments[0].slot").message).toContain("needs the `slot`");
     const badSlot = errorsOf(experiment("    kind: slot\n    slot: heroo\n    variants: [{ id: a }, { id: b }]\n"));
     expect(errorAt(badSlot, "experiments[0].slot").suggestion).toBe("did you mean `hero`?");
-    const header = errorsOf(experiment("    kind: header\n    variants: [{ id: a, content: { html: x } }, { id: b }]\n"));
+    const header = errorsOf(
+      experiment("    kind: header\n    variants: [{ id: a, content: { html: x } }, { id: b }]\n"),
+    );
     expect(errorAt(header, "experiments[0].variants[0].content").message).toContain("header experiment");
   });
 
@@ -278,32 +342,42 @@ describe("experiments", () => {
       ),
     );
     const e = r.experiments[0];
-    expect(e.variants.map((v) => v.content)).toEqual([undefined, { kind: "template", html: "<b>{{profile.firstName|you}}</b>" }, { kind: "variant", variant: "spring" }]);
+    expect(e.variants.map((v) => v.content)).toEqual([
+      undefined,
+      { kind: "template", html: "<b>{{profile.firstName|you}}</b>" },
+      { kind: "variant", variant: "spring" },
+    ]);
     expect(e.ranges).toEqual([
       [0, 0.5 / 3],
       [1 / 3, 1 / 3 + 0.5 / 3],
       [2 / 3, 2 / 3 + 0.5 / 3],
     ]);
-    expect(e).toMatchObject({ seed: "t", hashAttribute: "visitor.id", hashVersion: 2, namespace: ["home", 0, 0.5], goals: ["purchase"], active: true, slot: "hero" });
+    expect(e).toMatchObject({
+      seed: "t",
+      hashAttribute: "visitor.id",
+      hashVersion: 2,
+      namespace: ["home", 0, 0.5],
+      goals: ["purchase"],
+      active: true,
+      slot: "hero",
+    });
   });
 
   it("compiles goals of each kind (the first primary), guard-rails, the covariate and the analysis", () => {
-    const r = rulesetOf(
-      {
-        ...experiment(
-          [
-            "    kind: header",
-            "    variants: [{ id: a }, { id: b }]",
-            "    goals: [purchase, { goal: purchase, metric: value }, { goal: purchase, metric: count }]",
-            "    guardrails: [{ goal: complaint, bad: increase }]",
-            "    covariate: profile.pastSpend",
-            "    analysis: { method: fixed }",
-            "",
-          ].join("\n"),
-        ),
-        "rules/s.yaml": slots + "goals: [purchase, complaint]\n",
-      },
-    );
+    const r = rulesetOf({
+      ...experiment(
+        [
+          "    kind: header",
+          "    variants: [{ id: a }, { id: b }]",
+          "    goals: [purchase, { goal: purchase, metric: value }, { goal: purchase, metric: count }]",
+          "    guardrails: [{ goal: complaint, bad: increase }]",
+          "    covariate: profile.pastSpend",
+          "    analysis: { method: fixed }",
+          "",
+        ].join("\n"),
+      ),
+      "rules/s.yaml": slots + "goals: [purchase, complaint]\n",
+    });
     expect(r.experiments[0]).toMatchObject({
       goals: ["purchase", "complaint"],
       metrics: [
@@ -316,7 +390,9 @@ describe("experiments", () => {
       analysis: { method: "fixed", tuning: 5000 },
     });
     // Goal names alone compile as before (no metrics field, so the ruleset's version is unchanged).
-    const plain = rulesetOf(experiment("    kind: header\n    variants: [{ id: a }, { id: b }]\n    goals: [purchase]\n"));
+    const plain = rulesetOf(
+      experiment("    kind: header\n    variants: [{ id: a }, { id: b }]\n    goals: [purchase]\n"),
+    );
     expect(plain.experiments[0]).not.toHaveProperty("metrics");
     expect(plain.experiments[0]).not.toHaveProperty("covariate");
   });
@@ -337,19 +413,38 @@ describe("experiments", () => {
     expect(errorAt(errors, "experiments[0].goals[1]").message).toMatch(/conversion \| count \| value/);
     expect(errorAt(errors, "experiments[0].guardrails[0].bad").message).toMatch(/increase, decrease, got "up"/);
     expect(errorAt(errors, "experiments[0].analysis.method").message).toMatch(/sequential, fixed, got "bayesian"/);
-    const misspelt = errorsOf(experiment("    kind: header\n    variants: [{ id: a }, { id: b }]\n    goals: [{ goal: purchse, metric: value }]\n    guardrails: [{ goal: purchas }]\n"));
+    const misspelt = errorsOf(
+      experiment(
+        "    kind: header\n    variants: [{ id: a }, { id: b }]\n    goals: [{ goal: purchse, metric: value }]\n    guardrails: [{ goal: purchas }]\n",
+      ),
+    );
     expect(errorAt(misspelt, "experiments[0].goals[0].goal").suggestion).toBe("did you mean `purchase`?");
     expect(errorAt(misspelt, "experiments[0].guardrails[0].goal").suggestion).toBe("did you mean `purchase`?");
-    const covariate = errorsOf(experiment("    kind: header\n    variants: [{ id: a }, { id: b }]\n    goals: [purchase]\n    covariate: pastSpend\n"));
-    expect(errorAt(covariate, "experiments[0].covariate")).toMatchObject({ message: expect.stringContaining("profile attribute"), suggestion: "did you mean `profile.pastSpend`?" });
-    const twice = errorsOf(experiment("    kind: header\n    variants: [{ id: a }, { id: b }]\n    goals: [purchase, { goal: purchase }]\n"));
+    const covariate = errorsOf(
+      experiment(
+        "    kind: header\n    variants: [{ id: a }, { id: b }]\n    goals: [purchase]\n    covariate: pastSpend\n",
+      ),
+    );
+    expect(errorAt(covariate, "experiments[0].covariate")).toMatchObject({
+      message: expect.stringContaining("profile attribute"),
+      suggestion: "did you mean `profile.pastSpend`?",
+    });
+    const twice = errorsOf(
+      experiment("    kind: header\n    variants: [{ id: a }, { id: b }]\n    goals: [purchase, { goal: purchase }]\n"),
+    );
     expect(errorAt(twice, "experiments[0].goals[1]").message).toContain("already read as a conversion metric");
-    const orphan = errorsOf(experiment("    kind: header\n    variants: [{ id: a }, { id: b }]\n    guardrails: [{ goal: purchase, bad: increase }]\n"));
+    const orphan = errorsOf(
+      experiment(
+        "    kind: header\n    variants: [{ id: a }, { id: b }]\n    guardrails: [{ goal: purchase, bad: increase }]\n",
+      ),
+    );
     expect(errorAt(orphan, "experiments[0].guardrails").message).toContain("need a primary goal");
   });
 
   it("rejects content that mixes kinds", () => {
-    const errors = errorsOf({ "rules/o.yaml": slots + "offers:\n  - id: a\n    slots: [hero]\n    content: { html: x, variant: y }\n" });
+    const errors = errorsOf({
+      "rules/o.yaml": slots + "offers:\n  - id: a\n    slots: [hero]\n    content: { html: x, variant: y }\n",
+    });
     expect(errorAt(errors, "offers[0].content").message).toContain("{ header: true }");
   });
 });
@@ -361,7 +456,11 @@ describe("campaigns", () => {
 
   it("accepts site paths and https URLs, and rejects anything else", () => {
     const ok = rulesetOf(campaign('["/offers/*", "https://shop.example/sale/*"]'));
-    expect(ok.campaigns[0]).toMatchObject({ destinations: ["/offers/*", "https://shop.example/sale/*"], ttl: 14 * DAY, landing: "/" });
+    expect(ok.campaigns[0]).toMatchObject({
+      destinations: ["/offers/*", "https://shop.example/sale/*"],
+      ttl: 14 * DAY,
+      landing: "/",
+    });
     const errors = errorsOf(campaign('["offers", "http://shop.example/x", "/a*/b"]'));
     expect(errorAt(errors, "campaigns[0].destinations[0]").message).toContain("neither a site path");
     expect(errorAt(errors, "campaigns[0].destinations[1]").suggestion).toBe('use "https://shop.example/x"');
@@ -372,7 +471,9 @@ describe("campaigns", () => {
 describe("all at once", () => {
   it("reports every error of every file in one pass, and no ruleset", () => {
     const result = compile({
-      "rules/a.yaml": slots + "offers:\n  - id: a\n    slots: [heor]\n    content: { html: x }\n    policy: { cap: { count: 0, per: 1d } }\n",
+      "rules/a.yaml":
+        slots +
+        "offers:\n  - id: a\n    slots: [heor]\n    content: { html: x }\n    policy: { cap: { count: 0, per: 1d } }\n",
       "rules/b.yaml": "segments:\n  s: { when: { $segment: nope } }\nholdout: { percent: 500 }\n",
       "rules/c.yaml": "goals: [Purchase]\n",
     });
@@ -394,7 +495,9 @@ describe("all at once", () => {
 describe("the compiled ruleset", () => {
   const playbook = {
     "rules/slots.yaml": slots,
-    "rules/segments.yaml": segments + "  lapsed-vip:\n    when: { $and: [{ $segment: high-value }, { profile.lastTransactionAt: { $olderThan: 30d } }] }\n  a-uk-mobile:\n    when: { $segment: uk, request.device: mobile }\n",
+    "rules/segments.yaml":
+      segments +
+      "  lapsed-vip:\n    when: { $and: [{ $segment: high-value }, { profile.lastTransactionAt: { $olderThan: 30d } }] }\n  a-uk-mobile:\n    when: { $segment: uk, request.device: mobile }\n",
     "rules/layers.yaml": layers,
     "rules/offers.yaml": [
       "offers:",
@@ -425,19 +528,40 @@ describe("the compiled ruleset", () => {
     expect(ids.indexOf("uk")).toBeLessThan(ids.indexOf("a-uk-mobile"));
     expect(ids.indexOf("high-value")).toBeLessThan(ids.indexOf("lapsed-vip"));
     const flags = Object.fromEntries(r.segments.map((s) => [s.id, [s.needsProfile, s.nonPersonal]]));
-    expect(flags).toEqual({ "high-value": [true, false], uk: [false, true], "a-uk-mobile": [false, true], "lapsed-vip": [true, false] });
+    expect(flags).toEqual({
+      "high-value": [true, false],
+      uk: [false, true],
+      "a-uk-mobile": [false, true],
+      "lapsed-vip": [true, false],
+    });
   });
 
   it("compiles offers: durations in ms, propensity, content and nonPersonal", () => {
     const r = rulesetOf(playbook);
     const winBack = r.offers.find((o) => o.id === "win-back")!;
-    expect(winBack.policy).toEqual({ cap: { count: 3, per: 7 * DAY }, suppressAfterAccept: "forever", backoff: { count: 2, window: 14 * DAY, for: 30 * DAY } });
+    expect(winBack.policy).toEqual({
+      cap: { count: 3, per: 7 * DAY },
+      suppressAfterAccept: "forever",
+      backoff: { count: 2, window: 14 * DAY, for: 30 * DAY },
+    });
     expect(winBack.propensity).toEqual({ path: "profile.scores.winBack", default: 0.3 });
     expect(winBack.content).toEqual({ kind: "variant", variant: "spring" });
-    expect(r.offers.find((o) => o.id === "uk-banner")).toMatchObject({ nonPersonal: true, propensity: { constant: 1 }, value: 1, weight: 1, tags: [] });
+    expect(r.offers.find((o) => o.id === "uk-banner")).toMatchObject({
+      nonPersonal: true,
+      propensity: { constant: 1 },
+      value: 1,
+      weight: 1,
+      tags: [],
+    });
     // Same eligibility, but the template reads the profile.
     expect(r.offers.find((o) => o.id === "greet")!.nonPersonal).toBe(false);
-    expect(r.layers[0].stages[0]).toEqual({ id: "complaint", entry: { "profile.openComplaint": true }, exit: {}, suppressTags: ["sales"], interrupts: true });
+    expect(r.layers[0].stages[0]).toEqual({
+      id: "complaint",
+      entry: { "profile.openComplaint": true },
+      exit: {},
+      suppressTags: ["sales"],
+      interrupts: true,
+    });
     expect(r.holdout).toEqual({ percent: 0.05, seed: "holdout" });
     expect(r.slots.hero).toEqual({ id: "hero", fallback: "keep" });
   });
@@ -460,7 +584,11 @@ describe("the compiled ruleset", () => {
     });
     expect(reordered.version).toBe(a.version);
     const { "rules/more.yaml": more, ...rest } = playbook;
-    const split = rulesetOf({ ...rest, "rules/goals.yaml": "goals: [purchase]\n", "rules/holdout.json": '{ "holdout": { "percent": 5 } }' });
+    const split = rulesetOf({
+      ...rest,
+      "rules/goals.yaml": "goals: [purchase]\n",
+      "rules/holdout.json": '{ "holdout": { "percent": 5 } }',
+    });
     expect(more).toContain("holdout");
     expect(split.version).toBe(a.version);
   });
@@ -474,6 +602,8 @@ describe("the compiled ruleset", () => {
   it("warns about a suppressed tag no offer carries", () => {
     const result = compile({ ...playbook, "rules/layers.yaml": layers.replace("[sales]", "[sale]") });
     expect(result.ok).toBe(true);
-    expect(result.warnings.find((w) => w.path === "layers[0].stages[0].suppress[0]")?.suggestion).toBe("did you mean `sales`?");
+    expect(result.warnings.find((w) => w.path === "layers[0].stages[0].suppress[0]")?.suggestion).toBe(
+      "did you mean `sales`?",
+    );
   });
 });

@@ -145,12 +145,52 @@ function rng(seed: number) {
   };
 }
 
-const scalars: unknown[] = [0, 1, 5, 10, -2, "1", "5", "10", "a", "A", "b", "", "1.2.3", "v2.0.0", "1.2.3-beta", true, false, null];
+const scalars: unknown[] = [
+  0,
+  1,
+  5,
+  10,
+  -2,
+  "1",
+  "5",
+  "10",
+  "a",
+  "A",
+  "b",
+  "",
+  "1.2.3",
+  "v2.0.0",
+  "1.2.3-beta",
+  true,
+  false,
+  null,
+];
 const paths = ["a", "b", "n.x", "n.y", "tags", "list", "missing"];
 const ops = [
-  "$eq", "$ne", "$lt", "$lte", "$gt", "$gte", "$in", "$nin", "$ini", "$nini", "$all", "$alli",
-  "$size", "$exists", "$type", "$regex", "$regexi", "$not", "$elemMatch", "$veq", "$vgt", "$vlte",
-  "$inGroup", "$notInGroup",
+  "$eq",
+  "$ne",
+  "$lt",
+  "$lte",
+  "$gt",
+  "$gte",
+  "$in",
+  "$nin",
+  "$ini",
+  "$nini",
+  "$all",
+  "$alli",
+  "$size",
+  "$exists",
+  "$type",
+  "$regex",
+  "$regexi",
+  "$not",
+  "$elemMatch",
+  "$veq",
+  "$vgt",
+  "$vlte",
+  "$inGroup",
+  "$notInGroup",
 ];
 const groups = { g1: [1, "a", 5], g2: ["b"], g3: [] };
 
@@ -160,16 +200,31 @@ function fuzzCase(rand: () => number) {
   const value = (): unknown => (rand() < 0.2 ? list() : pick(scalars));
   const operand = (op: string, depth: number): unknown => {
     switch (op) {
-      case "$in": case "$nin": case "$ini": case "$nini": case "$all": case "$alli":
+      case "$in":
+      case "$nin":
+      case "$ini":
+      case "$nini":
+      case "$all":
+      case "$alli":
         return rand() < 0.9 ? list() : pick(scalars);
-      case "$size": return rand() < 0.5 ? Math.floor(rand() * 3) : operators(depth + 1);
-      case "$exists": return rand() < 0.8 ? rand() < 0.5 : pick(scalars);
-      case "$type": return pick(["string", "number", "boolean", "null", "array", "object", "undefined"]);
-      case "$regex": case "$regexi": return pick(["^a", "A$", "1", "^$", "[", "b|c"]);
-      case "$not": return rand() < 0.5 ? operators(depth + 1) : value();
-      case "$elemMatch": return rand() < 0.5 ? operators(depth + 1) : condition(depth + 1);
-      case "$inGroup": case "$notInGroup": return pick(["g1", "g2", "g3", "nope"]);
-      default: return value();
+      case "$size":
+        return rand() < 0.5 ? Math.floor(rand() * 3) : operators(depth + 1);
+      case "$exists":
+        return rand() < 0.8 ? rand() < 0.5 : pick(scalars);
+      case "$type":
+        return pick(["string", "number", "boolean", "null", "array", "object", "undefined"]);
+      case "$regex":
+      case "$regexi":
+        return pick(["^a", "A$", "1", "^$", "[", "b|c"]);
+      case "$not":
+        return rand() < 0.5 ? operators(depth + 1) : value();
+      case "$elemMatch":
+        return rand() < 0.5 ? operators(depth + 1) : condition(depth + 1);
+      case "$inGroup":
+      case "$notInGroup":
+        return pick(["g1", "g2", "g3", "nope"]);
+      default:
+        return value();
     }
   };
   const operators = (depth: number): Record<string, unknown> => {
@@ -186,7 +241,8 @@ function fuzzCase(rand: () => number) {
     const n = Math.floor(rand() * 3) + (depth === 0 ? 1 : 0);
     for (let i = 0; i < n; i++) {
       const r = rand();
-      if (depth < 2 && r < 0.1) out[pick(["$and", "$or", "$nor"])] = Array.from({ length: Math.floor(rand() * 3) }, () => condition(depth + 1));
+      if (depth < 2 && r < 0.1)
+        out[pick(["$and", "$or", "$nor"])] = Array.from({ length: Math.floor(rand() * 3) }, () => condition(depth + 1));
       else if (depth < 2 && r < 0.15) out.$not = condition(depth + 1);
       else out[pick(paths)] = rand() < 0.3 ? value() : operators(depth);
     }
@@ -195,7 +251,10 @@ function fuzzCase(rand: () => number) {
   const attributes: Attributes = {};
   for (const p of ["a", "b", "tags", "list"]) if (rand() < 0.8) attributes[p] = value();
   if (rand() < 0.7) attributes.n = rand() < 0.8 ? { x: value(), y: value() } : pick(scalars);
-  if (rand() < 0.5) attributes.list = Array.from({ length: Math.floor(rand() * 3) }, () => (rand() < 0.5 ? { a: pick(scalars) } : pick(scalars)));
+  if (rand() < 0.5)
+    attributes.list = Array.from({ length: Math.floor(rand() * 3) }, () =>
+      rand() < 0.5 ? { a: pick(scalars) } : pick(scalars),
+    );
   return { condition: condition(0), attributes };
 }
 
@@ -260,7 +319,7 @@ describe("validateCondition", () => {
         "request.path": { $regex: "([" },
         "profile.seen": { $within: "soon", $exists: "yes" },
         tags: { $in: "a", $size: "3" },
-        "kind": { $type: "text" },
+        kind: { $type: "text" },
         $or: [{ a: 1 }, { $segment: "vipp" }, 5],
         $and: { a: 1 },
         $segmnt: "x",

@@ -1,4 +1,7 @@
-/** GrowthBook's cross-SDK cases: prepared conditions and bucketing give GrowthBook's answers (and GrowthBook's own evalCondition, the oracle elsewhere, gives them too). */
+/**
+ * GrowthBook's cross-SDK cases: prepared conditions and bucketing give GrowthBook's answers (and GrowthBook's own
+ * evalCondition, the oracle elsewhere, gives them too).
+ */
 import { evalCondition as growthbookEval } from "@growthbook/growthbook";
 import { describe, expect, it } from "vitest";
 import { prepareCondition, type EvalScope } from "../src/core/conditions";

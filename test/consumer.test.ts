@@ -1,5 +1,11 @@
 /** The queue consumer: D1 rows stored once, profiles folded once per batch, retries and dead letters. */
-import { createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  env,
+  getQueueResult,
+  runDurableObjectAlarm,
+} from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import type { Env } from "../src/env";
@@ -18,7 +24,12 @@ function event(fields: Partial<PzEvent> & Pick<PzEvent, "type" | "visitorId">, a
 async function deliver(events: unknown[], opts: { queue?: string; attempts?: number; env?: Env; ids?: string[] } = {}) {
   const batch = createMessageBatch(
     opts.queue ?? "pz-events",
-    events.map((body, i) => ({ id: opts.ids?.[i] ?? `m-${i}-${uid()}`, timestamp: new Date(T0), attempts: opts.attempts ?? 1, body })),
+    events.map((body, i) => ({
+      id: opts.ids?.[i] ?? `m-${i}-${uid()}`,
+      timestamp: new Date(T0),
+      attempts: opts.attempts ?? 1,
+      body,
+    })),
   );
   const ctx = createExecutionContext();
   await worker.queue(batch, opts.env ?? env);
@@ -26,7 +37,11 @@ async function deliver(events: unknown[], opts: { queue?: string; attempts?: num
 }
 
 async function countRows(sql: string, ...params: unknown[]): Promise<number> {
-  return (await env.ANALYTICS.prepare(sql).bind(...params).first<number>("n")) ?? 0;
+  return (
+    (await env.ANALYTICS.prepare(sql)
+      .bind(...params)
+      .first<number>("n")) ?? 0
+  );
 }
 
 /** The real D1 binding whose batch() fails the first `failures` times: a storage outage, nothing else changed. */
@@ -62,7 +77,12 @@ describe("queue consumer", () => {
 
     const rows = await storedEvents(batch.map((e) => e.id));
     expect(rows).toHaveLength(batch.length);
-    expect(await countRows("SELECT count(*) AS n FROM unit_exposures WHERE experiment = 'hero-test' AND unit_kind = 'visitor' AND unit = ?1", v1)).toBe(1);
+    expect(
+      await countRows(
+        "SELECT count(*) AS n FROM unit_exposures WHERE experiment = 'hero-test' AND unit_kind = 'visitor' AND unit = ?1",
+        v1,
+      ),
+    ).toBe(1);
 
     const p1 = (await kvProfile({ kind: "visitor", id: v1 }))!;
     expect(p1.offers["gold-card"]).toEqual({ shown: [T0], clicked: [T0 + 1000], accepted: [T0 + 2000], dismissed: [] });
@@ -78,8 +98,15 @@ describe("queue consumer", () => {
   it("coalesces what page views record into one trailing KV write per profile", async () => {
     const visitorId = uid("v");
     const ref = { kind: "visitor", id: visitorId } as const;
-    await deliver([[event({ type: "decision", visitorId, slot: "hero", offer: "gold-card", decision: "d1" }), event({ type: "exposure", visitorId, experiment: "x9", variant: "a" })]]);
-    await deliver([event({ type: "decision", visitorId, slot: "hero", offer: "gold-card", decision: "d2" }, T0 + 30_000)]);
+    await deliver([
+      [
+        event({ type: "decision", visitorId, slot: "hero", offer: "gold-card", decision: "d1" }),
+        event({ type: "exposure", visitorId, experiment: "x9", variant: "a" }),
+      ],
+    ]);
+    await deliver([
+      event({ type: "decision", visitorId, slot: "hero", offer: "gold-card", decision: "d2" }, T0 + 30_000),
+    ]);
     // Neither page view has reached KV yet: the write waits PROFILE_WRITE_SECONDS to carry both.
     expect(await env.PROFILES.get(`profile:v:${visitorId}`)).toBeNull();
     const profile = (await kvProfile(ref))!;
@@ -92,7 +119,10 @@ describe("queue consumer", () => {
 
   it("stores a redelivered batch once and does not count its goals twice", async () => {
     const visitorId = uid("v");
-    const batch = [event({ type: "conversion", visitorId, name: "purchase" }), event({ type: "accept", visitorId, offer: "a" })];
+    const batch = [
+      event({ type: "conversion", visitorId, name: "purchase" }),
+      event({ type: "accept", visitorId, offer: "a" }),
+    ];
     await deliver(batch);
     const first = await kvProfile({ kind: "visitor", id: visitorId });
     const again = await deliver(batch, { attempts: 2 });
@@ -108,7 +138,10 @@ describe("queue consumer", () => {
 
   it("retries the whole batch when D1 fails, then stores it once", async () => {
     const visitorId = uid("v");
-    const batch = [event({ type: "conversion", visitorId, name: "signup" }), event({ type: "exposure", visitorId, experiment: "x1", variant: "a" })];
+    const batch = [
+      event({ type: "conversion", visitorId, name: "signup" }),
+      event({ type: "exposure", visitorId, experiment: "x1", variant: "a" }),
+    ];
     const first = await deliver(batch, { env: { ...env, ANALYTICS: failingD1(1) } });
     expect(first.retryBatch.retry).toBe(true);
     expect(await storedEvents(batch.map((e) => e.id))).toEqual([]);
@@ -123,7 +156,10 @@ describe("queue consumer", () => {
   it("retries only the messages whose profile write failed, and folds them once", async () => {
     const ok = uid("v");
     const flaky = uid("v");
-    const batch = [event({ type: "conversion", visitorId: ok, name: "g" }), event({ type: "conversion", visitorId: flaky, name: "g" })];
+    const batch = [
+      event({ type: "conversion", visitorId: ok, name: "g" }),
+      event({ type: "conversion", visitorId: flaky, name: "g" }),
+    ];
     const ids = ["msg-ok", "msg-flaky"];
     const first = await deliver(batch, { env: { ...env, PROFILE_OBJECTS: failingProfile(`profile:v:${flaky}`) }, ids });
     expect(first.retryBatch.retry).toBe(false);
@@ -147,7 +183,9 @@ describe("queue consumer", () => {
     const result = await deliver([{ type: "nonsense" }, good], { ids: [messageId, uid("m")] });
     expect(result.retryBatch.retry).toBe(false);
     expect(await storedEvents([good.id])).toHaveLength(1);
-    const letter = await env.ANALYTICS.prepare("SELECT * FROM dead_letters WHERE message_id = ?1").bind(messageId).first<Record<string, unknown>>();
+    const letter = await env.ANALYTICS.prepare("SELECT * FROM dead_letters WHERE message_id = ?1")
+      .bind(messageId)
+      .first<Record<string, unknown>>();
     expect(letter).toMatchObject({ queue: "pz-events", body: '{"type":"nonsense"}' });
     expect(letter!.reason).toMatch(/^invalid event: id /);
   });
@@ -157,7 +195,9 @@ describe("queue consumer", () => {
     const messageId = uid("dlq");
     await deliver([body], { queue: "pz-events-dlq", ids: [messageId], attempts: 1 });
     await deliver([body], { queue: "pz-events-dlq", ids: [messageId], attempts: 2 });
-    const rows = await env.ANALYTICS.prepare("SELECT * FROM dead_letters WHERE message_id = ?1").bind(messageId).all<Record<string, unknown>>();
+    const rows = await env.ANALYTICS.prepare("SELECT * FROM dead_letters WHERE message_id = ?1")
+      .bind(messageId)
+      .all<Record<string, unknown>>();
     expect(rows.results).toHaveLength(1);
     expect(rows.results[0]).toMatchObject({ queue: "pz-events-dlq", reason: "retries exhausted on pz-events" });
     expect(JSON.parse(rows.results[0].body as string)).toEqual(body);
@@ -176,7 +216,9 @@ describe("queue consumer", () => {
     expect(result.retryMessages).toEqual([]);
     const stored = pageView.filter((e): e is PzEvent => "id" in e);
     expect(await storedEvents(stored.map((e) => e.id))).toHaveLength(2);
-    const letter = await env.ANALYTICS.prepare("SELECT * FROM dead_letters WHERE message_id = ?1").bind(`${messageId}:1`).first<Record<string, unknown>>();
+    const letter = await env.ANALYTICS.prepare("SELECT * FROM dead_letters WHERE message_id = ?1")
+      .bind(`${messageId}:1`)
+      .first<Record<string, unknown>>();
     expect(JSON.parse(letter!.body as string)).toEqual({ type: "decision", visitorId });
     const profile = (await kvProfile({ kind: "visitor", id: visitorId }))!;
     expect(profile.offers["gold-card"].shown).toEqual([T0]);
@@ -185,8 +227,14 @@ describe("queue consumer", () => {
 
   it("retries an array message whole when its profile write fails, folding each event once", async () => {
     const visitorId = uid("v");
-    const pageView = [event({ type: "conversion", visitorId, name: "quote" }), event({ type: "accept", visitorId, offer: "loan" })];
-    const first = await deliver([pageView], { env: { ...env, PROFILE_OBJECTS: failingProfile(`profile:v:${visitorId}`) }, ids: ["msg-page"] });
+    const pageView = [
+      event({ type: "conversion", visitorId, name: "quote" }),
+      event({ type: "accept", visitorId, offer: "loan" }),
+    ];
+    const first = await deliver([pageView], {
+      env: { ...env, PROFILE_OBJECTS: failingProfile(`profile:v:${visitorId}`) },
+      ids: ["msg-page"],
+    });
     expect(first.retryMessages.map((m) => m.msgId)).toEqual(["msg-page"]);
     await deliver([pageView], { attempts: 2, ids: ["msg-page"] });
     await deliver([pageView], { attempts: 3, ids: ["msg-page"] });
@@ -199,26 +247,57 @@ describe("queue consumer", () => {
     const visitorId = uid("v");
     const customerId = uid("c");
     const many = Array.from({ length: 1201 }, (_, i) =>
-      event({ type: "custom", visitorId, customerId, name: "scroll", channel: "web", campaign: "spring", rulesetVersion: "r1", props: { depth: i, label: "it's <b>", ok: true } }, T0 + i),
+      event(
+        {
+          type: "custom",
+          visitorId,
+          customerId,
+          name: "scroll",
+          channel: "web",
+          campaign: "spring",
+          rulesetVersion: "r1",
+          props: { depth: i, label: "it's <b>", ok: true },
+        },
+        T0 + i,
+      ),
     );
     // Thirteen messages of up to 100 events, as enqueueEvents would send them.
     const messages = Array.from({ length: Math.ceil(many.length / 100) }, (_, i) => many.slice(i * 100, i * 100 + 100));
     await deliver(messages);
     expect(await countRows("SELECT count(*) AS n FROM events WHERE visitor_id = ?1", visitorId)).toBe(1201);
-    const last = await env.ANALYTICS.prepare("SELECT * FROM events WHERE id = ?1").bind(many[1200].id).first<Record<string, unknown>>();
-    expect(last).toMatchObject({ type: "custom", at: T0 + 1200, visitor_id: visitorId, customer_id: customerId, name: "scroll", channel: "web", campaign: "spring", ruleset_version: "r1", slot: null, folded: 1 });
+    const last = await env.ANALYTICS.prepare("SELECT * FROM events WHERE id = ?1")
+      .bind(many[1200].id)
+      .first<Record<string, unknown>>();
+    expect(last).toMatchObject({
+      type: "custom",
+      at: T0 + 1200,
+      visitor_id: visitorId,
+      customer_id: customerId,
+      name: "scroll",
+      channel: "web",
+      campaign: "spring",
+      ruleset_version: "r1",
+      slot: null,
+      folded: 1,
+    });
     expect(JSON.parse(last!.props as string)).toEqual({ depth: 1200, label: "it's <b>", ok: true });
     expect((await kvProfile({ kind: "customer", id: customerId }))!.goals).toEqual({ scroll: 1201 });
   });
 
   it("keeps the earliest of several exposures in one batch", async () => {
     const visitorId = uid("v");
-    await deliver([[
-      event({ type: "exposure", visitorId, experiment: "x3", variant: "a" }, T0 + 7000),
-      event({ type: "exposure", visitorId, experiment: "x3", variant: "a" }, T0 + 2000),
-      event({ type: "exposure", visitorId, experiment: "x3", variant: "a" }, T0 + 4000),
-    ]]);
-    const row = await env.ANALYTICS.prepare("SELECT variant, first_at FROM unit_exposures WHERE experiment = 'x3' AND unit_kind = 'visitor' AND unit = ?1").bind(visitorId).first();
+    await deliver([
+      [
+        event({ type: "exposure", visitorId, experiment: "x3", variant: "a" }, T0 + 7000),
+        event({ type: "exposure", visitorId, experiment: "x3", variant: "a" }, T0 + 2000),
+        event({ type: "exposure", visitorId, experiment: "x3", variant: "a" }, T0 + 4000),
+      ],
+    ]);
+    const row = await env.ANALYTICS.prepare(
+      "SELECT variant, first_at FROM unit_exposures WHERE experiment = 'x3' AND unit_kind = 'visitor' AND unit = ?1",
+    )
+      .bind(visitorId)
+      .first();
     expect(row).toEqual({ variant: "a", first_at: T0 + 2000 });
   });
 
@@ -229,7 +308,11 @@ describe("queue consumer", () => {
       deliver([event({ type: "exposure", visitorId, experiment: "x4", variant: "a", covariate: 25.5 }, T0 + 1000)]),
       deliver([event({ type: "exposure", visitorId, experiment: "x4", variant: "a" }, T0 + 2000)]),
     ]);
-    const row = await env.ANALYTICS.prepare("SELECT first_at, covariate FROM unit_exposures WHERE experiment = 'x4' AND unit_kind = 'visitor' AND unit = ?1").bind(visitorId).first();
+    const row = await env.ANALYTICS.prepare(
+      "SELECT first_at, covariate FROM unit_exposures WHERE experiment = 'x4' AND unit_kind = 'visitor' AND unit = ?1",
+    )
+      .bind(visitorId)
+      .first();
     expect(row).toEqual({ first_at: T0 + 1000, covariate: 25.5 });
   });
 
@@ -238,7 +321,11 @@ describe("queue consumer", () => {
     await deliver([event({ type: "exposure", visitorId, experiment: "x2", variant: "b" }, T0 + 5000)]);
     await deliver([event({ type: "exposure", visitorId, experiment: "x2", variant: "b" }, T0)]);
     await deliver([event({ type: "exposure", visitorId, experiment: "x2", variant: "b" }, T0 + 9000)]);
-    const row = await env.ANALYTICS.prepare("SELECT variant, first_at FROM unit_exposures WHERE experiment = 'x2' AND unit_kind = 'visitor' AND unit = ?1").bind(visitorId).first();
+    const row = await env.ANALYTICS.prepare(
+      "SELECT variant, first_at FROM unit_exposures WHERE experiment = 'x2' AND unit_kind = 'visitor' AND unit = ?1",
+    )
+      .bind(visitorId)
+      .first();
     expect(row).toEqual({ variant: "b", first_at: T0 });
   });
 });

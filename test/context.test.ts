@@ -9,10 +9,14 @@ import { applyDecisionToSession, exposuresToRecord } from "../src/edge/identity/
 
 /** 2026-03-10 (a Tuesday) 23:30 UTC: already Wednesday in Tokyo, still Tuesday in New York. */
 const NOW = Date.UTC(2026, 2, 10, 23, 30);
-const IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
-const IPAD = "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
-const ANDROID_TABLET = "Mozilla/5.0 (Linux; Android 14; SM-X710) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
-const DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
+const IPHONE =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+const IPAD =
+  "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+const ANDROID_TABLET =
+  "Mozilla/5.0 (Linux; Android 14; SM-X710) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
+const DESKTOP =
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
 
 function decision(parts: Partial<Decision>): Decision {
   return {
@@ -52,7 +56,14 @@ describe("requestInfo", () => {
 
   it("falls back to UTC and empty strings without request.cf or with an unknown zone", () => {
     const url = new URL("https://shop.example/");
-    expect(requestInfo(url, new Headers(), undefined, NOW)).toMatchObject({ country: "", city: "", timezone: "", hour: 23, weekday: 2, referrer: "" });
+    expect(requestInfo(url, new Headers(), undefined, NOW)).toMatchObject({
+      country: "",
+      city: "",
+      timezone: "",
+      hour: 23,
+      weekday: 2,
+      referrer: "",
+    });
     expect(requestInfo(url, new Headers(), { timezone: "Mars/Olympus" }, NOW)).toMatchObject({ hour: 23, weekday: 2 });
   });
 
@@ -73,9 +84,15 @@ describe("device and bots", () => {
     expect(deviceClass("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)")).toBe("bot");
     expect(deviceClass("curl/8.5.0")).toBe("bot");
     expect(deviceClass(null)).toBe("bot");
-    expect(deviceClass("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/130.0 Safari/537.36")).toBe("bot");
+    expect(
+      deviceClass(
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/130.0 Safari/537.36",
+      ),
+    ).toBe("bot");
     expect(deviceClass("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")).toBe("bot");
-    expect(deviceClass("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36")).toBe("mobile");
+    expect(
+      deviceClass("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"),
+    ).toBe("mobile");
   });
 
   it("trusts Cloudflare's verified-bot flag even with a browser user agent", () => {
@@ -91,7 +108,12 @@ describe("device and bots", () => {
 });
 
 describe("buildDecisionContext", () => {
-  const request = requestInfo(new URL("https://shop.example/"), new Headers({ "User-Agent": DESKTOP }), { country: "GB" }, NOW);
+  const request = requestInfo(
+    new URL("https://shop.example/"),
+    new Headers({ "User-Agent": DESKTOP }),
+    { country: "GB" },
+    NOW,
+  );
   const profile = storedProfileSchema.parse({
     attributes: { firstName: "Maya" },
     preferences: { interest: "contents" },
@@ -117,20 +139,39 @@ describe("buildDecisionContext", () => {
     expect(ctx.stages).toEqual({ persona: "existing", treatment: "renter" });
     expect(ctx.offers["win-back"].shown).toEqual([NOW - 86_400_000, NOW - 30_000]);
     expect(ctx.assignments).toEqual({ "hero-test": "control", "old-test": "a" });
-    expect(ctx.session).toEqual({ pages: ["/quote", "/"], pageviews: 2, startedAt: NOW - 60_000, lastClick: { slot: "nba", offer: "nba-home-quote", at: NOW - 10_000 } });
+    expect(ctx.session).toEqual({
+      pages: ["/quote", "/"],
+      pageviews: 2,
+      startedAt: NOW - 60_000,
+      lastClick: { slot: "nba", offer: "nba-home-quote", at: NOW - 10_000 },
+    });
     expect(ctx.consent).toBe("full");
   });
 
   it("puts nothing personal in for consent basic", () => {
     const ctx = buildDecisionContext({ identity, isNew: false, session, profile, request, consent: "basic" });
-    expect(ctx).toMatchObject({ profile: null, stages: {}, offers: {}, assignments: {}, consent: "basic", visitor: { id: "visitor-000000001" } });
+    expect(ctx).toMatchObject({
+      profile: null,
+      stages: {},
+      offers: {},
+      assignments: {},
+      consent: "basic",
+      visitor: { id: "visitor-000000001" },
+    });
     expect(ctx.visitor.customerId).toBeUndefined();
   });
 });
 
 describe("applyDecisionToSession", () => {
   it("records the page, stages (left layers as exited), offers shown, assignments, exposures once, segments", () => {
-    const before: SessionState = { ...newSession(1000), n: 1, p: ["/"], st: { context: "quote-funnel" }, xs: ["hero-test"], x: { "hero-test": "warm" } };
+    const before: SessionState = {
+      ...newSession(1000),
+      n: 1,
+      p: ["/"],
+      st: { context: "quote-funnel" },
+      xs: ["hero-test"],
+      x: { "hero-test": "warm" },
+    };
     const d = decision({
       stages: { persona: "new" },
       segments: ["uk-visitor"],
@@ -163,7 +204,12 @@ describe("applyDecisionToSession", () => {
   });
 
   it("carries no segments for a holdout visitor (the origin must not personalise them either)", () => {
-    const after = applyDecisionToSession(newSession(1000), decision({ holdout: true, segments: ["high-value"] }), "/", 1001);
+    const after = applyDecisionToSession(
+      newSession(1000),
+      decision({ holdout: true, segments: ["high-value"] }),
+      "/",
+      1001,
+    );
     expect(after.sg).toEqual([]);
   });
 });

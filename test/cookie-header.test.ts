@@ -1,4 +1,7 @@
-/** The cookie codec under pz_id, pz_s and pz_consent: what a Cookie header reads as and the exact Set-Cookie strings written. */
+/**
+ * The cookie codec under pz_id, pz_s and pz_consent: what a Cookie header reads as and the exact Set-Cookie strings
+ * written.
+ */
 import { describe, expect, it } from "vitest";
 import { clearCookie, cookieSecure, parseCookies, serializeCookie } from "../src/edge/identity/cookie-header";
 
@@ -16,11 +19,15 @@ describe("parseCookies", () => {
 
 describe("serializeCookie", () => {
   it("writes Path, Max-Age, SameSite, HttpOnly and Secure in that order", () => {
-    expect(serializeCookie("pz_id", "abc.def", { maxAge: 60, secure: true })).toBe("pz_id=abc.def; Path=/; Max-Age=60; SameSite=Lax; HttpOnly; Secure");
-    expect(serializeCookie("pz_admin", "t", { maxAge: 5, secure: false, path: "/__pz/admin", sameSite: "Strict" })).toBe(
-      "pz_admin=t; Path=/__pz/admin; Max-Age=5; SameSite=Strict; HttpOnly",
+    expect(serializeCookie("pz_id", "abc.def", { maxAge: 60, secure: true })).toBe(
+      "pz_id=abc.def; Path=/; Max-Age=60; SameSite=Lax; HttpOnly; Secure",
     );
-    expect(serializeCookie("pz_consent", "0", { maxAge: 9, secure: true, httpOnly: false })).toBe("pz_consent=0; Path=/; Max-Age=9; SameSite=Lax; Secure");
+    expect(
+      serializeCookie("pz_admin", "t", { maxAge: 5, secure: false, path: "/__pz/admin", sameSite: "Strict" }),
+    ).toBe("pz_admin=t; Path=/__pz/admin; Max-Age=5; SameSite=Strict; HttpOnly");
+    expect(serializeCookie("pz_consent", "0", { maxAge: 9, secure: true, httpOnly: false })).toBe(
+      "pz_consent=0; Path=/; Max-Age=9; SameSite=Lax; Secure",
+    );
   });
 
   it("clears a cookie with an empty value and Max-Age=0", () => {

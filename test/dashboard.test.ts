@@ -27,7 +27,10 @@ beforeAll(async () => {
     { id: uid(), type: "conversion", visitorId: "v2", at: T0 + 1, name: "purchase" },
     { id: uid(), type: "impression", visitorId: "v3", at: T0, offer: HOSTILE },
   ];
-  const batch = createMessageBatch("pz-events", events.map((body, i) => ({ id: `m${i}`, timestamp: new Date(T0), attempts: 1, body })));
+  const batch = createMessageBatch(
+    "pz-events",
+    events.map((body, i) => ({ id: `m${i}`, timestamp: new Date(T0), attempts: 1, body })),
+  );
   await worker.queue(batch, env);
 });
 
@@ -54,7 +57,9 @@ describe("dashboard access", () => {
     expect(page.status).toBe(200);
     expect(page.headers.get("Content-Type")).toMatch(/^text\/html/);
     await page.arrayBuffer();
-    expect((await SELF.fetch("http://localhost/__pz/admin/experiments", { headers: { Cookie: cookie } })).status).toBe(401);
+    expect((await SELF.fetch("http://localhost/__pz/admin/experiments", { headers: { Cookie: cookie } })).status).toBe(
+      401,
+    );
     const forged = cookie.replace(/.$/, (ch) => (ch === "A" ? "B" : "A"));
     expect((await SELF.fetch(BASE, { headers: { Cookie: forged } })).status).toBe(401);
   });
@@ -70,8 +75,12 @@ describe("dashboard page", () => {
     expect(page).toContain("alice@laptop");
     expect(page).toContain("<h3>hero-test");
     // One visitor per arm: the card says so, and the chart draws no interval.
-    expect(page).toContain('<div class="verdict not-enough-data"><div>Not enough data yet to compare treatment with control on purchase');
-    expect(page).toMatch(/<svg class="chart effect-chart"[^>]*>(?:(?!<\/svg>).)*not enough data(?:(?!<\/svg>).)*<\/svg>/s);
+    expect(page).toContain(
+      '<div class="verdict not-enough-data"><div>Not enough data yet to compare treatment with control on purchase',
+    );
+    expect(page).toMatch(
+      /<svg class="chart effect-chart"[^>]*>(?:(?!<\/svg>).)*not enough data(?:(?!<\/svg>).)*<\/svg>/s,
+    );
     expect(page).toMatch(/<svg class="chart timeline-chart"[^>]*>.*<polyline .*<\/svg>/s);
     expect(page).toContain("<td>treatment</td>");
     expect(page).toContain("<td>gold-card</td>");
@@ -89,7 +98,9 @@ describe("dashboard page", () => {
 
   it("simulates a visitor and shows the decision with its trace", async () => {
     const profile = encodeURIComponent(JSON.stringify({ tier: "gold" }));
-    const page = await (await SELF.fetch(`${BASE}?url=%2Foffers&country=gb&device=mobile&profile=${profile}`, { headers: AUTH })).text();
+    const page = await (
+      await SELF.fetch(`${BASE}?url=%2Foffers&country=gb&device=mobile&profile=${profile}`, { headers: AUTH })
+    ).text();
     expect(page).toMatch(/<tr><td>hero<\/td><td>gold-card<\/td>/);
     expect(page).toMatch(/<summary>Trace \(\d+ steps\)<\/summary>/);
     expect(page).toContain("<td>offer</td><td>gold-card</td>");

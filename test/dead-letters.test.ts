@@ -1,4 +1,5 @@
-// Dead letters replayed after an outage: valid ones reach D1 and the profile once, however often replayed; invalid ones stay.
+// Dead letters replayed after an outage: valid ones reach D1 and the profile once, however often replayed; invalid ones
+// stay.
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../src/index";
@@ -14,16 +15,24 @@ interface Report {
 }
 
 function replay(body: unknown, overrides: Partial<Cloudflare.Env> = {}): Promise<Response> {
-  const request = new Request(`${ORIGIN}/__pz/admin/events/replay`, { method: "POST", headers: adminHeaders({ "Content-Type": "application/json" }), body: JSON.stringify(body) });
+  const request = new Request(`${ORIGIN}/__pz/admin/events/replay`, {
+    method: "POST",
+    headers: adminHeaders({ "Content-Type": "application/json" }),
+    body: JSON.stringify(body),
+  });
   const ctx = createExecutionContext();
-  return Promise.resolve(worker.fetch!(request as Request<unknown, IncomingRequestCfProperties>, { ...env, ...overrides }, ctx)).then(async (res: Response) => {
+  return Promise.resolve(
+    worker.fetch!(request as Request<unknown, IncomingRequestCfProperties>, { ...env, ...overrides }, ctx),
+  ).then(async (res: Response) => {
     await waitOnExecutionContext(ctx);
     return res;
   });
 }
 
 async function letter(id: string, body: unknown): Promise<void> {
-  await env.ANALYTICS.prepare("INSERT INTO dead_letters (message_id, queue, body, reason, attempts, received_at) VALUES (?1, 'pz-events-dlq', ?2, 'retries exhausted on pz-events', 3, ?3)")
+  await env.ANALYTICS.prepare(
+    "INSERT INTO dead_letters (message_id, queue, body, reason, attempts, received_at) VALUES (?1, 'pz-events-dlq', ?2, 'retries exhausted on pz-events', 3, ?3)",
+  )
     .bind(id, typeof body === "string" ? body : JSON.stringify(body), Date.now())
     .run();
 }
@@ -112,7 +121,14 @@ describe("pz events replay (POST /__pz/admin/events/replay)", () => {
 
   it("refuses a bad body and needs the admin token", async () => {
     expect((await replay({ limit: 0 })).status).toBe(400);
-    const anonymous = await worker.fetch!(new Request(`${ORIGIN}/__pz/admin/events/replay`, { method: "POST", body: "{}" }) as Request<unknown, IncomingRequestCfProperties>, env, createExecutionContext());
+    const anonymous = await worker.fetch!(
+      new Request(`${ORIGIN}/__pz/admin/events/replay`, { method: "POST", body: "{}" }) as Request<
+        unknown,
+        IncomingRequestCfProperties
+      >,
+      env,
+      createExecutionContext(),
+    );
     expect(anonymous.status).toBe(401);
   });
 });

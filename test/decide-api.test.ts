@@ -47,7 +47,12 @@ async function decided(body: unknown): Promise<DecideAnswer> {
 /** slot -> decision id, from the proxy's X-PZ-Decisions header. */
 function decisionsHeader(res: Response): Record<string, string> {
   const header = res.headers.get("X-PZ-Decisions") ?? "";
-  return Object.fromEntries(header.split(", ").filter(Boolean).map((pair) => pair.split("=") as [string, string]));
+  return Object.fromEntries(
+    header
+      .split(", ")
+      .filter(Boolean)
+      .map((pair) => pair.split("=") as [string, string]),
+  );
 }
 
 function decisionIds(decision: Decision): Record<string, string> {
@@ -57,11 +62,17 @@ function decisionIds(decision: Decision): Record<string, string> {
 describe("the decide API equals the website", () => {
   it("for a customer stitched to a browser: same slots, same variants, same content", async () => {
     await env.PROFILES.put(identityLinkKey(CUSTOMER.visitorId), CUSTOMER.customerId);
-    const { res } = await visit(origin, "/page", { headers: { Cookie: await visitorPair(CUSTOMER) }, cf: { country: "DE" } });
+    const { res } = await visit(origin, "/page", {
+      headers: { Cookie: await visitorPair(CUSTOMER) },
+      cf: { country: "DE" },
+    });
     const html = await res.text();
     const originVariants = origin.requests.at(-1)!.headers["x-pz-variants"];
 
-    const answer = await decided({ visitorId: CUSTOMER.visitorId, context: { page: "/page", country: "DE", userAgent: BROWSER_UA } });
+    const answer = await decided({
+      visitorId: CUSTOMER.visitorId,
+      context: { page: "/page", country: "DE", userAgent: BROWSER_UA },
+    });
     expect(answer.visitor).toEqual({ id: CUSTOMER.visitorId, customerId: CUSTOMER.customerId });
     expect(decisionIds(answer.decision)).toEqual(decisionsHeader(res));
     expect(answer.decision.headers["X-PZ-Variants"]).toBe(originVariants);
@@ -74,7 +85,10 @@ describe("the decide API equals the website", () => {
     const who = { visitorId: uid("anon") };
     const { res } = await visit(origin, "/page", { headers: { Cookie: await visitorPair(who) } });
     await res.text();
-    const answer = await decided({ visitorId: who.visitorId, context: { page: "http://localhost/page", userAgent: BROWSER_UA } });
+    const answer = await decided({
+      visitorId: who.visitorId,
+      context: { page: "http://localhost/page", userAgent: BROWSER_UA },
+    });
     expect(answer.visitor.customerId).toBeNull();
     expect(decisionIds(answer.decision)).toEqual(decisionsHeader(res));
     expect(answer.decision.headers["X-PZ-Variants"]).toBe(origin.requests.at(-1)!.headers["x-pz-variants"]);
@@ -82,9 +96,16 @@ describe("the decide API equals the website", () => {
   });
 
   it("matches decide() on the context the proxy would build, and explains itself on request", async () => {
-    const answer = await decided({ customerId: CUSTOMER.customerId, context: { page: "/page?utm_source=app", country: "DE", device: "mobile" }, explain: true });
+    const answer = await decided({
+      customerId: CUSTOMER.customerId,
+      context: { page: "/page?utm_source=app", country: "DE", device: "mobile" },
+      explain: true,
+    });
     const now = Date.now();
-    const request = { ...requestInfo(new URL("http://localhost/page?utm_source=app"), new Headers(), { country: "DE" }, now), device: "mobile" as const };
+    const request = {
+      ...requestInfo(new URL("http://localhost/page?utm_source=app"), new Headers(), { country: "DE" }, now),
+      device: "mobile" as const,
+    };
     const ctx = buildDecisionContext({
       identity: { visitorId: CUSTOMER.customerId, customerId: CUSTOMER.customerId },
       isNew: false,
@@ -113,7 +134,9 @@ describe("recording", () => {
     const answer = await decided({ customerId, context: { page: "/page", channel: "app", country: "DE" } });
     expect(answer.recorded).toBeGreaterThan(0);
     const rows = await eventually(async () => {
-      const { results } = await env.ANALYTICS.prepare("SELECT type, channel FROM events WHERE customer_id = ?").bind(customerId).all<{ type: string; channel: string }>();
+      const { results } = await env.ANALYTICS.prepare("SELECT type, channel FROM events WHERE customer_id = ?")
+        .bind(customerId)
+        .all<{ type: string; channel: string }>();
       return results.length >= answer.recorded ? results : undefined;
     });
     expect(new Set(rows.map((r) => r.channel))).toEqual(new Set(["app"]));
@@ -123,7 +146,10 @@ describe("recording", () => {
 
   it("puts the experiment's covariate, read from the profile at decision time, on its exposure", async () => {
     forgetCachedRuleset();
-    const withCovariate = { ...rules, experiments: rules.experiments.map((x) => ({ ...x, covariate: "profile.pastSpend" })) };
+    const withCovariate = {
+      ...rules,
+      experiments: rules.experiments.map((x) => ({ ...x, covariate: "profile.pastSpend" })),
+    };
     withCovariate.version = rulesetVersion(withCovariate);
     await publishRuleset(env.RULES, withCovariate, "test", Date.now());
     const customerId = uid("C");
@@ -132,18 +158,29 @@ describe("recording", () => {
     const exposed = answer.decision.assignments.filter((a) => !a.forced).map((a) => a.experiment);
     expect(exposed.length).toBeGreaterThan(0);
     const rows = await eventually(async () => {
-      const { results } = await env.ANALYTICS.prepare("SELECT experiment, covariate FROM events WHERE type = 'exposure' AND visitor_id = ?").bind(answer.visitor.id).all<{ experiment: string; covariate: number | null }>();
+      const { results } = await env.ANALYTICS.prepare(
+        "SELECT experiment, covariate FROM events WHERE type = 'exposure' AND visitor_id = ?",
+      )
+        .bind(answer.visitor.id)
+        .all<{ experiment: string; covariate: number | null }>();
       return results.length >= exposed.length ? results : undefined;
     });
     expect(rows.map((r) => r.covariate)).toEqual(exposed.map(() => 123.5));
   });
 
   it("never counts a preview: the forced decision comes back and nothing is recorded", async () => {
-    const answer = await decided({ customerId: CUSTOMER.customerId, context: { page: "/page" }, preview: { variants: { "banner-test": "bold" } } });
+    const answer = await decided({
+      customerId: CUSTOMER.customerId,
+      context: { page: "/page" },
+      preview: { variants: { "banner-test": "bold" } },
+    });
     expect(answer.preview).toBe(true);
     expect(answer.recorded).toBe(0);
     expect(answer.decision.slots.banner.html).toBe("<p><b>Bold banner</b></p>");
-    expect(answer.decision.assignments.find((a) => a.experiment === "banner-test")).toMatchObject({ variant: "bold", forced: true });
+    expect(answer.decision.assignments.find((a) => a.experiment === "banner-test")).toMatchObject({
+      variant: "bold",
+      forced: true,
+    });
   });
 
   it("decisionEvents: a preview yields no events; a real decision yields decisions, exposures and stage changes", () => {
@@ -156,9 +193,22 @@ describe("recording", () => {
         { experiment: "cta", variant: "bold", fresh: true, forced: false },
         { experiment: "hero-test", variant: "warm", fresh: false, forced: true },
       ],
-      slots: { hero: { slot: "hero", content: { kind: "template", html: "x" }, offer: "welcome", decisionId: "d1", reason: "won" } },
+      slots: {
+        hero: {
+          slot: "hero",
+          content: { kind: "template", html: "x" },
+          offer: "welcome",
+          decisionId: "d1",
+          reason: "won",
+        },
+      },
       headers: {},
-      changes: { stagesEntered: [{ layer: "context", stage: "browsing" }], stagesExited: [], offersShown: [], exposures: [] },
+      changes: {
+        stagesEntered: [{ layer: "context", stage: "browsing" }],
+        stagesExited: [],
+        offersShown: [],
+        exposures: [],
+      },
     };
     const meta = { visitorId: "v-123456789", channel: "email", now: 1_000 };
     expect(decisionEvents(decision, { ...meta, preview: true })).toEqual([]);
@@ -178,12 +228,20 @@ describe("access and input", () => {
 
     const call = async (path: string, init: RequestInit) => {
       const ctx = createExecutionContext();
-      const res = await worker.fetch!(new Request(`${ORIGIN}${path}`, init) as Request<unknown, IncomingRequestCfProperties>, { ...env, PZ_DECIDE_TOKEN: "app-token" }, ctx);
+      const res = await worker.fetch!(
+        new Request(`${ORIGIN}${path}`, init) as Request<unknown, IncomingRequestCfProperties>,
+        { ...env, PZ_DECIDE_TOKEN: "app-token" },
+        ctx,
+      );
       await waitOnExecutionContext(ctx);
       return res;
     };
     const headers = { Authorization: "Bearer app-token", "Content-Type": "application/json" };
-    const ok = await call("/__pz/decide", { method: "POST", headers, body: JSON.stringify({ customerId: CUSTOMER.customerId, context: { page: "/" } }) });
+    const ok = await call("/__pz/decide", {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ customerId: CUSTOMER.customerId, context: { page: "/" } }),
+    });
     expect(ok.status).toBe(200);
     expect((await call("/__pz/admin/rules", { headers })).status).toBe(401);
   });

@@ -24,8 +24,18 @@ const playbook = ruleset({
     offer("newsletter", { value: 1 }),
   ],
   experiments: [
-    experiment("hero-test", { variants: [{ id: "control", weight: 1 }, { id: "warm", weight: 0 }] }),
-    experiment("checkout-cta", { variants: [{ id: "plain", weight: 0 }, { id: "bold", weight: 1 }] }),
+    experiment("hero-test", {
+      variants: [
+        { id: "control", weight: 1 },
+        { id: "warm", weight: 0 },
+      ],
+    }),
+    experiment("checkout-cta", {
+      variants: [
+        { id: "plain", weight: 0 },
+        { id: "bold", weight: 1 },
+      ],
+    }),
   ],
 });
 const lapsedMid = { ltv: 200, lastOrderAt: new Date(NOW - 45 * DAY).toISOString(), firstName: "Ana" };
@@ -34,7 +44,10 @@ describe("segments", () => {
   it("lets a segment reference another segment", () => {
     const d = decide(context({ profile: lapsedMid }), playbook, NOW);
     expect(d.segments).toEqual(["lapsed", "lapsed-mid-value"]);
-    expect(decide(context({ profile: { ...lapsedMid, ltv: 900 } }), playbook, NOW).segments).toEqual(["high-value", "lapsed"]);
+    expect(decide(context({ profile: { ...lapsedMid, ltv: 900 } }), playbook, NOW).segments).toEqual([
+      "high-value",
+      "lapsed",
+    ]);
   });
 
   it("reads relative dates against the `now` argument, not the clock", () => {
@@ -46,9 +59,16 @@ describe("segments", () => {
   });
 
   it("evaluates only nonPersonal segments when consent is basic", () => {
-    const d = decide(context({ consent: "basic", profile: lapsedMid, request: { device: "mobile" } }), playbook, NOW, { explain: true });
+    const d = decide(context({ consent: "basic", profile: lapsedMid, request: { device: "mobile" } }), playbook, NOW, {
+      explain: true,
+    });
     expect(d.segments).toEqual(["mobile"]);
-    expect(d.trace).toContainEqual({ kind: "segment", id: "lapsed", outcome: "not matched", detail: "uses personal data; consent is basic" });
+    expect(d.trace).toContainEqual({
+      kind: "segment",
+      id: "lapsed",
+      outcome: "not matched",
+      detail: "uses personal data; consent is basic",
+    });
   });
 
   it("lets a preview force a segment on, and its dependants see it", () => {
@@ -71,13 +91,19 @@ describe("the decision", () => {
 
   it("sends X-PZ-Variants sorted by experiment id and X-PZ-Segments in ruleset order", () => {
     const d = decide(context({ profile: { ...lapsedMid, ltv: 900 } }), playbook, NOW);
-    expect(d.headers).toEqual({ "X-PZ-Variants": "checkout-cta=bold; hero-test=control", "X-PZ-Segments": "high-value, lapsed" });
+    expect(d.headers).toEqual({
+      "X-PZ-Variants": "checkout-cta=bold; hero-test=control",
+      "X-PZ-Segments": "high-value, lapsed",
+    });
     const none = decide(context(), ruleset({ segments: [segment("never", { "profile.x": 1 })] }), NOW);
     expect(none.headers).toEqual({});
   });
 
   it("keeps headers ASCII even for unusual ids", () => {
-    const rs = ruleset({ segments: [segment("café; x", {})], experiments: [experiment("t=1", { variants: [{ id: "ü", weight: 1 }] })] });
+    const rs = ruleset({
+      segments: [segment("café; x", {})],
+      experiments: [experiment("t=1", { variants: [{ id: "ü", weight: 1 }] })],
+    });
     const d = decide(context(), rs, NOW);
     for (const value of Object.values(d.headers)) expect(value).toMatch(/^[\x20-\x7e]*$/);
     expect(d.headers["X-PZ-Variants"]).toBe("t%3D1=%C3%BC");
@@ -85,12 +111,14 @@ describe("the decision", () => {
 
   it("gives a short decision id that depends on version, slot and offer, not on the visitor", () => {
     const a = decide(context({ visitor: { id: "a" }, profile: lapsedMid }), playbook, NOW).slots.hero.decisionId;
-    const b = decide(context({ visitor: { id: "b" }, profile: { ...lapsedMid, firstName: "Bo" } }), playbook, NOW).slots.hero.decisionId;
+    const b = decide(context({ visitor: { id: "b" }, profile: { ...lapsedMid, firstName: "Bo" } }), playbook, NOW).slots
+      .hero.decisionId;
     expect(a).toMatch(/^[0-9a-f]{8}$/);
     expect(b).toBe(a);
     const other = decide(context(), playbook, NOW).slots.hero.decisionId;
     expect(other).not.toBe(a);
-    const nextVersion = decide(context({ profile: lapsedMid }), { ...playbook, version: "fedcba9876543210" }, NOW).slots.hero.decisionId;
+    const nextVersion = decide(context({ profile: lapsedMid }), { ...playbook, version: "fedcba9876543210" }, NOW).slots
+      .hero.decisionId;
     expect(nextVersion).not.toBe(a);
   });
 
@@ -112,7 +140,11 @@ describe("the decision", () => {
       {},
     ];
     for (const profile of weird) {
-      const d = decide(context({ profile, offers: { "win-back-10": { shown: [], clicked: [], accepted: [], dismissed: [] } } }), playbook, NOW);
+      const d = decide(
+        context({ profile, offers: { "win-back-10": { shown: [], clicked: [], accepted: [], dismissed: [] } } }),
+        playbook,
+        NOW,
+      );
       expect(d.slots.hero.offer).toBe("newsletter");
     }
   });
@@ -129,18 +161,48 @@ describe("explain", () => {
       { kind: "segment", id: "lapsed-mid-value", outcome: "matched" },
       { kind: "segment", id: "mobile", outcome: "not matched" },
       { kind: "stage", id: "context=complaint", outcome: "entered", detail: "entry met" },
-      { kind: "experiment", id: "checkout-cta", outcome: "assigned bold", detail: "new assignment (exposure recorded)" },
-      { kind: "experiment", id: "hero-test", outcome: "assigned control", detail: "new assignment (exposure recorded)" },
-      { kind: "offer", id: "win-back-10", outcome: "suppressed", detail: "slot hero: stage context=complaint suppresses tag sales" },
-      { kind: "offer", id: "newsletter", outcome: "won", detail: "slot hero: offer newsletter: priority 1.0 (propensity 1 × value 1 × weight 1)" },
-      { kind: "slot", id: "hero", outcome: "offer newsletter", detail: "offer newsletter: priority 1.0 (propensity 1 × value 1 × weight 1)" },
+      {
+        kind: "experiment",
+        id: "checkout-cta",
+        outcome: "assigned bold",
+        detail: "new assignment (exposure recorded)",
+      },
+      {
+        kind: "experiment",
+        id: "hero-test",
+        outcome: "assigned control",
+        detail: "new assignment (exposure recorded)",
+      },
+      {
+        kind: "offer",
+        id: "win-back-10",
+        outcome: "suppressed",
+        detail: "slot hero: stage context=complaint suppresses tag sales",
+      },
+      {
+        kind: "offer",
+        id: "newsletter",
+        outcome: "won",
+        detail: "slot hero: offer newsletter: priority 1.0 (propensity 1 × value 1 × weight 1)",
+      },
+      {
+        kind: "slot",
+        id: "hero",
+        outcome: "offer newsletter",
+        detail: "offer newsletter: priority 1.0 (propensity 1 × value 1 × weight 1)",
+      },
     ]);
   });
 
   it("says which offer beat a losing candidate, and leaves the trace out unless asked", () => {
     const ctx = context({ profile: lapsedMid });
     const { trace } = decide(ctx, playbook, NOW, { explain: true });
-    expect(trace).toContainEqual({ kind: "offer", id: "newsletter", outcome: "lost", detail: "slot hero: lost to win-back-10 (priority 1.0 < 12.0)" });
+    expect(trace).toContainEqual({
+      kind: "offer",
+      id: "newsletter",
+      outcome: "lost",
+      detail: "slot hero: lost to win-back-10 (priority 1.0 < 12.0)",
+    });
     expect(decide(ctx, playbook, NOW).trace).toBeUndefined();
   });
 });
@@ -156,7 +218,8 @@ describe("a generated playbook of 1,000 offers", () => {
       expect(new Set(offers).size).toBe(offers.length);
       for (const s of Object.values(d.slots)) {
         if (s.offer) expect(big.offers.find((o) => o.id === s.offer)!.slots).toContain(s.slot);
-        if (ctx.consent === "basic" && s.offer) expect(big.offers.find((o) => o.id === s.offer)!.nonPersonal).toBe(true);
+        if (ctx.consent === "basic" && s.offer)
+          expect(big.offers.find((o) => o.id === s.offer)!.nonPersonal).toBe(true);
       }
       if (d.holdout) expect(d.slots).toEqual({});
     }

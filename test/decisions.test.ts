@@ -38,7 +38,9 @@ class PageOrigin {
 }
 
 function compiled(playbook: Record<string, unknown>): CompiledRuleset {
-  const result = compilePlaybook([{ path: "rules/playbook.json", text: JSON.stringify({ slots: { hero: {}, banner: {} }, ...playbook }) }]);
+  const result = compilePlaybook([
+    { path: "rules/playbook.json", text: JSON.stringify({ slots: { hero: {}, banner: {} }, ...playbook }) },
+  ]);
   if (!result.ok) throw new Error(result.errors.map((e) => `${e.path}: ${e.message}`).join("\n"));
   return result.ruleset;
 }
@@ -69,7 +71,9 @@ class Browser {
   }
   async open(path: string): Promise<{ res: Response; html: string }> {
     const cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join("; ");
-    const { res, done } = await visit(this.origin as unknown as TestOrigin, path, { headers: cookie ? { Cookie: cookie } : {} });
+    const { res, done } = await visit(this.origin as unknown as TestOrigin, path, {
+      headers: cookie ? { Cookie: cookie } : {},
+    });
     const html = await res.text();
     await done();
     for (const name of ["pz_id", "pz_s"]) {
@@ -94,7 +98,11 @@ beforeEach(() => {
 
 describe("1. a sticky variant never decides whether an experiment applies", () => {
   it("keeps a visitor's variant but shows it only where the experiment applies", async () => {
-    await publish({ experiments: [{ id: "banner-test", kind: "slot", slot: "banner", variants: twoVariants(), applies: { "request.path": "/" } }] });
+    await publish({
+      experiments: [
+        { id: "banner-test", kind: "slot", slot: "banner", variants: twoVariants(), applies: { "request.path": "/" } },
+      ],
+    });
     const browser = await Browser.as(origin, { visitorId: uid("v") });
     const home = await browser.open("/");
     const shown = home.html.includes("Calm banner") ? "Calm banner" : "Bold banner";
@@ -114,8 +122,18 @@ describe("1. a sticky variant never decides whether an experiment applies", () =
     const customerId = uid("C");
     await putProfile(customerId, { attributes: { firstName: "Priya", openComplaint: false } });
     await publish({
-      layers: [{ id: "context", stages: [{ id: "complaint", entry: { "profile.openComplaint": true }, suppress: ["sales"] }] }],
-      experiments: [{ id: "checkout-cta", kind: "header", variants: [{ id: "control" }, { id: "bold" }], applies: { "request.path": { $regex: "^/checkout" } }, tags: ["sales"] }],
+      layers: [
+        { id: "context", stages: [{ id: "complaint", entry: { "profile.openComplaint": true }, suppress: ["sales"] }] },
+      ],
+      experiments: [
+        {
+          id: "checkout-cta",
+          kind: "header",
+          variants: [{ id: "control" }, { id: "bold" }],
+          applies: { "request.path": { $regex: "^/checkout" } },
+          tags: ["sales"],
+        },
+      ],
     });
     const browser = await Browser.as(origin, { visitorId: uid("v"), customerId });
     await browser.open("/checkout");
@@ -132,7 +150,17 @@ describe("1. a sticky variant never decides whether an experiment applies", () =
   it("keeps the variant when an audience attribute changes after assignment", async () => {
     const customerId = uid("C");
     await putProfile(customerId, { attributes: { tier: "gold" } });
-    await publish({ experiments: [{ id: "banner-test", kind: "slot", slot: "banner", variants: twoVariants(), audience: { "profile.tier": "gold" } }] });
+    await publish({
+      experiments: [
+        {
+          id: "banner-test",
+          kind: "slot",
+          slot: "banner",
+          variants: twoVariants(),
+          audience: { "profile.tier": "gold" },
+        },
+      ],
+    });
     const browser = await Browser.as(origin, { visitorId: uid("v"), customerId });
     const first = await browser.open("/");
     const shown = first.html.includes("Calm banner") ? "Calm banner" : "Bold banner";
@@ -143,7 +171,10 @@ describe("1. a sticky variant never decides whether an experiment applies", () =
 
   it("suggests the field meant when an experiment's new fields are misspelt", () => {
     const result = compilePlaybook([
-      { path: "rules/p.yaml", text: "slots: { banner: {} }\nexperiments:\n  - id: t\n    kind: header\n    variants: [{ id: a }, { id: b }]\n    appleis: { request.path: / }\n" },
+      {
+        path: "rules/p.yaml",
+        text: "slots: { banner: {} }\nexperiments:\n  - id: t\n    kind: header\n    variants: [{ id: a }, { id: b }]\n    appleis: { request.path: / }\n",
+      },
     ]);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.errors.some((e) => e.suggestion?.includes("applies"))).toBe(true);
@@ -168,7 +199,9 @@ describe("2. the holdout gets no personalisation at all", () => {
       headers: { Authorization: `Bearer ${env.PZ_ADMIN_TOKEN}`, "Content-Type": "application/json" },
       body: JSON.stringify({ customerId, context: { page: "/" } }),
     });
-    const body = (await res.json()) as { decision: { holdout: boolean; slots: Record<string, unknown>; headers: Record<string, string> } };
+    const body = (await res.json()) as {
+      decision: { holdout: boolean; slots: Record<string, unknown>; headers: Record<string, string> };
+    };
     expect(body.decision.holdout).toBe(true);
     expect(body.decision.slots).toEqual({});
     expect(body.decision.headers).toEqual({});
@@ -178,7 +211,10 @@ describe("2. the holdout gets no personalisation at all", () => {
 describe("2b. consent refused in the profile is respected in every browser", () => {
   it("decides as for consent basic, writes no session, and makes the browser basic from the next request", async () => {
     const customerId = uid("C");
-    await putProfile(customerId, { attributes: { firstName: "Ana" }, consent: { personalization: false, at: Date.now() } });
+    await putProfile(customerId, {
+      attributes: { firstName: "Ana" },
+      consent: { personalization: false, at: Date.now() },
+    });
     await publish({
       offers: [{ id: "hello", slots: ["hero"], content: { html: "<h1>Hello {{profile.firstName|you}}</h1>" } }],
       experiments: [{ id: "cta", kind: "header", variants: [{ id: "control" }, { id: "bold" }] }],
@@ -201,7 +237,9 @@ describe("2b. consent refused in the profile is respected in every browser", () 
 describe("3. the origin sees exactly the variant the decision uses", () => {
   it("after a re-weighting, in a new session on a new browser, the origin gets the customer's sticky variant", async () => {
     const customerId = uid("C");
-    await publish({ experiments: [{ id: "banner-test", kind: "slot", slot: "banner", variants: twoVariants(0, 100) }] });
+    await publish({
+      experiments: [{ id: "banner-test", kind: "slot", slot: "banner", variants: twoVariants(0, 100) }],
+    });
     // Assigned `calm` on another device, before the weights moved to 100 % bold.
     await putProfile(customerId, { attributes: {}, assignments: { "banner-test": "calm" } });
     const browser = await Browser.as(origin, { visitorId: uid("v"), customerId });
@@ -212,13 +250,17 @@ describe("3. the origin sees exactly the variant the decision uses", () => {
 
   it("keeps a browser's sticky variant across sessions, told to the origin before the profile is read", async () => {
     const visitorId = uid("v");
-    await publish({ experiments: [{ id: "banner-test", kind: "slot", slot: "banner", variants: twoVariants(100, 0) }] });
+    await publish({
+      experiments: [{ id: "banner-test", kind: "slot", slot: "banner", variants: twoVariants(100, 0) }],
+    });
     const browser = await Browser.as(origin, { visitorId });
     expect((await browser.open("/")).html).toContain("Calm banner");
     // An hour later the weights have moved; the session has ended, the cookie kept the assignment.
     const idle = { ...newSession(Math.floor(Date.now() / 1000) - 3600), x: { "banner-test": "calm" } };
     browser.set("pz_s", (await sessionCookie(secret, idle, false)).split(";")[0].slice("pz_s=".length));
-    await publish({ experiments: [{ id: "banner-test", kind: "slot", slot: "banner", variants: twoVariants(0, 100) }] });
+    await publish({
+      experiments: [{ id: "banner-test", kind: "slot", slot: "banner", variants: twoVariants(0, 100) }],
+    });
     const { html } = await browser.open("/");
     expect(html).toContain("Calm banner");
     expect(origin.variants.at(-1)).toBe("banner-test=calm");
@@ -227,10 +269,15 @@ describe("3. the origin sees exactly the variant the decision uses", () => {
 
 describe("4. a frequency cap is never exceeded", () => {
   it("shows a 3-per-7-days offer 3 times over 5 paths this isolate has never seen", async () => {
-    await publish({ offers: [{ id: "promo", slots: ["hero"], content: { html: "<h1>Promo</h1>" }, policy: { cap: { count: 3, per: "7d" } } }] });
+    await publish({
+      offers: [
+        { id: "promo", slots: ["hero"], content: { html: "<h1>Promo</h1>" }, policy: { cap: { count: 3, per: "7d" } } },
+      ],
+    });
     const browser = await Browser.as(origin, { visitorId: uid("v") });
     let shown = 0;
-    for (const path of ["/a", "/b", "/c", "/d", "/e"]) if ((await browser.open(path)).html.includes("<h1>Promo</h1>")) shown++;
+    for (const path of ["/a", "/b", "/c", "/d", "/e"])
+      if ((await browser.open(path)).html.includes("<h1>Promo</h1>")) shown++;
     expect(shown).toBe(3);
   });
 });
@@ -277,7 +324,14 @@ describe("7. relative dates mean what they say", () => {
     it(`"$olderThan: 30d, $within: 60d" is between 31 and 60 days ago (${dateOnly ? "date-only CRM value" : "timestamp"})`, async () => {
       await publish({
         segments: { lapsed: { when: { "profile.lastTransactionAt": { $olderThan: "30d", $within: "60d" } } } },
-        offers: [{ id: "win-back", slots: ["hero"], eligible: { $segment: "lapsed" }, content: { html: "<h1>Come back</h1>" } }],
+        offers: [
+          {
+            id: "win-back",
+            slots: ["hero"],
+            eligible: { $segment: "lapsed" },
+            content: { html: "<h1>Come back</h1>" },
+          },
+        ],
       });
       const seen: Record<number, boolean> = {};
       for (const n of [30, 31, 60, 61]) {
@@ -330,8 +384,14 @@ describe("8. rules read outcomes, the channel, and counts or sums over a list", 
       offers: [{ id: "loyalty", slots: ["hero"], content: { html: "<h1>Loyalty</h1>" } }],
     });
     const customerId = uid("C");
-    await putProfile(customerId, { attributes: {}, goals: { "checked-rates": 1 }, offers: { loyalty: { shown: [], clicked: [], accepted: [Date.now() - DAY], dismissed: [] } } });
-    expect(await decideFor({ customerId, context: { page: "/" } })).toEqual(expect.arrayContaining(["checked-rates", "took-loyalty"]));
+    await putProfile(customerId, {
+      attributes: {},
+      goals: { "checked-rates": 1 },
+      offers: { loyalty: { shown: [], clicked: [], accepted: [Date.now() - DAY], dismissed: [] } },
+    });
+    expect(await decideFor({ customerId, context: { page: "/" } })).toEqual(
+      expect.arrayContaining(["checked-rates", "took-loyalty"]),
+    );
     const other = uid("C");
     await putProfile(other, { attributes: {} });
     expect(await decideFor({ customerId: other, context: { page: "/" } })).toEqual([]);
@@ -350,12 +410,16 @@ describe("8. rules read outcomes, the channel, and counts or sums over a list", 
     await publish({
       segments: {
         regular: { when: { "profile.orders": { $count: { where: { at: recent }, $gte: 3 } } } },
-        "mid-spender": { when: { "profile.orders": { $sum: { of: "amount", where: { at: recent }, $gte: 50, $lte: 150 } } } },
+        "mid-spender": {
+          when: { "profile.orders": { $sum: { of: "amount", where: { at: recent }, $gte: 50, $lte: 150 } } },
+        },
       },
     });
     const order = (days: number, amount: number) => ({ at: new Date(Date.now() - days * DAY).toISOString(), amount });
     const customerId = uid("C");
-    await putProfile(customerId, { attributes: { orders: [order(5, 40), order(20, 30), order(50, 20), order(90, 500)] } });
+    await putProfile(customerId, {
+      attributes: { orders: [order(5, 40), order(20, 30), order(50, 20), order(90, 500)] },
+    });
     expect((await decideFor({ customerId, context: { page: "/" } })).sort()).toEqual(["mid-spender", "regular"]);
     const light = uid("C");
     await putProfile(light, { attributes: { orders: [order(5, 200), order(90, 10), order(100, 10)] } });
@@ -364,7 +428,10 @@ describe("8. rules read outcomes, the channel, and counts or sums over a list", 
 
   it("knows the outcome paths and suggests the one meant", () => {
     const result = compilePlaybook([
-      { path: "rules/p.yaml", text: "slots: { hero: {} }\noffers:\n  - id: loyalty\n    slots: [hero]\n    content: { html: x }\nsegments:\n  s:\n    when: { outcomes.offers.loyalty.acepted: { $exists: true } }\n  t:\n    when: { outcomes.offers.loyality.accepted: { $exists: true } }\n" },
+      {
+        path: "rules/p.yaml",
+        text: "slots: { hero: {} }\noffers:\n  - id: loyalty\n    slots: [hero]\n    content: { html: x }\nsegments:\n  s:\n    when: { outcomes.offers.loyalty.acepted: { $exists: true } }\n  t:\n    when: { outcomes.offers.loyality.accepted: { $exists: true } }\n",
+      },
     ]);
     expect(result.ok).toBe(false);
     if (!result.ok) {
@@ -377,20 +444,26 @@ describe("8. rules read outcomes, the channel, and counts or sums over a list", 
 describe("9. the demo and the README do not overclaim", () => {
   it("never shows the visitor the origin's internal address in a 502", async () => {
     await publish({});
-    const down = { fetcher: { fetch: () => Promise.reject(new Error("connect ECONNREFUSED 10.0.0.7:8080")) } as unknown as Fetcher };
-    const { res } = await visit(down as unknown as TestOrigin, "/", { env: { ORIGIN_URL: "http://internal-cms.corp.example:8080" } });
+    const down = {
+      fetcher: { fetch: () => Promise.reject(new Error("connect ECONNREFUSED 10.0.0.7:8080")) } as unknown as Fetcher,
+    };
+    const { res } = await visit(down as unknown as TestOrigin, "/", {
+      env: { ORIGIN_URL: "http://internal-cms.corp.example:8080" },
+    });
     expect(res.status).toBe(502);
     const text = await res.text();
     expect(text).not.toContain("internal-cms");
     expect(text).not.toContain("10.0.0.7");
   });
 
-  it("resolves {\"$daysAgo\": n} when profiles are imported, so a demo profile is as old as it says", async () => {
+  it('resolves {"$daysAgo": n} when profiles are imported, so a demo profile is as old as it says', async () => {
     const customerId = uid("C");
     const line = JSON.stringify({ id: customerId, attributes: { lastTransactionAt: { $daysAgo: 45 } } });
     const res = await admin("POST", "/profiles:import", line + "\n", { "Content-Type": "application/x-ndjson" });
     expect(res.status).toBe(200);
-    const stored = JSON.parse((await env.PROFILES.get(`profile:c:${customerId}`))!) as { attributes: { lastTransactionAt: string } };
+    const stored = JSON.parse((await env.PROFILES.get(`profile:c:${customerId}`))!) as {
+      attributes: { lastTransactionAt: string };
+    };
     const days = (Date.now() - Date.parse(stored.attributes.lastTransactionAt)) / DAY;
     expect(days).toBeGreaterThan(44.9);
     expect(days).toBeLessThan(45.1);
@@ -452,7 +525,17 @@ describe("10. an origin-rendered variant is chosen only where the page has its t
 
   it("runs a slot experiment of origin-rendered arms only on pages that carry every arm's template, so no arm gains exposures elsewhere", async () => {
     await publish({
-      experiments: [{ id: "hero-story", kind: "slot", slot: "hero", variants: [{ id: "renter", content: { variant: "renter" } }, { id: "buyer", content: { variant: "buyer" } }] }],
+      experiments: [
+        {
+          id: "hero-story",
+          kind: "slot",
+          slot: "hero",
+          variants: [
+            { id: "renter", content: { variant: "renter" } },
+            { id: "buyer", content: { variant: "buyer" } },
+          ],
+        },
+      ],
     });
     const browser = await Browser.as(new TemplateOrigin(), { visitorId: uid("v") });
     await browser.open("/offers/spring");
@@ -483,7 +566,10 @@ describe("10b. the first view of a page reads its start for the templates it car
   it("finds slots and their templates in a page's start, by the slot opened last", async () => {
     const { scanShape } = await import("../src/edge/proxy/page-prescan");
     const html = `<div data-pz-slot="hero"><h1>x</h1><template data-pz-variant='renter'>r</template><TEMPLATE data-pz-variant=buyer>b</TEMPLATE></div><p data-pz-slot="nba">n</p><template data-pz-variant="loose"></template>`;
-    expect(scanShape(html)).toEqual({ slots: ["hero", "nba"], templates: { hero: ["renter", "buyer"], nba: ["loose"] } });
+    expect(scanShape(html)).toEqual({
+      slots: ["hero", "nba"],
+      templates: { hero: ["renter", "buyer"], nba: ["loose"] },
+    });
     expect(scanShape("<p>no slots</p><template data-pz-variant=x></template>")).toEqual({ slots: [], templates: {} });
   });
 

@@ -18,14 +18,21 @@ import { visit } from "./helpers/proxy";
 import type { TestOrigin } from "./origin/index";
 
 const page = layout.replace("{{title}}", "Home").replace("{{content}}", home);
-const site = { fetcher: { fetch: async () => new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } }) } as unknown as Fetcher };
+const site = {
+  fetcher: {
+    fetch: async () => new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } }),
+  } as unknown as Fetcher,
+};
 const on = { DEMO_MODE: "on" };
 
 /** What the README's table promises each persona sees on the home page. */
 const promises: Record<string, { has: string[]; not?: string[] }> = {
   "C-1001": { has: ["COMEBACK15", "LOYAL10", "Welcome back, Maya", "/quote/home"] },
   "C-2002": { has: ["Your Premier line", "LOYAL10", "Buying a home? Cover it", "/quote/home"] },
-  "C-3003": { has: ["Priya, we are sorry things went wrong", "relationship manager", "Track your complaint"], not: ["LOYAL10", "COMEBACK15", "get a quote"] },
+  "C-3003": {
+    has: ["Priya, we are sorry things went wrong", "relationship manager", "Track your complaint"],
+    not: ["LOYAL10", "COMEBACK15", "get a quote"],
+  },
   "C-4004": { has: ["Renting? Protect what you own", "/quote/contents"], not: ["Buying a home? Cover it"] },
   "C-5005": { has: ["Buying a home? Cover it", "/quote/home", "Sam"] },
 };
@@ -44,7 +51,10 @@ beforeEach(async () => {
 });
 
 async function personaHome(customer: string, cookie: string): Promise<{ html: string; cookie: string }> {
-  const login = await visit(site as unknown as TestOrigin, `/__pz/demo/login?customer=${customer}`, { env: on, headers: cookie ? { Cookie: cookie } : {} });
+  const login = await visit(site as unknown as TestOrigin, `/__pz/demo/login?customer=${customer}`, {
+    env: on,
+    headers: cookie ? { Cookie: cookie } : {},
+  });
   expect(login.res.status).toBe(302);
   const jar = `pz_id=${setCookieValue(login.res, "pz_id")}; pz_s=${setCookieValue(login.res, "pz_s")}`;
   const { res, done } = await visit(site as unknown as TestOrigin, "/", { headers: { Cookie: jar } });

@@ -21,12 +21,17 @@ it("is off unless DEMO_MODE is on", async () => {
 
 it("logs the browser in as a demo customer, keeping its visitor id, and the next page is theirs", async () => {
   const anonymous = { visitorId: "visitor-demo-00001" };
-  const { res } = await visit(origin, `/__pz/demo/login?customer=${CUSTOMER.customerId}`, { env: on, headers: { Cookie: await visitorPair(anonymous) } });
+  const { res } = await visit(origin, `/__pz/demo/login?customer=${CUSTOMER.customerId}`, {
+    env: on,
+    headers: { Cookie: await visitorPair(anonymous) },
+  });
   expect(res.status).toBe(302);
   expect(res.headers.get("Location")).toBe("/");
   const id = await readVisitorCookie(env.PZ_SIGNING_KEY!, setCookie(res, "pz_id"));
   expect(id).toEqual({ visitorId: anonymous.visitorId, customerId: CUSTOMER.customerId });
-  const page = await visit(origin, "/page", { headers: { Cookie: `pz_id=${setCookie(res, "pz_id")}; pz_s=${setCookie(res, "pz_s")}` } });
+  const page = await visit(origin, "/page", {
+    headers: { Cookie: `pz_id=${setCookie(res, "pz_id")}; pz_s=${setCookie(res, "pz_s")}` },
+  });
   expect(await page.res.text()).toContain("Welcome back, Ana");
 });
 
@@ -35,11 +40,15 @@ it("holds a persona at every experiment's control, recording no exposure, unless
   const session = await readSessionCookie(env.PZ_SIGNING_KEY!, setCookie(res, "pz_s"), Math.floor(Date.now() / 1000));
   expect(session?.x).toEqual({ "banner-test": "calm", "checkout-cta": "control", "promo-test": "spring" });
   expect(session?.xs.sort()).toEqual(["banner-test", "checkout-cta", "promo-test"]);
-  const page = await visit(origin, "/page", { headers: { Cookie: `pz_id=${setCookie(res, "pz_id")}; pz_s=${setCookie(res, "pz_s")}` } });
+  const page = await visit(origin, "/page", {
+    headers: { Cookie: `pz_id=${setCookie(res, "pz_id")}; pz_s=${setCookie(res, "pz_s")}` },
+  });
   expect(await page.res.text()).toContain("Calm banner");
 
   const free = await visit(origin, `/__pz/demo/login?customer=${CUSTOMER.customerId}&experiments=on`, { env: on });
-  expect(free.res.headers.getAll("set-cookie").some((c) => c.startsWith("pz_s=;") && c.includes("Max-Age=0"))).toBe(true);
+  expect(free.res.headers.getAll("set-cookie").some((c) => c.startsWith("pz_s=;") && c.includes("Max-Age=0"))).toBe(
+    true,
+  );
 });
 
 it("refuses a customer id with no profile, saying so", async () => {
@@ -56,7 +65,10 @@ it("rejects a customer id that is not one", async () => {
 });
 
 it("logs out to a fresh anonymous visitor", async () => {
-  const { res } = await visit(origin, "/__pz/demo/logout", { env: on, headers: { Cookie: await visitorPair(CUSTOMER) } });
+  const { res } = await visit(origin, "/__pz/demo/logout", {
+    env: on,
+    headers: { Cookie: await visitorPair(CUSTOMER) },
+  });
   const id = await readVisitorCookie(env.PZ_SIGNING_KEY!, setCookie(res, "pz_id"));
   expect(id?.customerId).toBeUndefined();
   expect(id?.visitorId).not.toBe(CUSTOMER.visitorId);

@@ -5,7 +5,15 @@ import { enqueueEvents, eventMessages, MESSAGE_BYTES, type EventSink } from "../
 import type { PzEvent } from "../src/edge/events/event-schema";
 import { kvProfile } from "./helpers/profiles";
 import { readVisitorCookie } from "../src/edge/identity/visitor-cookie";
-import { eventually, postEvents, sessionFrom, setCookieValue, storedEvents, uid, visitorCookiePair } from "./helpers/events";
+import {
+  eventually,
+  postEvents,
+  sessionFrom,
+  setCookieValue,
+  storedEvents,
+  uid,
+  visitorCookiePair,
+} from "./helpers/events";
 
 describe("POST /__pz/events", () => {
   it("keeps the valid events of a batch and reports the malformed ones by index", async () => {
@@ -74,7 +82,10 @@ describe("POST /__pz/events", () => {
     const visitorId = uid("v");
     const cookie = await visitorCookiePair({ visitorId });
     const id = uid();
-    const res = await postEvents([{ id, type: "dismiss", offer: "gold-card", slot: "hero", visitorId: "someone-else" }], cookie);
+    const res = await postEvents(
+      [{ id, type: "dismiss", offer: "gold-card", slot: "hero", visitorId: "someone-else" }],
+      cookie,
+    );
     expect(res.status).toBe(202);
     const [row] = await eventually(async () => {
       const rows = await storedEvents([id]);
@@ -138,7 +149,9 @@ describe("POST /__pz/events", () => {
     const bot = uid();
     const r1 = await postEvents([{ id: gpc, type: "accept", offer: "a" }], cookie, { "Sec-GPC": "1" });
     const r2 = await postEvents([{ id: consent, type: "accept", offer: "a" }], `${cookie}; pz_consent=0`);
-    const r3 = await postEvents([{ id: bot, type: "accept", offer: "a" }], cookie, { "User-Agent": "Googlebot/2.1 (+http://www.google.com/bot.html)" });
+    const r3 = await postEvents([{ id: bot, type: "accept", offer: "a" }], cookie, {
+      "User-Agent": "Googlebot/2.1 (+http://www.google.com/bot.html)",
+    });
     for (const res of [r1, r2, r3]) {
       expect(res.status).toBe(202);
       expect(await res.json()).toMatchObject({ accepted: 0, recorded: false });
@@ -153,7 +166,14 @@ describe("POST /__pz/events", () => {
 });
 
 describe("queue messages", () => {
-  const event = (i: number, props?: PzEvent["props"]): PzEvent => ({ id: `event-${String(i).padStart(4, "0")}`, type: "custom", at: 1, visitorId: "visitor-0001", name: "n", ...(props ? { props } : {}) });
+  const event = (i: number, props?: PzEvent["props"]): PzEvent => ({
+    id: `event-${String(i).padStart(4, "0")}`,
+    type: "custom",
+    at: 1,
+    visitorId: "visitor-0001",
+    name: "n",
+    ...(props ? { props } : {}),
+  });
 
   it("puts a page view's events in one message, and splits at 100 events or the size limit", async () => {
     expect(eventMessages([event(1), event(2), event(3)]).map((m) => m.length)).toEqual([3]);
@@ -162,7 +182,20 @@ describe("queue messages", () => {
     expect(split.map((m) => m.length)).toEqual([100, 100, 50]);
     expect(split.flat()).toEqual(many);
 
-    const big = Array.from({ length: 40 }, (_, i) => event(i, { text: "x".repeat(250), a: "y".repeat(250), b: "z".repeat(250), c: "w".repeat(250), d: "v".repeat(250), e: "u".repeat(250), f: "t".repeat(250), g: "s".repeat(250), h: "r".repeat(250), i: "q".repeat(250) }));
+    const big = Array.from({ length: 40 }, (_, i) =>
+      event(i, {
+        text: "x".repeat(250),
+        a: "y".repeat(250),
+        b: "z".repeat(250),
+        c: "w".repeat(250),
+        d: "v".repeat(250),
+        e: "u".repeat(250),
+        f: "t".repeat(250),
+        g: "s".repeat(250),
+        h: "r".repeat(250),
+        i: "q".repeat(250),
+      }),
+    );
     const bySize = eventMessages(Array.from({ length: 4 }, () => big).flat());
     for (const message of bySize) expect(JSON.stringify(message).length).toBeLessThanOrEqual(MESSAGE_BYTES);
     expect(bySize.length).toBeGreaterThan(1);

@@ -41,7 +41,10 @@ describe("experiment assignment", () => {
 
   it("never assigns one visitor to two experiments with disjoint ranges of a namespace", () => {
     const rs = ruleset({
-      experiments: [experiment("left", { namespace: ["checkout", 0, 0.5] }), experiment("right", { namespace: ["checkout", 0.5, 1] })],
+      experiments: [
+        experiment("left", { namespace: ["checkout", 0, 0.5] }),
+        experiment("right", { namespace: ["checkout", 0.5, 1] }),
+      ],
     });
     let left = 0;
     let right = 0;
@@ -68,7 +71,12 @@ describe("experiment assignment", () => {
     expect(de.assignments).toHaveLength(1);
     const fr = decide(context({ request: { country: "FR" } }), rs, NOW, { explain: true });
     expect(fr.assignments).toEqual([]);
-    expect(fr.trace).toContainEqual({ kind: "experiment", id: "de-test", outcome: "skipped", detail: "audience not met" });
+    expect(fr.trace).toContainEqual({
+      kind: "experiment",
+      id: "de-test",
+      outcome: "skipped",
+      detail: "audience not met",
+    });
   });
 
   it("skips a visitor without the hash attribute", () => {
@@ -89,7 +97,12 @@ describe("experiment assignment", () => {
   });
 
   it("keeps a sticky assignment after the weights change, and while the experiment is paused", () => {
-    const everyoneB = experiment("pricing", { variants: [{ id: "a", weight: 1 }, { id: "b", weight: 0 }] });
+    const everyoneB = experiment("pricing", {
+      variants: [
+        { id: "a", weight: 1 },
+        { id: "b", weight: 0 },
+      ],
+    });
     expect(variantOf(ruleset({ experiments: [everyoneB] }), "visitor-1", "pricing")).toBe("a");
     const carried = context({ assignments: { pricing: "b" } });
     expect(decide(carried, ruleset({ experiments: [everyoneB] }), NOW).assignments[0].variant).toBe("b");
@@ -113,7 +126,13 @@ describe("experiment assignment", () => {
   });
 
   it("assigns before the profile arrives with assign(), as decide() does", () => {
-    const rs = ruleset({ experiments: [experiment("a"), experiment("b", { coverage: 0.5 }), experiment("c", { targeting: { "request.device": "mobile" } })] });
+    const rs = ruleset({
+      experiments: [
+        experiment("a"),
+        experiment("b", { coverage: 0.5 }),
+        experiment("c", { targeting: { "request.device": "mobile" } }),
+      ],
+    });
     for (const id of ids(50)) {
       const ctx = context({ visitor: { id } });
       expect(assign(ctx, rs, NOW).assignments).toEqual(decide({ ...ctx, profile: { ltv: 5 } }, rs, NOW).assignments);
@@ -151,8 +170,12 @@ describe("the two phases: assign, then decide with its answer", () => {
   it("explains a kept answer with assign()'s own trace, and assigns again to explain one without it", () => {
     const ctx = context();
     const own = decide(ctx, rs, NOW, { explain: true }).trace;
-    expect(decide(ctx, rs, NOW, { explain: true, assignments: assign(ctx, rs, NOW, { explain: true }) }).trace).toEqual(own);
-    expect(decide(ctx, rs, NOW, { explain: true, assignments: carried(assign(ctx, rs, NOW), "none") }).trace).toEqual(own);
+    expect(decide(ctx, rs, NOW, { explain: true, assignments: assign(ctx, rs, NOW, { explain: true }) }).trace).toEqual(
+      own,
+    );
+    expect(decide(ctx, rs, NOW, { explain: true, assignments: carried(assign(ctx, rs, NOW), "none") }).trace).toEqual(
+      own,
+    );
   });
 });
 
@@ -162,11 +185,16 @@ describe("slot experiments", () => {
     slot: "hero",
     variants: [
       { id: "control", weight: 0.5 },
-      { id: "warm", weight: 0.5, content: { kind: "template", html: "<p>Welcome back, {{profile.firstName|friend}}</p>" } },
+      {
+        id: "warm",
+        weight: 0.5,
+        content: { kind: "template", html: "<p>Welcome back, {{profile.firstName|friend}}</p>" },
+      },
     ],
   });
   const rs = ruleset({ experiments: [heroTest], offers: [offer("spring-sale")] });
-  const assigned = (variant: string) => context({ assignments: { "hero-test": variant }, profile: { firstName: "<b>Jo</b>" } });
+  const assigned = (variant: string) =>
+    context({ assignments: { "hero-test": variant }, profile: { firstName: "<b>Jo</b>" } });
 
   it("fills the slot with the variant's content", () => {
     const d = decide(assigned("warm"), rs, NOW);
@@ -187,7 +215,12 @@ describe("slot experiments", () => {
     const d = decide(context({ slots: ["footer"] }), rs, NOW, { explain: true });
     expect(d.assignments).toEqual([]);
     expect(d.changes.exposures).toEqual([]);
-    expect(d.trace).toContainEqual({ kind: "experiment", id: "hero-test", outcome: "skipped", detail: "slot hero is not on this page" });
+    expect(d.trace).toContainEqual({
+      kind: "experiment",
+      id: "hero-test",
+      outcome: "skipped",
+      detail: "slot hero is not on this page",
+    });
   });
 });
 
@@ -206,7 +239,10 @@ describe("holdout", () => {
 
   it("gives a holdout visitor no slots, no experiments and no X-PZ headers, but still computes segments", () => {
     const id = ids(200).find((v) => decide(context({ visitor: { id: v } }), rs, NOW).holdout)!;
-    const withSegment = { ...rs, segments: [{ id: "everyone", condition: {}, needsProfile: false, nonPersonal: true }] };
+    const withSegment = {
+      ...rs,
+      segments: [{ id: "everyone", condition: {}, needsProfile: false, nonPersonal: true }],
+    };
     const d = decide(context({ visitor: { id } }), withSegment, NOW, { explain: true });
     expect(d.holdout).toBe(true);
     expect(d.slots).toEqual({});

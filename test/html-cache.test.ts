@@ -1,4 +1,5 @@
-// The edge HTML cache, through the real proxy and the real Cache API (Miniflare): hits, keys, freshness, purges, failures.
+// The edge HTML cache, through the real proxy and the real Cache API (Miniflare): hits, keys, freshness, purges,
+// failures.
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
@@ -36,7 +37,9 @@ class Origin {
   /** When set, requests after the first to /swr wait for it. */
   gate: Promise<void> | null = null;
   version = 1;
-  readonly fetcher = { fetch: (input: RequestInfo | URL, init?: RequestInit) => this.handle(new Request(input, init)) } as unknown as Fetcher;
+  readonly fetcher = {
+    fetch: (input: RequestInfo | URL, init?: RequestInit) => this.handle(new Request(input, init)),
+  } as unknown as Fetcher;
 
   private async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
@@ -46,27 +49,41 @@ class Origin {
     switch (url.pathname) {
       case "/cached":
       case "/other":
-        return new Response(body, { headers: { "content-type": HTML, "cache-control": "public, max-age=600", etag: '"e1"' } });
+        return new Response(body, {
+          headers: { "content-type": HTML, "cache-control": "public, max-age=600", etag: '"e1"' },
+        });
       case "/uncached":
         return new Response(body, { headers: { "content-type": HTML } });
       case "/private":
         return new Response(body, { headers: { "content-type": HTML, "cache-control": "private, max-age=600" } });
       case "/no-store":
-        return new Response(body, { headers: { "content-type": HTML, "cache-control": "public, s-maxage=600, no-store" } });
+        return new Response(body, {
+          headers: { "content-type": HTML, "cache-control": "public, s-maxage=600, no-store" },
+        });
       case "/cookie":
-        return new Response(body, { headers: { "content-type": HTML, "cache-control": "public, s-maxage=600", "set-cookie": "sid=1; Path=/" } });
+        return new Response(body, {
+          headers: { "content-type": HTML, "cache-control": "public, s-maxage=600", "set-cookie": "sid=1; Path=/" },
+        });
       case "/language": {
         const lang = request.headers.get("accept-language") ?? "";
-        return new Response(page(variants, `<p>lang=${lang}</p>`), { headers: { "content-type": HTML, "cache-control": "public, s-maxage=600", vary: "Accept-Language" } });
+        return new Response(page(variants, `<p>lang=${lang}</p>`), {
+          headers: { "content-type": HTML, "cache-control": "public, s-maxage=600", vary: "Accept-Language" },
+        });
       }
       case "/vary-star":
-        return new Response(body, { headers: { "content-type": HTML, "cache-control": "public, s-maxage=600", vary: "*" } });
+        return new Response(body, {
+          headers: { "content-type": HTML, "cache-control": "public, s-maxage=600", vary: "*" },
+        });
       case "/versioned":
-        return new Response(page(variants, `<p>version ${this.version}</p>`), { headers: { "content-type": HTML, "cache-control": "public, s-maxage=600" } });
+        return new Response(page(variants, `<p>version ${this.version}</p>`), {
+          headers: { "content-type": HTML, "cache-control": "public, s-maxage=600" },
+        });
       case "/swr": {
         const served = this.requests.filter((r) => r.path === "/swr").length;
         if (served > 1 && this.gate) await this.gate;
-        return new Response(page(variants, `<p>render ${served}</p>`), { headers: { "content-type": HTML, "cache-control": "public, s-maxage=0, stale-while-revalidate=600" } });
+        return new Response(page(variants, `<p>render ${served}</p>`), {
+          headers: { "content-type": HTML, "cache-control": "public, s-maxage=0, stale-while-revalidate=600" },
+        });
       }
       default:
         return new Response(body, { headers: { "content-type": HTML } });
@@ -97,7 +114,11 @@ async function view(path: string, headers: Record<string, string> = {}, vars: Pa
     headers: { "User-Agent": BROWSER_UA, Accept: "text/html,application/xhtml+xml", ...headers },
   });
   const ctx = createExecutionContext();
-  const res = await worker.fetch!(request as Request<unknown, IncomingRequestCfProperties>, { ...env, INJECT_TRACKER: "off", RULES_REFRESH_SECONDS: "0", ...vars, ORIGIN: origin.fetcher }, ctx);
+  const res = await worker.fetch!(
+    request as Request<unknown, IncomingRequestCfProperties>,
+    { ...env, INJECT_TRACKER: "off", RULES_REFRESH_SECONDS: "0", ...vars, ORIGIN: origin.fetcher },
+    ctx,
+  );
   const html = await res.text();
   await waitOnExecutionContext(ctx);
   return { res, html, outcome: /origin;desc=(\w+)/.exec(res.headers.get("Server-Timing") ?? "")?.[1] };
@@ -105,7 +126,9 @@ async function view(path: string, headers: Record<string, string> = {}, vars: Pa
 
 /** The visitor cookie pair a response set (so the next view is the same visitor). */
 function cookiesOf(res: Response): string {
-  return ["pz_id", "pz_s"].flatMap((name) => (setCookie(res, name) ? [`${name}=${setCookie(res, name)}`] : [])).join("; ");
+  return ["pz_id", "pz_s"]
+    .flatMap((name) => (setCookie(res, name) ? [`${name}=${setCookie(res, name)}`] : []))
+    .join("; ");
 }
 
 /** The page with every slot's inner HTML and the text binding blanked: what the proxy must leave byte for byte. */
@@ -134,13 +157,18 @@ describe("the edge HTML cache", () => {
     const seen = new Map<string, string>();
     for (let i = 0; i < 16; i++) {
       const { res, html } = await view("/cached");
-      const session = await readSessionCookie(env.PZ_SIGNING_KEY!, setCookie(res, "pz_s"), Math.floor(Date.now() / 1000));
+      const session = await readSessionCookie(
+        env.PZ_SIGNING_KEY!,
+        setCookie(res, "pz_s"),
+        Math.floor(Date.now() / 1000),
+      );
       const assigned = session?.x["checkout-cta"] ?? "none";
       expect(html).toContain(`rendered for checkout-cta=${assigned}`);
       seen.set(assigned, html);
     }
     expect(seen.has("control") && seen.has("treatment")).toBe(true);
-    // One origin render per variant: slot experiments (banner-test, promo-test) are filled at the edge and stay out of the key.
+    // One origin render per variant: slot experiments (banner-test, promo-test) are filled at the edge and stay out of
+    // the key.
     expect(origin.asked("/cached")).toBe(seen.size);
   });
 
@@ -201,8 +229,11 @@ describe("the edge HTML cache", () => {
     const responses = await Promise.all(
       ctxs.map((ctx) =>
         worker.fetch!(
-          new Request("http://localhost/swr", { headers: { "User-Agent": BROWSER_UA, Accept: "text/html", Cookie: cookie } }) as Request<unknown, IncomingRequestCfProperties>,
-          // The live ruleset comes from isolate memory (the first view read it): these views share nothing but the cache.
+          new Request("http://localhost/swr", {
+            headers: { "User-Agent": BROWSER_UA, Accept: "text/html", Cookie: cookie },
+          }) as Request<unknown, IncomingRequestCfProperties>,
+          // The live ruleset comes from isolate memory (the first view read it): these views share nothing but the
+          // cache.
           { ...env, INJECT_TRACKER: "off", RULES_REFRESH_SECONDS: "60", ORIGIN: origin.fetcher },
           ctx,
         ),
@@ -303,7 +334,9 @@ describe("the edge HTML cache", () => {
     const expected = outsideSlots(page(sent.variants));
     expect(outsideSlots(hit.html)).toBe(expected);
     expect(outsideSlots(miss.html)).toBe(expected);
-    expect(outsideSlots(fromOrigin.html)).toBe(outsideSlots(page(origin.requests.find((r) => r.path === "/uncached")!.variants)));
+    expect(outsideSlots(fromOrigin.html)).toBe(
+      outsideSlots(page(origin.requests.find((r) => r.path === "/uncached")!.variants)),
+    );
     expect(hit.html).toContain("<h1>Welcome back, Ana</h1>");
     expect(cookiesOf(hit.res)).toContain("pz_s=");
   });

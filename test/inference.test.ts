@@ -5,12 +5,34 @@
  * TestSequentialTTest). Only the numbers are taken; gbstats rounds them to 5 decimals.
  */
 import { describe, expect, it } from "vitest";
-import { cupedTheta, relativeEffect, sequentialHalfWidth, type ArmSums, type InferenceOptions } from "../src/core/inference";
+import {
+  cupedTheta,
+  relativeEffect,
+  sequentialHalfWidth,
+  type ArmSums,
+  type InferenceOptions,
+} from "../src/core/inference";
 
 /** gbstats' SampleMeanStatistic(sum, sum_squares, n), without a covariate. */
-const mean = (sum: number, squares: number, n: number): ArmSums => ({ n, sum, squares, covariateSum: 0, covariateSquares: 0, cross: 0, binary: false });
+const mean = (sum: number, squares: number, n: number): ArmSums => ({
+  n,
+  sum,
+  squares,
+  covariateSum: 0,
+  covariateSquares: 0,
+  cross: 0,
+  binary: false,
+});
 /** gbstats' ProportionStatistic(sum, n). */
-const proportion = (sum: number, n: number): ArmSums => ({ n, sum, squares: sum, covariateSum: 0, covariateSquares: 0, cross: 0, binary: true });
+const proportion = (sum: number, n: number): ArmSums => ({
+  n,
+  sum,
+  squares: sum,
+  covariateSum: 0,
+  covariateSquares: 0,
+  cross: 0,
+  binary: true,
+});
 
 const fixed: InferenceOptions = { method: "fixed", alpha: 0.05, tuning: 5000 };
 const sequential = (tuning = 5000): InferenceOptions => ({ method: "sequential", alpha: 0.05, tuning });
@@ -53,7 +75,12 @@ describe("sequential confidence sequences (gbstats TestSequentialTTest)", () => 
   });
 
   it("test_sequential_test_runs_ra: regression adjustment with θ = 0.5", () => {
-    const a: ArmSums = { ...mean(1396.87, 52377.9767, 3000), covariateSum: 16.87, covariateSquares: 527.9767, cross: 12525 };
+    const a: ArmSums = {
+      ...mean(1396.87, 52377.9767, 3000),
+      covariateSum: 16.87,
+      covariateSquares: 527.9767,
+      cross: 12525,
+    };
     const b: ArmSums = { ...mean(2422.7, 134698.29, 3461), covariateSum: 22.7, covariateSquares: 1348.29, cross: 3333 };
     const e = relativeEffect(a, b, sequential(), 0.5)!;
     expect(e.estimate).toBeCloseTo(0.50236, 5);
@@ -84,8 +111,22 @@ describe("sequential confidence sequences (gbstats TestSequentialTTest)", () => 
 describe("CUPED", () => {
   // Units (x, y) per arm: y tracks x closely, so adjusting on x removes most of the noise.
   const units = {
-    a: [[1, 2.1], [2, 3.9], [3, 6.2], [4, 8.1], [5, 9.8], [6, 12.2]],
-    b: [[1, 2.6], [2, 4.4], [3, 6.5], [4, 8.7], [5, 10.4], [6, 12.5]],
+    a: [
+      [1, 2.1],
+      [2, 3.9],
+      [3, 6.2],
+      [4, 8.1],
+      [5, 9.8],
+      [6, 12.2],
+    ],
+    b: [
+      [1, 2.6],
+      [2, 4.4],
+      [3, 6.5],
+      [4, 8.7],
+      [5, 10.4],
+      [6, 12.5],
+    ],
   };
   const sums = (rows: number[][]): ArmSums => ({
     n: rows.length,

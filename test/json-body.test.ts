@@ -1,12 +1,21 @@
-/** A JSON route's body checks, in order and in the product's error shape: 415, 413 (declared or streamed), 400 invalid_json, 400 invalid_body. */
+/**
+ * A JSON route's body checks, in order and in the product's error shape: 415, 413 (declared or streamed), 400
+ * invalid_json, 400 invalid_body.
+ */
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 
 const PREFERENCES = "http://example.com/__pz/preferences";
 
-async function post(body: BodyInit, type = "application/json"): Promise<{ status: number; error: { code: string; message: string; details: unknown[] } }> {
+async function post(
+  body: BodyInit,
+  type = "application/json",
+): Promise<{ status: number; error: { code: string; message: string; details: unknown[] } }> {
   const res = await SELF.fetch(PREFERENCES, { method: "POST", headers: { "Content-Type": type }, body });
-  return { status: res.status, ...((await res.json()) as { error: { code: string; message: string; details: unknown[] } }) };
+  return {
+    status: res.status,
+    ...((await res.json()) as { error: { code: string; message: string; details: unknown[] } }),
+  };
 }
 
 function streamed(text: string): ReadableStream<Uint8Array> {
@@ -26,7 +35,10 @@ describe("a JSON route's body", () => {
 
   it("is refused with 413 past the limit, whether declared or streamed", async () => {
     const big = JSON.stringify({ topics: ["x".repeat(9000)] });
-    expect(await post(big)).toMatchObject({ status: 413, error: { code: "payload_too_large", message: "The body is larger than 8192 bytes." } });
+    expect(await post(big)).toMatchObject({
+      status: 413,
+      error: { code: "payload_too_large", message: "The body is larger than 8192 bytes." },
+    });
     expect(await post(streamed(big))).toMatchObject({ status: 413, error: { code: "payload_too_large" } });
   });
 
@@ -36,7 +48,11 @@ describe("a JSON route's body", () => {
     expect(broken.error.message).toMatch(/^The body is not JSON: /);
     expect(await post(JSON.stringify({ topics: ["Not Kebab"] }))).toMatchObject({
       status: 400,
-      error: { code: "invalid_body", message: "The body does not have the expected shape.", details: [{ path: "topics.0", message: "topics are short kebab-case names" }] },
+      error: {
+        code: "invalid_body",
+        message: "The body does not have the expected shape.",
+        details: [{ path: "topics.0", message: "topics are short kebab-case names" }],
+      },
     });
   });
 });

@@ -7,13 +7,14 @@ const lifecycle = ruleset({
   segments: [segment("big-spender", { "profile.ltv": { $gte: 500 } })],
   layers: [
     layer("context", [
-      stage("complaint", { "profile.openComplaint": true }, { exit: { "profile.complaintResolved": true }, suppressTags: ["sales"] }),
+      stage(
+        "complaint",
+        { "profile.openComplaint": true },
+        { exit: { "profile.complaintResolved": true }, suppressTags: ["sales"] },
+      ),
       stage("browsing", { "request.path": { $regex: "^/shop" } }),
     ]),
-    layer("persona", [
-      stage("vip", { $segment: "big-spender" }),
-      stage("everyone", {}),
-    ]),
+    layer("persona", [stage("vip", { $segment: "big-spender" }), stage("everyone", {})]),
     layer("treatment", [stage("care", { "stages.context": "complaint" })]),
   ],
 });
@@ -32,7 +33,11 @@ describe("layers", () => {
   });
 
   it("keeps a stage after its entry stops holding, until its exit holds", () => {
-    const stillOpen = decide(context({ profile: { openComplaint: false }, stages: { context: "complaint" } }), lifecycle, NOW);
+    const stillOpen = decide(
+      context({ profile: { openComplaint: false }, stages: { context: "complaint" } }),
+      lifecycle,
+      NOW,
+    );
     expect(stillOpen.stages.context).toBe("complaint");
     expect(stillOpen.changes.stagesExited).toEqual([]);
 
@@ -46,7 +51,11 @@ describe("layers", () => {
   });
 
   it("does not re-enter a stage in the request its exit fired, even if its entry still holds", () => {
-    const ctx = context({ profile: { openComplaint: true, complaintResolved: true }, stages: { context: "complaint" }, request: { path: "/shop" } });
+    const ctx = context({
+      profile: { openComplaint: true, complaintResolved: true },
+      stages: { context: "complaint" },
+      request: { path: "/shop" },
+    });
     const d = decide(ctx, lifecycle, NOW);
     expect(d.stages.context).toBe("browsing");
     expect(d.changes.stagesExited).toContainEqual({ layer: "context", stage: "complaint" });
@@ -65,24 +74,49 @@ describe("layers", () => {
 
   it("treats an empty exit condition like no exit", () => {
     const rs = ruleset({ layers: [layer("context", [stage("sale", { "request.query.sale": "1" }, { exit: {} })])] });
-    expect(decide(context({ request: { query: { sale: "1" } }, stages: { context: "sale" } }), rs, NOW).stages.context).toBe("sale");
+    expect(
+      decide(context({ request: { query: { sale: "1" } }, stages: { context: "sale" } }), rs, NOW).stages.context,
+    ).toBe("sale");
     expect(decide(context({ stages: { context: "sale" } }), rs, NOW).stages.context).toBeUndefined();
   });
 
   it("lets a stage written earlier interrupt a held later one as soon as its entry holds, and says so in the trace", () => {
-    const ctx = context({ profile: { openComplaint: true }, request: { path: "/shop" }, stages: { context: "browsing" } });
+    const ctx = context({
+      profile: { openComplaint: true },
+      request: { path: "/shop" },
+      stages: { context: "browsing" },
+    });
     const d = decide(ctx, lifecycle, NOW, { explain: true });
     expect(d.stages.context).toBe("complaint");
     expect(d.changes.stagesExited).toContainEqual({ layer: "context", stage: "browsing" });
-    expect(d.trace).toContainEqual({ kind: "stage", id: "context=browsing", outcome: "exited", detail: "interrupted by context=complaint" });
-    expect(d.trace).toContainEqual({ kind: "stage", id: "context=complaint", outcome: "entered", detail: "entry met; interrupts browsing" });
+    expect(d.trace).toContainEqual({
+      kind: "stage",
+      id: "context=browsing",
+      outcome: "exited",
+      detail: "interrupted by context=complaint",
+    });
+    expect(d.trace).toContainEqual({
+      kind: "stage",
+      id: "context=complaint",
+      outcome: "entered",
+      detail: "entry met; interrupts browsing",
+    });
   });
 
   it("keeps a held stage when the earlier stage whose entry holds does not interrupt", () => {
     const calm = ruleset({
-      layers: [layer("context", [stage("complaint", { "profile.openComplaint": true }, { interrupts: false }), stage("browsing", { "request.path": { $regex: "^/shop" } })])],
+      layers: [
+        layer("context", [
+          stage("complaint", { "profile.openComplaint": true }, { interrupts: false }),
+          stage("browsing", { "request.path": { $regex: "^/shop" } }),
+        ]),
+      ],
     });
-    const ctx = context({ profile: { openComplaint: true }, request: { path: "/shop" }, stages: { context: "browsing" } });
+    const ctx = context({
+      profile: { openComplaint: true },
+      request: { path: "/shop" },
+      stages: { context: "browsing" },
+    });
     expect(decide(ctx, calm, NOW).stages.context).toBe("browsing");
   });
 
@@ -106,7 +140,9 @@ describe("layers", () => {
   });
 
   it("reports in the trace why each layer holds, enters, exits or has no stage", () => {
-    const d = decide(context({ profile: { ltv: 10 }, stages: { context: "browsing" } }), lifecycle, NOW, { explain: true });
+    const d = decide(context({ profile: { ltv: 10 }, stages: { context: "browsing" } }), lifecycle, NOW, {
+      explain: true,
+    });
     const stages = d.trace!.filter((t) => t.kind === "stage");
     expect(stages).toEqual([
       { kind: "stage", id: "context=browsing", outcome: "exited", detail: "entry no longer holds" },

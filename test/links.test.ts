@@ -4,14 +4,24 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { readVisitorCookie, visitorCookie, type VisitorIdentity } from "../src/edge/identity/visitor-cookie";
 import { checkDestination, withUtm } from "../src/edge/links/destinations";
 import { customerProfileKey, identityLinkKey, visitorProfileKey } from "../src/edge/lib/kv-keys";
-import { isShortCode, mintLinkToken, newShortCode, SHORT_CODE_ALPHABET, type LinkPayload } from "../src/edge/links/link-tokens";
+import {
+  isShortCode,
+  mintLinkToken,
+  newShortCode,
+  SHORT_CODE_ALPHABET,
+  type LinkPayload,
+} from "../src/edge/links/link-tokens";
 import { emptyProfile, storedProfileSchema } from "../src/edge/profiles/profile-model";
 import { signValue } from "../src/edge/identity/sign";
 import { admin, ORIGIN, publish } from "./helpers/admin";
 import { eventually, setCookieValue, uid } from "./helpers/events";
 
 const SECRET = env.PZ_SIGNING_KEY!;
-const campaign = { id: "spring-sms", destinations: ["/offers/*", "/quote", "https://shop.example.com/sale/*"], utm: { source: "sms" } };
+const campaign = {
+  id: "spring-sms",
+  destinations: ["/offers/*", "/quote", "https://shop.example.com/sale/*"],
+  utm: { source: "sms" },
+};
 
 const inAWeek = () => Math.floor(Date.now() / 1000) + 7 * 86400;
 
@@ -23,14 +33,26 @@ async function cookiePair(who: VisitorIdentity): Promise<string> {
   return (await visitorCookie(SECRET, who, false)).split(";")[0];
 }
 
-const PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+const PHONE_UA =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 
-function follow(path: string, cookie = "", headers: Record<string, string> = {}, cf?: Record<string, unknown>): Promise<Response> {
-  return SELF.fetch(`${ORIGIN}${path}`, { redirect: "manual", headers: { Cookie: cookie, "User-Agent": PHONE_UA, ...headers }, ...(cf ? { cf } : {}) });
+function follow(
+  path: string,
+  cookie = "",
+  headers: Record<string, string> = {},
+  cf?: Record<string, unknown>,
+): Promise<Response> {
+  return SELF.fetch(`${ORIGIN}${path}`, {
+    redirect: "manual",
+    headers: { Cookie: cookie, "User-Agent": PHONE_UA, ...headers },
+    ...(cf ? { cf } : {}),
+  });
 }
 
 async function storedEventsOf(visitorId: string, type: string): Promise<Record<string, unknown>[] | undefined> {
-  const { results } = await env.ANALYTICS.prepare("SELECT * FROM events WHERE visitor_id = ? AND type = ?").bind(visitorId, type).all();
+  const { results } = await env.ANALYTICS.prepare("SELECT * FROM events WHERE visitor_id = ? AND type = ?")
+    .bind(visitorId, type)
+    .all();
   return results.length ? results : undefined;
 }
 
@@ -79,9 +101,13 @@ describe("checkDestination", () => {
   });
 
   it("adds the campaign's UTM parameters without replacing the destination's own", () => {
-    expect(withUtm("/offers/spring?utm_source=keep#top", { id: "spring-sms", utm: { source: "sms", campaign: "spring" } }, "sms")).toBe(
-      "/offers/spring?utm_source=keep&utm_medium=sms&utm_campaign=spring#top",
-    );
+    expect(
+      withUtm(
+        "/offers/spring?utm_source=keep#top",
+        { id: "spring-sms", utm: { source: "sms", campaign: "spring" } },
+        "sms",
+      ),
+    ).toBe("/offers/spring?utm_source=keep&utm_medium=sms&utm_campaign=spring#top");
     expect(withUtm("https://shop.example.com/sale/x", { id: "k", utm: {} }, "email")).toBe(
       "https://shop.example.com/sale/x?utm_medium=email&utm_campaign=k",
     );
@@ -128,7 +154,9 @@ describe("GET /go/:token", () => {
 
   async function expectStitched(res: Response, visitorId: string, customerId: string) {
     expect(res.status).toBe(302);
-    expect(res.headers.get("Location")).toBe("/offers/spring?utm_source=sms&utm_medium=sms&utm_campaign=spring-renewal");
+    expect(res.headers.get("Location")).toBe(
+      "/offers/spring?utm_source=sms&utm_medium=sms&utm_campaign=spring-renewal",
+    );
     expect(res.headers.get("Cache-Control")).toBe("no-store");
     const identity = await readVisitorCookie(SECRET, setCookieValue(res, "pz_id"));
     expect(identity).toEqual({ visitorId, customerId });
@@ -155,7 +183,12 @@ describe("GET /go/:token", () => {
   it("follows a short code minted through the admin API the same way", async () => {
     const { visitorId, cookie } = await anonymousVisitor();
     const customerId = await crmCustomer();
-    const res = await admin("POST", "/links", { campaign: "spring-sms", channel: "sms", destination: "/offers/spring", customers: [customerId] });
+    const res = await admin("POST", "/links", {
+      campaign: "spring-sms",
+      channel: "sms",
+      destination: "/offers/spring",
+      customers: [customerId],
+    });
     expect(res.status).toBe(200);
     const { links, errors } = (await res.json()) as { links: { index: number; code: string }[]; errors: unknown[] };
     expect(errors).toEqual([]);
@@ -196,14 +229,19 @@ describe("GET /go/:token", () => {
   it("redirects with an absolute URL only on the campaign's allowed host", async () => {
     const token = await mintLinkToken(SECRET, payload({ d: "https://shop.example.com/sale/shoes" }));
     const res = await follow(`/go/${token}`);
-    expect(res.headers.get("Location")).toBe("https://shop.example.com/sale/shoes?utm_source=sms&utm_medium=sms&utm_campaign=spring-renewal");
+    expect(res.headers.get("Location")).toBe(
+      "https://shop.example.com/sale/shoes?utm_source=sms&utm_medium=sms&utm_campaign=spring-renewal",
+    );
     expect(res.headers.get("Referrer-Policy")).toBe("no-referrer");
   });
 
   it("does not stitch a browser that opted out of personalisation, but still takes it where it was going", async () => {
     const { visitorId, cookie } = await anonymousVisitor();
     const customerId = await crmCustomer();
-    const res = await follow(`/go/${await mintLinkToken(SECRET, payload({ c: customerId }))}`, `${cookie}; pz_consent=0`);
+    const res = await follow(
+      `/go/${await mintLinkToken(SECRET, payload({ c: customerId }))}`,
+      `${cookie}; pz_consent=0`,
+    );
     expect(res.headers.get("Location")).toMatch(/^\/offers\/spring\?/);
     expect(setCookieValue(res, "pz_id")).toBeUndefined();
     expect(await env.PROFILES.get(identityLinkKey(visitorId))).toBeNull();
@@ -243,7 +281,10 @@ describe("GET /go/:token", () => {
         async () => {
           const token = await mintLinkToken(SECRET, payload());
           const [body, mac] = token.split(".");
-          const forged = btoa(JSON.stringify({ ...payload(), d: "https://evil.example/" })).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+          const forged = btoa(JSON.stringify({ ...payload(), d: "https://evil.example/" }))
+            .replace(/=+$/, "")
+            .replace(/\+/g, "-")
+            .replace(/\//g, "_");
           return `${forged || body}.${mac}`;
         },
         "/",
@@ -251,15 +292,45 @@ describe("GET /go/:token", () => {
       ],
       ["a token signed with another key", () => mintLinkToken("another-key-0123456789", payload()), "/", "tampered"],
       ["a token signed for another purpose (a cookie)", () => signValue(SECRET, "pz_id", payload()), "/", "tampered"],
-      ["an expired token", () => mintLinkToken(SECRET, payload({ e: Math.floor(Date.now() / 1000) - 1 })), "/spring", "expired"],
-      ["a foreign destination", () => mintLinkToken(SECRET, payload({ d: "https://evil.example/" })), "/spring", "foreign_destination"],
-      ["a protocol-relative destination", () => mintLinkToken(SECRET, payload({ d: "//evil.example/offers/x" })), "/spring", "foreign_destination"],
-      ["a backslash destination", () => mintLinkToken(SECRET, payload({ d: "/\\evil.example" })), "/spring", "foreign_destination"],
-      ["a javascript: destination", () => mintLinkToken(SECRET, payload({ d: "javascript:alert(1)" })), "/spring", "foreign_destination"],
+      [
+        "an expired token",
+        () => mintLinkToken(SECRET, payload({ e: Math.floor(Date.now() / 1000) - 1 })),
+        "/spring",
+        "expired",
+      ],
+      [
+        "a foreign destination",
+        () => mintLinkToken(SECRET, payload({ d: "https://evil.example/" })),
+        "/spring",
+        "foreign_destination",
+      ],
+      [
+        "a protocol-relative destination",
+        () => mintLinkToken(SECRET, payload({ d: "//evil.example/offers/x" })),
+        "/spring",
+        "foreign_destination",
+      ],
+      [
+        "a backslash destination",
+        () => mintLinkToken(SECRET, payload({ d: "/\\evil.example" })),
+        "/spring",
+        "foreign_destination",
+      ],
+      [
+        "a javascript: destination",
+        () => mintLinkToken(SECRET, payload({ d: "javascript:alert(1)" })),
+        "/spring",
+        "foreign_destination",
+      ],
       ["an unknown campaign", () => mintLinkToken(SECRET, payload({ k: "no-such-campaign" })), "/", "unknown_campaign"],
       ["an unknown short code", async () => "zzzzzzzzzz", "/", "unknown_code"],
       ["garbage", async () => "not-a-token", "/", "malformed"],
-      ["a PII customer id inside a signed token", () => signValue(SECRET, "link", payload({ c: "ada@example.com" })), "/", "malformed"],
+      [
+        "a PII customer id inside a signed token",
+        () => signValue(SECRET, "link", payload({ c: "ada@example.com" })),
+        "/",
+        "malformed",
+      ],
     ];
 
     it.each(cases)("%s lands on the safe landing page", async (_name, token, landing, reason) => {

@@ -22,7 +22,12 @@ async function publishOffer(policy: Partial<CompiledPolicy>): Promise<void> {
   forgetPageSlots();
   const rules = ruleset({
     version: `loop-${crypto.randomUUID().slice(0, 8)}`,
-    offers: [offer("gold-card", { slots: ["hero"], policy: { cap: null, suppressAfterAccept: null, backoff: null, ...policy } })],
+    offers: [
+      offer("gold-card", {
+        slots: ["hero"],
+        policy: { cap: null, suppressAfterAccept: null, backoff: null, ...policy },
+      }),
+    ],
   });
   await publishRuleset(env.RULES, rules, "test", Date.now());
 }
@@ -42,7 +47,9 @@ class Browser {
       if (value !== undefined) this.jar.set(name, value);
     }
   }
-  /** Views the page; true when the hero slot shows the gold-card offer. Waits for the recorded events to be enqueued. */
+  /**
+   * Views the page; true when the hero slot shows the gold-card offer. Waits for the recorded events to be enqueued.
+   */
   async heroShowsOffer(): Promise<boolean> {
     const { res, done } = await visit(origin, "/page", { headers: { Cookie: this.cookie() } });
     const html = await res.text();

@@ -18,7 +18,9 @@ function demoRuleset(): CompiledRuleset {
 const ruleset = demoRuleset();
 
 /** Visitor ids outside the 5% holdout, so decisions are personalised. */
-const visitors = Array.from({ length: 40 }, (_, i) => `visitor-${i}`).filter((id) => !decide(context({ visitor: { id } }), ruleset, NOW).holdout);
+const visitors = Array.from({ length: 40 }, (_, i) => `visitor-${i}`).filter(
+  (id) => !decide(context({ visitor: { id } }), ruleset, NOW).holdout,
+);
 
 function decideFor(input: Parameters<typeof context>[0] = {}): Decision {
   return decide(context({ visitor: { id: visitors[0] }, ...input }), ruleset, NOW);
@@ -38,7 +40,9 @@ const lapsed: DecisionContext["profile"] = {
 
 describe("the demo playbook", () => {
   it("compiles with no errors and no warnings", () => {
-    expect(demoPlaybook().map((f) => f.path)).toEqual(expect.arrayContaining(["rules/segments.yaml", "rules/offers-sales.yaml"]));
+    expect(demoPlaybook().map((f) => f.path)).toEqual(
+      expect.arrayContaining(["rules/segments.yaml", "rules/offers-sales.yaml"]),
+    );
     const result = compilePlaybook(demoPlaybook());
     expect(result.ok && result.warnings).toEqual([]);
   });
@@ -49,12 +53,17 @@ describe("the demo playbook", () => {
 
   it("has a schema.json that accepts every demo file and rejects a misspelt key, as an editor would", () => {
     const editor = z.fromJSONSchema(JSON.parse(schemaText));
-    for (const file of demoPlaybook()) expect([file.path, editor.safeParse(parse(file.text)).success]).toEqual([file.path, true]);
-    expect(editor.safeParse({ offers: [{ id: "a", slots: ["hero"], weigth: 2, content: { html: "x" } }] }).success).toBe(false);
+    for (const file of demoPlaybook())
+      expect([file.path, editor.safeParse(parse(file.text)).success]).toEqual([file.path, true]);
+    expect(
+      editor.safeParse({ offers: [{ id: "a", slots: ["hero"], weigth: 2, content: { html: "x" } }] }).success,
+    ).toBe(false);
   });
 
   it("has the slots the demo site is built against, a 5% holdout and both campaign channels", () => {
-    expect(Object.keys(ruleset.slots)).toEqual(expect.arrayContaining(["hero", "offer-banner", "greeting", "nba", "quote-help"]));
+    expect(Object.keys(ruleset.slots)).toEqual(
+      expect.arrayContaining(["hero", "offer-banner", "greeting", "nba", "quote-help"]),
+    );
     expect(ruleset.holdout?.percent).toBe(0.05);
     expect(ruleset.campaigns.map((c) => c.channel).sort()).toEqual(["email", "sms"]);
     expect(ruleset.experiments.map((e) => [e.id, e.kind])).toEqual([
@@ -116,7 +125,12 @@ describe("demo decisions", () => {
   it("shows the country banner to anonymous visitors: UK in GB, international elsewhere", () => {
     expect(offerIn(decideFor({ request: { country: "GB" } }), "offer-banner")).toBe("uk-banner");
     expect(offerIn(decideFor({ request: { country: "FR" } }), "offer-banner")).toBe("international-banner");
-    expect(ruleset.offers.filter((o) => o.id.endsWith("-banner") && o.nonPersonal).map((o) => o.id).sort()).toEqual(["international-banner", "uk-banner"]);
+    expect(
+      ruleset.offers
+        .filter((o) => o.id.endsWith("-banner") && o.nonPersonal)
+        .map((o) => o.id)
+        .sort(),
+    ).toEqual(["international-banner", "uk-banner"]);
   });
 
   it("gives a visitor who withheld consent only the non-personal banner", () => {
@@ -133,7 +147,13 @@ describe("demo decisions", () => {
   it("runs checkout-cta as a header experiment on checkout pages and hero-test in the home hero", () => {
     const checkout = decideFor({ request: { path: "/checkout", url: "https://shop.example/checkout" } });
     expect(checkout.headers["X-PZ-Variants"]).toMatch(/^checkout-cta=(control|bold)$/);
-    const variants = new Set(visitors.map((id) => decide(context({ visitor: { id } }), ruleset, NOW).assignments.find((a) => a.experiment === "hero-test")?.variant));
+    const variants = new Set(
+      visitors.map(
+        (id) =>
+          decide(context({ visitor: { id } }), ruleset, NOW).assignments.find((a) => a.experiment === "hero-test")
+            ?.variant,
+      ),
+    );
     expect(variants).toEqual(new Set(["control", "warm", undefined]));
   });
 });

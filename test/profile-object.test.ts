@@ -3,7 +3,13 @@
  * at the same moment all land, a redelivery changes nothing, anonymous events queued around a link
  * click end up with the customer, and the routes fail open when the profile store does not answer.
  */
-import { createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  env,
+  getQueueResult,
+  runDurableObjectAlarm,
+} from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../src/index";
 import type { Env } from "../src/env";
@@ -25,7 +31,10 @@ function goal(visitorId: string, name: string, more: Partial<PzEvent> = {}): PzE
 
 /** Delivers one queue batch to the worker's consumer, as the platform does (consumers run concurrently). */
 async function deliver(events: PzEvent[], useEnv: Env = production, attempts = 1) {
-  const batch = createMessageBatch("pz-events", events.map((body) => ({ id: uid("m"), timestamp: new Date(T0), attempts, body })));
+  const batch = createMessageBatch(
+    "pz-events",
+    events.map((body) => ({ id: uid("m"), timestamp: new Date(T0), attempts, body })),
+  );
   const ctx = createExecutionContext();
   await worker.queue(batch, useEnv);
   return getQueueResult(batch, ctx);
@@ -43,7 +52,11 @@ function linkPayload(customerId: string): LinkPayload {
 
 async function clickLink(visitorId: string, customerId: string, useEnv: Env = production): Promise<Response> {
   const token = await mintLinkToken(env.PZ_SIGNING_KEY!, linkPayload(customerId));
-  return call(`/go/${token}`, { headers: { Cookie: await visitorCookiePair({ visitorId }), "User-Agent": "Mozilla/5.0 (iPhone)" } }, useEnv);
+  return call(
+    `/go/${token}`,
+    { headers: { Cookie: await visitorCookiePair({ visitorId }), "User-Agent": "Mozilla/5.0 (iPhone)" } },
+    useEnv,
+  );
 }
 
 const customer = (id: string) => ({ kind: "customer", id }) as const;
@@ -72,7 +85,11 @@ describe("every write to a profile goes through its object", () => {
       const visitorId = uid("v");
       const [, res] = await Promise.all([
         deliver([goal(visitorId, "quote")]),
-        call("/__pz/preferences", { method: "POST", headers: { Cookie: await visitorCookiePair({ visitorId }), "Content-Type": "application/json" }, body: JSON.stringify({ topics: ["travel"] }) }),
+        call("/__pz/preferences", {
+          method: "POST",
+          headers: { Cookie: await visitorCookiePair({ visitorId }), "Content-Type": "application/json" },
+          body: JSON.stringify({ topics: ["travel"] }),
+        }),
       ]);
       expect(res.status).toBe(200);
       const profile = (await kvProfile(visitor(visitorId)))!;
@@ -127,7 +144,10 @@ describe("every write to a profile goes through its object", () => {
   it("anonymous events folded after the click (still queued when it happened) reach the customer, once", async () => {
     const visitorId = uid("v");
     const customerId = uid("C");
-    const queued = [goal(visitorId, "quote"), { id: uid("e"), type: "accept", at: T0, visitorId, offer: "loan" } as PzEvent];
+    const queued = [
+      goal(visitorId, "quote"),
+      { id: uid("e"), type: "accept", at: T0, visitorId, offer: "loan" } as PzEvent,
+    ];
     expect((await clickLink(visitorId, customerId)).status).toBe(302);
     await deliver(queued);
     await deliver(queued, production, 2);
@@ -146,7 +166,15 @@ describe("every write to a profile goes through its object", () => {
     expect(res.status).toBe(302);
     expect(res.headers.get("Location")).toMatch(/^\/offers\/spring\?/);
     expect(await kvProfile(customer(customerId))).toBeNull();
-    const click: PzEvent = { id: uid("e"), type: "link_click", at: T0, visitorId, customerId, campaign: "spring-sms", props: { kind: "token", stitched: true } };
+    const click: PzEvent = {
+      id: uid("e"),
+      type: "link_click",
+      at: T0,
+      visitorId,
+      customerId,
+      campaign: "spring-sms",
+      props: { kind: "token", stitched: true },
+    };
     expect((await deliver([click])).retryMessages).toEqual([]);
     await deliver([goal(visitorId, "quote")]);
     expect((await kvProfile(customer(customerId)))!.goals).toEqual({ browsed: 1, quote: 1 });
@@ -159,14 +187,21 @@ describe("forget-me through the profile object", () => {
   }
 
   async function rowsOf(visitorId: string): Promise<number> {
-    return (await env.ANALYTICS.prepare("SELECT count(*) AS n FROM events WHERE visitor_id = ?").bind(visitorId).first<number>("n")) ?? 0;
+    return (
+      (await env.ANALYTICS.prepare("SELECT count(*) AS n FROM events WHERE visitor_id = ?")
+        .bind(visitorId)
+        .first<number>("n")) ?? 0
+    );
   }
 
   it("nothing queued before it brings the visitor back, whether it lands during or after the request", async () => {
     for (let round = 0; round < 5; round++) {
       const visitorId = uid("v");
       await deliver([goal(visitorId, "quote")]);
-      const inFlight = [goal(visitorId, "quote", { at: T0 + 10 }), { id: uid("e"), type: "impression", at: T0 + 11, visitorId, slot: "hero" } as PzEvent];
+      const inFlight = [
+        goal(visitorId, "quote", { at: T0 + 10 }),
+        { id: uid("e"), type: "impression", at: T0 + 11, visitorId, slot: "hero" } as PzEvent,
+      ];
       const [, res] = await Promise.all([deliver(inFlight), forget(visitorId)]);
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ forgotten: true, pending: [] });
@@ -204,7 +239,10 @@ describe("fail open when the profile store fails", () => {
   const faults: Fault[] = ["throw", "hang"];
 
   it.each(faults)("a link click still reaches its destination when KV or the object %ss", async (fault) => {
-    for (const useEnv of [{ ...env, PROFILES: failingKv(fault) }, { ...env, PROFILE_OBJECTS: failingObjects(fault) }]) {
+    for (const useEnv of [
+      { ...env, PROFILES: failingKv(fault) },
+      { ...env, PROFILE_OBJECTS: failingObjects(fault) },
+    ]) {
       const res = await clickLink(uid("v"), uid("C"), useEnv);
       expect(res.status).toBe(302);
       expect(res.headers.get("Location")).toMatch(/^\/offers\/spring\?utm_source=sms/);
@@ -212,36 +250,59 @@ describe("fail open when the profile store fails", () => {
   });
 
   it.each(faults)("a short code whose KV read %ss lands on the site's landing page", async (fault) => {
-    const res = await call("/go/abcdefghjk", { headers: { "User-Agent": "Mozilla/5.0 (iPhone)" } }, { ...env, PROFILES: failingKv(fault) });
+    const res = await call(
+      "/go/abcdefghjk",
+      { headers: { "User-Agent": "Mozilla/5.0 (iPhone)" } },
+      { ...env, PROFILES: failingKv(fault) },
+    );
     expect(res.status).toBe(302);
     expect(res.headers.get("Location")).toBe("/");
   });
 
-  it.each(faults)("preferences, forget-me and admin writes answer 503 with Retry-After when the object %ss", async (fault) => {
-    const useEnv = { ...env, PROFILE_OBJECTS: failingObjects(fault) };
-    const cookie = await visitorCookiePair({ visitorId: uid("v") });
-    const json = { "Content-Type": "application/json" };
-    const auth = { Authorization: `Bearer ${env.PZ_ADMIN_TOKEN}` };
-    // All at once: each answers within its own budget.
-    const responses = await Promise.all([
-      call("/__pz/preferences", { method: "POST", headers: { Cookie: cookie, ...json }, body: '{"fewerOffers":true}' }, useEnv),
-      call("/__pz/me", { headers: { Cookie: cookie } }, useEnv),
-      call("/__pz/me", { method: "DELETE", headers: { Cookie: cookie } }, useEnv),
-      call(`/__pz/admin/profiles/${uid("C")}`, { method: "PATCH", headers: { ...auth, ...json }, body: '{"attributes":{"tier":"gold"}}' }, useEnv),
-      call(`/__pz/admin/profiles/${uid("C")}`, { method: "DELETE", headers: auth }, useEnv),
-    ]);
-    for (const res of responses) {
-      expect(res.status).toBe(503);
-      expect(res.headers.get("Retry-After")).toBe("5");
-      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("profile_store_unavailable");
-    }
-    // Forget-me that could not start clears nothing, so the browser can ask again.
-    expect(responses[2].headers.getAll("Set-Cookie")).toEqual([]);
-  });
+  it.each(faults)(
+    "preferences, forget-me and admin writes answer 503 with Retry-After when the object %ss",
+    async (fault) => {
+      const useEnv = { ...env, PROFILE_OBJECTS: failingObjects(fault) };
+      const cookie = await visitorCookiePair({ visitorId: uid("v") });
+      const json = { "Content-Type": "application/json" };
+      const auth = { Authorization: `Bearer ${env.PZ_ADMIN_TOKEN}` };
+      // All at once: each answers within its own budget.
+      const responses = await Promise.all([
+        call(
+          "/__pz/preferences",
+          { method: "POST", headers: { Cookie: cookie, ...json }, body: '{"fewerOffers":true}' },
+          useEnv,
+        ),
+        call("/__pz/me", { headers: { Cookie: cookie } }, useEnv),
+        call("/__pz/me", { method: "DELETE", headers: { Cookie: cookie } }, useEnv),
+        call(
+          `/__pz/admin/profiles/${uid("C")}`,
+          { method: "PATCH", headers: { ...auth, ...json }, body: '{"attributes":{"tier":"gold"}}' },
+          useEnv,
+        ),
+        call(`/__pz/admin/profiles/${uid("C")}`, { method: "DELETE", headers: auth }, useEnv),
+      ]);
+      for (const res of responses) {
+        expect(res.status).toBe(503);
+        expect(res.headers.get("Retry-After")).toBe("5");
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe("profile_store_unavailable");
+      }
+      // Forget-me that could not start clears nothing, so the browser can ask again.
+      expect(responses[2].headers.getAll("Set-Cookie")).toEqual([]);
+    },
+  );
 
   it.each(faults)("preferences still save when the route's KV %ss (the object owns the profile)", async (fault) => {
     const visitorId = uid("v");
-    const res = await call("/__pz/preferences", { method: "POST", headers: { Cookie: await visitorCookiePair({ visitorId }), "Content-Type": "application/json" }, body: '{"fewerOffers":true}' }, { ...env, PROFILES: failingKv(fault) });
+    const res = await call(
+      "/__pz/preferences",
+      {
+        method: "POST",
+        headers: { Cookie: await visitorCookiePair({ visitorId }), "Content-Type": "application/json" },
+        body: '{"fewerOffers":true}',
+      },
+      { ...env, PROFILES: failingKv(fault) },
+    );
     expect(res.status).toBe(200);
     expect((await kvProfile(visitor(visitorId)))!.preferences).toEqual({ fewerOffers: true });
   });

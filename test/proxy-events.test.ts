@@ -14,10 +14,19 @@ beforeEach(async () => {
   await setUp();
 });
 
-type Row = { type: string; slot: string | null; experiment: string | null; offer: string | null; decision: string | null; ruleset_version: string | null };
+type Row = {
+  type: string;
+  slot: string | null;
+  experiment: string | null;
+  offer: string | null;
+  decision: string | null;
+  ruleset_version: string | null;
+};
 
 function rowsOf(visitorId: string): Promise<Row[]> {
-  return env.ANALYTICS.prepare("SELECT type, slot, experiment, offer, decision, ruleset_version FROM events WHERE visitor_id = ? ORDER BY type, slot, experiment")
+  return env.ANALYTICS.prepare(
+    "SELECT type, slot, experiment, offer, decision, ruleset_version FROM events WHERE visitor_id = ? ORDER BY type, slot, experiment",
+  )
     .bind(visitorId)
     .all<Row>()
     .then((r) => r.results);
@@ -25,7 +34,9 @@ function rowsOf(visitorId: string): Promise<Row[]> {
 
 /** A page view by `visitorId`, body read to the end (events leave once the page has streamed). */
 async function pageView(visitorId: string, cookie = "", path = "/members") {
-  const { res, done } = await visit(origin, path, { headers: { Cookie: `${await visitorPair({ visitorId, customerId: "C-1001" })}${cookie}` } });
+  const { res, done } = await visit(origin, path, {
+    headers: { Cookie: `${await visitorPair({ visitorId, customerId: "C-1001" })}${cookie}` },
+  });
   await res.text();
   await done();
   return res;
@@ -40,12 +51,23 @@ it("records decisions for the slots on the page and one exposure per experiment 
   });
   const decisions = rows.filter((r) => r.type === "decision");
   expect(decisions.map((r) => r.slot)).toEqual(["banner", "country", "hero", "promo"]);
-  expect(decisions.find((r) => r.slot === "hero")).toMatchObject({ offer: "welcome-back", decision: expect.any(String) });
-  expect(rows.filter((r) => r.type === "exposure").map((r) => r.experiment)).toEqual(["banner-test", "checkout-cta", "promo-test"]);
+  expect(decisions.find((r) => r.slot === "hero")).toMatchObject({
+    offer: "welcome-back",
+    decision: expect.any(String),
+  });
+  expect(rows.filter((r) => r.type === "exposure").map((r) => r.experiment)).toEqual([
+    "banner-test",
+    "checkout-cta",
+    "promo-test",
+  ]);
   expect(new Set(rows.map((r) => r.ruleset_version)).size).toBe(1);
 
-  // The next page view in the same session, on a page with only the hero, records that one decision and no exposure again.
-  const pzS = res.headers.getAll("set-cookie").find((c) => c.startsWith("pz_s="))!.split(";")[0];
+  // The next page view in the same session, on a page with only the hero, records that one decision and no exposure
+  // again.
+  const pzS = res.headers
+    .getAll("set-cookie")
+    .find((c) => c.startsWith("pz_s="))!
+    .split(";")[0];
   await pageView(visitorId, `; ${pzS}`);
   const later = await eventually(async () => {
     const found = await rowsOf(visitorId);
@@ -59,17 +81,26 @@ it("puts each experiment's covariate from the visitor's profile on its exposure"
   forgetCachedRuleset();
   forgetCachedProfiles();
   const rules = testRuleset();
-  const withCovariate = { ...rules, experiments: rules.experiments.map((x) => ({ ...x, covariate: "profile.pastSpend" })) };
+  const withCovariate = {
+    ...rules,
+    experiments: rules.experiments.map((x) => ({ ...x, covariate: "profile.pastSpend" })),
+  };
   withCovariate.version = rulesetVersion(withCovariate);
   await publishRuleset(env.RULES, withCovariate, "test", Date.now());
   await env.PROFILES.put("profile:c:C-1001", JSON.stringify({ attributes: { firstName: "Ana", pastSpend: 310 } }));
   const visitorId = `visitor-cov-${crypto.randomUUID().slice(0, 8)}`;
   await pageView(visitorId, "", "/page");
   const rows = await eventually(async () => {
-    const { results } = await env.ANALYTICS.prepare("SELECT experiment, covariate FROM events WHERE type = 'exposure' AND visitor_id = ? ORDER BY experiment").bind(visitorId).all();
+    const { results } = await env.ANALYTICS.prepare(
+      "SELECT experiment, covariate FROM events WHERE type = 'exposure' AND visitor_id = ? ORDER BY experiment",
+    )
+      .bind(visitorId)
+      .all();
     return results.length >= 3 ? results : undefined;
   });
-  expect(rows).toEqual(["banner-test", "checkout-cta", "promo-test"].map((experiment) => ({ experiment, covariate: 310 })));
+  expect(rows).toEqual(
+    ["banner-test", "checkout-cta", "promo-test"].map((experiment) => ({ experiment, covariate: 310 })),
+  );
 });
 
 it("records every page view when many arrive at once (their events may travel in one send)", async () => {
@@ -94,7 +125,9 @@ it("records nothing for a preview, a GPC visitor or a bot", async () => {
     [gpc, { "Sec-GPC": "1" }],
     [bot, { "User-Agent": "Googlebot/2.1 (+http://www.google.com/bot.html)" }],
   ] as const) {
-    const { res, done } = await visit(origin, "/members", { headers: { ...headers, Cookie: await visitorPair({ visitorId }) } });
+    const { res, done } = await visit(origin, "/members", {
+      headers: { ...headers, Cookie: await visitorPair({ visitorId }) },
+    });
     await res.text();
     await done();
   }

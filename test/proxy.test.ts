@@ -44,7 +44,9 @@ describe("a page view", () => {
     expect(html).not.toContain("Default hero");
     expect(res.headers.get("X-PZ-Ruleset")).toBe(rules.version);
     expect(res.headers.get("X-PZ-Decisions")).toMatch(/hero=/);
-    expect(res.headers.get("Server-Timing")).toMatch(/^pz;dur=[\d.]+, rules;(desc=cache;)?dur=[\d.]+, .*profile;(desc=cache;)?dur=/);
+    expect(res.headers.get("Server-Timing")).toMatch(
+      /^pz;dur=[\d.]+, rules;(desc=cache;)?dur=[\d.]+, .*profile;(desc=cache;)?dur=/,
+    );
   });
 
   it("issues a cookie to an unknown visitor and shows defaults and anonymous rules", async () => {
@@ -88,14 +90,19 @@ describe("a page view", () => {
     const chosen = session!.x["promo-test"];
     const other = chosen === "spring" ? "autumn" : "spring";
     const label = chosen === "spring" ? "Spring sale" : "Autumn sale";
-    expect(html).toMatch(new RegExp(`<div data-pz-slot="promo"[^>]*data-pz-variant="${chosen}"[^>]*><p>${label}</p></div>`));
+    expect(html).toMatch(
+      new RegExp(`<div data-pz-slot="promo"[^>]*data-pz-variant="${chosen}"[^>]*><p>${label}</p></div>`),
+    );
     expect(html).not.toContain(`data-pz-variant="${other}"`);
     expect(html).not.toContain("Default promo");
   });
 
   it("escapes a profile value in a text binding and in a template", async () => {
     const who = { visitorId: "visitor-xss-00001", customerId: "C-XSS" };
-    await env.PROFILES.put("profile:c:C-XSS", JSON.stringify({ attributes: { firstName: "<script>alert(1)</script>", tier: "gold" } }));
+    await env.PROFILES.put(
+      "profile:c:C-XSS",
+      JSON.stringify({ attributes: { firstName: "<script>alert(1)</script>", tier: "gold" } }),
+    );
     const { res } = await visit(origin, "/page", { headers: { Cookie: await visitorPair(who) } });
     const html = await res.text();
     expect(html).not.toContain("<script>alert(1)</script>");
@@ -111,7 +118,9 @@ describe("a page view", () => {
     expect(s1!.xs.sort()).toEqual(["banner-test", "checkout-cta", "promo-test"]);
     expect(s1!.sg).toContain("gold");
 
-    const second = await visit(origin, "/echo-page", { headers: { Cookie: `${cookie}; pz_s=${setCookie(first.res, "pz_s")}` } });
+    const second = await visit(origin, "/echo-page", {
+      headers: { Cookie: `${cookie}; pz_s=${setCookie(first.res, "pz_s")}` },
+    });
     await second.res.text();
     expect(lastRequest().headers["x-pz-segments"]).toBe("gold");
     const s2 = await readSessionCookie(secret, setCookie(second.res, "pz_s"), nowSeconds());
@@ -164,7 +173,9 @@ describe("the origin's request", () => {
   });
 
   it("drops conditional headers so a full page comes back to personalise", async () => {
-    const { res } = await visit(origin, "/page", { headers: { "If-None-Match": '"v1"', "If-Modified-Since": "Tue, 10 Mar 2026 10:00:00 GMT" } });
+    const { res } = await visit(origin, "/page", {
+      headers: { "If-None-Match": '"v1"', "If-Modified-Since": "Tue, 10 Mar 2026 10:00:00 GMT" },
+    });
     expect(res.status).toBe(200);
     expect(lastRequest().headers["if-none-match"]).toBeUndefined();
     expect(lastRequest().headers["if-modified-since"]).toBeUndefined();
@@ -211,7 +222,12 @@ describe("passed through untouched", () => {
   it("bots (by user agent or verified flag), static assets and other methods get the origin's bytes, no cookie", async () => {
     const customer = await visitorPair(CUSTOMER);
     const cases = [
-      visit(origin, "/page", { headers: { "User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", Cookie: customer } }),
+      visit(origin, "/page", {
+        headers: {
+          "User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+          Cookie: customer,
+        },
+      }),
       visit(origin, "/page", { cf: { botManagement: { verifiedBot: true } }, headers: { Cookie: customer } }),
       visit(origin, "/page", { cf: { verifiedBotCategory: "Search Engine Crawler" } }),
       visit(origin, "/page", { headers: { "User-Agent": "" } }),
@@ -229,7 +245,10 @@ describe("passed through untouched", () => {
 
   it("GPC or an opt-out cookie: no profile, no assignment, no cookie, only non-personal decisions", async () => {
     const customer = await visitorPair(CUSTOMER);
-    const optedOut: Record<string, string>[] = [{ "Sec-GPC": "1", Cookie: customer }, { Cookie: `${customer}; pz_consent=0` }];
+    const optedOut: Record<string, string>[] = [
+      { "Sec-GPC": "1", Cookie: customer },
+      { Cookie: `${customer}; pz_consent=0` },
+    ];
     for (const headers of optedOut) {
       const { res } = await visit(origin, "/page", { headers, cf: { country: "DE" }, env: { INJECT_TRACKER: "on" } });
       const html = await res.text();
@@ -269,7 +288,10 @@ describe("failing open", () => {
     const hanging = failingGets(env.RULES, () => new Promise<never>(() => {}));
     for (const RULES of [throwing, hanging]) {
       forgetCachedRuleset();
-      const { res } = await visit(origin, "/page", { headers: { Cookie: await visitorPair(CUSTOMER) }, env: { RULES } });
+      const { res } = await visit(origin, "/page", {
+        headers: { Cookie: await visitorPair(CUSTOMER) },
+        env: { RULES },
+      });
       expect(await res.text()).toBe(PAGE);
       expect(res.headers.get("ETag")).toBe('"v1"');
       expect(res.headers.getAll("set-cookie")).toEqual([]);
@@ -279,14 +301,18 @@ describe("failing open", () => {
   it("answers 502 JSON with a clear message when the origin hangs or is unreachable", async () => {
     const slow = await visit(origin, "/hang", { env: { ORIGIN_TIMEOUT_MS: "20" } });
     expect(slow.res.status).toBe(502);
-    expect(await slow.res.json()).toMatchObject({ error: { code: "origin_timeout", message: expect.stringContaining("did not answer within 20 ms") } });
+    expect(await slow.res.json()).toMatchObject({
+      error: { code: "origin_timeout", message: expect.stringContaining("did not answer within 20 ms") },
+    });
 
     const down = { fetch: () => Promise.reject(new Error("connection refused")) } as unknown as Fetcher;
     const dead = Object.assign(new TestOrigin(), { fetcher: down });
     const { res } = await visit(dead, "/page");
     expect(res.status).toBe(502);
     // The reason goes to the log; the visitor is told the site could not be reached, nothing about where it lives.
-    expect(await res.json()).toMatchObject({ error: { code: "origin_unreachable", message: "The site could not be reached." } });
+    expect(await res.json()).toMatchObject({
+      error: { code: "origin_unreachable", message: "The site could not be reached." },
+    });
   });
 });
 
@@ -328,7 +354,10 @@ describe("the profile cache", () => {
     const counted = countingGets(env.PROFILES);
     const cookie = await visitorPair(CUSTOMER);
     for (let i = 0; i < 3; i++) {
-      const { res } = await visit(origin, "/page", { headers: { Cookie: cookie }, env: { PROFILES: counted.kv, PROFILE_CACHE_SECONDS: "0" } });
+      const { res } = await visit(origin, "/page", {
+        headers: { Cookie: cookie },
+        env: { PROFILES: counted.kv, PROFILE_CACHE_SECONDS: "0" },
+      });
       expect(res.headers.get("Server-Timing")).toMatch(/profile;dur=/);
       await res.arrayBuffer();
     }
@@ -338,19 +367,30 @@ describe("the profile cache", () => {
   it("shows a write made through the worker at once, and one made elsewhere once the entry expires", async () => {
     const cookie = await visitorPair(CUSTOMER);
     const ref = { kind: "customer", id: CUSTOMER.customerId } as const;
-    const view = (seconds = "5") => visit(origin, "/page", { headers: { Cookie: cookie }, env: { PROFILE_CACHE_SECONDS: seconds } });
+    const view = (seconds = "5") =>
+      visit(origin, "/page", { headers: { Cookie: cookie }, env: { PROFILE_CACHE_SECONDS: seconds } });
     expect(await greeting((await view()).res)).toBe("<h1>Welcome back, Ana</h1>");
 
     // Through the product's adapter (the consumer, preferences, imports and admin all write this way).
-    await writeProfile(env.PROFILES, ref, storedProfileSchema.parse({ attributes: { firstName: "Beatriz", tier: "gold" } }));
+    await writeProfile(
+      env.PROFILES,
+      ref,
+      storedProfileSchema.parse({ attributes: { firstName: "Beatriz", tier: "gold" } }),
+    );
     expect(await greeting((await view()).res)).toBe("<h1>Welcome back, Beatriz</h1>");
 
     // Behind the worker's back, as another location's write would arrive: the remembered copy holds until it expires.
-    await env.PROFILES.put(`profile:c:${CUSTOMER.customerId}`, JSON.stringify({ attributes: { firstName: "Carla", tier: "gold" } }));
+    await env.PROFILES.put(
+      `profile:c:${CUSTOMER.customerId}`,
+      JSON.stringify({ attributes: { firstName: "Carla", tier: "gold" } }),
+    );
     expect(await greeting((await view()).res)).toBe("<h1>Welcome back, Beatriz</h1>");
     forgetCachedProfiles();
     expect(await greeting((await view("0.05")).res)).toBe("<h1>Welcome back, Carla</h1>");
-    await env.PROFILES.put(`profile:c:${CUSTOMER.customerId}`, JSON.stringify({ attributes: { firstName: "Dora", tier: "gold" } }));
+    await env.PROFILES.put(
+      `profile:c:${CUSTOMER.customerId}`,
+      JSON.stringify({ attributes: { firstName: "Dora", tier: "gold" } }),
+    );
     await scheduler.wait(80);
     expect(await greeting((await view("0.05")).res)).toBe("<h1>Welcome back, Dora</h1>");
   });
@@ -366,8 +406,15 @@ describe("the profile cache", () => {
 
 describe("preview", () => {
   it("applies the preview's overrides, says so, and keeps the visitor's state untouched", async () => {
-    const token = await mintPreview(secret, { offers: { hero: "welcome-back" }, variants: { "banner-test": "bold" } }, 60_000, Date.now());
-    const { res } = await visit(origin, "/page", { headers: { Cookie: `${await visitorPair({ visitorId: "visitor-qa-000001" })}; pz_preview=${token}` } });
+    const token = await mintPreview(
+      secret,
+      { offers: { hero: "welcome-back" }, variants: { "banner-test": "bold" } },
+      60_000,
+      Date.now(),
+    );
+    const { res } = await visit(origin, "/page", {
+      headers: { Cookie: `${await visitorPair({ visitorId: "visitor-qa-000001" })}; pz_preview=${token}` },
+    });
     const html = await res.text();
     expect(res.headers.get("X-PZ-Preview")).toBe("on");
     expect(html).toContain("<h1>Welcome back, friend</h1>");
@@ -396,7 +443,9 @@ describe("streaming", () => {
       chunks++;
       bytes += next.value!.length;
     }
-    expect(head).toMatch(/^<!doctype html><html><body><div data-pz-slot="hero"[^>]*><h1>Welcome back, Ana<\/h1><\/div>$/);
+    expect(head).toMatch(
+      /^<!doctype html><html><body><div data-pz-slot="hero"[^>]*><h1>Welcome back, Ana<\/h1><\/div>$/,
+    );
 
     const filler = `<p>${"x".repeat(16 * 1024 - 7)}</p>`;
     for (let i = 0; i < 128; i++) {

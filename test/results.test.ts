@@ -68,7 +68,9 @@ function valueArm(variant: string, visitors: number, lift: number): PzEvent[] {
     const pastSpend = 20 + (i % 10) * 8;
     out.push(ev("exposure", v, T0 + 1000, { experiment: "revenue-test", variant, covariate: pastSpend }));
     // Every unit buys; what it spends follows its past spend, plus the variant's lift, plus a little noise.
-    out.push(ev("custom", v, T0 + 5000, { name: "purchase", props: { value: pastSpend * 1.5 + lift + ((i * 7) % 5) } }));
+    out.push(
+      ev("custom", v, T0 + 5000, { name: "purchase", props: { value: pastSpend * 1.5 + lift + ((i * 7) % 5) } }),
+    );
     // A second purchase, of nothing: the count metric counts 2, the value metric adds 0.
     if (i % 3 === 0) out.push(ev("custom", v, T0 + 6000, { name: "purchase", props: { value: 0 } }));
     // Guard-rail: the variant with a lift also has far more complaints.
@@ -101,8 +103,20 @@ beforeAll(async () => {
         ],
         covariate: "profile.pastSpend",
       }),
-      experiment("skewed-test", { variants: [{ id: "control", weight: 0.5 }, { id: "bold", weight: 0.5 }], goals: ["purchase"] }),
-      experiment("stitched-test", { variants: [{ id: "control", weight: 0.5 }, { id: "bold", weight: 0.5 }], goals: ["purchase"] }),
+      experiment("skewed-test", {
+        variants: [
+          { id: "control", weight: 0.5 },
+          { id: "bold", weight: 0.5 },
+        ],
+        goals: ["purchase"],
+      }),
+      experiment("stitched-test", {
+        variants: [
+          { id: "control", weight: 0.5 },
+          { id: "bold", weight: 0.5 },
+        ],
+        goals: ["purchase"],
+      }),
     ],
     offers: [offer("gold-card"), offer("loan")],
     goals: ["purchase"],
@@ -110,9 +124,14 @@ beforeAll(async () => {
   await publishRuleset(env.RULES, rules, "test", T0);
   const skewed: PzEvent[] = [];
   // 300 vs 200 against a 50/50 split; control has no buyers at all, bold 3.
-  for (let i = 0; i < 300; i++) skewed.push(ev("exposure", `skew-c-${i}`, T0 + (i % 3) * 86_400_000, { experiment: "skewed-test", variant: "control" }));
+  for (let i = 0; i < 300; i++)
+    skewed.push(
+      ev("exposure", `skew-c-${i}`, T0 + (i % 3) * 86_400_000, { experiment: "skewed-test", variant: "control" }),
+    );
   for (let i = 0; i < 200; i++) {
-    skewed.push(ev("exposure", `skew-b-${i}`, T0 + (i % 2) * 86_400_000, { experiment: "skewed-test", variant: "bold" }));
+    skewed.push(
+      ev("exposure", `skew-b-${i}`, T0 + (i % 2) * 86_400_000, { experiment: "skewed-test", variant: "bold" }),
+    );
     if (i < 3) skewed.push(ev("conversion", `skew-b-${i}`, T0 + 3 * 86_400_000, { name: "purchase" }));
   }
   // Two browsers of one customer: exposed on each (the link click tells the second one's customer),
@@ -124,7 +143,15 @@ beforeAll(async () => {
     ev("conversion", "laptop", T0 + 30, { name: "purchase" }),
     ev("exposure", "other", T0, { experiment: "stitched-test", variant: "control" }),
   ];
-  await store([...arm("control", 100, 10), ...arm("bold", 100, 20), ...offerEvents(), ...valueArm("control", 300, 0), ...valueArm("bold", 300, 6), ...skewed, ...stitched]);
+  await store([
+    ...arm("control", 100, 10),
+    ...arm("bold", 100, 20),
+    ...offerEvents(),
+    ...valueArm("control", 300, 0),
+    ...valueArm("bold", 300, 6),
+    ...skewed,
+    ...stitched,
+  ]);
 }, 60_000);
 
 async function report(key: string, query = ""): Promise<ExperimentReport> {
@@ -136,7 +163,14 @@ async function report(key: string, query = ""): Promise<ExperimentReport> {
 describe("GET /__pz/admin/experiments/:key", () => {
   it("gives each arm's rate and interval and bold's sequential effect for control 10/100 vs bold 20/100", async () => {
     const r = await report("hero-test");
-    expect(r).toMatchObject({ experiment: "hero-test", configured: true, goals: ["purchase"], control: "control", exposed: 200, unit: "visitor" });
+    expect(r).toMatchObject({
+      experiment: "hero-test",
+      configured: true,
+      goals: ["purchase"],
+      control: "control",
+      exposed: 200,
+      unit: "visitor",
+    });
     expect(r.analysis).toEqual({ method: "sequential", alpha: 0.05, tuning: 5000 });
     expect(r.variants).toEqual([
       { variant: "control", weight: 0.5, control: true, units: 100 },
@@ -160,10 +194,15 @@ describe("GET /__pz/admin/experiments/:key", () => {
     expect(c.adjusted).toBeNull();
     expect(c.status).toBe("no-difference");
     expect(r.verdict.status).toBe("no-difference");
-    expect(r.verdict.lines[0]).toMatch(/^No difference detected yet between bold and control on purchase: \+100\.0% \(/);
+    expect(r.verdict.lines[0]).toMatch(
+      /^No difference detected yet between bold and control on purchase: \+100\.0% \(/,
+    );
     expect(r.srm).toMatchObject({ chiSquare: 0, df: 1, expected: { control: 100, bold: 100 }, mismatch: false });
     expect(r.alerts).toEqual([]);
-    expect(r.timeline).toEqual([{ day: "2026-05-01", variant: "bold", units: 100 }, { day: "2026-05-01", variant: "control", units: 100 }]);
+    expect(r.timeline).toEqual([
+      { day: "2026-05-01", variant: "bold", units: 100 },
+      { day: "2026-05-01", variant: "control", units: 100 },
+    ]);
   });
 
   it("gives the fixed-horizon test with ?method=fixed, with its caveat", async () => {
@@ -178,14 +217,19 @@ describe("GET /__pz/admin/experiments/:key", () => {
     const res = await SELF.fetch("http://localhost/__pz/admin/experiments/hero-test?unit=browser", { headers: AUTH });
     expect(res.status).toBe(400);
     expect((await res.json<{ error: { code: string } }>()).error.code).toBe("invalid_query");
-    expect((await SELF.fetch("http://localhost/__pz/admin/experiments/hero-test?method=bayes", { headers: AUTH })).status).toBe(400);
+    expect(
+      (await SELF.fetch("http://localhost/__pz/admin/experiments/hero-test?method=bayes", { headers: AUTH })).status,
+    ).toBe(400);
   });
 
   it("reads against another goal when asked", async () => {
     const r = await report("hero-test", "?goal=newsletter");
     expect(r.goals).toEqual(["newsletter"]);
     // Everyone who did not buy signed up for the newsletter after exposure: 90 and 80.
-    expect(r.metrics[0].arms.map((a) => [a.variant, a.converted])).toEqual([["control", 90], ["bold", 80]]);
+    expect(r.metrics[0].arms.map((a) => [a.variant, a.converted])).toEqual([
+      ["control", 90],
+      ["bold", 80],
+    ]);
   });
 
   it("reads value and count goals, adjusts on the exposure's covariate, and warns on a guard-rail", async () => {
@@ -223,7 +267,9 @@ describe("GET /__pz/admin/experiments/:key", () => {
     expect(c.status).toBe("not-enough-data");
     expect(c.reason).toBe("control has 0 of the 5 units with purchase needed");
     expect(r.verdict).toMatchObject({ status: "not-enough-data" });
-    expect(r.verdict.lines[0]).toBe("Not enough data yet to compare bold with control on purchase (control has 0 of the 5 units with purchase needed).");
+    expect(r.verdict.lines[0]).toBe(
+      "Not enough data yet to compare bold with control on purchase (control has 0 of the 5 units with purchase needed).",
+    );
     // 300 vs 200 on 50/50: χ² = 20, p ≈ 7.7e-6.
     expect(r.srm!.chiSquare).toBeCloseTo(20, 9);
     expect(r.srm!.mismatch).toBe(true);
@@ -233,17 +279,34 @@ describe("GET /__pz/admin/experiments/:key", () => {
 
   it("counts a stitched customer once with ?unit=customer", async () => {
     const byVisitor = await report("stitched-test");
-    expect(byVisitor.metrics[0].arms.map((a) => [a.variant, a.units, a.converted])).toEqual([["control", 1, 0], ["bold", 2, 1]]);
+    expect(byVisitor.metrics[0].arms.map((a) => [a.variant, a.units, a.converted])).toEqual([
+      ["control", 1, 0],
+      ["bold", 2, 1],
+    ]);
     const byCustomer = await report("stitched-test", "?unit=customer");
     expect(byCustomer.unit).toBe("customer");
-    expect(byCustomer.metrics[0].arms.map((a) => [a.variant, a.units, a.converted])).toEqual([["control", 1, 0], ["bold", 1, 1]]);
+    expect(byCustomer.metrics[0].arms.map((a) => [a.variant, a.units, a.converted])).toEqual([
+      ["control", 1, 0],
+      ["bold", 1, 1],
+    ]);
     // Tiny samples: no verdict, no interval for the comparison.
-    expect(byCustomer.metrics[0].comparisons[0]).toMatchObject({ status: "not-enough-data", reason: "control has 1 of the 30 units needed" });
+    expect(byCustomer.metrics[0].comparisons[0]).toMatchObject({
+      status: "not-enough-data",
+      reason: "control has 1 of the 30 units needed",
+    });
   });
 
   it("lists experiments with their exposed visitors, and 404s an unknown one", async () => {
-    const list = await (await SELF.fetch("http://localhost/__pz/admin/experiments", { headers: AUTH })).json<{ experiments: { id: string; exposed: number }[] }>();
-    expect(list.experiments.map((x) => [x.id, x.exposed])).toEqual([["hero-test", 200], ["empty-test", 0], ["revenue-test", 600], ["skewed-test", 500], ["stitched-test", 3]]);
+    const list = await (
+      await SELF.fetch("http://localhost/__pz/admin/experiments", { headers: AUTH })
+    ).json<{ experiments: { id: string; exposed: number }[] }>();
+    expect(list.experiments.map((x) => [x.id, x.exposed])).toEqual([
+      ["hero-test", 200],
+      ["empty-test", 0],
+      ["revenue-test", 600],
+      ["skewed-test", 500],
+      ["stitched-test", 3],
+    ]);
     const missing = await SELF.fetch("http://localhost/__pz/admin/experiments/nope", { headers: AUTH });
     expect(missing.status).toBe(404);
     expect((await missing.json<{ error: { code: string } }>()).error.code).toBe("not_found");
@@ -251,7 +314,10 @@ describe("GET /__pz/admin/experiments/:key", () => {
 
   it("shows a configured experiment nobody saw yet as not enough data, with no means", async () => {
     const r = await report("empty-test");
-    expect(r.variants.map((v) => [v.variant, v.units])).toEqual([["control", 0], ["treatment", 0]]);
+    expect(r.variants.map((v) => [v.variant, v.units])).toEqual([
+      ["control", 0],
+      ["treatment", 0],
+    ]);
     expect(r.srm).toBeNull();
     expect(r.verdict.status).toBe("not-enough-data");
   });
@@ -268,7 +334,14 @@ describe("GET /__pz/admin/offers", () => {
     const { offers } = await res.json<{ offers: OfferResult[] }>();
     expect(offers.map((o) => o.offer)).toEqual(["gold-card", "loan"]);
     const [gold, loan] = offers;
-    expect(gold).toMatchObject({ decisions: 50, impressions: 40, clicks: 10, accepts: 4, dismissals: 2, configured: true });
+    expect(gold).toMatchObject({
+      decisions: 50,
+      impressions: 40,
+      clicks: 10,
+      accepts: 4,
+      dismissals: 2,
+      configured: true,
+    });
     expect(gold.clickRate).toBeCloseTo(10 / 40, 12);
     expect(gold.acceptRate).toBeCloseTo(4 / 40, 12);
     expect(gold.dismissRate).toBeCloseTo(2 / 40, 12);

@@ -1,5 +1,14 @@
-/** Retention (the scheduled handler) and the R2 archive: old rows go, the results stay; the archive never loses a batch. */
-import { createExecutionContext, createMessageBatch, createScheduledController, env, getQueueResult, SELF } from "cloudflare:test";
+/**
+ * Retention (the scheduled handler) and the R2 archive: old rows go, the results stay; the archive never loses a batch.
+ */
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  env,
+  getQueueResult,
+  SELF,
+} from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import type { Env } from "../src/env";
@@ -13,7 +22,10 @@ const DAY = 86_400_000;
 const AUTH = { Authorization: "Bearer test-admin-token" };
 
 async function deliver(events: PzEvent[], e: Env = env) {
-  const batch = createMessageBatch("pz-events", events.map((body) => ({ id: uid("m"), timestamp: new Date(), attempts: 1, body })));
+  const batch = createMessageBatch(
+    "pz-events",
+    events.map((body) => ({ id: uid("m"), timestamp: new Date(), attempts: 1, body })),
+  );
   const ctx = createExecutionContext();
   await worker.queue(batch, e);
   return getQueueResult(batch, ctx);
@@ -31,11 +43,18 @@ async function tick(at: number): Promise<void> {
 }
 
 async function count(sql: string, ...params: unknown[]): Promise<number> {
-  return (await env.ANALYTICS.prepare(sql).bind(...params).first<number>("n")) ?? 0;
+  return (
+    (await env.ANALYTICS.prepare(sql)
+      .bind(...params)
+      .first<number>("n")) ?? 0
+  );
 }
 
-const results = async (id: string) => (await SELF.fetch(`http://localhost/__pz/admin/experiments/${id}`, { headers: AUTH })).json<ExperimentReport>();
-const offers = async () => (await (await SELF.fetch("http://localhost/__pz/admin/offers", { headers: AUTH })).json<{ offers: OfferResult[] }>()).offers;
+const results = async (id: string) =>
+  (await SELF.fetch(`http://localhost/__pz/admin/experiments/${id}`, { headers: AUTH })).json<ExperimentReport>();
+const offers = async () =>
+  (await (await SELF.fetch("http://localhost/__pz/admin/offers", { headers: AUTH })).json<{ offers: OfferResult[] }>())
+    .offers;
 
 describe("retention", () => {
   it("deletes raw events past RETENTION_DAYS and the per-visitor rows of ended experiments; the results stay identical", async () => {
@@ -60,11 +79,30 @@ describe("retention", () => {
     vi.setSystemTime(old + 10_000);
     await deliver(events);
     vi.setSystemTime(now - DAY + 10_000);
-    await deliver([ev("exposure", fresh, now - DAY, { experiment: running, variant: "bold" }), ev("conversion", fresh, now - DAY + 1, { name: "purchase" })]);
+    await deliver([
+      ev("exposure", fresh, now - DAY, { experiment: running, variant: "bold" }),
+      ev("conversion", fresh, now - DAY + 1, { name: "purchase" }),
+    ]);
     vi.useRealTimers();
-    const exp = (id: string) => experiment(id, { variants: [{ id: "control", weight: 0.5 }, { id: "bold", weight: 0.5 }], goals: ["purchase"] });
+    const exp = (id: string) =>
+      experiment(id, {
+        variants: [
+          { id: "control", weight: 0.5 },
+          { id: "bold", weight: 0.5 },
+        ],
+        goals: ["purchase"],
+      });
     // The ended experiment was switched off; the running one is live.
-    await publishRuleset(env.RULES, ruleset({ experiments: [exp(running), { ...exp(ended), active: false }], offers: [offer(gift)], goals: ["purchase"] }), "test", now - DAY);
+    await publishRuleset(
+      env.RULES,
+      ruleset({
+        experiments: [exp(running), { ...exp(ended), active: false }],
+        offers: [offer(gift)],
+        goals: ["purchase"],
+      }),
+      "test",
+      now - DAY,
+    );
     const before = [await results(ended), await results(running), await offers()] as const;
     expect(before[0].variants.map((v) => v.units)).toEqual([15, 15]);
 
@@ -79,10 +117,15 @@ describe("retention", () => {
     expect(await count("SELECT COUNT(*) AS n FROM unit_exposures WHERE experiment = ?", running)).toBe(62);
     expect([await results(ended), await results(running), await offers()]).toEqual(before);
 
-    // A late first purchase of a running experiment's old visitor (i = 1, in bold) still counts: its exposure row is kept.
+    // A late first purchase of a running experiment's old visitor (i = 1, in bold) still counts: its exposure row is
+    // kept.
     await deliver([ev("conversion", visitors[1], now, { name: "purchase" })]);
-    const conversions = (r: ExperimentReport) => Object.fromEntries(r.metrics[0].arms.map((a) => [a.variant, a.converted]));
-    expect(conversions(await results(running))).toEqual({ ...conversions(before[1]), bold: conversions(before[1]).bold + 1 });
+    const conversions = (r: ExperimentReport) =>
+      Object.fromEntries(r.metrics[0].arms.map((a) => [a.variant, a.converted]));
+    expect(conversions(await results(running))).toEqual({
+      ...conversions(before[1]),
+      bold: conversions(before[1]).bold + 1,
+    });
   });
 });
 
@@ -90,7 +133,10 @@ describe("archive", () => {
   it("writes a batch as gzip NDJSON under events/dt=<day>/, the same object again on redelivery", async () => {
     const v = uid("v");
     const at = Date.UTC(2026, 3, 9, 23, 59);
-    const events = [ev("exposure", v, at, { experiment: uid("x"), variant: "bold" }), ev("conversion", v, at + 120_000, { name: "purchase" })];
+    const events = [
+      ev("exposure", v, at, { experiment: uid("x"), variant: "bold" }),
+      ev("conversion", v, at + 120_000, { name: "purchase" }),
+    ];
     await deliver(events);
     await deliver(events);
     const day1 = await env.ARCHIVE!.list({ prefix: "events/dt=2026-04-09/" });
@@ -100,7 +146,10 @@ describe("archive", () => {
       for (const o of objects.objects) {
         const body = await env.ARCHIVE!.get(o.key);
         const text = await new Response(body!.body.pipeThrough(new DecompressionStream("gzip"))).text();
-        const rows = text.trim().split("\n").map((l) => JSON.parse(l) as PzEvent);
+        const rows = text
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l) as PzEvent);
         if (rows.some((r) => r.visitorId === v)) out.push(rows);
       }
       return out;
@@ -113,7 +162,9 @@ describe("archive", () => {
     const v = uid("v");
     const events = [ev("impression", v, Date.UTC(2026, 3, 11), { offer: uid("o") })];
     const real = env.ARCHIVE!;
-    const broken = { put: async () => Promise.reject(new Error("R2 unavailable: simulated outage")) } as unknown as R2Bucket;
+    const broken = {
+      put: async () => Promise.reject(new Error("R2 unavailable: simulated outage")),
+    } as unknown as R2Bucket;
     const first = await deliver(events, { ...env, ARCHIVE: broken });
     expect(first.retryBatch.retry).toBe(true);
     expect(await count("SELECT COUNT(*) AS n FROM events WHERE visitor_id = ?", v)).toBe(1);

@@ -1,4 +1,7 @@
-/** The analytics roll-ups: exact against the raw events whatever the delivery order, idempotent, and transactional with the raw rows. */
+/**
+ * The analytics roll-ups: exact against the raw events whatever the delivery order, idempotent, and transactional with
+ * the raw rows.
+ */
 import { createMessageBatch, env, getQueueResult, createExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
@@ -49,11 +52,27 @@ function oracle(events: PzEvent[], experiment: string, goals: string[], unitOf: 
   const variants = [...new Set([...first.values()].map((e) => e.variant!))].sort();
   return variants.flatMap((variant) =>
     goals.map((goal) => {
-      const s: GoalSums = { variant, goal, units: 0, covariateSum: 0, covariateSquares: 0, converted: 0, convertedCross: 0, count: 0, countSquares: 0, countCross: 0, value: 0, valueSquares: 0, valueCross: 0 };
+      const s: GoalSums = {
+        variant,
+        goal,
+        units: 0,
+        covariateSum: 0,
+        covariateSquares: 0,
+        converted: 0,
+        convertedCross: 0,
+        count: 0,
+        countSquares: 0,
+        countCross: 0,
+        value: 0,
+        valueSquares: 0,
+        valueCross: 0,
+      };
       for (const [u, x] of first) {
         if (x.variant !== variant) continue;
         const cov = x.covariate ?? 0;
-        const own = events.filter((e) => (e.type === "conversion" || e.type === "custom") && e.name === goal && unitOf(e) === u && e.at >= x.at);
+        const own = events.filter(
+          (e) => (e.type === "conversion" || e.type === "custom") && e.name === goal && unitOf(e) === u && e.at >= x.at,
+        );
         const count = own.length;
         const value = own.reduce((n, e) => n + (typeof e.props?.value === "number" ? e.props.value : 0), 0);
         s.units += 1;
@@ -82,12 +101,16 @@ function traffic(experiment: string, visitors: number, seed: number): PzEvent[] 
     const exposures = 1 + Math.floor(rnd() * 3);
     for (let k = 0; k < exposures; k++) {
       const variant = rnd() < 0.5 ? "control" : "bold";
-      out.push(ev("exposure", v, T0 + Math.floor(rnd() * 3 * DAY), { experiment, variant, covariate: Math.floor(rnd() * 10) }));
+      out.push(
+        ev("exposure", v, T0 + Math.floor(rnd() * 3 * DAY), { experiment, variant, covariate: Math.floor(rnd() * 10) }),
+      );
     }
     const goals = Math.floor(rnd() * 4);
     for (let k = 0; k < goals; k++) {
       const props = rnd() < 0.7 ? { value: Math.floor(rnd() * 100) } : rnd() < 0.5 ? { value: "n/a" } : undefined;
-      out.push(ev("conversion", v, T0 + Math.floor(rnd() * 4 * DAY), { name: rnd() < 0.7 ? "purchase" : "signup", props }));
+      out.push(
+        ev("conversion", v, T0 + Math.floor(rnd() * 4 * DAY), { name: rnd() < 0.7 ? "purchase" : "signup", props }),
+      );
     }
   }
   return out;
@@ -110,11 +133,16 @@ async function deliverInBatches(events: PzEvent[], size: number): Promise<void> 
 /** Every aggregate row of the roll-ups, to compare before and after. */
 async function aggregates(): Promise<unknown[]> {
   const tables = ["variant_units", "goal_sums", "exposure_days", "offer_days", "unit_exposures", "unit_goals"];
-  const all = await env.ANALYTICS.batch(tables.map((t) => env.ANALYTICS.prepare(`SELECT * FROM ${t} ORDER BY 1, 2, 3, 4`)));
+  const all = await env.ANALYTICS.batch(
+    tables.map((t) => env.ANALYTICS.prepare(`SELECT * FROM ${t} ORDER BY 1, 2, 3, 4`)),
+  );
   return all.map((r) => r.results);
 }
 
-/** The scan the results used before the roll-ups (visitors with a goal event at or after their first exposure), first exposures taken from the raw events. */
+/**
+ * The scan the results used before the roll-ups (visitors with a goal event at or after their first exposure), first
+ * exposures taken from the raw events.
+ */
 async function scannedConversions(experiment: string, goal: string): Promise<Record<string, [number, number]>> {
   const { results } = await env.ANALYTICS.prepare(
     `WITH exposures AS (SELECT visitor_id, variant, MIN(at) AS first_at FROM events WHERE type = 'exposure' AND experiment = ?1 GROUP BY visitor_id)
@@ -136,18 +164,30 @@ describe("analytics roll-ups", () => {
     const sums = await experimentGoalSums(env.ANALYTICS, experiment, ["purchase", "signup"], "visitor");
     expect(sums).toEqual(oracle(events, experiment, ["purchase", "signup"], (e) => e.visitorId));
     const scan = await scannedConversions(experiment, "purchase");
-    expect(Object.fromEntries(sums.filter((s) => s.goal === "purchase").map((s) => [s.variant, [s.units, s.converted]]))).toEqual(scan);
+    expect(
+      Object.fromEntries(sums.filter((s) => s.goal === "purchase").map((s) => [s.variant, [s.units, s.converted]])),
+    ).toEqual(scan);
   });
 
   it("give the same sums for the same events delivered in two different orders", async () => {
     const a = uid("x");
     const b = uid("x");
     const base = traffic("same", 40, 3);
-    const as = (experiment: string) => base.map((e) => ({ ...e, id: uid("e"), visitorId: e.visitorId.replace("same", experiment), ...(e.experiment ? { experiment } : {}) }));
+    const as = (experiment: string) =>
+      base.map((e) => ({
+        ...e,
+        id: uid("e"),
+        visitorId: e.visitorId.replace("same", experiment),
+        ...(e.experiment ? { experiment } : {}),
+      }));
     await deliverInBatches(as(a), 1000);
     await deliverInBatches(shuffled(as(b), 5).reverse(), 9);
-    expect(await experimentGoalSums(env.ANALYTICS, b, ["purchase"], "visitor")).toEqual(await experimentGoalSums(env.ANALYTICS, a, ["purchase"], "visitor"));
-    expect(await exposureTimeline(env.ANALYTICS, b, "visitor")).toEqual(await exposureTimeline(env.ANALYTICS, a, "visitor"));
+    expect(await experimentGoalSums(env.ANALYTICS, b, ["purchase"], "visitor")).toEqual(
+      await experimentGoalSums(env.ANALYTICS, a, ["purchase"], "visitor"),
+    );
+    expect(await exposureTimeline(env.ANALYTICS, b, "visitor")).toEqual(
+      await exposureTimeline(env.ANALYTICS, a, "visitor"),
+    );
   });
 
   it("change nothing when the same batch arrives twice, or two copies arrive at once", async () => {
@@ -186,12 +226,17 @@ describe("analytics roll-ups", () => {
       dump: () => real.dump(),
       withSession: (c?: string) => real.withSession(c),
       batch: <T>(statements: D1PreparedStatement[]) =>
-        real.batch<T>(failures-- > 0 ? [...statements, real.prepare("INSERT INTO no_such_table VALUES (1)")] : statements),
+        real.batch<T>(
+          failures-- > 0 ? [...statements, real.prepare("INSERT INTO no_such_table VALUES (1)")] : statements,
+        ),
     } as D1Database;
     const first = await deliver(events, { env: { ...env, ANALYTICS: failing } });
     expect(first.retryBatch.retry).toBe(true);
     expect(await experimentGoalSums(env.ANALYTICS, experiment, ["purchase"], "visitor")).toEqual([]);
-    const stored = await real.prepare("SELECT COUNT(*) AS n FROM events WHERE id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(events.map((e) => e.id))).first("n");
+    const stored = await real
+      .prepare("SELECT COUNT(*) AS n FROM events WHERE id IN (SELECT value FROM json_each(?))")
+      .bind(JSON.stringify(events.map((e) => e.id)))
+      .first("n");
     expect(stored).toBe(0);
     await deliver(events, { env: { ...env, ANALYTICS: failing }, attempts: 2 });
     expect(await experimentGoalSums(env.ANALYTICS, experiment, ["purchase"], "visitor")).toEqual(
@@ -242,6 +287,8 @@ describe("analytics roll-ups", () => {
       { offer, day: "2026-05-01", decisions: 1, impressions: 1, clicks: 1, accepts: 0, dismissals: 0 },
       { offer, day: "2026-05-02", decisions: 1, impressions: 0, clicks: 0, accepts: 1, dismissals: 1 },
     ]);
-    expect((await offerDays(env.ANALYTICS, "2026-05-02", "2026-05-02")).filter((d) => d.offer === offer)).toHaveLength(1);
+    expect((await offerDays(env.ANALYTICS, "2026-05-02", "2026-05-02")).filter((d) => d.offer === offer)).toHaveLength(
+      1,
+    );
   });
 });

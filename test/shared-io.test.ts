@@ -17,7 +17,9 @@ beforeEach(async () => {
   first = await setUp();
 });
 
-/** RULES as it is, except that every read answers `delayMs` late (KV slow in another location) and is counted by key. */
+/**
+ * RULES as it is, except that every read answers `delayMs` late (KV slow in another location) and is counted by key.
+ */
 function slowRules(delayMs: number): { kv: KVNamespace; reads: (key: string) => number } {
   const counts = new Map<string, number>();
   const kv = new Proxy(env.RULES, {
@@ -67,7 +69,9 @@ describe("the live ruleset under concurrent requests", () => {
   it("a cold isolate: each of many requests at once reads the ruleset for itself, and all are personalised", async () => {
     forgetCachedRuleset();
     const slow = slowRules(50);
-    const visits = await Promise.all(Array.from({ length: 12 }, () => visit(origin, "/page", { env: { RULES: slow.kv } })));
+    const visits = await Promise.all(
+      Array.from({ length: 12 }, () => visit(origin, "/page", { env: { RULES: slow.kv } })),
+    );
     for (const { res } of visits) {
       expect(res.status).toBe(200);
       expect(rulesetOf(res)).toBe(first.version);
@@ -90,7 +94,9 @@ describe("events of concurrent page views", () => {
         };
       },
     });
-    const visits = await Promise.all(Array.from({ length: 20 }, () => visit(origin, "/page", { env: { EVENTS: queue } })));
+    const visits = await Promise.all(
+      Array.from({ length: 20 }, () => visit(origin, "/page", { env: { EVENTS: queue } })),
+    );
     for (const { res } of visits) {
       expect(res.status).toBe(200);
       await res.text();

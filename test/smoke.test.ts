@@ -29,7 +29,11 @@ it("encodes base64url with the runtime's own codec exactly as the portable one d
   const { fromBase64Url, toBase64Url } = await import("../src/edge/identity/sign");
   // workerd has the native codec; if it ever goes, the portable path takes over and this says so.
   expect(typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64).toBe("function");
-  const portable = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const portable = (bytes: Uint8Array) =>
+    btoa(String.fromCharCode(...bytes))
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_")
+      .replace(/=+$/, "");
   for (let n = 0; n <= 70; n++) {
     const bytes = crypto.getRandomValues(new Uint8Array(n));
     bytes[0] = 0xfb; // includes the characters that differ from plain base64

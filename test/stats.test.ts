@@ -1,13 +1,6 @@
 /** The statistics behind experiment results, checked against hand-computed and tabulated values. */
 import { describe, expect, it } from "vitest";
-import {
-  chiSquareSurvival,
-  normalCdf,
-  sampleRatioMismatch,
-  twoSidedP,
-  wilsonInterval,
-  Z95,
-} from "../src/core/stats";
+import { chiSquareSurvival, normalCdf, sampleRatioMismatch, twoSidedP, wilsonInterval, Z95 } from "../src/core/stats";
 import { relativeEffect } from "../src/core/inference";
 
 describe("normal distribution", () => {
@@ -63,7 +56,15 @@ describe("fixed-horizon relative effect of two rates", () => {
     // effect = 0.2 / 0.1 - 1 = 1 (+100%); Var = 0.16/(100·0.01) + 0.09·0.04/(100·0.0001) = 0.52
     // se = sqrt(0.52) = 0.7211103; interval = 1 ± 1.959964 * 0.7211103 = [-0.413350, 2.413350];
     // z = 1 / 0.7211103 = 1.386750, two-sided p = 0.165518
-    const rate = (x: number, n: number) => ({ n, sum: x, squares: x, covariateSum: 0, covariateSquares: 0, cross: 0, binary: true });
+    const rate = (x: number, n: number) => ({
+      n,
+      sum: x,
+      squares: x,
+      covariateSum: 0,
+      covariateSquares: 0,
+      cross: 0,
+      binary: true,
+    });
     const u = relativeEffect(rate(10, 100), rate(20, 100), { method: "fixed", alpha: 0.05, tuning: 5000 })!;
     expect(u.estimate).toBeCloseTo(1, 12);
     expect(u.interval[0]).toBeCloseTo(-0.41335, 4);

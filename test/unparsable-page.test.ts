@@ -1,4 +1,5 @@
-// A page the HTML parser cannot follow still reaches the browser whole: rewritten up to the failure, the origin's bytes after it.
+// A page the HTML parser cannot follow still reaches the browser whole: rewritten up to the failure, the origin's bytes
+// after it.
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { setUp, visit } from "./helpers/proxy";
 import { TestOrigin } from "./origin/index";
@@ -29,7 +30,8 @@ function pageOrigin(page: string, sizes: number[] = []): TestOrigin {
 }
 
 /** Slots look alike before and after the rewrite once their start tag and content are set aside. */
-const sameSlots = (html: string) => html.replace(/<div data-pz-slot="banner"[^>]*>[\s\S]*?<\/div>/g, '<div data-pz-slot="banner"></div>');
+const sameSlots = (html: string) =>
+  html.replace(/<div data-pz-slot="banner"[^>]*>[\s\S]*?<\/div>/g, '<div data-pz-slot="banner"></div>');
 
 let failures: string[];
 beforeEach(async () => {
@@ -98,7 +100,7 @@ const FRAGMENTS = [
   "<math><mi>x</mi></math>",
   "<template><style>t{}</style></template>",
   "&amp; &lt; &#x2713; h\u00e9llo \u2713",
-  "<br/><img src=x alt=\"y\">",
+  '<br/><img src=x alt="y">',
   "<noscript><p>n</p></noscript>",
   "<title>t</title>",
   "<![CDATA[x]]>",
@@ -107,11 +109,17 @@ const FRAGMENTS = [
   "<a href='/x?a=1&b=2'>link</a>",
   "<iframe><p>raw</p></iframe>",
 ];
-const SLOTTED = [BANNER, '<div data-pz-slot="nope">undecided</div>', '<span data-pz-text="profile.nothing">kept</span>'];
+const SLOTTED = [
+  BANNER,
+  '<div data-pz-slot="nope">undecided</div>',
+  '<span data-pz-text="profile.nothing">kept</span>',
+];
 
 function fuzzPage(next: () => number, slots: boolean): string {
   const pick = <T>(list: T[]) => list[Math.floor(next() * list.length)];
-  const parts = Array.from({ length: 3 + Math.floor(next() * 25) }, () => (slots && next() < 0.25 ? pick(SLOTTED) : pick(FRAGMENTS)));
+  const parts = Array.from({ length: 3 + Math.floor(next() * 25) }, () =>
+    slots && next() < 0.25 ? pick(SLOTTED) : pick(FRAGMENTS),
+  );
   return `<!doctype html><html><head><title>f</title></head><body>${parts.join("\n")}</body></html>`;
 }
 

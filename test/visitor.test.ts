@@ -11,7 +11,11 @@ import { setCookieValue, uid, visitorCookiePair } from "./helpers/events";
 const SECRET = env.PZ_SIGNING_KEY!;
 
 function postPreferences(body: unknown, cookie = "", contentType = "application/json"): Promise<Response> {
-  return SELF.fetch(`${ORIGIN}/__pz/preferences`, { method: "POST", headers: { Cookie: cookie, "Content-Type": contentType }, body: JSON.stringify(body) });
+  return SELF.fetch(`${ORIGIN}/__pz/preferences`, {
+    method: "POST",
+    headers: { Cookie: cookie, "Content-Type": contentType },
+    body: JSON.stringify(body),
+  });
 }
 
 /** The KV copy the proxy reads, once the profile object's coalesced write-through is done. */
@@ -23,19 +27,37 @@ const stored = async (key: string) => {
 describe("POST /__pz/preferences", () => {
   it("stores topics and 'fewer offers' in the visitor's profile", async () => {
     const visitorId = uid("v");
-    const res = await postPreferences({ topics: ["travel", "home"], fewerOffers: true }, await visitorCookiePair({ visitorId }));
+    const res = await postPreferences(
+      { topics: ["travel", "home"], fewerOffers: true },
+      await visitorCookiePair({ visitorId }),
+    );
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ preferences: { topics: ["travel", "home"], fewerOffers: true }, personalization: true });
-    expect((await stored(visitorProfileKey(visitorId))).preferences).toEqual({ topics: ["travel", "home"], fewerOffers: true });
+    expect(await res.json()).toEqual({
+      preferences: { topics: ["travel", "home"], fewerOffers: true },
+      personalization: true,
+    });
+    expect((await stored(visitorProfileKey(visitorId))).preferences).toEqual({
+      topics: ["travel", "home"],
+      fewerOffers: true,
+    });
     const me = await SELF.fetch(`${ORIGIN}/__pz/me`, { headers: { Cookie: await visitorCookiePair({ visitorId }) } });
-    expect(await me.json()).toMatchObject({ known: false, preferences: { topics: ["travel", "home"], fewerOffers: true } });
+    expect(await me.json()).toMatchObject({
+      known: false,
+      preferences: { topics: ["travel", "home"], fewerOffers: true },
+    });
   });
 
   it("stores a stitched customer's preferences in the customer profile, keeping CRM attributes", async () => {
     const customerId = uid("C");
-    await env.PROFILES.put(customerProfileKey(customerId), JSON.stringify({ ...emptyProfile(), attributes: { tier: "gold" } }));
+    await env.PROFILES.put(
+      customerProfileKey(customerId),
+      JSON.stringify({ ...emptyProfile(), attributes: { tier: "gold" } }),
+    );
     await postPreferences({ fewerOffers: true }, await visitorCookiePair({ visitorId: uid("v"), customerId }));
-    expect(await stored(customerProfileKey(customerId))).toMatchObject({ attributes: { tier: "gold" }, preferences: { fewerOffers: true } });
+    expect(await stored(customerProfileKey(customerId))).toMatchObject({
+      attributes: { tier: "gold" },
+      preferences: { fewerOffers: true },
+    });
   });
 
   it("gives a browser without a cookie an id so its choices stick", async () => {
@@ -73,7 +95,10 @@ describe("POST /__pz/preferences", () => {
 
   it("names the preference that looks like PII, and stores nothing", async () => {
     const visitorId = uid("v");
-    const res = await postPreferences({ fewerOffers: true, contact: "ana@example.com" }, await visitorCookiePair({ visitorId }));
+    const res = await postPreferences(
+      { fewerOffers: true, contact: "ana@example.com" },
+      await visitorCookiePair({ visitorId }),
+    );
     expect(res.status).toBe(400);
     expect(JSON.stringify(await res.json())).toContain("contact");
     expect(await kvProfile({ kind: "visitor", id: visitorId })).toBeNull();
@@ -91,18 +116,40 @@ describe("DELETE /__pz/me", () => {
     const customerId = uid("C");
     await env.PROFILES.put(visitorProfileKey(visitorId), JSON.stringify(emptyProfile()));
     await env.PROFILES.put(identityLinkKey(visitorId), customerId);
-    await env.PROFILES.put(customerProfileKey(customerId), JSON.stringify({ ...emptyProfile(), attributes: { tier: "gold" }, mergedVisitors: [visitorId, "v-other-browser"] }));
-    await env.ANALYTICS.prepare("INSERT INTO events (id, type, at, visitor_id, received_at) VALUES (?, 'click', 1, ?, 1)").bind(uid("e"), visitorId).run();
+    await env.PROFILES.put(
+      customerProfileKey(customerId),
+      JSON.stringify({
+        ...emptyProfile(),
+        attributes: { tier: "gold" },
+        mergedVisitors: [visitorId, "v-other-browser"],
+      }),
+    );
+    await env.ANALYTICS.prepare(
+      "INSERT INTO events (id, type, at, visitor_id, received_at) VALUES (?, 'click', 1, ?, 1)",
+    )
+      .bind(uid("e"), visitorId)
+      .run();
 
-    const res = await SELF.fetch(`${ORIGIN}/__pz/me`, { method: "DELETE", headers: { Cookie: await visitorCookiePair({ visitorId, customerId }) } });
+    const res = await SELF.fetch(`${ORIGIN}/__pz/me`, {
+      method: "DELETE",
+      headers: { Cookie: await visitorCookiePair({ visitorId, customerId }) },
+    });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ forgotten: true, done: ["profile", "profileCopy", "events", "stitch"], pending: [] });
+    expect(await res.json()).toEqual({
+      forgotten: true,
+      done: ["profile", "profileCopy", "events", "stitch"],
+      pending: [],
+    });
     const cleared = res.headers.getAll("Set-Cookie");
-    for (const name of ["pz_id", "pz_s", "pz_consent"]) expect(cleared.find((c) => c.startsWith(`${name}=;`))).toMatch(/Max-Age=0/);
+    for (const name of ["pz_id", "pz_s", "pz_consent"])
+      expect(cleared.find((c) => c.startsWith(`${name}=;`))).toMatch(/Max-Age=0/);
 
     expect(await env.PROFILES.get(visitorProfileKey(visitorId))).toBeNull();
     expect(await env.PROFILES.get(identityLinkKey(visitorId))).toBeNull();
-    expect(await stored(customerProfileKey(customerId))).toMatchObject({ attributes: { tier: "gold" }, mergedVisitors: ["v-other-browser"] });
+    expect(await stored(customerProfileKey(customerId))).toMatchObject({
+      attributes: { tier: "gold" },
+      mergedVisitors: ["v-other-browser"],
+    });
     const { results } = await env.ANALYTICS.prepare("SELECT id FROM events WHERE visitor_id = ?").bind(visitorId).all();
     expect(results).toEqual([]);
 

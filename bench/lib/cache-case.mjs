@@ -1,4 +1,5 @@
-// The edge-cache case: an origin that takes 100 ms and marks the page cacheable; pz (cache on) against peers that fetch every time.
+// The edge-cache case: an origin that takes 100 ms and marks the page cacheable; pz (cache on) against peers that fetch
+// every time.
 import { CACHED_CONTROL, CACHED_DELAY_MS } from "./origin.mjs";
 import { LOAD, measureRound, summariseLoad, warmUp } from "./load.mjs";
 import { round, summaryRow } from "./table.mjs";
@@ -8,7 +9,10 @@ import { FIRST_NAME } from "./pz.mjs";
 const PATH = "/cached";
 const NAMES = ["noop_rewriter", "growthbook", "pz"];
 
-/** What is wrong with a contender's answer on the cached page: pz must personalise a cache hit, peers must serve the page. */
+/**
+ * What is wrong with a contender's answer on the cached page: pz must personalise a cache hit, peers must serve the
+ * page.
+ */
 async function problemsOf(name, target) {
   const res = await fetch(target.url, { headers: { ...target.headers, "accept-encoding": "identity" } });
   const body = await res.text();
@@ -19,7 +23,8 @@ async function problemsOf(name, target) {
     if (!body.includes("data-pz-decision")) problems.push("no slot decided");
     const timing = res.headers.get("server-timing") ?? "";
     if (!/origin;desc=hit/.test(timing)) problems.push(`not served from the edge cache (Server-Timing: ${timing})`);
-    if (res.headers.get("cache-control") !== "private, no-store") problems.push(`browser gets Cache-Control ${res.headers.get("cache-control")}`);
+    if (res.headers.get("cache-control") !== "private, no-store")
+      problems.push(`browser gets Cache-Control ${res.headers.get("cache-control")}`);
   } else if (!body.includes("data-pz-slot")) problems.push("page missing");
   return problems;
 }
@@ -27,10 +32,13 @@ async function problemsOf(name, target) {
 /**
  * Loads /cached on the no-op rewriter, GrowthBook's edge app and pz, interleaved rounds as the main
  * case. pz's first request fills its cache; every later one is a hit personalised as it streams out.
- * @param {Record<string, { url: string, headers: Record<string, string>, pid: string | null, settleMs?: number }>} contenders
+ * @param {Record<string, { url: string, headers: Record<string, string>, pid: string | null, settleMs?: number }>}
+ * contenders
  */
 export async function measureCacheCase(contenders, log) {
-  const targets = Object.fromEntries(NAMES.filter((n) => contenders[n]).map((n) => [n, { ...contenders[n], url: `${contenders[n].url}${PATH}` }]));
+  const targets = Object.fromEntries(
+    NAMES.filter((n) => contenders[n]).map((n) => [n, { ...contenders[n], url: `${contenders[n].url}${PATH}` }]),
+  );
   // The first pz request is the miss that fills the cache; the check after it must see a hit.
   await fetch(targets.pz.url, { headers: targets.pz.headers }).then((r) => r.arrayBuffer());
   const problems = {};
@@ -79,14 +87,47 @@ export async function measureCacheCase(contenders, log) {
     p50_speedup_vs_growthbook: pz && growthbook && pz.p50_ms ? round(growthbook.p50_ms / pz.p50_ms) : null,
     workers,
   };
-  const warning = Object.values(workers).some((w) => !w.verified || w.problems_after_load.length) ? "output not verified" : undefined;
+  const warning = Object.values(workers).some((w) => !w.verified || w.problems_after_load.length)
+    ? "output not verified"
+    : undefined;
   const summary = [
-    summaryRow({ label: "cacheable page (100 ms origin): pz p50, cache hit, 8 connections", value: figures.p50_ms, unit: "ms", target: { op: "<", value: 10 }, warning }),
-    summaryRow({ label: "cacheable page: pz p50, cache hit, one connection", value: figures.p50_ms_one_connection, unit: "ms", target: { op: "<", value: 10 }, warning }),
-    summaryRow({ label: "cacheable page: GrowthBook p50 (fetches every time)", value: figures.growthbook_p50_ms, unit: "ms" }),
-    summaryRow({ label: "cacheable page: no-op rewriter p50 (fetches every time)", value: figures.noop_rewriter_p50_ms, unit: "ms" }),
-    summaryRow({ label: "cacheable page: pz / GrowthBook throughput", value: figures.vs_growthbook, unit: "×", target: { op: ">=", value: 5 }, warning }),
-    summaryRow({ label: "cacheable page: pz / no-op rewriter throughput", value: figures.vs_noop_rewriter, unit: "×", warning }),
+    summaryRow({
+      label: "cacheable page (100 ms origin): pz p50, cache hit, 8 connections",
+      value: figures.p50_ms,
+      unit: "ms",
+      target: { op: "<", value: 10 },
+      warning,
+    }),
+    summaryRow({
+      label: "cacheable page: pz p50, cache hit, one connection",
+      value: figures.p50_ms_one_connection,
+      unit: "ms",
+      target: { op: "<", value: 10 },
+      warning,
+    }),
+    summaryRow({
+      label: "cacheable page: GrowthBook p50 (fetches every time)",
+      value: figures.growthbook_p50_ms,
+      unit: "ms",
+    }),
+    summaryRow({
+      label: "cacheable page: no-op rewriter p50 (fetches every time)",
+      value: figures.noop_rewriter_p50_ms,
+      unit: "ms",
+    }),
+    summaryRow({
+      label: "cacheable page: pz / GrowthBook throughput",
+      value: figures.vs_growthbook,
+      unit: "×",
+      target: { op: ">=", value: 5 },
+      warning,
+    }),
+    summaryRow({
+      label: "cacheable page: pz / no-op rewriter throughput",
+      value: figures.vs_noop_rewriter,
+      unit: "×",
+      warning,
+    }),
   ];
   return { figures, summary };
 }

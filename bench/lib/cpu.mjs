@@ -1,4 +1,5 @@
-// CPU time of a workerd process, from /proc (Linux): how much work each proxy does per response, independent of how busy the machine is.
+// CPU time of a workerd process, from /proc (Linux): how much work each proxy does per response, independent of how
+// busy the machine is.
 import { readdirSync, readFileSync } from "node:fs";
 
 /** Clock ticks per second for /proc/<pid>/stat times (USER_HZ; 100 on Linux). */

@@ -1,11 +1,14 @@
-// GrowthBook's edge app for the proxy benchmark: its bundle, its settings and a payload with one visual-editor experiment on the hero slot.
+// GrowthBook's edge app for the proxy benchmark: its bundle, its settings and a payload with one visual-editor
+// experiment on the hero slot.
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 
 /** The HTML the experiment's treatment puts into the hero slot (the same slot the pz worker fills). */
 export const GROWTHBOOK_HERO = "<h1>Spring offer: 20% off car cover</h1><p>Switch before the 31st.</p>";
 
-/** A GrowthBook SDK payload: no features, one visual-editor experiment (control, and a DOM mutation of the hero slot). */
+/**
+ * A GrowthBook SDK payload: no features, one visual-editor experiment (control, and a DOM mutation of the hero slot).
+ */
 export const GROWTHBOOK_PAYLOAD = {
   features: {},
   experiments: [
@@ -22,7 +25,9 @@ export const GROWTHBOOK_PAYLOAD = {
       urlPatterns: [{ include: true, type: "regex", pattern: ".*" }],
       variations: [
         {},
-        { domMutations: [{ selector: "[data-pz-slot=hero]", action: "set", attribute: "html", value: GROWTHBOOK_HERO }] },
+        {
+          domMutations: [{ selector: "[data-pz-slot=hero]", action: "set", attribute: "html", value: GROWTHBOOK_HERO }],
+        },
       ],
     },
   ],

@@ -31,11 +31,13 @@ function runtimeOutput(label) {
 
 /**
  * Starts Miniflare with one ES-module worker.
- * @param {{ label: string, scriptPath: string, bindings?: Record<string, unknown>, compatibilityFlags?: string[], extra?: object }} options
+ * @param {{ label: string, scriptPath: string, bindings?: Record<string, unknown>, compatibilityFlags?: string[],
+ * extra?: object }} options
  *   `extra` carries further Miniflare worker options (KV namespaces, queues, D1).
  * `pid` is the workerd process Miniflare started for it (found as the one that was not running
  * before; workers are started one at a time), null where it cannot be told.
- * @returns {Promise<{ url: string, mf: Miniflare, pid: string | null, output: { count: number, lines: string[] }, close: () => Promise<void> }>}
+ * @returns {Promise<{ url: string, mf: Miniflare, pid: string | null, output: { count: number, lines: string[] },
+ * close: () => Promise<void> }>}
  */
 export async function hostWorker({ label, scriptPath, bindings = {}, compatibilityFlags = [], extra = {} }) {
   const { output, handleRuntimeStdio } = runtimeOutput(label);

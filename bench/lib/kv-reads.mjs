@@ -1,4 +1,5 @@
-// Counts the pz worker's KV reads per request in steady state, through the bench-only counting entry (bench/workers/pz-kv-count.js).
+// Counts the pz worker's KV reads per request in steady state, through the bench-only counting entry
+// (bench/workers/pz-kv-count.js).
 import { round } from "./table.mjs";
 
 /**
@@ -10,7 +11,8 @@ import { round } from "./table.mjs";
 export async function countKvReads(contender, requests = 300) {
   const counter = `${contender.url}/__bench/kv-reads`;
   await fetch(counter, { method: "POST" });
-  for (let i = 0; i < requests; i++) await (await fetch(`${contender.url}/`, { headers: contender.headers })).arrayBuffer();
+  for (let i = 0; i < requests; i++)
+    await (await fetch(`${contender.url}/`, { headers: contender.headers })).arrayBuffer();
   // waitUntil work finishes after the response; give it a moment to be counted.
   await new Promise((resolve) => setTimeout(resolve, 250));
   const reads = await (await fetch(counter)).json();
@@ -21,6 +23,7 @@ export async function countKvReads(contender, requests = 300) {
     rules_per_request: perRequest(reads.fetch.RULES),
     total_per_request: perRequest(reads.fetch.PROFILES + reads.fetch.RULES),
     queue_consumer_reads: reads.queue.PROFILES + reads.queue.RULES,
-    method: "bench/workers/pz-kv-count.js wraps the PROFILES and RULES bindings and counts get/getWithMetadata/list calls",
+    method:
+      "bench/workers/pz-kv-count.js wraps the PROFILES and RULES bindings and counts get/getWithMetadata/list calls",
   };
 }

@@ -62,7 +62,8 @@ export async function warmUp(target) {
 export async function measureRound(target, into, connections = LOAD.connections) {
   const cpuBefore = cpuMs(target.pid);
   const { result, durations, statuses } = await run(target.url, target.headers, LOAD.roundSeconds, connections);
-  // Work the responses left behind (a queue consumer's batches) finishes before the next round and is counted with this one.
+  // Work the responses left behind (a queue consumer's batches) finishes before the next round and is counted with this
+  // one.
   if (target.settleMs) await new Promise((resolve) => setTimeout(resolve, target.settleMs));
   const cpuAfter = cpuMs(target.pid);
   (into.durations ??= []).push(...durations);

@@ -1,4 +1,5 @@
-// The benchmark's origin: a Node HTTP server on 127.0.0.1, run in its own thread so the load generator does not share its event loop.
+// The benchmark's origin: a Node HTTP server on 127.0.0.1, run in its own thread so the load generator does not share
+// its event loop.
 import http from "node:http";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { buildPage } from "./pages.mjs";

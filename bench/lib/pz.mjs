@@ -1,4 +1,5 @@
-// The pz worker for the proxy benchmark: bundle, Miniflare options from wrangler.toml, seeded rules and profile, a signed visitor cookie.
+// The pz worker for the proxy benchmark: bundle, Miniflare options from wrangler.toml, seeded rules and profile, a
+// signed visitor cookie.
 import { build } from "esbuild";
 import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -19,7 +20,10 @@ export const FIRST_NAME = "Alexandra";
 const trackerAsText = {
   name: "pz-tracker-text",
   setup(b) {
-    b.onLoad({ filter: /[\\/]src[\\/]edge[\\/]proxy[\\/]pz\.js$/ }, async (args) => ({ contents: await readFile(args.path, "utf8"), loader: "text" }));
+    b.onLoad({ filter: /[\\/]src[\\/]edge[\\/]proxy[\\/]pz\.js$/ }, async (args) => ({
+      contents: await readFile(args.path, "utf8"),
+      loader: "text",
+    }));
   },
 };
 
@@ -86,7 +90,8 @@ export function migrationStatements(text) {
 export async function applyMigrations(db) {
   const dir = root("migrations");
   for (const name of (await readdir(dir)).filter((f) => f.endsWith(".sql")).sort()) {
-    for (const statement of migrationStatements(await readFile(`${dir}/${name}`, "utf8"))) await db.prepare(statement).run();
+    for (const statement of migrationStatements(await readFile(`${dir}/${name}`, "utf8")))
+      await db.prepare(statement).run();
   }
 }
 
@@ -96,7 +101,8 @@ export async function compileDemoPlaybook() {
   // The CLI's reader: the same files, in the same order, as `pz rules build` compiles.
   const { readPlaybook } = await load("cli/io.ts");
   const result = compilePlaybook(readPlaybook(root("rules")));
-  if (!result.ok) throw new Error(`rules/ does not compile:\n${result.errors.map((d) => formatDiagnostic(d)).join("\n")}`);
+  if (!result.ok)
+    throw new Error(`rules/ does not compile:\n${result.errors.map((d) => formatDiagnostic(d)).join("\n")}`);
   return result.ruleset;
 }
 

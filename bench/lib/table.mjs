@@ -4,21 +4,34 @@
 export function formatTable(header, rows) {
   const cells = [header, ...rows].map((row) => row.map((c) => (c === null || c === undefined ? "—" : String(c))));
   const widths = header.map((_, i) => Math.max(...cells.map((row) => row[i]?.length ?? 0)));
-  const line = (row) => row.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  const line = (row) =>
+    row
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   return [line(cells[0]), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n");
 }
 
 /**
  * One summary row: a figure, its unit, its target and whether it meets it. `pass` is null when
  * there is no target or no figure; `warning` says why a figure cannot be trusted.
- * @param {{ label: string, value: number | null, unit?: string, target?: { op: ">=" | "<=" | "<", value: number }, warning?: string }} row
+ * @param {{ label: string, value: number | null, unit?: string, target?: { op: ">=" | "<=" | "<", value: number },
+ * warning?: string }} row
  */
 export function summaryRow({ label, value, unit = "", target, warning }) {
   let pass = null;
   if (target && typeof value === "number" && Number.isFinite(value)) {
-    pass = target.op === ">=" ? value >= target.value : target.op === "<=" ? value <= target.value : value < target.value;
+    pass =
+      target.op === ">=" ? value >= target.value : target.op === "<=" ? value <= target.value : value < target.value;
   }
-  return { label, value, unit, target: target ? `${target.op} ${target.value}` : null, pass, ...(warning ? { warning } : {}) };
+  return {
+    label,
+    value,
+    unit,
+    target: target ? `${target.op} ${target.value}` : null,
+    pass,
+    ...(warning ? { warning } : {}),
+  };
 }
 
 /** The verdict cell for a summary row. */
@@ -27,7 +40,8 @@ export function verdict(row) {
   return row.warning ? `${base}${base ? " " : ""}!! ${row.warning}` : base;
 }
 
-export const round = (n, digits = 3) => (typeof n === "number" && Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : null);
+export const round = (n, digits = 3) =>
+  typeof n === "number" && Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : null;
 
 /** The q-quantile (0..1) of ascending-sorted numbers. */
 export function quantile(sorted, q) {

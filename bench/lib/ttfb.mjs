@@ -13,7 +13,9 @@ function once(url, headers) {
         firstByteMs ??= performance.now() - start;
         bytes += chunk.length;
       });
-      res.on("end", () => resolve({ headersMs, firstByteMs, totalMs: performance.now() - start, bytes, status: res.statusCode }));
+      res.on("end", () =>
+        resolve({ headersMs, firstByteMs, totalMs: performance.now() - start, bytes, status: res.statusCode }),
+      );
       res.on("error", reject);
     });
     req.on("error", reject);
@@ -32,6 +34,18 @@ export async function measureTtfb(url, headers = {}, samples = 5) {
   await once(url, headers);
   const runs = [];
   for (let i = 0; i < samples; i++) runs.push(await once(url, headers));
-  const median = (key) => round(quantile(runs.map((r) => r[key]).sort((a, b) => a - b), 0.5));
-  return { headers_ms: median("headersMs"), first_byte_ms: median("firstByteMs"), total_ms: median("totalMs"), bytes: runs[0].bytes, samples };
+  const median = (key) =>
+    round(
+      quantile(
+        runs.map((r) => r[key]).sort((a, b) => a - b),
+        0.5,
+      ),
+    );
+  return {
+    headers_ms: median("headersMs"),
+    first_byte_ms: median("firstByteMs"),
+    total_ms: median("totalMs"),
+    bytes: runs[0].bytes,
+    samples,
+  };
 }

@@ -9,14 +9,18 @@ export function slotOf(html, slot) {
 
 /** Problems with a proxied page that must equal the origin's bytes; empty when it does. */
 export function checkUntouched(body, originBody) {
-  return body === originBody ? [] : [`body differs from the origin's (${body.length} vs ${originBody.length} characters)`];
+  return body === originBody
+    ? []
+    : [`body differs from the origin's (${body.length} vs ${originBody.length} characters)`];
 }
 
 /** Problems with a page GrowthBook should have changed: its hero must hold the experiment's HTML. */
 export function checkGrowthbook(body, expectedHero) {
   const hero = slotOf(body, "hero");
   if (!hero) return ["hero slot missing"];
-  return hero.inner === expectedHero ? [] : [`hero slot not changed (holds ${JSON.stringify(hero.inner.slice(0, 80))})`];
+  return hero.inner === expectedHero
+    ? []
+    : [`hero slot not changed (holds ${JSON.stringify(hero.inner.slice(0, 80))})`];
 }
 
 /**
@@ -32,6 +36,7 @@ export function checkPersonalised(body, firstName) {
     if (!hero.tag.includes("data-pz-decision")) problems.push("hero slot has no data-pz-decision");
   }
   const greeting = slotOf(body, "greeting");
-  if (!greeting?.inner.includes(firstName)) problems.push(`greeting does not show the profile's first name (${JSON.stringify(greeting?.inner ?? null)})`);
+  if (!greeting?.inner.includes(firstName))
+    problems.push(`greeting does not show the profile's first name (${JSON.stringify(greeting?.inner ?? null)})`);
   return problems;
 }

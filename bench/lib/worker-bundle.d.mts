@@ -4,4 +4,9 @@
 export const BUNDLE_LIMIT_KIB: number;
 
 /** The worker built by `wrangler deploy --dry-run`: its modules' KiB raw and gzipped, and the source files in it. */
-export function measureWorkerBundle(): Promise<{ minified_kib: number; gzip_kib: number; modules: string[]; inputs: string[] }>;
+export function measureWorkerBundle(): Promise<{
+  minified_kib: number;
+  gzip_kib: number;
+  modules: string[];
+  inputs: string[];
+}>;

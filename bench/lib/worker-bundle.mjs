@@ -1,4 +1,5 @@
-// The Worker as `wrangler deploy` uploads it: built by wrangler itself (--dry-run, offline), measured minified and gzipped.
+// The Worker as `wrangler deploy` uploads it: built by wrangler itself (--dry-run, offline), measured minified and
+// gzipped.
 import { execFile } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -42,7 +43,11 @@ export async function measureWorkerBundle() {
   const metafile = join(temp, "meta.json");
   try {
     const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" };
-    await run(process.execPath, [WRANGLER, "deploy", "--dry-run", "--outdir", outdir, "--metafile", metafile], { cwd: root, env, timeout: 120_000 });
+    await run(process.execPath, [WRANGLER, "deploy", "--dry-run", "--outdir", outdir, "--metafile", metafile], {
+      cwd: root,
+      env,
+      timeout: 120_000,
+    });
     const modules = await uploadedModules(outdir);
     const meta = JSON.parse(await readFile(metafile, "utf8"));
     const sum = (f) => modules.reduce((total, m) => total + f(m.bytes), 0) / 1024;

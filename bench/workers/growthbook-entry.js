@@ -1,4 +1,5 @@
-// Benchmark peer: GrowthBook's edge app (@growthbook/edge-cloudflare) with its payload passed in through the config argument.
+// Benchmark peer: GrowthBook's edge app (@growthbook/edge-cloudflare) with its payload passed in through the config
+// argument.
 import { handleRequest } from "@growthbook/edge-cloudflare";
 
 export default {

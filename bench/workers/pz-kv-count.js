@@ -1,4 +1,5 @@
-// Benchmark-only entry around the pz worker: counts KV reads per binding from outside the product code, read back at /__bench/kv-reads.
+// Benchmark-only entry around the pz worker: counts KV reads per binding from outside the product code, read back at
+// /__bench/kv-reads.
 import worker from "../../src/index.ts";
 
 const READ_METHODS = new Set(["get", "getWithMetadata", "list"]);
@@ -18,7 +19,10 @@ function counting(kv, counter, name) {
   });
 }
 
-/** One counting wrapper per binding and side, kept: the worker remembers profiles per binding object, as it does in production. */
+/**
+ * One counting wrapper per binding and side, kept: the worker remembers profiles per binding object, as it does in
+ * production.
+ */
 const wrappers = new WeakMap();
 function countingOnce(kv, counter, name) {
   let byCounter = wrappers.get(kv);

@@ -1,4 +1,5 @@
-// Benchmark-only entry around the pz worker: wraps every binding object it gets (KV, D1, queues, R2, Durable Object namespaces, services) and counts the platform operations it calls, read back at /__bench/ops.
+// Benchmark-only entry around the pz worker: wraps every binding object it gets (KV, D1, queues, R2, Durable Object
+// namespaces, services) and counts the platform operations it calls, read back at /__bench/ops.
 import worker from "../../src/index.ts";
 
 /** Counts per `<binding>.<method>` (calls), plus D1 rows and queue messages. */
@@ -30,8 +31,9 @@ function counting(target, path, binding) {
         if (prop === "send") add(`${binding}.messages`);
         const out = value.apply(obj, args);
         // Statements and stubs are wrapped so their calls count; ids, values and results are passed as they are.
-        const wraps = prop === "prepare" || prop === "bind" || prop === "get" && kinds[binding] === "durable_object";
-        const wrapOut = (v) => (wraps && v && typeof v === "object" ? counting(v, prop === "get" ? `${binding}:stub` : binding, binding) : v);
+        const wraps = prop === "prepare" || prop === "bind" || (prop === "get" && kinds[binding] === "durable_object");
+        const wrapOut = (v) =>
+          wraps && v && typeof v === "object" ? counting(v, prop === "get" ? `${binding}:stub` : binding, binding) : v;
         if (out && typeof out.then === "function") return out.then((v) => (countD1(binding, v), wrapOut(v)));
         return wrapOut(out);
       };

@@ -9,9 +9,21 @@ export function actor(): string {
   return `${userInfo().username}@${hostname()}`;
 }
 
-/** Calls an admin route; resolves to the JSON answer, rejects with AdminError (4xx/5xx) or CliError (unreachable, not JSON). */
-export async function adminCall<T>(client: AdminClient, method: string, path: string, body?: BodyInit | object, headers: Record<string, string> = {}): Promise<T> {
-  const init: RequestInit = { method, headers: { Authorization: `Bearer ${client.token}`, "X-PZ-Actor": actor(), ...headers } };
+/**
+ * Calls an admin route; resolves to the JSON answer, rejects with AdminError (4xx/5xx) or CliError (unreachable, not
+ * JSON).
+ */
+export async function adminCall<T>(
+  client: AdminClient,
+  method: string,
+  path: string,
+  body?: BodyInit | object,
+  headers: Record<string, string> = {},
+): Promise<T> {
+  const init: RequestInit = {
+    method,
+    headers: { Authorization: `Bearer ${client.token}`, "X-PZ-Actor": actor(), ...headers },
+  };
   if (body !== undefined) {
     const raw = typeof body === "string" || body instanceof Uint8Array;
     init.body = raw ? (body as BodyInit) : JSON.stringify(body);

@@ -6,7 +6,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
 import { CliError } from "../errors.ts";
 
-/** The variables in .dev.vars, read the dotenv way wrangler reads them (comments, quotes, `export`); {} without the file. */
+/**
+ * The variables in .dev.vars, read the dotenv way wrangler reads them (comments, quotes, `export`); {} without the
+ * file.
+ */
 export function devVars(path = ".dev.vars"): Record<string, string> {
   if (!existsSync(path)) return {};
   return parseEnv(readFileSync(path, "utf8")) as Record<string, string>;
@@ -29,7 +32,8 @@ export interface AdminClient {
 /** The worker's base URL (no trailing slash), from --url or PZ_URL. */
 export function baseUrl(url: string | undefined): string {
   const base = url ?? process.env.PZ_URL;
-  if (!base) throw new CliError("give the worker's address with --url (e.g. --url http://localhost:8787) or set PZ_URL");
+  if (!base)
+    throw new CliError("give the worker's address with --url (e.g. --url http://localhost:8787) or set PZ_URL");
   let parsed: URL;
   try {
     parsed = new URL(base);

@@ -1,4 +1,7 @@
-/** The worker's answers as errors: an error answer (JSON or not) becomes an error, and every command prints errors alike. */
+/**
+ * The worker's answers as errors: an error answer (JSON or not) becomes an error, and every command prints errors
+ * alike.
+ */
 import type { ErrorDetail } from "../../src/edge/lib/errors";
 import { CliError } from "../errors.ts";
 

@@ -22,9 +22,17 @@ an event is stored and folded into its profile once, whatever the number of repl
 body is still invalid stay, and are listed. --page sets how many letters each request replays
 (1-500, default 100); --dry-run only counts them.`,
   async run(args) {
-    const { values } = parseArgs({ args, options: { ...ADMIN_OPTIONS, page: { type: "string", default: "100" }, "dry-run": { type: "boolean", default: false } } });
+    const { values } = parseArgs({
+      args,
+      options: {
+        ...ADMIN_OPTIONS,
+        page: { type: "string", default: "100" },
+        "dry-run": { type: "boolean", default: false },
+      },
+    });
     const limit = Number(values.page);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new CliError(`--page must be a whole number from 1 to 500, not ${values.page}`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+      throw new CliError(`--page must be a whole number from 1 to 500, not ${values.page}`);
     const client = adminClient(values);
     const { count } = await adminCall<{ count: number }>(client, "GET", "/__pz/admin/events/dead-letters");
     if (values["dry-run"] || count === 0) {
@@ -36,7 +44,12 @@ body is still invalid stay, and are listed. --page sets how many letters each re
     let events = 0;
     const invalid: Page["invalid"] = [];
     for (;;) {
-      const page: Page = await adminCall<Page>(client, "POST", "/__pz/admin/events/replay", after ? { limit, after } : { limit });
+      const page: Page = await adminCall<Page>(
+        client,
+        "POST",
+        "/__pz/admin/events/replay",
+        after ? { limit, after } : { limit },
+      );
       replayed += page.replayed;
       events += page.events;
       invalid.push(...page.invalid);
@@ -45,7 +58,9 @@ body is still invalid stay, and are listed. --page sets how many letters each re
       after = page.next;
     }
     for (const letter of invalid) console.log(`kept ${letter.messageId}: ${letter.reason}`);
-    console.log(`replayed ${replayed} dead letters (${events} events) on ${client.base}; ${invalid.length} kept as still invalid`);
+    console.log(
+      `replayed ${replayed} dead letters (${events} events) on ${client.base}; ${invalid.length} kept as still invalid`,
+    );
     return 0;
   },
 };

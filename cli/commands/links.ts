@@ -67,14 +67,20 @@ function readInput(path: string | undefined): string {
 
 async function mintSigned(rows: CsvRow[], id: number, opts: Options, problems: Problem[]): Promise<Minted[]> {
   const key = secret("PZ_SIGNING_KEY");
-  if (!key) throw new CliError("no signing key: set PZ_SIGNING_KEY or put it in .dev.vars (it must be the worker's key)");
+  if (!key)
+    throw new CliError("no signing key: set PZ_SIGNING_KEY or put it in .dev.vars (it must be the worker's key)");
   const now = Date.now();
   const bar = progress("minting", rows.length);
   const out: Minted[] = [];
   for (const [i, row] of rows.entries()) {
-    const minted = linkPayloadFor(opts.campaign, { customerId: row.fields[id], channel: opts.channel, destination: opts.destination, ttlMs: opts.ttlMs }, now);
+    const minted = linkPayloadFor(
+      opts.campaign,
+      { customerId: row.fields[id], channel: opts.channel, destination: opts.destination, ttlMs: opts.ttlMs },
+      now,
+    );
     if (!minted.ok) problems.push({ line: row.line, message: minted.message });
-    else out.push({ row, link: `${opts.base}/go/${await mintLinkToken(key, minted.payload)}`, expires: minted.payload.e });
+    else
+      out.push({ row, link: `${opts.base}/go/${await mintLinkToken(key, minted.payload)}`, expires: minted.payload.e });
     bar.update(i + 1);
   }
   bar.finish();
@@ -86,7 +92,13 @@ interface ShortAnswer {
   errors: { index: number; message: string }[];
 }
 
-async function mintShort(client: AdminClient, rows: CsvRow[], id: number, opts: Options, problems: Problem[]): Promise<Minted[]> {
+async function mintShort(
+  client: AdminClient,
+  rows: CsvRow[],
+  id: number,
+  opts: Options,
+  problems: Problem[],
+): Promise<Minted[]> {
   const bar = progress("storing codes", rows.length);
   const out: Minted[] = [];
   for (let start = 0; start < rows.length; start += SHORT_BATCH) {
@@ -99,7 +111,8 @@ async function mintShort(client: AdminClient, rows: CsvRow[], id: number, opts: 
       customers: batch.map((row) => row.fields[id]),
     });
     for (const e of answer.errors) problems.push({ line: batch[e.index].line, message: e.message });
-    for (const l of answer.links) out.push({ row: batch[l.index], link: `${opts.base}/go/${l.code}`, expires: l.expires });
+    for (const l of answer.links)
+      out.push({ row: batch[l.index], link: `${opts.base}/go/${l.code}`, expires: l.expires });
     bar.update(start + batch.length);
   }
   bar.finish();
@@ -136,17 +149,26 @@ export const create: Command = {
         dir: { type: "string", default: "rules" },
       },
     });
-    if (!values.campaign || !values.channel || !values.to) throw new UsageError("--campaign, --channel and --to are required");
-    if (!(CHANNELS as readonly string[]).includes(values.channel)) throw new CliError(`--channel must be one of ${CHANNELS.join(", ")}`);
+    if (!values.campaign || !values.channel || !values.to)
+      throw new UsageError("--campaign, --channel and --to are required");
+    if (!(CHANNELS as readonly string[]).includes(values.channel))
+      throw new CliError(`--channel must be one of ${CHANNELS.join(", ")}`);
     const ttlMs = values.ttl === undefined ? undefined : parseDuration(values.ttl);
     if (ttlMs === null) throw new CliError(`--ttl ${values.ttl} is not a duration (e.g. 14d, 12h)`);
     const base = baseUrl(values.url);
     const ruleset = loadRuleset(values.dir);
     if (!ruleset) return 1;
     const campaign = ruleset.campaigns.find((k) => k.id === values.campaign);
-    if (!campaign) throw new CliError(`no campaign ${values.campaign} in ${values.dir}/ (campaigns: ${ruleset.campaigns.map((k) => k.id).join(", ") || "none"})`);
+    if (!campaign)
+      throw new CliError(
+        `no campaign ${values.campaign} in ${values.dir}/ (campaigns: ${ruleset.campaigns.map((k) => k.id).join(", ") || "none"})`,
+      );
     const opts: Options = { campaign, channel: values.channel as Channel, destination: values.to, ttlMs, base };
-    const probe = linkPayloadFor(campaign, { customerId: "probe", channel: opts.channel, destination: opts.destination, ttlMs }, Date.now());
+    const probe = linkPayloadFor(
+      campaign,
+      { customerId: "probe", channel: opts.channel, destination: opts.destination, ttlMs },
+      Date.now(),
+    );
     if (!probe.ok) throw new CliError(probe.message);
 
     const [header, ...rows] = parseCsv(readInput(values.in), values.in ?? "stdin");
@@ -158,7 +180,10 @@ export const create: Command = {
       ? await mintShort(adminClient({ url: values.url, token: values.token }), valid, id, opts, problems)
       : await mintSigned(valid, id, opts, problems);
 
-    const csv = formatCsv([[...header.fields, "link", "expires"], ...minted.map((m) => [...m.row.fields, m.link, new Date(m.expires * 1000).toISOString()])]);
+    const csv = formatCsv([
+      [...header.fields, "link", "expires"],
+      ...minted.map((m) => [...m.row.fields, m.link, new Date(m.expires * 1000).toISOString()]),
+    ]);
     if (values.out) writeFileSync(values.out, csv);
     else process.stdout.write(csv);
 

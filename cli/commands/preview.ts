@@ -36,7 +36,8 @@ export const preview: Command = {
       const named = namedPairs(values[flag], flag);
       if (Object.keys(named).length > 0) overrides[`${flag}s`] = named;
     }
-    if (Object.keys(overrides).length === 0) throw new UsageError("name at least one --segment, --stage, --variant or --offer");
+    if (Object.keys(overrides).length === 0)
+      throw new UsageError("name at least one --segment, --stage, --variant or --offer");
     const ttlMs = parseDuration(values.ttl);
     if (!ttlMs) throw new CliError(`--ttl ${values.ttl} is not a duration (e.g. 30m, 1h)`);
     const client = adminClient(values);

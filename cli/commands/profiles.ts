@@ -44,7 +44,9 @@ const ATTEMPTS = 3;
 async function postChunk(client: AdminClient, body: string): Promise<ImportAnswer> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await adminCall<ImportAnswer>(client, "POST", "/__pz/admin/profiles:import", body, { "Content-Type": "application/x-ndjson" });
+      return await adminCall<ImportAnswer>(client, "POST", "/__pz/admin/profiles:import", body, {
+        "Content-Type": "application/x-ndjson",
+      });
     } catch (err) {
       if (!(err instanceof CliError) || attempt >= ATTEMPTS) throw err;
       await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
@@ -129,7 +131,9 @@ export const importProfiles: Command = {
     if (hidden > 0) console.error(`… and ${plural(hidden, "more failed line")} not listed`);
     const seconds = (Date.now() - started) / 1000;
     const rate = seconds > 0 ? Math.round(totals.imported / seconds) : totals.imported;
-    console.log(`imported ${plural(totals.imported, "profile")}, ${plural(totals.failed, "line")} failed (${seconds.toFixed(1)} s, ${rate} profiles/s)`);
+    console.log(
+      `imported ${plural(totals.imported, "profile")}, ${plural(totals.failed, "line")} failed (${seconds.toFixed(1)} s, ${rate} profiles/s)`,
+    );
     return totals.failed > 0 ? 1 : 0;
   },
 };

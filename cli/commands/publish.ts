@@ -37,9 +37,15 @@ Moves the live pointer to VERSION, or without one to the version live before the
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: ADMIN_OPTIONS });
     if (positionals.length > 1) throw new CliError("give at most one version");
     const version = positionals[0];
-    if (version !== undefined && !/^[0-9a-f]{16}$/.test(version)) throw new CliError(`${version} is not a ruleset version (16 hex digits)`);
+    if (version !== undefined && !/^[0-9a-f]{16}$/.test(version))
+      throw new CliError(`${version} is not a ruleset version (16 hex digits)`);
     const client = adminClient(values);
-    const answer = await adminCall<{ version: string }>(client, "POST", "/__pz/admin/rules/rollback", version ? { version } : {});
+    const answer = await adminCall<{ version: string }>(
+      client,
+      "POST",
+      "/__pz/admin/rules/rollback",
+      version ? { version } : {},
+    );
     console.log(`live: ${answer.version} on ${client.base}`);
     return 0;
   },

@@ -23,7 +23,8 @@ export function summarise(r: CompiledRuleset): string {
 }
 
 export const check: Command = {
-  usage: "Usage: pz rules check [--dir rules]\n\nValidates every file in the playbook folder; exits 1 when there are errors.",
+  usage:
+    "Usage: pz rules check [--dir rules]\n\nValidates every file in the playbook folder; exits 1 when there are errors.",
   async run(args) {
     const { values } = parseArgs({ args, options: { dir: { type: "string", default: "rules" } } });
     const result = compileDir(values.dir);

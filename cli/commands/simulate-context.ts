@@ -41,7 +41,9 @@ function heldStages(value: unknown): StoredProfile["stages"] {
   return Object.fromEntries(
     Object.entries(recordOf<unknown>(value)).map(([layer, held]) => [
       layer,
-      isRecord(held) ? { stage: String(held.stage), since: typeof held.since === "number" ? held.since : 0 } : { stage: String(held), since: 0 },
+      isRecord(held)
+        ? { stage: String(held.stage), since: typeof held.since === "number" ? held.since : 0 }
+        : { stage: String(held), since: 0 },
     ]),
   );
 }
@@ -73,7 +75,8 @@ export function readProfile(file: string, id: string | undefined, now: number): 
   }
   record = resolveRelativeDates(record, now);
   if (!isRecord(record)) throw new Error(`${file}: a profile must be a JSON object`);
-  if (!isRecord(record.attributes)) return { profile: { ...emptyProfile(), attributes: record, preferences: recordOf(record.preferences) } };
+  if (!isRecord(record.attributes))
+    return { profile: { ...emptyProfile(), attributes: record, preferences: recordOf(record.preferences) } };
   return {
     customerId: typeof record.id === "string" ? record.id : undefined,
     profile: {
@@ -94,7 +97,17 @@ export function readProfile(file: string, id: string | undefined, now: number): 
  */
 function simulatedSession(input: SimulateInput): DecisionContextInput["session"] {
   const nowSeconds = Math.floor(input.now / 1000);
-  return { t0: nowSeconds, t: nowSeconds, n: input.pages.length, p: input.pages, st: input.stages, o: {}, x: input.assignments, xs: [], sg: [] };
+  return {
+    t0: nowSeconds,
+    t: nowSeconds,
+    n: input.pages.length,
+    p: input.pages,
+    st: input.stages,
+    o: {},
+    x: input.assignments,
+    xs: [],
+    sg: [],
+  };
 }
 
 /**
@@ -104,8 +117,16 @@ function simulatedSession(input: SimulateInput): DecisionContextInput["session"]
 export function simulatedContext(input: SimulateInput, loaded: LoadedProfile | null): DecisionContext {
   const url = new URL(input.url, "http://localhost");
   const headers = new Headers(input.referrer ? { referer: input.referrer } : {});
-  const request = requestInfo(url, headers, { country: input.country, timezone: input.timezone }, input.now, input.device);
-  const identity = loaded?.customerId ? { visitorId: input.visitor, customerId: loaded.customerId } : { visitorId: input.visitor };
+  const request = requestInfo(
+    url,
+    headers,
+    { country: input.country, timezone: input.timezone },
+    input.now,
+    input.device,
+  );
+  const identity = loaded?.customerId
+    ? { visitorId: input.visitor, customerId: loaded.customerId }
+    : { visitorId: input.visitor };
   return buildDecisionContext({
     identity,
     isNew: loaded === null,

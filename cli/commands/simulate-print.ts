@@ -3,7 +3,14 @@ import type { CompiledRuleset, Decision, DecisionContext } from "../../src/core/
 
 function table(rows: string[][], indent = "  "): string[] {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  return rows.map((r) => indent + r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ").trimEnd());
+  return rows.map(
+    (r) =>
+      indent +
+      r
+        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i])))
+        .join("  ")
+        .trimEnd(),
+  );
 }
 
 function list(items: string[]): string {
@@ -18,7 +25,12 @@ function slotLines(ruleset: CompiledRuleset, decision: Decision): string[] {
       rows.push([slot, "default content kept"]);
       continue;
     }
-    const shows = d.content.kind === "template" ? (d.html ?? d.content.html) : d.content.kind === "variant" ? `<template data-pz-variant="${d.content.variant}">` : "(headers only)";
+    const shows =
+      d.content.kind === "template"
+        ? (d.html ?? d.content.html)
+        : d.content.kind === "variant"
+          ? `<template data-pz-variant="${d.content.variant}">`
+          : "(headers only)";
     rows.push([slot, d.reason]);
     rows.push(["", `shows ${shows.replace(/\s+/g, " ")}`]);
   }
@@ -26,19 +38,34 @@ function slotLines(ruleset: CompiledRuleset, decision: Decision): string[] {
 }
 
 /** The human-readable report of one simulated decision. */
-export function formatDecision(ruleset: CompiledRuleset, ctx: DecisionContext, decision: Decision, now: number): string {
+export function formatDecision(
+  ruleset: CompiledRuleset,
+  ctx: DecisionContext,
+  decision: Decision,
+  now: number,
+): string {
   const r = ctx.request;
   const who = ctx.profile ? `customer ${ctx.visitor.customerId ?? "(from file)"}` : "anonymous visitor";
   const lines = [
     `${r.url}  ${r.country || "??"} ${r.device}  ${new Date(now).toISOString()}  ${who}  consent ${ctx.consent}`,
     `ruleset ${decision.rulesetVersion}${decision.holdout ? "  IN HOLDOUT: nothing personalised" : ""}`,
     "",
-    ...table([
-      ["stages", list(Object.entries(decision.stages).map(([layer, stage]) => `${layer}=${stage}`))],
-      ["segments", list(decision.segments)],
-      ["variants", list(decision.assignments.map((a) => `${a.experiment}=${a.variant}${a.fresh ? " (new)" : a.forced ? " (forced)" : " (sticky)"}`))],
-      ...Object.entries(decision.headers).map(([name, value]) => [name, value]),
-    ], ""),
+    ...table(
+      [
+        ["stages", list(Object.entries(decision.stages).map(([layer, stage]) => `${layer}=${stage}`))],
+        ["segments", list(decision.segments)],
+        [
+          "variants",
+          list(
+            decision.assignments.map(
+              (a) => `${a.experiment}=${a.variant}${a.fresh ? " (new)" : a.forced ? " (forced)" : " (sticky)"}`,
+            ),
+          ),
+        ],
+        ...Object.entries(decision.headers).map(([name, value]) => [name, value]),
+      ],
+      "",
+    ),
     "",
     "slots",
     ...slotLines(ruleset, decision),

@@ -53,10 +53,13 @@ export const simulate: Command = {
       },
     });
     if (!values.url) throw new UsageError("--url is required");
-    if (!(devices as readonly string[]).includes(values.device)) throw new UsageError(`--device must be one of ${devices.join(", ")}`);
-    if (values.consent !== "full" && values.consent !== "basic") throw new UsageError("--consent must be full or basic");
+    if (!(devices as readonly string[]).includes(values.device))
+      throw new UsageError(`--device must be one of ${devices.join(", ")}`);
+    if (values.consent !== "full" && values.consent !== "basic")
+      throw new UsageError("--consent must be full or basic");
     const now = values.at === undefined ? Date.now() : Date.parse(values.at);
-    if (Number.isNaN(now)) throw new UsageError(`--at must be an ISO time such as 2026-05-01T12:00:00Z, got "${values.at}"`);
+    if (Number.isNaN(now))
+      throw new UsageError(`--at must be an ISO time such as 2026-05-01T12:00:00Z, got "${values.at}"`);
     const ruleset = loadRuleset(values.dir);
     if (!ruleset) return 1;
     const profile = values.profile ? readProfile(values.profile, values.id, now) : null;

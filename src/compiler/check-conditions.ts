@@ -35,7 +35,8 @@ function scanOperand(operand: unknown, at: string, use: AttributeUse, scan: Scan
     if ((op === "$in" || op === "$nin") && Array.isArray(value)) {
       value.forEach((v, i) => typeof v === "string" && use.values.push({ value: v, sub: `${here}[${i}]` }));
     }
-    if ((op === "$inGroup" || op === "$notInGroup") && typeof value === "string") scan.groups.push({ name: value, sub: here });
+    if ((op === "$inGroup" || op === "$notInGroup") && typeof value === "string")
+      scan.groups.push({ name: value, sub: here });
     if (op === "$not") scanOperand(value, here, use, scan);
   }
 }
@@ -82,7 +83,11 @@ export function checkCondition(condition: Condition, site: Site, book: Playbook,
   }
   for (const { name, sub } of scan.groups) {
     if (!book.declared.savedGroups.has(name)) {
-      report.error({ ...site, sub }, `unknown saved group "${name}"`, didYouMean(name, book.declared.savedGroups.keys()));
+      report.error(
+        { ...site, sub },
+        `unknown saved group "${name}"`,
+        didYouMean(name, book.declared.savedGroups.keys()),
+      );
     }
   }
 }

@@ -30,14 +30,19 @@ function checkLayer(entry: Entry<LayerSource>, book: Playbook, tags: Set<string>
     if (stage.exit) checkCondition(stage.exit, { file, path: [...here, "exit"] }, book, report);
     stage.suppress.forEach((tag, j) => {
       if (tags.has(tag)) return;
-      report.warn({ file, path: [...here, "suppress", j] }, `no offer or experiment has the tag \`${tag}\`, so this suppresses nothing`, didYouMean(tag, tags));
+      report.warn(
+        { file, path: [...here, "suppress", j] },
+        `no offer or experiment has the tag \`${tag}\`, so this suppresses nothing`,
+        didYouMean(tag, tags),
+      );
     });
   });
 }
 
 /** Runs every check that needs the whole playbook; problems go to `report`. */
 export function checkPlaybook(book: Playbook, report: Reporter): void {
-  for (const segment of book.segments) checkCondition(segment.value.when, { file: segment.file, path: [...segment.at, "when"] }, book, report);
+  for (const segment of book.segments)
+    checkCondition(segment.value.when, { file: segment.file, path: [...segment.at, "when"] }, book, report);
   checkSegmentCycles(book.segments, report);
   const tags = new Set([...book.offers.flatMap((o) => o.value.tags), ...book.experiments.flatMap((e) => e.value.tags)]);
   for (const layer of book.layers) checkLayer(layer, book, tags, report);

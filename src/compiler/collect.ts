@@ -84,7 +84,11 @@ function emptyPlaybook(): Playbook {
 }
 
 /** Collects the sections of many files, reporting shape errors, bad map keys and duplicate ids. */
-export function collectPlaybook(files: SourceFile[], report: Reporter, lineOf: (site: Site) => number | undefined): Playbook {
+export function collectPlaybook(
+  files: SourceFile[],
+  report: Reporter,
+  lineOf: (site: Site) => number | undefined,
+): Playbook {
   const book = emptyPlaybook();
 
   /** Declares `id`; a second declaration is an error naming the first. */
@@ -118,13 +122,20 @@ export function collectPlaybook(files: SourceFile[], report: Reporter, lineOf: (
       continue;
     }
     if (!isRecord(data)) {
-      report.error({ file: file.path, path: [] }, `a playbook file is a mapping of sections (${Object.keys(sections).join(", ")})`);
+      report.error(
+        { file: file.path, path: [] },
+        `a playbook file is a mapping of sections (${Object.keys(sections).join(", ")})`,
+      );
       continue;
     }
     for (const [key, value] of Object.entries(data)) {
       if (key === "$schema") continue;
       if (!Object.hasOwn(sections, key)) {
-        report.error({ file: file.path, path: [key] }, `unknown section \`${key}\``, didYouMean(key, Object.keys(sections)));
+        report.error(
+          { file: file.path, path: [key] },
+          `unknown section \`${key}\``,
+          didYouMean(key, Object.keys(sections)),
+        );
         continue;
       }
       collectSection(key as SectionName, value, file.path, report, addEntry);
@@ -135,7 +146,13 @@ export function collectPlaybook(files: SourceFile[], report: Reporter, lineOf: (
 
 type AddEntry = (section: SectionName, id: string, raw: unknown, file: string, at: Path) => void;
 
-function collectSection(section: SectionName, value: unknown, file: string, report: Reporter, addEntry: AddEntry): void {
+function collectSection(
+  section: SectionName,
+  value: unknown,
+  file: string,
+  report: Reporter,
+  addEntry: AddEntry,
+): void {
   const layout = sections[section].layout;
   if (layout === "single") {
     addEntry(section, section, value, file, [section]);
@@ -149,7 +166,11 @@ function collectSection(section: SectionName, value: unknown, file: string, repo
     for (const [id, raw] of Object.entries(value)) {
       if (!idPattern.test(id)) {
         const fixed = kebab(id);
-        report.error({ file, path: [section, id] }, `${singular[section]} id \`${id}\` must be kebab-case`, fixed ? `use \`${fixed}\`` : undefined);
+        report.error(
+          { file, path: [section, id] },
+          `${singular[section]} id \`${id}\` must be kebab-case`,
+          fixed ? `use \`${fixed}\`` : undefined,
+        );
         continue;
       }
       addEntry(section, id, raw, file, [section, id]);
@@ -175,7 +196,8 @@ function declareStages(book: Playbook, layer: string, raw: unknown, file: string
   stages.forEach((stage: unknown, index: number) => {
     const id = isRecord(stage) ? stage.id : undefined;
     if (typeof id !== "string") return;
-    if (ids.has(id)) report.error({ file, path: [...at, "stages", index, "id"] }, `duplicate stage \`${id}\` in layer \`${layer}\``);
+    if (ids.has(id))
+      report.error({ file, path: [...at, "stages", index, "id"] }, `duplicate stage \`${id}\` in layer \`${layer}\``);
     ids.add(id);
   });
 }

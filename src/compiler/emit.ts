@@ -36,7 +36,8 @@ function conditionIsNonPersonal(condition: Condition, flags: Flags): boolean {
 function compileSegments(book: Playbook, flags: Flags): CompiledSegment[] {
   return orderSegments(book.segments).map(({ id, value }) => {
     const refs = conditionReferences(value.when);
-    const needsProfile = refs.paths.some((p) => namespaceOf(p) === "profile") || refs.segments.some((s) => flags.get(s)?.needsProfile);
+    const needsProfile =
+      refs.paths.some((p) => namespaceOf(p) === "profile") || refs.segments.some((s) => flags.get(s)?.needsProfile);
     const nonPersonal = conditionIsNonPersonal(value.when, flags);
     flags.set(id, { needsProfile, nonPersonal });
     return { id, description: value.description, condition: value.when, needsProfile, nonPersonal };
@@ -48,24 +49,42 @@ function compilePolicy(policy: OfferSource["policy"]): CompiledPolicy {
   return {
     cap: policy?.cap ? { count: policy.cap.count, per: ms(policy.cap.per) } : null,
     suppressAfterAccept: accept === undefined ? null : accept === "forever" ? "forever" : ms(accept),
-    backoff: policy?.backoff ? { count: policy.backoff.dismissals, window: ms(policy.backoff.within), for: ms(policy.backoff.for) } : null,
+    backoff: policy?.backoff
+      ? { count: policy.backoff.dismissals, window: ms(policy.backoff.within), for: ms(policy.backoff.for) }
+      : null,
   };
 }
 
 /** Outcomes other than accept and click are goals (checked against `goals` before emitting). */
 function compileLearning(learn: NonNullable<OfferSource["learn"]>): CompiledLearning {
   const per: CompiledLearning["per"] =
-    learn.per === "everyone" ? { kind: "everyone" } : "segments" in learn.per ? { kind: "segment", segments: learn.per.segments } : { kind: "stage", layer: learn.per.layer };
+    learn.per === "everyone"
+      ? { kind: "everyone" }
+      : "segments" in learn.per
+        ? { kind: "segment", segments: learn.per.segments }
+        : { kind: "stage", layer: learn.per.layer };
   const outcome = learn.outcome === "accept" || learn.outcome === "click" ? learn.outcome : `goal:${learn.outcome}`;
-  return { outcome, trials: learn.trials, per, priorStrength: learn.priorStrength, floor: learn.floor, until: learn.until };
+  return {
+    outcome,
+    trials: learn.trials,
+    per,
+    priorStrength: learn.priorStrength,
+    floor: learn.floor,
+    until: learn.until,
+  };
 }
 
 function compileOffer({ id, value: o }: Entry<OfferSource>, flags: Flags): CompiledOffer {
   const eligibility = o.eligible ?? {};
   const propensity: CompiledOffer["propensity"] =
-    typeof o.propensity === "number" ? { constant: o.propensity } : { path: o.propensity.from, default: o.propensity.default };
+    typeof o.propensity === "number"
+      ? { constant: o.propensity }
+      : { path: o.propensity.from, default: o.propensity.default };
   const content = compileContent(o.content);
-  const paths = [...("path" in propensity ? [propensity.path] : []), ...(content.kind === "template" ? templatePaths(content.html) : [])];
+  const paths = [
+    ...("path" in propensity ? [propensity.path] : []),
+    ...(content.kind === "template" ? templatePaths(content.html) : []),
+  ];
   return {
     id,
     description: o.description,
@@ -82,14 +101,24 @@ function compileOffer({ id, value: o }: Entry<OfferSource>, flags: Flags): Compi
   };
 }
 
-/** The audience (checked at assignment) and where it applies (every request): `targeting` split, then the explicit fields added. */
-function experimentConditions(e: ExperimentSource, segments: ReadonlyMap<string, Condition>): { targeting: Condition; applies: Condition } {
+/**
+ * The audience (checked at assignment) and where it applies (every request): `targeting` split, then the explicit
+ * fields added.
+ */
+function experimentConditions(
+  e: ExperimentSource,
+  segments: ReadonlyMap<string, Condition>,
+): { targeting: Condition; applies: Condition } {
   const split = splitTargeting(e.targeting ?? {}, segments);
-  const both = (a: Condition, b: Condition | undefined): Condition => (!b ? a : Object.keys(a).length === 0 ? b : { $and: [a, b] });
+  const both = (a: Condition, b: Condition | undefined): Condition =>
+    !b ? a : Object.keys(a).length === 0 ? b : { $and: [a, b] };
   return { targeting: both(split.audience, e.audience), applies: both(split.applies, e.applies) };
 }
 
-function compileExperiment({ id, value: e }: Entry<ExperimentSource>, segments: ReadonlyMap<string, Condition>): CompiledExperiment {
+function compileExperiment(
+  { id, value: e }: Entry<ExperimentSource>,
+  segments: ReadonlyMap<string, Condition>,
+): CompiledExperiment {
   // Weights were checked before emitting; the fallback only satisfies the type.
   const weights = variantWeights(e.variants);
   const fractions = typeof weights === "string" ? e.variants.map(() => 1 / e.variants.length) : weights;
@@ -101,7 +130,11 @@ function compileExperiment({ id, value: e }: Entry<ExperimentSource>, segments: 
     hashVersion: e.hashVersion,
     kind: e.kind,
     ...(e.kind === "slot" ? { slot: e.slot } : {}),
-    variants: e.variants.map((v, i) => ({ id: v.id, weight: fractions[i], ...(v.content ? { content: compileContent(v.content) } : {}) })),
+    variants: e.variants.map((v, i) => ({
+      id: v.id,
+      weight: fractions[i],
+      ...(v.content ? { content: compileContent(v.content) } : {}),
+    })),
     ranges: getBucketRanges(e.variants.length, e.coverage, fractions),
     coverage: e.coverage,
     ...experimentConditions(e, segments),
@@ -118,7 +151,15 @@ function compileExperiment({ id, value: e }: Entry<ExperimentSource>, segments: 
 
 function compileCampaign({ id, value: c }: Entry<CampaignSource>): CompiledCampaign {
   const utm = Object.fromEntries(Object.entries(c.utm).filter((kv): kv is [string, string] => kv[1] !== undefined));
-  return { id, description: c.description, channel: c.channel, destinations: c.destinations, landing: c.landing, ttl: ms(c.ttl), utm };
+  return {
+    id,
+    description: c.description,
+    channel: c.channel,
+    destinations: c.destinations,
+    landing: c.landing,
+    ttl: ms(c.ttl),
+    utm,
+  };
 }
 
 /**
@@ -129,7 +170,8 @@ function compileCampaign({ id, value: c }: Entry<CampaignSource>): CompiledCampa
 export function emitRuleset(book: Playbook): Omit<CompiledRuleset, "version"> {
   const flags: Flags = new Map();
   const slots: Record<string, CompiledSlot> = {};
-  for (const { id, value } of [...book.slots].sort(byId)) slots[id] = { id, description: value?.description, fallback: "keep" };
+  for (const { id, value } of [...book.slots].sort(byId))
+    slots[id] = { id, description: value?.description, fallback: "keep" };
   const segments = compileSegments(book, flags);
   const segmentWhens = segmentConditions(segments);
   return {

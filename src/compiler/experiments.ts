@@ -30,11 +30,13 @@ function checkVariants(entry: Entry<ExperimentSource>, book: Playbook, report: R
   const seen = new Set<string>();
   exp.variants.forEach((variant, index) => {
     const site = { file, path: [...at, "variants", index] };
-    if (seen.has(variant.id)) report.error({ ...site, path: [...site.path, "id"] }, `duplicate variant \`${variant.id}\``);
+    if (seen.has(variant.id))
+      report.error({ ...site, path: [...site.path, "id"] }, `duplicate variant \`${variant.id}\``);
     seen.add(variant.id);
     if (!variant.content) return;
     const contentSite = { file, path: [...site.path, "content"] };
-    if (exp.kind === "header") report.error(contentSite, "a header experiment only sets X-PZ-Variants; content belongs to kind: slot");
+    if (exp.kind === "header")
+      report.error(contentSite, "a header experiment only sets X-PZ-Variants; content belongs to kind: slot");
     else checkContent(variant.content, contentSite, book, report);
   });
   const weights = variantWeights(exp.variants);
@@ -60,7 +62,8 @@ function checkMetrics(entry: Entry<ExperimentSource>, book: Playbook, report: Re
   const check = (goal: string, metric: MetricKind, path: (string | number)[], written: "name" | "object") => {
     checkReference("goals", goal, { file, path: written === "name" ? path : [...path, "goal"] }, book, report);
     const key = `${goal} ${metric}`;
-    if (seen.has(key)) report.error({ file, path }, `\`${goal}\` is already read as a ${metric} metric in this experiment`);
+    if (seen.has(key))
+      report.error({ file, path }, `\`${goal}\` is already read as a ${metric} metric in this experiment`);
     seen.add(key);
   };
   exp.goals.forEach((g, i) => {
@@ -69,12 +72,20 @@ function checkMetrics(entry: Entry<ExperimentSource>, book: Playbook, report: Re
   });
   exp.guardrails.forEach((g, i) => check(g.goal, g.metric, [...at, "guardrails", i], "object"));
   if (exp.guardrails.length && !exp.goals.length) {
-    report.error({ file, path: [...at, "guardrails"] }, "guard-rails need a primary goal to judge the experiment by", "add `goals`; the first is primary");
+    report.error(
+      { file, path: [...at, "guardrails"] },
+      "guard-rails need a primary goal to judge the experiment by",
+      "add `goals`; the first is primary",
+    );
   }
   if (exp.covariate !== undefined) {
     const site = { file, path: [...at, "covariate"] };
     if (!exp.covariate.startsWith("profile.")) {
-      report.error(site, "the covariate is a profile attribute known before the experiment", `did you mean \`profile.${exp.covariate.split(".").at(-1)}\`?`);
+      report.error(
+        site,
+        "the covariate is a profile attribute known before the experiment",
+        `did you mean \`profile.${exp.covariate.split(".").at(-1)}\`?`,
+      );
     } else {
       const problem = checkContextPath(exp.covariate, book);
       if (problem) report.error(site, problem.message, problem.suggestion);
@@ -85,14 +96,23 @@ function checkMetrics(entry: Entry<ExperimentSource>, book: Playbook, report: Re
 /** Reports every problem in one experiment. */
 export function checkExperiment(entry: Entry<ExperimentSource>, book: Playbook, report: Reporter): void {
   const { value: exp, file, at } = entry;
-  if (exp.kind === "slot" && exp.slot === undefined) report.error({ file, path: [...at, "slot"] }, "a slot experiment needs the `slot` it fills");
-  if (exp.kind === "slot" && exp.slot !== undefined) checkReference("slots", exp.slot, { file, path: [...at, "slot"] }, book, report);
+  if (exp.kind === "slot" && exp.slot === undefined)
+    report.error({ file, path: [...at, "slot"] }, "a slot experiment needs the `slot` it fills");
+  if (exp.kind === "slot" && exp.slot !== undefined)
+    checkReference("slots", exp.slot, { file, path: [...at, "slot"] }, book, report);
   if (exp.kind === "header" && exp.slot !== undefined) {
-    report.error({ file, path: [...at, "slot"] }, "a header experiment fills no slot", "remove `slot`, or use kind: slot");
+    report.error(
+      { file, path: [...at, "slot"] },
+      "a header experiment fills no slot",
+      "remove `slot`, or use kind: slot",
+    );
   }
   checkVariants(entry, book, report);
   if (exp.namespace && exp.namespace.range[0] >= exp.namespace.range[1]) {
-    report.error({ file, path: [...at, "namespace", "range"] }, "namespace range must be [start, end] with start < end");
+    report.error(
+      { file, path: [...at, "namespace", "range"] },
+      "namespace range must be [start, end] with start < end",
+    );
   }
   checkMetrics(entry, book, report);
   for (const key of ["audience", "applies", "targeting"] as const) {

@@ -5,7 +5,13 @@ import type { Reporter, Site } from "./diagnostics";
 import type { SectionName, SegmentSource } from "./schema";
 import { didYouMean } from "./suggest";
 
-const kindName: Partial<Record<SectionName, string>> = { slots: "slot", offers: "offer", goals: "goal", segments: "segment", layers: "layer" };
+const kindName: Partial<Record<SectionName, string>> = {
+  slots: "slot",
+  offers: "offer",
+  goals: "goal",
+  segments: "segment",
+  layers: "layer",
+};
 
 /** Reports `name` when no entry of `section` declares it, suggesting the nearest declared id. */
 export function checkReference(section: SectionName, name: string, site: Site, book: Playbook, report: Reporter): void {
@@ -33,7 +39,10 @@ export function checkSegmentCycles(segments: Entry<SegmentSource>[], report: Rep
       if (state.get(next) === "open") {
         const cycle = [...stack.slice(stack.indexOf(next)), next];
         const first = byId.get(next)!;
-        report.error({ file: first.file, path: [...first.at, "when"] }, `segments reference each other in a cycle: ${cycle.join(" -> ")}`);
+        report.error(
+          { file: first.file, path: [...first.at, "when"] },
+          `segments reference each other in a cycle: ${cycle.join(" -> ")}`,
+        );
       } else if (!state.has(next)) {
         visit(next);
       }
@@ -54,7 +63,9 @@ export function orderSegments<T extends Entry<SegmentSource>>(segments: T[]): T[
   const remaining = new Map(segments.map((s) => [s.id, s]));
   const ordered: T[] = [];
   while (remaining.size > 0) {
-    const ready = [...remaining.keys()].filter((id) => (graph.get(id) ?? []).every((ref) => !remaining.has(ref))).sort();
+    const ready = [...remaining.keys()]
+      .filter((id) => (graph.get(id) ?? []).every((ref) => !remaining.has(ref)))
+      .sort();
     if (ready.length === 0) break;
     for (const id of ready) {
       ordered.push(remaining.get(id)!);

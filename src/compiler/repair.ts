@@ -7,7 +7,9 @@ type Schema = z.core.$ZodType;
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let current = root;
-  for (const key of path) current = current !== null && typeof current === "object" ? (current as Record<PropertyKey, unknown>)[key] : undefined;
+  for (const key of path)
+    current =
+      current !== null && typeof current === "object" ? (current as Record<PropertyKey, unknown>)[key] : undefined;
   return current;
 }
 
@@ -33,7 +35,9 @@ export function repair<S extends Schema>(schema: S, value: unknown, issues: read
   const copy: unknown = structuredClone(value);
   let pending = issues;
   for (let round = 0; round < 5; round++) {
-    const paths = pending.flatMap((i) => (i.code === "unrecognized_keys" ? i.keys.map((k) => [...i.path, k]) : [i.path]));
+    const paths = pending.flatMap((i) =>
+      i.code === "unrecognized_keys" ? i.keys.map((k) => [...i.path, k]) : [i.path],
+    );
     if (!paths.every((path) => deleteAt(copy, path))) return undefined;
     const again = z.safeParse(schema, copy);
     if (again.success) return again.data;

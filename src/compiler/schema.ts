@@ -7,11 +7,15 @@ const description = z.string().optional().meta({ description: "What this is for,
 /** What a slot, offer or variant shows. */
 export const contentSchema = z.union(
   [
-    z.strictObject({ html: z.string().min(1) }).meta({ description: "HTML with {{path|fallback}} holes; values are HTML-escaped" }),
+    z
+      .strictObject({ html: z.string().min(1) })
+      .meta({ description: "HTML with {{path|fallback}} holes; values are HTML-escaped" }),
     z
       .strictObject({ variant: z.string().regex(/^[\w-]+$/, { error: "must be a name of letters, digits, - or _" }) })
       .meta({ description: 'Keep the origin\'s <template data-pz-variant="name"> inside the slot' }),
-    z.strictObject({ header: z.literal(true) }).meta({ description: "Decide only in headers; the origin renders the page" }),
+    z
+      .strictObject({ header: z.literal(true) })
+      .meta({ description: "Decide only in headers; the origin renders the page" }),
   ],
   { error: 'content must be one of { html: "..." }, { variant: name } or { header: true }' },
 );
@@ -27,27 +31,40 @@ export const stageSchema = z.strictObject({
   id,
   description,
   entry: condition,
-  exit: condition.optional().meta({ description: "Leave when this holds; without it, leave when entry no longer holds" }),
-  suppress: z.array(id).default([]).meta({ description: "Offer and experiment tags silenced while a visitor is in this stage" }),
-  interrupts: z
-    .boolean()
+  exit: condition
     .optional()
-    .meta({ description: "When its entry holds, it displaces a held stage written after it in this layer (default: the layer's `interrupts`)" }),
+    .meta({ description: "Leave when this holds; without it, leave when entry no longer holds" }),
+  suppress: z
+    .array(id)
+    .default([])
+    .meta({ description: "Offer and experiment tags silenced while a visitor is in this stage" }),
+  interrupts: z.boolean().optional().meta({
+    description:
+      "When its entry holds, it displaces a held stage written after it in this layer (default: the layer's `interrupts`)",
+  }),
 });
 
 export const layerSchema = z.strictObject({
   id,
   description,
-  stages: z.array(stageSchema).min(1).meta({ description: "A visitor holds at most one; the first whose entry holds is entered" }),
-  interrupts: z
-    .boolean()
-    .default(true)
-    .meta({ description: "Default for its stages: a stage written earlier displaces a held later one as soon as its entry holds" }),
+  stages: z
+    .array(stageSchema)
+    .min(1)
+    .meta({ description: "A visitor holds at most one; the first whose entry holds is entered" }),
+  interrupts: z.boolean().default(true).meta({
+    description:
+      "Default for its stages: a stage written earlier displaces a held later one as soon as its entry holds",
+  }),
 });
 
 const policySchema = z.strictObject({
-  cap: z.strictObject({ count: z.int().min(1), per: duration() }).optional().meta({ description: "At most `count` impressions per window" }),
-  suppressAfterAccept: duration({ forever: true }).optional().meta({ description: "Hide for this long after an accept" }),
+  cap: z
+    .strictObject({ count: z.int().min(1), per: duration() })
+    .optional()
+    .meta({ description: "At most `count` impressions per window" }),
+  suppressAfterAccept: duration({ forever: true })
+    .optional()
+    .meta({ description: "Hide for this long after an accept" }),
   backoff: z
     .strictObject({ dismissals: z.int().min(1), within: duration(), for: duration() })
     .optional()
@@ -64,19 +81,39 @@ const propensitySchema = z.union(
 
 const learnSchema = z
   .strictObject({
-    outcome: z.string().min(1).meta({ description: "What counts as a success: accept, click, or a goal name from `goals`" }),
-    trials: z.enum(["decision", "impression"]).default("decision").meta({ description: "What counts as a trial: a decision that showed the offer, or an impression" }),
+    outcome: z
+      .string()
+      .min(1)
+      .meta({ description: "What counts as a success: accept, click, or a goal name from `goals`" }),
+    trials: z
+      .enum(["decision", "impression"])
+      .default("decision")
+      .meta({ description: "What counts as a trial: a decision that showed the offer, or an impression" }),
     per: z
       .union([z.literal("everyone"), z.strictObject({ segments: z.array(id).min(1) }), z.strictObject({ layer: id })], {
         error: "per must be everyone, { segments: [a, b] } or { layer: id }",
       })
       .default("everyone")
-      .meta({ description: "The context the rate is learned within: everyone, the first listed segment a visitor is in (else other), or a layer's stage" }),
-    priorStrength: z.number().positive().default(10).meta({ description: "How many trials the prior (the offer's propensity) is worth" }),
+      .meta({
+        description:
+          "The context the rate is learned within: everyone, the first listed segment a visitor is in (else other), or a layer's stage",
+      }),
+    priorStrength: z
+      .number()
+      .positive()
+      .default(10)
+      .meta({ description: "How many trials the prior (the offer's propensity) is worth" }),
     floor: fraction("Minimum share of its slot an eligible offer gets while it is still learning").default(0.01),
-    until: z.int().min(0).default(100).meta({ description: "Trials in a context after which the floor no longer applies" }),
+    until: z
+      .int()
+      .min(0)
+      .default(100)
+      .meta({ description: "Trials in a context after which the floor no longer applies" }),
   })
-  .meta({ description: "Learn the propensity from recorded outcomes (Thompson sampling); the propensity above becomes the prior mean" });
+  .meta({
+    description:
+      "Learn the propensity from recorded outcomes (Thompson sampling); the propensity above becomes the prior mean",
+  });
 
 export const offerSchema = z.strictObject({
   id,
@@ -95,34 +132,44 @@ export const offerSchema = z.strictObject({
 export const variantSchema = z.strictObject({
   id,
   description,
-  weight: z.number().min(0).optional().meta({ description: "Percentages summing to 100, or fractions summing to 1; absent = equal split" }),
-  content: contentSchema.optional().meta({ description: "Slot experiments: what this variant shows (absent = arbitration decides)" }),
+  weight: z
+    .number()
+    .min(0)
+    .optional()
+    .meta({ description: "Percentages summing to 100, or fractions summing to 1; absent = equal split" }),
+  content: contentSchema
+    .optional()
+    .meta({ description: "Slot experiments: what this variant shows (absent = arbitration decides)" }),
 });
 
-const metricKind = z
-  .enum(["conversion", "count", "value"])
-  .meta({ description: "conversion: the unit did it at all; count: how many times; value: the sum of its `value` (pz.track(name, {value}))" });
+const metricKind = z.enum(["conversion", "count", "value"]).meta({
+  description:
+    "conversion: the unit did it at all; count: how many times; value: the sum of its `value` (pz.track(name, {value}))",
+});
 
-const goalSchema = z.union(
-  [id, z.strictObject({ goal: id, metric: metricKind.default("conversion") })],
-  { error: "a goal is a goal name, or { goal: name, metric: conversion | count | value }" },
-);
+const goalSchema = z.union([id, z.strictObject({ goal: id, metric: metricKind.default("conversion") })], {
+  error: "a goal is a goal name, or { goal: name, metric: conversion | count | value }",
+});
 
 const guardrailSchema = z.strictObject({
   goal: id,
   metric: metricKind.default("conversion"),
-  bad: z
-    .enum(["increase", "decrease"])
-    .default("increase")
-    .meta({ description: "The direction that harms (default increase: complaints, refunds): a warning when the goal moves this way" }),
+  bad: z.enum(["increase", "decrease"]).default("increase").meta({
+    description:
+      "The direction that harms (default increase: complaints, refunds): a warning when the goal moves this way",
+  }),
 });
 
 const analysisSchema = z.strictObject({
-  method: z
-    .enum(["sequential", "fixed"])
-    .default("sequential")
-    .meta({ description: "sequential: intervals valid however often they are read; fixed: a fixed-horizon test, read once at the planned size" }),
-  tuning: z.number().positive().default(5000).meta({ description: "Sequential: units you expect in the experiment; the interval is narrowest there" }),
+  method: z.enum(["sequential", "fixed"]).default("sequential").meta({
+    description:
+      "sequential: intervals valid however often they are read; fixed: a fixed-horizon test, read once at the planned size",
+  }),
+  tuning: z
+    .number()
+    .positive()
+    .default(5000)
+    .meta({ description: "Sequential: units you expect in the experiment; the interval is narrowest there" }),
 });
 
 export const experimentSchema = z.strictObject({
@@ -132,32 +179,50 @@ export const experimentSchema = z.strictObject({
   slot: id.optional(),
   variants: z.array(variantSchema).min(2),
   coverage: fraction("Share of targeted visitors included").default(1),
-  audience: condition.optional().meta({ description: "Who may be assigned; checked once, a visitor keeps the variant if this later changes" }),
-  applies: condition
+  audience: condition
     .optional()
-    .meta({ description: "Where and when it is in effect (page, context, stages, channel); checked on every request, sticky or not" }),
-  targeting: condition
-    .optional()
-    .meta({ description: "Both in one: conditions on profile.* and visitor.* act as audience, the rest (request, session, stages) as applies" }),
+    .meta({ description: "Who may be assigned; checked once, a visitor keeps the variant if this later changes" }),
+  applies: condition.optional().meta({
+    description:
+      "Where and when it is in effect (page, context, stages, channel); checked on every request, sticky or not",
+  }),
+  targeting: condition.optional().meta({
+    description:
+      "Both in one: conditions on profile.* and visitor.* act as audience, the rest (request, session, stages) as applies",
+  }),
   tags: z.array(id).default([]).meta({ description: "Labels a stage's `suppress` can silence, as for offers" }),
   namespace: z
     .strictObject({ id, range: z.tuple([fraction("start"), fraction("end")]) })
     .optional()
     .meta({ description: "Mutual exclusion: experiments in one namespace with disjoint ranges never share a visitor" }),
-  goals: z.array(goalSchema).default([]).meta({ description: "What the experiment is judged on; the first is primary" }),
-  guardrails: z.array(guardrailSchema).default([]).meta({ description: "Goals that must not move the bad way: a warning when they do" }),
-  covariate: attributePath
-    .optional()
-    .meta({ description: "A profile attribute known before the experiment (e.g. profile.pastSpend): CUPED narrows the intervals with it" }),
+  goals: z
+    .array(goalSchema)
+    .default([])
+    .meta({ description: "What the experiment is judged on; the first is primary" }),
+  guardrails: z
+    .array(guardrailSchema)
+    .default([])
+    .meta({ description: "Goals that must not move the bad way: a warning when they do" }),
+  covariate: attributePath.optional().meta({
+    description:
+      "A profile attribute known before the experiment (e.g. profile.pastSpend): CUPED narrows the intervals with it",
+  }),
   analysis: analysisSchema.optional().meta({ description: "How results are computed; default sequential" }),
-  status: z.enum(["running", "paused"]).default("running").meta({ description: "paused: no new assignments, sticky ones kept" }),
+  status: z
+    .enum(["running", "paused"])
+    .default("running")
+    .meta({ description: "paused: no new assignments, sticky ones kept" }),
   seed: z.string().min(1).optional().meta({ description: "Hash seed; defaults to the id" }),
   hashAttribute: attributePath.default("visitor.id"),
   hashVersion: z.union([z.literal(1), z.literal(2)]).default(2),
 });
 
 export const holdoutSchema = z.strictObject({
-  percent: z.number().min(0).max(100).meta({ description: "Percentage of visitors (0-100) who get no personalisation" }),
+  percent: z
+    .number()
+    .min(0)
+    .max(100)
+    .meta({ description: "Percentage of visitors (0-100) who get no personalisation" }),
   seed: z.string().min(1).default("holdout"),
 });
 
@@ -179,7 +244,9 @@ export const campaignSchema = z.strictObject({
   utm: utmSchema.default({}),
 });
 
-export const savedGroupSchema = z.array(z.union([z.string(), z.number()])).meta({ description: "Values for $inGroup / $notInGroup" });
+export const savedGroupSchema = z
+  .array(z.union([z.string(), z.number()]))
+  .meta({ description: "Values for $inGroup / $notInGroup" });
 
 /** How each top-level key of a file is laid out: id-keyed maps, ordered lists, or a single object. */
 export const sections = {
@@ -197,7 +264,12 @@ export const sections = {
 export type SectionName = keyof typeof sections;
 
 function sectionSchema(section: (typeof sections)[SectionName]): z.ZodType {
-  const whole = section.layout === "map" ? z.record(id, section.entry) : section.layout === "list" ? z.array(section.entry) : section.entry;
+  const whole =
+    section.layout === "map"
+      ? z.record(id, section.entry)
+      : section.layout === "list"
+        ? z.array(section.entry)
+        : section.entry;
   return whole.optional().meta({ description: section.description });
 }
 
@@ -207,7 +279,10 @@ export const playbookFileSchema = z
     $schema: z.string().optional(),
     ...Object.fromEntries(Object.entries(sections).map(([name, section]) => [name, sectionSchema(section)])),
   })
-  .meta({ title: "edge-personalizer playbook file", description: "One file of the rules/ playbook; the compiler merges all files." });
+  .meta({
+    title: "edge-personalizer playbook file",
+    description: "One file of the rules/ playbook; the compiler merges all files.",
+  });
 
 export type SlotSource = z.output<typeof slotSchema>;
 export type SegmentSource = z.output<typeof segmentSchema>;

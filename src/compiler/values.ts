@@ -66,7 +66,9 @@ export function fraction(description: string) {
         code: "custom",
         input: ctx.value,
         message: `${ctx.value} is outside 0..1`,
-        params: { suggestion: asPercent ? `this is a fraction: did you mean ${ctx.value / 100}?` : "use a number from 0 to 1" },
+        params: {
+          suggestion: asPercent ? `this is a fraction: did you mean ${ctx.value / 100}?` : "use a number from 0 to 1",
+        },
       });
     })
     .meta({ description, minimum: 0, maximum: 1 });
@@ -100,4 +102,6 @@ export const destination = z
       params: insecure ? { suggestion: `use ${JSON.stringify(ctx.value.replace(/^http:/, "https:"))}` } : undefined,
     });
   })
-  .meta({ description: 'A site path pattern ("/offers/*") or an absolute https URL prefix ("https://shop.example/sale/*")' });
+  .meta({
+    description: 'A site path pattern ("/offers/*") or an absolute https URL prefix ("https://shop.example/sale/*")',
+  });

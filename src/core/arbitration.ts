@@ -1,7 +1,24 @@
 /** Next-best-action: the best eligible offer per slot, never the same offer in two slots of a page. */
 import { ranksBefore, sortBest } from "./ranking";
-import { blockOf, fitsPage, priorityText, propensityOf, readPropensities, reasonOf, type ArbitrationInput, type Block } from "./candidates";
-import { contextName, drawPropensities, explore, learnedPropensityText, learningTrace, startLearningRound, type LearningRound } from "./learning";
+import {
+  blockOf,
+  fitsPage,
+  priorityText,
+  propensityOf,
+  readPropensities,
+  reasonOf,
+  type ArbitrationInput,
+  type Block,
+} from "./candidates";
+import {
+  contextName,
+  drawPropensities,
+  explore,
+  learnedPropensityText,
+  learningTrace,
+  startLearningRound,
+  type LearningRound,
+} from "./learning";
 import { offerFiller, type PreparedOffer, type PreparedRuleset } from "./prepare";
 import { fillTemplate } from "./templates";
 import type { Attributes, SlotDecision, TraceEntry } from "./types";
@@ -32,7 +49,12 @@ interface Round {
 const NONE: number[] = [];
 
 /** Priorities for this request and each open slot's candidates, best first. */
-function rank(prepared: PreparedRuleset, slots: readonly string[], taken: ReadonlySet<string>, input: ArbitrationInput): Round {
+function rank(
+  prepared: PreparedRuleset,
+  slots: readonly string[],
+  taken: ReadonlySet<string>,
+  input: ArbitrationInput,
+): Round {
   const { ranking, offers } = prepared;
   const priority = ranking.fixedPriority.slice();
   const readings = readPropensities(prepared.propensityPaths, input.attrs);
@@ -63,11 +85,34 @@ function rank(prepared: PreparedRuleset, slots: readonly string[], taken: Readon
   const nextFixed = new Int32Array(slots.length);
   const nextDynamic = new Int32Array(slots.length);
   const blocks = new Array<Block | null | undefined>(offers.length);
-  return { slots, fixed, dynamic, priority, readings, used, nextFixed, nextDynamic, blocks, winners: new Map(), placed: new Map(), learning };
+  return {
+    slots,
+    fixed,
+    dynamic,
+    priority,
+    readings,
+    used,
+    nextFixed,
+    nextDynamic,
+    blocks,
+    winners: new Map(),
+    placed: new Map(),
+    learning,
+  };
 }
 
-/** Learning offers' priorities: a Thompson draw (the offer's own propensity as prior mean) × value × weight, then the exploration floor. */
-function drawLearned(prepared: PreparedRuleset, input: ArbitrationInput, round: LearningRound, drawn: number[], readings: (number | undefined)[], priority: Float64Array) {
+/**
+ * Learning offers' priorities: a Thompson draw (the offer's own propensity as prior mean) × value × weight, then the
+ * exploration floor.
+ */
+function drawLearned(
+  prepared: PreparedRuleset,
+  input: ArbitrationInput,
+  round: LearningRound,
+  drawn: number[],
+  readings: (number | undefined)[],
+  priority: Float64Array,
+) {
   const { offers } = prepared;
   const propensity = new Float64Array(offers.length);
   const still = drawPropensities(input.learning!, round, drawn, (i) => propensityOf(offers[i], readings), propensity);
@@ -105,7 +150,8 @@ function headOf(prepared: PreparedRuleset, round: Round, s: number, input: Arbit
     if (a < 0 && b < 0) return -1;
     const fromFixed = b < 0 || (a >= 0 && ranksBefore(a, b, round.priority, prepared.ranking.idRank));
     const index = fromFixed ? a : b;
-    if (showable(prepared, round, index, input) && fitsPage(prepared.offers[index], round.slots[s], input.templates)) return index;
+    if (showable(prepared, round, index, input) && fitsPage(prepared.offers[index], round.slots[s], input.templates))
+      return index;
     if (fromFixed) nextFixed[s]++;
     else nextDynamic[s]++;
   }
@@ -153,13 +199,28 @@ function place(prepared: PreparedRuleset, round: Round, input: ArbitrationInput)
 }
 
 /** What happened to `offer` as a candidate for `slot`, for the trace. */
-function candidateTrace(prepared: PreparedRuleset, round: Round, slot: string, offer: PreparedOffer, taken: ReadonlySet<string>, input: ArbitrationInput): TraceEntry | null {
-  const entry = (outcome: string, detail: string): TraceEntry => ({ kind: "offer", id: offer.id, outcome, detail: `slot ${slot}: ${detail}` });
+function candidateTrace(
+  prepared: PreparedRuleset,
+  round: Round,
+  slot: string,
+  offer: PreparedOffer,
+  taken: ReadonlySet<string>,
+  input: ArbitrationInput,
+): TraceEntry | null {
+  const entry = (outcome: string, detail: string): TraceEntry => ({
+    kind: "offer",
+    id: offer.id,
+    outcome,
+    detail: `slot ${slot}: ${detail}`,
+  });
   if (taken.has(offer.id)) return entry("used in another slot", "forced elsewhere by preview");
   const block = blockAt(prepared, round, offer.index, input);
   if (block) return entry(block.outcome, block.detail);
   if (!fitsPage(offer, slot, input.templates) && offer.content.kind === "variant") {
-    return entry("not on this page", `the page has no <template data-pz-variant="${offer.content.variant}"> in this slot`);
+    return entry(
+      "not on this page",
+      `the page has no <template data-pz-variant="${offer.content.variant}"> in this slot`,
+    );
   }
   const winner = round.winners.get(slot);
   const priority = round.priority[offer.index];
@@ -167,11 +228,21 @@ function candidateTrace(prepared: PreparedRuleset, round: Round, slot: string, o
   const elsewhere = round.placed.get(offer);
   if (elsewhere !== undefined) return entry("used in another slot", `shown in slot ${elsewhere}`);
   if (!winner) return null;
-  return entry("lost", `lost to ${winner.id} (priority ${priorityText(priority)} < ${priorityText(round.priority[winner.index])})`);
+  return entry(
+    "lost",
+    `lost to ${winner.id} (priority ${priorityText(priority)} < ${priorityText(round.priority[winner.index])})`,
+  );
 }
 
 /** One entry per candidate of each slot, in ruleset order, then the slot's outcome. */
-function traceSlots(prepared: PreparedRuleset, round: Round, slots: readonly string[], taken: ReadonlySet<string>, input: ArbitrationInput, trace: TraceEntry[]) {
+function traceSlots(
+  prepared: PreparedRuleset,
+  round: Round,
+  slots: readonly string[],
+  taken: ReadonlySet<string>,
+  input: ArbitrationInput,
+  trace: TraceEntry[],
+) {
   if (round.learning) learningTrace(input.learning!, round.learning, trace);
   for (const slot of slots) {
     for (const offer of prepared.offersBySlot.get(slot) ?? []) {
@@ -192,7 +263,12 @@ function traceSlots(prepared: PreparedRuleset, round: Round, slots: readonly str
  * first, so an offer fills at most one slot and each slot gets the best offer not already used.
  * Offers in `taken` are already on the page (forced by a preview) and are not placed again.
  */
-export function arbitrate(prepared: PreparedRuleset, slots: readonly string[], taken: ReadonlySet<string>, input: ArbitrationInput): SlotDecision[] {
+export function arbitrate(
+  prepared: PreparedRuleset,
+  slots: readonly string[],
+  taken: ReadonlySet<string>,
+  input: ArbitrationInput,
+): SlotDecision[] {
   // Nothing open (the holdout, a page whose slots preview or experiments filled): no round to set up.
   if (slots.length === 0) return [];
   const round = rank(prepared, slots, taken, input);
@@ -203,14 +279,21 @@ export function arbitrate(prepared: PreparedRuleset, slots: readonly string[], t
     const offer = round.winners.get(slot);
     if (!offer) continue;
     const decision = offerDecision(prepared, slot, offer, reasonFor(prepared, round, offer, input), input.attrs);
-    if (round.learning && prepared.learning.byOffer[offer.index]) decision.context = contextName(input.learning!, round.learning, offer.index);
+    if (round.learning && prepared.learning.byOffer[offer.index])
+      decision.context = contextName(input.learning!, round.learning, offer.index);
     decisions.push(decision);
   }
   return decisions;
 }
 
 /** The slot decision for an offer, with its template filled (values escaped). */
-export function offerDecision(prepared: PreparedRuleset, slot: string, offer: PreparedOffer, reason: string, attrs: Attributes): SlotDecision {
+export function offerDecision(
+  prepared: PreparedRuleset,
+  slot: string,
+  offer: PreparedOffer,
+  reason: string,
+  attrs: Attributes,
+): SlotDecision {
   const decisionId = offer.decisionIds.get(slot) ?? prepared.decisionId(slot, offerFiller(offer.id));
   const decision: SlotDecision = { slot, content: offer.content, offer: offer.id, decisionId, reason };
   if (offer.template) decision.html = fillTemplate(offer.template, attrs);

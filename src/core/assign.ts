@@ -17,7 +17,12 @@ import type { Assigned, Assignment, AssignOptions, CompiledRuleset, DecisionCont
  * stage, or when a customer's profile may carry a sticky variant from another device that this
  * browser does not have. decide() given a settled answer uses it instead of assigning again.
  */
-export function assign(ctx: DecisionContext, ruleset: CompiledRuleset | PreparedRuleset, now: number, options?: AssignOptions): Assigned {
+export function assign(
+  ctx: DecisionContext,
+  ruleset: CompiledRuleset | PreparedRuleset,
+  now: number,
+  options?: AssignOptions,
+): Assigned {
   const prepared = resolveRuleset(ruleset);
   const attrs = buildAttributes(ctx, prepared.readsOutcomes);
   const basic = ctx.consent === "basic";
@@ -35,7 +40,10 @@ export function assign(ctx: DecisionContext, ruleset: CompiledRuleset | Prepared
   return input.trace ? { assignments, settled, trace: input.trace } : { assignments, settled };
 }
 
-/** True when what decides `exp` on this request is already known: it is forced, out for sure, or known early and sticky or bucketable. */
+/**
+ * True when what decides `exp` on this request is already known: it is forced, out for sure, or known early and sticky
+ * or bucketable.
+ */
 function knownNow(exp: PreparedExperiment, input: ExperimentInput, assignments: readonly Assignment[]): boolean {
   const { ctx } = input;
   if (ctx.overrides?.variants?.[exp.id] !== undefined) return true;
@@ -43,5 +51,7 @@ function knownNow(exp: PreparedExperiment, input: ExperimentInput, assignments: 
   if (!exp.gate(input.attrs, input.scope)) return true;
   if (!exp.knownEarly) return false;
   if (ctx.assignments[exp.id] !== undefined) return true;
-  return ctx.visitor.customerId === undefined && (exp.audienceKnownEarly || assignments.some((a) => a.experiment === exp.id));
+  return (
+    ctx.visitor.customerId === undefined && (exp.audienceKnownEarly || assignments.some((a) => a.experiment === exp.id))
+  );
 }

@@ -12,7 +12,12 @@ const latest = (times: number[]): number | undefined => (times.length === 0 ? un
 function outcomesOf(ctx: DecisionContext): Attributes {
   const offers: Record<string, Record<string, number | undefined>> = {};
   for (const [id, h] of Object.entries(ctx.offers) as [string, OfferHistory][]) {
-    offers[id] = { shown: latest(h.shown), clicked: latest(h.clicked), accepted: latest(h.accepted), dismissed: latest(h.dismissed) };
+    offers[id] = {
+      shown: latest(h.shown),
+      clicked: latest(h.clicked),
+      accepted: latest(h.accepted),
+      dismissed: latest(h.dismissed),
+    };
   }
   return { goals: { ...(ctx.goals ?? {}) }, offers, stages: { ...ctx.stages } };
 }
@@ -23,7 +28,10 @@ function outcomesOf(ctx: DecisionContext): Attributes {
  * anything decided for that visitor. `stages` starts as the previous request's stages and is
  * updated layer by layer while the decision runs.
  */
-export function buildAttributes(ctx: DecisionContext, withOutcomes = true): Attributes & { stages: Record<string, string> } {
+export function buildAttributes(
+  ctx: DecisionContext,
+  withOutcomes = true,
+): Attributes & { stages: Record<string, string> } {
   return {
     profile: ctx.consent === "basic" ? null : ctx.profile,
     visitor: ctx.visitor,

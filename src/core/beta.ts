@@ -23,7 +23,9 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** A standard normal variate (Box–Muller; the second value of the pair is not kept, so draws stay independent of order). */
+/**
+ * A standard normal variate (Box–Muller; the second value of the pair is not kept, so draws stay independent of order).
+ */
 function normal(random: () => number): number {
   const u = 1 - random();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
@@ -49,21 +51,35 @@ export function gammaSample(shape: number, random: () => number): number {
 
 /** Acklam's rational approximation of the standard normal quantile (relative error below 1.2e-9). */
 function normalQuantile(p: number): number {
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239,
+  ];
   const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
-  const tail = (q: number) => (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  const tail = (q: number) =>
+    (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+    ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   if (p < 0.02425) return tail(Math.sqrt(-2 * Math.log(p)));
   if (p > 1 - 0.02425) return -tail(Math.sqrt(-2 * Math.log(1 - p)));
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  return (
+    ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
+    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+  );
 }
 
-/** Normal quantiles at 4,096 evenly spaced probabilities, interpolated: a normal draw for one uniform and no logarithm. */
+/**
+ * Normal quantiles at 4,096 evenly spaced probabilities, interpolated: a normal draw for one uniform and no logarithm.
+ */
 const QUANTILES = 4096;
-const quantiles = Float64Array.from({ length: QUANTILES + 1 }, (_, k) => normalQuantile(Math.min(1 - 1e-6, Math.max(1e-6, k / QUANTILES))));
+const quantiles = Float64Array.from({ length: QUANTILES + 1 }, (_, k) =>
+  normalQuantile(Math.min(1 - 1e-6, Math.max(1e-6, k / QUANTILES))),
+);
 
 function fastNormal(random: () => number): number {
   const x = random() * QUANTILES;
@@ -77,7 +93,10 @@ function fastNormal(random: () => number): number {
  */
 const NORMAL_FROM = 10;
 
-/** A Beta(alpha, beta) sample (alpha, beta > 0): exact (two Gamma samples), or its normal approximation once both parameters reach NORMAL_FROM. */
+/**
+ * A Beta(alpha, beta) sample (alpha, beta > 0): exact (two Gamma samples), or its normal approximation once both
+ * parameters reach NORMAL_FROM.
+ */
 export function betaSample(alpha: number, beta: number, random: () => number): number {
   if (alpha >= NORMAL_FROM && beta >= NORMAL_FROM) {
     const n = alpha + beta;

@@ -23,9 +23,15 @@ export interface ArbitrationInput {
   templates?: Record<string, string[]>;
 }
 
-/** Whether `offer`'s content can be shown in `slot` on this page: an origin-rendered variant needs its template there. */
+/**
+ * Whether `offer`'s content can be shown in `slot` on this page: an origin-rendered variant needs its template there.
+ */
 export function fitsPage(offer: PreparedOffer, slot: string, templates: Record<string, string[]> | undefined): boolean {
-  return offer.content.kind !== "variant" || templates === undefined || templates[slot]?.includes(offer.content.variant) === true;
+  return (
+    offer.content.kind !== "variant" ||
+    templates === undefined ||
+    templates[slot]?.includes(offer.content.variant) === true
+  );
 }
 
 /** Why an offer cannot be shown on this request. */
@@ -35,7 +41,11 @@ export interface Block {
 }
 
 /** The context's offer histories by offer position, so each check is an array read, not a lookup by name. */
-export function historyByOffer(offersById: Map<string, PreparedOffer>, count: number, history: Record<string, OfferHistory>) {
+export function historyByOffer(
+  offersById: Map<string, PreparedOffer>,
+  count: number,
+  history: Record<string, OfferHistory>,
+) {
   const byIndex = new Array<OfferHistory | undefined>(count);
   for (const id in history) {
     const offer = offersById.get(id);
@@ -46,7 +56,8 @@ export function historyByOffer(offersById: Map<string, PreparedOffer>, count: nu
 
 /** Null when the offer may be shown; otherwise the first thing holding it back, cheapest checks first. */
 export function blockOf(offer: PreparedOffer, input: ArbitrationInput): Block | null {
-  if (input.basic && !offer.nonPersonal) return { outcome: "needs consent", detail: "uses personal data; consent is basic" };
+  if (input.basic && !offer.nonPersonal)
+    return { outcome: "needs consent", detail: "uses personal data; consent is basic" };
   if (input.blockedTags.size > 0) {
     for (const tag of offer.tags) {
       const stage = input.blockedTags.get(tag);
@@ -75,7 +86,8 @@ export function propensityOf(offer: PreparedOffer, readings: readonly (number | 
 const num = (n: number): string => String(Number(n.toFixed(3)));
 
 /** "12.0" for priorities of 1 and more, up to three decimals below. */
-export const priorityText = (p: number): string => (p >= EXPLORED ? "explored" : Math.abs(p) >= 1 ? p.toFixed(1) : num(p));
+export const priorityText = (p: number): string =>
+  p >= EXPLORED ? "explored" : Math.abs(p) >= 1 ? p.toFixed(1) : num(p);
 
 /** Priorities from here up belong to offers the exploration floor put first (see learning.ts). */
 const EXPLORED = 1e12;
@@ -90,7 +102,8 @@ export function reasonOf(offer: PreparedOffer, priority: number, readings: reado
   let source = "";
   if (offer.propensity.path !== null) {
     const { path, reading } = offer.propensity;
-    source = readings[reading] === undefined ? `; propensity is the default, ${path} is not set` : `; propensity from ${path}`;
+    source =
+      readings[reading] === undefined ? `; propensity is the default, ${path} is not set` : `; propensity from ${path}`;
   }
   reason = `offer ${offer.id}: priority ${priorityText(priority)} (propensity ${num(propensityOf(offer, readings))} × value ${num(offer.value)} × weight ${num(offer.weight)}${source})`;
   // A constant propensity gives the same line on every request: format it once per ruleset.

@@ -4,7 +4,12 @@ import type { CompiledSegment, Condition } from "./types";
 const LOGICAL = new Set(["$and", "$or", "$nor"]);
 
 /** The attribute roots `condition` reads; a `$segment` adds the roots of that segment's condition. */
-export function conditionRoots(condition: unknown, segments: ReadonlyMap<string, Condition>, out = new Set<string>(), seen = new Set<string>()): Set<string> {
+export function conditionRoots(
+  condition: unknown,
+  segments: ReadonlyMap<string, Condition>,
+  out = new Set<string>(),
+  seen = new Set<string>(),
+): Set<string> {
   if (condition === null || typeof condition !== "object") return out;
   for (const [key, operand] of Object.entries(condition)) {
     if (LOGICAL.has(key) && Array.isArray(operand)) for (const c of operand) conditionRoots(c, segments, out, seen);
@@ -20,7 +25,9 @@ export function conditionRoots(condition: unknown, segments: ReadonlyMap<string,
 }
 
 /** Segment conditions by id, for conditionRoots. */
-export function segmentConditions(segments: readonly Pick<CompiledSegment, "id" | "condition">[]): Map<string, Condition> {
+export function segmentConditions(
+  segments: readonly Pick<CompiledSegment, "id" | "condition">[],
+): Map<string, Condition> {
   return new Map(segments.map((s) => [s.id, s.condition]));
 }
 
@@ -30,7 +37,8 @@ const AUDIENCE_ROOTS = new Set(["profile", "visitor", "outcomes"]);
 const EARLY_ROOTS = new Set(["request", "session", "visitor", "consent"]);
 
 /** True when every root read is an audience attribute (the profile or the visitor). */
-export const readsOnlyAudience = (roots: ReadonlySet<string>): boolean => [...roots].every((r) => AUDIENCE_ROOTS.has(r));
+export const readsOnlyAudience = (roots: ReadonlySet<string>): boolean =>
+  [...roots].every((r) => AUDIENCE_ROOTS.has(r));
 /** True when every root read is known before the profile arrives. */
 export const readsOnlyEarly = (roots: ReadonlySet<string>): boolean => [...roots].every((r) => EARLY_ROOTS.has(r));
 
@@ -40,7 +48,10 @@ export const readsOnlyEarly = (roots: ReadonlySet<string>): boolean => [...roots
  * the session, stages, consent; checked on every request). Only top-level conjuncts are split;
  * a `$or` mixing both kinds counts as where it applies, the stricter reading.
  */
-export function splitTargeting(targeting: Condition, segments: ReadonlyMap<string, Condition>): { audience: Condition; applies: Condition } {
+export function splitTargeting(
+  targeting: Condition,
+  segments: ReadonlyMap<string, Condition>,
+): { audience: Condition; applies: Condition } {
   const audience: Condition = {};
   const applies: Condition = {};
   for (const [key, operand] of Object.entries(targeting)) {
@@ -54,6 +65,7 @@ export function splitTargeting(targeting: Condition, segments: ReadonlyMap<strin
 /** The top-level conjuncts of `condition` that read only what is known early: a necessary condition for it. */
 export function earlyPart(condition: Condition, segments: ReadonlyMap<string, Condition>): Condition {
   const part: Condition = {};
-  for (const [key, operand] of Object.entries(condition)) if (readsOnlyEarly(conditionRoots({ [key]: operand }, segments))) part[key] = operand;
+  for (const [key, operand] of Object.entries(condition))
+    if (readsOnlyEarly(conditionRoots({ [key]: operand }, segments))) part[key] = operand;
   return part;
 }

@@ -1,4 +1,7 @@
-/** The CUPED covariate each experiment's exposure carries: its playbook `covariate` read from the profile at decision time (pure). */
+/**
+ * The CUPED covariate each experiment's exposure carries: its playbook `covariate` read from the profile at decision
+ * time (pure).
+ */
 import { getPath } from "./conditions/paths";
 import type { Attributes, CompiledExperiment } from "./types";
 
@@ -7,7 +10,10 @@ import type { Attributes, CompiledExperiment } from "./types";
  * boolean as 1 or 0 (e.g. "has bought before"). Absent when the profile is unknown or holds
  * neither, so the exposure carries none and counts as 0.
  */
-export function exposureCovariates(experiments: readonly CompiledExperiment[], profile: Attributes | null): Record<string, number> {
+export function exposureCovariates(
+  experiments: readonly CompiledExperiment[],
+  profile: Attributes | null,
+): Record<string, number> {
   const out: Record<string, number> = {};
   if (!profile) return out;
   for (const x of experiments) {

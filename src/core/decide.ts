@@ -9,7 +9,16 @@ import { resolveLayers, suppressedTags } from "./layers";
 import { resolveRuleset, type PreparedRuleset } from "./prepare";
 import { evaluateSegments, segmentScope } from "./segments";
 import { decideSlots } from "./slots";
-import type { Assignment, CompiledRuleset, DecideOptions, Decision, DecisionContext, SlotDecision, StateChanges, TraceEntry } from "./types";
+import type {
+  Assignment,
+  CompiledRuleset,
+  DecideOptions,
+  Decision,
+  DecisionContext,
+  SlotDecision,
+  StateChanges,
+  TraceEntry,
+} from "./types";
 
 function holdoutTrace(bucket: number | null, percent: number, holdout: boolean): TraceEntry {
   if (bucket === null) return { kind: "holdout", id: "holdout", outcome: "none", detail: "no holdout in this ruleset" };
@@ -18,9 +27,17 @@ function holdoutTrace(bucket: number | null, percent: number, holdout: boolean):
 }
 
 /** Offers shown and exposures, for the edge to record; preview-forced ones are not real and are left out. */
-function recordShown(changes: StateChanges, slots: readonly SlotDecision[], assignments: readonly Assignment[], ctx: DecisionContext): void {
-  for (const s of slots) if (s.offer && ctx.overrides?.offers?.[s.slot] !== s.offer) changes.offersShown.push({ offer: s.offer, slot: s.slot });
-  for (const a of assignments) if (a.fresh && !a.forced) changes.exposures.push({ experiment: a.experiment, variant: a.variant });
+function recordShown(
+  changes: StateChanges,
+  slots: readonly SlotDecision[],
+  assignments: readonly Assignment[],
+  ctx: DecisionContext,
+): void {
+  for (const s of slots)
+    if (s.offer && ctx.overrides?.offers?.[s.slot] !== s.offer)
+      changes.offersShown.push({ offer: s.offer, slot: s.slot });
+  for (const a of assignments)
+    if (a.fresh && !a.forced) changes.exposures.push({ experiment: a.experiment, variant: a.variant });
 }
 
 /**
@@ -30,7 +47,12 @@ function recordShown(changes: StateChanges, slots: readonly SlotDecision[], assi
  * is prepared the first time it is seen (cached per object); `options.explain` adds a trace with
  * an entry for every segment, stage, experiment, offer candidate and slot. Never throws on a valid ruleset.
  */
-export function decide(ctx: DecisionContext, ruleset: CompiledRuleset | PreparedRuleset, now: number, options?: DecideOptions): Decision {
+export function decide(
+  ctx: DecisionContext,
+  ruleset: CompiledRuleset | PreparedRuleset,
+  now: number,
+  options?: DecideOptions,
+): Decision {
   const prepared = resolveRuleset(ruleset);
   const trace: TraceEntry[] | undefined = options?.explain ? [] : undefined;
   const changes: StateChanges = { stagesEntered: [], stagesExited: [], offersShown: [], exposures: [] };
@@ -67,8 +89,24 @@ export function decide(ctx: DecisionContext, ruleset: CompiledRuleset | Prepared
   const learning: LearningSetup | undefined =
     prepared.learning.groups.length === 0
       ? undefined
-      : { learning: prepared.learning, state: options?.learning?.state ?? null, seedText: options?.learning?.seed ?? learningSeedText(ctx, now), scope, stages };
-  const decided = decideSlots(prepared, ctx, assignments, holdout, pageSlots, { attrs, scope, basic, blockedTags, history, now, trace, learning, templates: ctx.templates });
+      : {
+          learning: prepared.learning,
+          state: options?.learning?.state ?? null,
+          seedText: options?.learning?.seed ?? learningSeedText(ctx, now),
+          scope,
+          stages,
+        };
+  const decided = decideSlots(prepared, ctx, assignments, holdout, pageSlots, {
+    attrs,
+    scope,
+    basic,
+    blockedTags,
+    history,
+    now,
+    trace,
+    learning,
+    templates: ctx.templates,
+  });
   const slots: Record<string, SlotDecision> = {};
   for (const s of decided) slots[s.slot] = s;
 
@@ -76,7 +114,16 @@ export function decide(ctx: DecisionContext, ruleset: CompiledRuleset | Prepared
   const headers = decisionHeaders(assignments, segments, holdout);
 
   // 8. State changes and trace.
-  const decision: Decision = { rulesetVersion: prepared.version, holdout, stages, segments, assignments, slots, headers, changes };
+  const decision: Decision = {
+    rulesetVersion: prepared.version,
+    holdout,
+    stages,
+    segments,
+    assignments,
+    slots,
+    headers,
+    changes,
+  };
   recordShown(changes, decided, assignments, ctx);
   if (trace) decision.trace = trace;
   return decision;

@@ -63,7 +63,8 @@ export function offPage(exp: PreparedExperiment, input: ExperimentInput): string
 
 function assignOne(exp: PreparedExperiment, input: ExperimentInput): Assignment | string {
   const forced = input.ctx.overrides?.variants?.[exp.id];
-  if (forced !== undefined && exp.variantIndex.has(forced)) return { experiment: exp.id, variant: forced, fresh: false, forced: true };
+  if (forced !== undefined && exp.variantIndex.has(forced))
+    return { experiment: exp.id, variant: forced, fresh: false, forced: true };
   if (input.ctx.consent === "basic") return "consent is basic: no assignment";
   if (input.holdout) return "visitor is in the holdout";
   const off = offPage(exp, input);
@@ -75,14 +76,19 @@ function assignOne(exp: PreparedExperiment, input: ExperimentInput): Assignment 
     if (by !== undefined) return `suppressed: stage ${by} suppresses tag ${tag}`;
   }
   const sticky = input.ctx.assignments[exp.id];
-  if (sticky !== undefined && exp.variantIndex.has(sticky)) return { experiment: exp.id, variant: sticky, fresh: false, forced: false };
+  if (sticky !== undefined && exp.variantIndex.has(sticky))
+    return { experiment: exp.id, variant: sticky, fresh: false, forced: false };
   const index = bucket(exp, input);
   if (typeof index === "string") return index;
   return { experiment: exp.id, variant: exp.variants[index].id, fresh: true, forced: false };
 }
 
 function assignmentTrace(a: Assignment): TraceEntry {
-  const detail = a.forced ? "forced by preview" : a.fresh ? "new assignment (exposure recorded)" : "carried from an earlier visit";
+  const detail = a.forced
+    ? "forced by preview"
+    : a.fresh
+      ? "new assignment (exposure recorded)"
+      : "carried from an earlier visit";
   return { kind: "experiment", id: a.experiment, outcome: `assigned ${a.variant}`, detail };
 }
 
@@ -96,7 +102,8 @@ export function runExperiments(prepared: PreparedRuleset, input: ExperimentInput
   const assignments: Assignment[] = [];
   for (const exp of prepared.experiments) {
     const result = assignOne(exp, input);
-    if (typeof result === "string") input.trace?.push({ kind: "experiment", id: exp.id, outcome: "skipped", detail: result });
+    if (typeof result === "string")
+      input.trace?.push({ kind: "experiment", id: exp.id, outcome: "skipped", detail: result });
     else {
       assignments.push(result);
       input.trace?.push(assignmentTrace(result));

@@ -9,7 +9,9 @@ function token(id: string): string {
 /** `checkout-cta=bold; hero-test=control`, sorted by experiment id; undefined when there are none. */
 export function variantsHeader(assignments: readonly Assignment[]): string | undefined {
   if (assignments.length === 0) return undefined;
-  const sorted = [...assignments].sort((a, b) => (a.experiment < b.experiment ? -1 : a.experiment > b.experiment ? 1 : 0));
+  const sorted = [...assignments].sort((a, b) =>
+    a.experiment < b.experiment ? -1 : a.experiment > b.experiment ? 1 : 0,
+  );
   return sorted.map((a) => `${token(a.experiment)}=${token(a.variant)}`).join("; ");
 }
 
@@ -22,7 +24,11 @@ export function segmentsHeader(segments: readonly string[]): string | undefined 
  * Both headers for a decision. A holdout visitor's segments are not sent: the holdout is the
  * control for personalisation as a whole, so the origin must not personalise it either.
  */
-export function decisionHeaders(assignments: readonly Assignment[], segments: readonly string[], holdout: boolean): Record<string, string> {
+export function decisionHeaders(
+  assignments: readonly Assignment[],
+  segments: readonly string[],
+  holdout: boolean,
+): Record<string, string> {
   const headers: Record<string, string> = {};
   const variants = variantsHeader(assignments);
   const segs = holdout ? undefined : segmentsHeader(segments);

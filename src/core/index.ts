@@ -30,7 +30,15 @@ export {
 } from "./conditions";
 
 // Hashing and bucketing, as GrowthBook computes them.
-export { hash, fnv1a32, getEqualWeights, getBucketRanges, chooseVariation, inNamespace, type BucketRange } from "./hash";
+export {
+  hash,
+  fnv1a32,
+  getEqualWeights,
+  getBucketRanges,
+  chooseVariation,
+  inNamespace,
+  type BucketRange,
+} from "./hash";
 
 // Ruleset versions: the content hash the compiler stamps and the worker checks on publish.
 export { canonicalJson, rulesetVersion } from "./ruleset-version";

@@ -51,12 +51,18 @@ interface Moments {
 
 function moments(arm: ArmSums): Moments {
   const mean = arm.sum / arm.n;
-  const variance = arm.binary ? mean * (1 - mean) : arm.n > 1 ? Math.max(0, (arm.squares - arm.sum * mean) / (arm.n - 1)) : 0;
+  const variance = arm.binary
+    ? mean * (1 - mean)
+    : arm.n > 1
+      ? Math.max(0, (arm.squares - arm.sum * mean) / (arm.n - 1))
+      : 0;
   return { n: arm.n, mean, variance };
 }
 
-const sampleVariance = (n: number, sum: number, squares: number) => (n > 1 ? Math.max(0, (squares - (sum * sum) / n) / (n - 1)) : 0);
-const sampleCovariance = (n: number, sumX: number, sumY: number, cross: number) => (n > 1 ? (cross - (sumX * sumY) / n) / (n - 1) : 0);
+const sampleVariance = (n: number, sum: number, squares: number) =>
+  n > 1 ? Math.max(0, (squares - (sum * sum) / n) / (n - 1)) : 0;
+const sampleCovariance = (n: number, sumX: number, sumY: number, cross: number) =>
+  n > 1 ? (cross - (sumX * sumY) / n) / (n - 1) : 0;
 
 /**
  * CUPED's θ = Cov(x, y) / Var(x), from both arms pooled (the covariate is pre-exposure, so it has
@@ -75,7 +81,11 @@ function adjusted(arm: ArmSums, theta: number): Moments {
   const y = moments(arm);
   const varX = sampleVariance(arm.n, arm.covariateSum, arm.covariateSquares);
   const cov = sampleCovariance(arm.n, arm.covariateSum, arm.sum, arm.cross);
-  return { n: arm.n, mean: y.mean - (theta * arm.covariateSum) / arm.n, variance: Math.max(0, y.variance + theta * theta * varX - 2 * theta * cov) };
+  return {
+    n: arm.n,
+    mean: y.mean - (theta * arm.covariateSum) / arm.n,
+    variance: Math.max(0, y.variance + theta * theta * varX - 2 * theta * cov),
+  };
 }
 
 /** ρ of the normal mixture, chosen so the sequence is tightest at `tuning` total units. */
@@ -112,22 +122,33 @@ function sequentialP(estimate: number, variance: number, n: number, tuning: numb
 export function normalQuantile(p: number): number {
   if (p <= 0) return -Infinity;
   if (p >= 1) return Infinity;
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239,
+  ];
   const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const low = 0.02425;
   let x: number;
   if (p < low) {
     const q = Math.sqrt(-2 * Math.log(p));
-    x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    x =
+      (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   } else if (p > 1 - low) {
     const q = Math.sqrt(-2 * Math.log(1 - p));
-    x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    x =
+      -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   } else {
     const q = p - 0.5;
     const r = q * q;
-    x = ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+    x =
+      ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
+      (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
   }
   return x;
 }
@@ -140,7 +161,12 @@ const zFor = (alpha: number) => (alpha === DEFAULT_ALPHA ? Z95 : -normalQuantile
  * means and variances are CUPED-adjusted. Null when it cannot be estimated (an empty arm, a control
  * mean of 0, or no variance at all).
  */
-export function relativeEffect(control: ArmSums, treatment: ArmSums, options: InferenceOptions, theta: number | null = null): Effect | null {
+export function relativeEffect(
+  control: ArmSums,
+  treatment: ArmSums,
+  options: InferenceOptions,
+  theta: number | null = null,
+): Effect | null {
   if (control.n < 2 || treatment.n < 2) return null;
   const rawA = moments(control);
   const rawB = moments(treatment);
@@ -157,5 +183,10 @@ export function relativeEffect(control: ArmSums, treatment: ArmSums, options: In
   }
   const n = a.n + b.n;
   const half = sequentialHalfWidth(variance, n, options.alpha, options.tuning);
-  return { estimate, interval: [estimate - half, estimate + half], stdError, pValue: sequentialP(estimate, variance, n, options.tuning) };
+  return {
+    estimate,
+    interval: [estimate - half, estimate + half],
+    stdError,
+    pValue: sequentialP(estimate, variance, n, options.tuning),
+  };
 }

@@ -14,7 +14,12 @@ function stillHeld(stage: PreparedStage, attrs: StageAttributes, scope: EvalScop
 }
 
 /** The first stage written before `held` that may interrupt it and whose entry holds now. */
-function interrupter(layer: PreparedLayer, held: PreparedStage, attrs: StageAttributes, scope: EvalScope): PreparedStage | undefined {
+function interrupter(
+  layer: PreparedLayer,
+  held: PreparedStage,
+  attrs: StageAttributes,
+  scope: EvalScope,
+): PreparedStage | undefined {
   for (const stage of layer.stages) {
     if (stage === held) return undefined;
     if (stage.interrupts && stage.entry(attrs, scope)) return stage;
@@ -39,13 +44,28 @@ function resolveLayer(
   if (previous && stillHeld(previous, attrs, scope)) {
     const higher = interrupter(layer, previous, attrs, scope);
     if (!higher) {
-      trace?.push({ kind: "stage", id: `${layer.id}=${previous.id}`, outcome: "held", detail: previous.exit ? "exit not met" : "entry still holds" });
+      trace?.push({
+        kind: "stage",
+        id: `${layer.id}=${previous.id}`,
+        outcome: "held",
+        detail: previous.exit ? "exit not met" : "entry still holds",
+      });
       return previous;
     }
     changes.stagesExited.push({ layer: layer.id, stage: previous.id });
-    trace?.push({ kind: "stage", id: `${layer.id}=${previous.id}`, outcome: "exited", detail: `interrupted by ${layer.id}=${higher.id}` });
+    trace?.push({
+      kind: "stage",
+      id: `${layer.id}=${previous.id}`,
+      outcome: "exited",
+      detail: `interrupted by ${layer.id}=${higher.id}`,
+    });
     changes.stagesEntered.push({ layer: layer.id, stage: higher.id });
-    trace?.push({ kind: "stage", id: `${layer.id}=${higher.id}`, outcome: "entered", detail: `entry met; interrupts ${previous.id}` });
+    trace?.push({
+      kind: "stage",
+      id: `${layer.id}=${higher.id}`,
+      outcome: "entered",
+      detail: `entry met; interrupts ${previous.id}`,
+    });
     return higher;
   }
   if (previousId !== undefined) {

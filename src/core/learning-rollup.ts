@@ -7,7 +7,10 @@ import { betaSample, seededRandom } from "./beta";
 import { Z95 } from "./stats";
 import type { CompiledOffer, CompiledRuleset, LearnedCounts, LearnedState } from "./types";
 
-/** One stored count: events of `outcome` ("decision", "impression", "accept", "click", "goal:<name>") for an offer in a context. */
+/**
+ * One stored count: events of `outcome` ("decision", "impression", "accept", "click", "goal:<name>") for an offer in a
+ * context.
+ */
 export interface OutcomeCount {
   offer: string;
   context: string;
@@ -33,7 +36,10 @@ export function priorMeanOf(offer: CompiledOffer): number {
 }
 
 /** The trials and successes the counts hold for one learning offer, by context. */
-function rawCounts(offer: CompiledOffer, rows: readonly OutcomeCount[]): Map<string, { trials: number; successes: number }> {
+function rawCounts(
+  offer: CompiledOffer,
+  rows: readonly OutcomeCount[],
+): Map<string, { trials: number; successes: number }> {
   const learn = offer.learn!;
   const byContext = new Map<string, { trials: number; successes: number }>();
   for (const row of rows) {
@@ -72,7 +78,12 @@ export function posterior(priorMean: number, strength: number, counts: { trials:
  * slot (its first one), ignoring eligibility: how traffic would split if all of them were eligible.
  * The exploration floor is applied as decide() applies it.
  */
-function estimateShares(offers: readonly CompiledOffer[], context: string, state: LearnedState, random: () => number): Map<string, number> {
+function estimateShares(
+  offers: readonly CompiledOffer[],
+  context: string,
+  state: LearnedState,
+  random: () => number,
+): Map<string, number> {
   const counts = offers.map((o) => state.offers[o.id]?.[context] ?? { trials: 0, successes: 0 });
   const wins = new Array<number>(offers.length).fill(0);
   for (let d = 0; d < SHARE_DRAWS; d++) {
@@ -85,8 +96,12 @@ function estimateShares(offers: readonly CompiledOffer[], context: string, state
       const m = priorMeanOf(o);
       const s = o.learn!.priorStrength;
       const score = exploring
-        ? learning[i] > 0 ? 1e12 + Math.pow(1 - random(), 1 / learning[i]) : -1
-        : betaSample(m * s + counts[i].successes, (1 - m) * s + counts[i].trials - counts[i].successes, random) * o.value * o.weight;
+        ? learning[i] > 0
+          ? 1e12 + Math.pow(1 - random(), 1 / learning[i])
+          : -1
+        : betaSample(m * s + counts[i].successes, (1 - m) * s + counts[i].trials - counts[i].successes, random) *
+          o.value *
+          o.weight;
       if (score > bestScore) [best, bestScore] = [i, score];
     });
     if (best >= 0) wins[best]++;
@@ -99,12 +114,18 @@ function estimateShares(offers: readonly CompiledOffer[], context: string, state
  * towards the stored counts by at most one step from `previous`, with its estimated share.
  * Offers no longer learning, or gone from the ruleset, drop out.
  */
-export function rollUpLearning(ruleset: CompiledRuleset, rows: readonly OutcomeCount[], previous: LearnedState | null, now: number): LearnedState {
+export function rollUpLearning(
+  ruleset: CompiledRuleset,
+  rows: readonly OutcomeCount[],
+  previous: LearnedState | null,
+  now: number,
+): LearnedState {
   const learning = ruleset.offers.filter((o) => o.learn);
   const state: LearnedState = { format: 1, builtAt: now, offers: {} };
   for (const offer of learning) {
     const contexts: Record<string, LearnedCounts> = {};
-    for (const [context, raw] of rawCounts(offer, rows)) contexts[context] = step(previous?.offers[offer.id]?.[context], raw);
+    for (const [context, raw] of rawCounts(offer, rows))
+      contexts[context] = step(previous?.offers[offer.id]?.[context], raw);
     state.offers[offer.id] = contexts;
   }
   const random = seededRandom(now >>> 0);

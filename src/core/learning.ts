@@ -6,7 +6,14 @@
 import type { EvalScope } from "./conditions";
 import { betaSample, mix32, seededRandom } from "./beta";
 import { fnv1a32 } from "./hash";
-import type { CompiledLayer, CompiledLearning, CompiledOffer, DecisionContext, LearnedState, TraceEntry } from "./types";
+import type {
+  CompiledLayer,
+  CompiledLearning,
+  CompiledOffer,
+  DecisionContext,
+  LearnedState,
+  TraceEntry,
+} from "./types";
 
 /** One way of splitting visitors into contexts (offers configured alike share it), resolved once per decision. */
 export interface LearningGroup {
@@ -199,7 +206,13 @@ export function drawPropensities(
  * of them that may be shown takes its slot. Each eligible learning offer thus gets at least its
  * floor of the decisions it competes in. Returns true when this decision explores.
  */
-export function explore(setup: LearningSetup, round: LearningRound, learning: readonly number[], priority: Float64Array, weightOf: (index: number) => number): boolean {
+export function explore(
+  setup: LearningSetup,
+  round: LearningRound,
+  learning: readonly number[],
+  priority: Float64Array,
+  weightOf: (index: number) => number,
+): boolean {
   if (learning.length === 0) return false;
   const random = seededRandom(mix32(fnv1a32(setup.seedText), 0x5eed));
   let total = 0;
@@ -237,12 +250,22 @@ export function learningTrace(setup: LearningSetup, round: LearningRound, trace:
     const config = setup.learning.byOffer[i]!.config;
     const context = contextName(setup, round, i);
     if (!round.learned) {
-      trace.push({ kind: "learning", id: offerIds[i], outcome: "prior only", detail: `${context}: no usable learned state; prior mean ${num(round.priorMean[i])}` });
+      trace.push({
+        kind: "learning",
+        id: offerIds[i],
+        outcome: "prior only",
+        detail: `${context}: no usable learned state; prior mean ${num(round.priorMean[i])}`,
+      });
       continue;
     }
     const counts = `${round.successes[i]} ${config.outcome} in ${round.trials[i]} ${config.trials}s`;
     const prior = `prior mean ${num(round.priorMean[i])} (strength ${config.priorStrength})`;
     const detail = `${context}: ${counts}; ${prior}; posterior mean ${num(posteriorMean(setup, round, i))}; draw ${num(round.sample[i])}; seed "${round.seedText}"`;
-    trace.push({ kind: "learning", id: offerIds[i], outcome: round.explored[i] ? "explored" : `sampled ${num(round.sample[i])}`, detail });
+    trace.push({
+      kind: "learning",
+      id: offerIds[i],
+      outcome: round.explored[i] ? "explored" : `sampled ${num(round.sample[i])}`,
+      detail,
+    });
   }
 }

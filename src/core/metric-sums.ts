@@ -1,4 +1,7 @@
-/** The sufficient statistics the experiment and offer results are computed from, as the analytics roll-ups keep them (pure types). */
+/**
+ * The sufficient statistics the experiment and offer results are computed from, as the analytics roll-ups keep them
+ * (pure types).
+ */
 
 /** Whose results: the browser visitor (`pz_id`) or, once stitched, the customer. */
 export type ResultUnit = "visitor" | "customer";

@@ -7,7 +7,12 @@ export interface PolicyBlock {
   detail: string;
 }
 
-const UNITS: [number, string][] = [[86_400_000, "d"], [3_600_000, "h"], [60_000, "m"], [1_000, "s"]];
+const UNITS: [number, string][] = [
+  [86_400_000, "d"],
+  [3_600_000, "h"],
+  [60_000, "m"],
+  [1_000, "s"],
+];
 
 /** "30d", "12h", "90m": the largest unit that divides the duration, as authors write it. */
 export function formatDuration(ms: Millis): string {
@@ -32,15 +37,26 @@ function latest(times: readonly number[]): number {
 function capBlock(cap: NonNullable<CompiledPolicy["cap"]>, shown: readonly number[], now: number): PolicyBlock | null {
   const n = countSince(shown, now - cap.per);
   if (n < cap.count) return null;
-  return { outcome: "capped", detail: `shown ${times(n)} in the last ${formatDuration(cap.per)} (cap ${cap.count} per ${formatDuration(cap.per)})` };
+  return {
+    outcome: "capped",
+    detail: `shown ${times(n)} in the last ${formatDuration(cap.per)} (cap ${cap.count} per ${formatDuration(cap.per)})`,
+  };
 }
 
-function acceptBlock(hide: CompiledPolicy["suppressAfterAccept"], accepted: readonly number[], now: number): PolicyBlock | null {
+function acceptBlock(
+  hide: CompiledPolicy["suppressAfterAccept"],
+  accepted: readonly number[],
+  now: number,
+): PolicyBlock | null {
   if (hide === null || accepted.length === 0) return null;
-  if (hide === "forever" || hide === Infinity) return { outcome: "accepted recently", detail: "accepted before; hidden for good after an accept" };
+  if (hide === "forever" || hide === Infinity)
+    return { outcome: "accepted recently", detail: "accepted before; hidden for good after an accept" };
   const last = latest(accepted);
   if (now >= last + hide) return null;
-  return { outcome: "accepted recently", detail: `accepted ${formatDuration(Math.max(0, now - last))} ago; hidden for ${formatDuration(hide)} after an accept` };
+  return {
+    outcome: "accepted recently",
+    detail: `accepted ${formatDuration(Math.max(0, now - last))} ago; hidden for ${formatDuration(hide)} after an accept`,
+  };
 }
 
 /**
@@ -57,7 +73,11 @@ function backoffEnd(backoff: NonNullable<CompiledPolicy["backoff"]>, dismissed: 
   return -Infinity;
 }
 
-function backoffBlock(backoff: NonNullable<CompiledPolicy["backoff"]>, dismissed: readonly number[], now: number): PolicyBlock | null {
+function backoffBlock(
+  backoff: NonNullable<CompiledPolicy["backoff"]>,
+  dismissed: readonly number[],
+  now: number,
+): PolicyBlock | null {
   const end = backoffEnd(backoff, dismissed);
   if (now >= end) return null;
   return {
@@ -67,10 +87,16 @@ function backoffBlock(backoff: NonNullable<CompiledPolicy["backoff"]>, dismissed
 }
 
 /** Null when the offer may be shown at `now`; otherwise the first rule that holds it back. */
-export function checkPolicy(policy: CompiledPolicy, history: OfferHistory | undefined, now: number): PolicyBlock | null {
+export function checkPolicy(
+  policy: CompiledPolicy,
+  history: OfferHistory | undefined,
+  now: number,
+): PolicyBlock | null {
   if (!history) return null;
   return (
-    (policy.suppressAfterAccept !== null ? acceptBlock(policy.suppressAfterAccept, history.accepted ?? [], now) : null) ??
+    (policy.suppressAfterAccept !== null
+      ? acceptBlock(policy.suppressAfterAccept, history.accepted ?? [], now)
+      : null) ??
     (policy.backoff ? backoffBlock(policy.backoff, history.dismissed ?? [], now) : null) ??
     (policy.cap ? capBlock(policy.cap, history.shown ?? [], now) : null)
   );

@@ -50,7 +50,9 @@ export interface PreparedOffer {
   value: number;
   weight: number;
   /** `reading` is the position of the path in `propensityPaths`, read once per decision. */
-  propensity: { constant: number; path: null; reading: -1; default: number } | { constant: null; path: string; reading: number; default: number };
+  propensity:
+    | { constant: number; path: null; reading: -1; default: number }
+    | { constant: null; path: string; reading: number; default: number };
   content: SlotContent;
   template: ParsedTemplate | null;
   policy: CompiledPolicy;
@@ -126,7 +128,13 @@ type Preparer = {
   suppressible: ReadonlySet<string>;
 };
 
-function prepareOffer(offer: CompiledOffer, index: number, slotOrder: Map<string, number>, prep: Preparer, readings: Map<string, number>): PreparedOffer {
+function prepareOffer(
+  offer: CompiledOffer,
+  index: number,
+  slotOrder: Map<string, number>,
+  prep: Preparer,
+  readings: Map<string, number>,
+): PreparedOffer {
   const slots = [...new Set(offer.slots)].filter((s) => slotOrder.has(s));
   slots.sort((a, b) => slotOrder.get(a)! - slotOrder.get(b)!);
   const p = offer.propensity;
@@ -155,7 +163,9 @@ function prepareExperiment(exp: CompiledExperiment, prep: Preparer): PreparedExp
   const tags = exp.tags ?? [];
   const hashPath = (exp.hashAttribute || "visitor.id").split(".");
   const knownEarly =
-    readsOnlyEarly(conditionRoots(applies, prep.segments)) && readsOnlyEarly(new Set([hashPath[0]])) && !tags.some((t) => prep.suppressible.has(t));
+    readsOnlyEarly(conditionRoots(applies, prep.segments)) &&
+    readsOnlyEarly(new Set([hashPath[0]])) &&
+    !tags.some((t) => prep.suppressible.has(t));
   return {
     id: exp.id,
     seed: exp.seed || exp.id,
@@ -165,7 +175,10 @@ function prepareExperiment(exp: CompiledExperiment, prep: Preparer): PreparedExp
     variants: exp.variants,
     variantIndex: new Map(exp.variants.map((v, i) => [v.id, i])),
     templates: exp.variants.map((v) => (v.content?.kind === "template" ? parseTemplate(v.content.html) : null)),
-    decisionIds: exp.kind === "slot" && exp.slot ? exp.variants.map((v) => prep.decisionId(exp.slot!, variantFiller(exp.id, v.id))) : [],
+    decisionIds:
+      exp.kind === "slot" && exp.slot
+        ? exp.variants.map((v) => prep.decisionId(exp.slot!, variantFiller(exp.id, v.id)))
+        : [],
     ranges: exp.ranges,
     targeting: prep.condition(exp.targeting),
     applies: prep.condition(applies),
@@ -190,13 +203,24 @@ const variantFiller = (experiment: string, variant: string): string => `variant:
 
 /** Turns a compiled ruleset into closures and indexes; call once per version and reuse. */
 export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
-  const decisionId = (slot: string, filler: string): string => fnv1a32(`${compiled.version}|${slot}\u0000${filler}`).toString(16).padStart(8, "0");
+  const decisionId = (slot: string, filler: string): string =>
+    fnv1a32(`${compiled.version}|${slot}\u0000${filler}`).toString(16).padStart(8, "0");
   const suppressible = new Set(compiled.layers.flatMap((l) => l.stages.flatMap((st) => st.suppressTags)));
-  const prep: Preparer = { condition: (c) => prepareCondition(c, compiled.savedGroups), decisionId, segments: segmentConditions(compiled.segments), suppressible };
+  const prep: Preparer = {
+    condition: (c) => prepareCondition(c, compiled.savedGroups),
+    decisionId,
+    segments: segmentConditions(compiled.segments),
+    suppressible,
+  };
   const slotIds = Object.keys(compiled.slots);
   const slotOrder = new Map(slotIds.map((s, i) => [s, i]));
 
-  const segments = compiled.segments.map((s, index) => ({ id: s.id, index, test: prep.condition(s.condition), nonPersonal: s.nonPersonal }));
+  const segments = compiled.segments.map((s, index) => ({
+    id: s.id,
+    index,
+    test: prep.condition(s.condition),
+    nonPersonal: s.nonPersonal,
+  }));
   const layers = compiled.layers.map((layer) => {
     const stages = layer.stages.map((st) => ({
       id: st.id,
@@ -238,7 +262,10 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
   };
 }
 
-/** Whether any segment, stage, offer or experiment condition reads `outcomes.*` (a `$segment` is covered by its segment). */
+/**
+ * Whether any segment, stage, offer or experiment condition reads `outcomes.*` (a `$segment` is covered by its
+ * segment).
+ */
 function readsOutcomes(compiled: CompiledRuleset): boolean {
   const none = new Map<string, Condition>();
   const conditions = [

@@ -39,7 +39,10 @@ const SMALL = 48;
 
 /** Sorts `items` (offer positions) in place, best first. */
 export function sortBest(items: number[], priority: Float64Array, idRank: Int32Array): number[] {
-  if (items.length > SMALL) return items.sort((a, b) => (ranksBefore(a, b, priority, idRank) ? -1 : ranksBefore(b, a, priority, idRank) ? 1 : 0));
+  if (items.length > SMALL)
+    return items.sort((a, b) =>
+      ranksBefore(a, b, priority, idRank) ? -1 : ranksBefore(b, a, priority, idRank) ? 1 : 0,
+    );
   for (let i = 1; i < items.length; i++) {
     const item = items[i];
     let j = i - 1;
@@ -53,7 +56,11 @@ export function sortBest(items: number[], priority: Float64Array, idRank: Int32A
 }
 
 /** Precomputes id order, constant priorities and each slot's sorted constant-propensity candidates. */
-export function buildRanking(offers: readonly RankedOffer[], slotIds: readonly string[], learns: readonly unknown[] = []): Ranking {
+export function buildRanking(
+  offers: readonly RankedOffer[],
+  slotIds: readonly string[],
+  learns: readonly unknown[] = [],
+): Ranking {
   const idRank = new Int32Array(offers.length);
   [...offers].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).forEach((o, rank) => (idRank[o.index] = rank));
   const fixedPriority = new Float64Array(offers.length).fill(NaN);

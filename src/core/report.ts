@@ -69,13 +69,25 @@ export function metricsOf(config: CompiledExperiment | null, fallbackGoals: stri
 }
 
 const zero = (variant: string, goal: string): GoalSums => ({
-  variant, goal, units: 0, covariateSum: 0, covariateSquares: 0, converted: 0, convertedCross: 0,
-  count: 0, countSquares: 0, countCross: 0, value: 0, valueSquares: 0, valueCross: 0,
+  variant,
+  goal,
+  units: 0,
+  covariateSum: 0,
+  covariateSquares: 0,
+  converted: 0,
+  convertedCross: 0,
+  count: 0,
+  countSquares: 0,
+  countCross: 0,
+  value: 0,
+  valueSquares: 0,
+  valueCross: 0,
 });
 
 function armSums(s: GoalSums, kind: MetricKind): ArmSums {
   const base = { n: s.units, covariateSum: s.covariateSum, covariateSquares: s.covariateSquares };
-  if (kind === "conversion") return { ...base, sum: s.converted, squares: s.converted, cross: s.convertedCross, binary: true };
+  if (kind === "conversion")
+    return { ...base, sum: s.converted, squares: s.converted, cross: s.convertedCross, binary: true };
   if (kind === "count") return { ...base, sum: s.count, squares: s.countSquares, cross: s.countCross, binary: false };
   return { ...base, sum: s.value, squares: s.valueSquares, cross: s.valueCross, binary: false };
 }
@@ -92,21 +104,37 @@ function meanInterval(arm: ArmSums): [number, number] | null {
 /** Why an arm is too small to compare, or null. */
 function tooLittle(s: GoalSums, kind: MetricKind): string | null {
   if (s.units < MIN_UNITS) return `${s.variant} has ${s.units} of the ${MIN_UNITS} units needed`;
-  if (s.converted < MIN_CONVERTED) return `${s.variant} has ${s.converted} of the ${MIN_CONVERTED} units with ${s.goal} needed`;
-  if (kind === "conversion" && s.units - s.converted < MIN_CONVERTED) return `${s.variant} has fewer than ${MIN_CONVERTED} units without ${s.goal}`;
+  if (s.converted < MIN_CONVERTED)
+    return `${s.variant} has ${s.converted} of the ${MIN_CONVERTED} units with ${s.goal} needed`;
+  if (kind === "conversion" && s.units - s.converted < MIN_CONVERTED)
+    return `${s.variant} has fewer than ${MIN_CONVERTED} units without ${s.goal}`;
   return null;
 }
 
-function compare(base: GoalSums, other: GoalSums, metric: ExperimentMetric, options: Required<Omit<ReportOptions, "metrics" | "unit">>, useCovariate: boolean): Comparison {
+function compare(
+  base: GoalSums,
+  other: GoalSums,
+  metric: ExperimentMetric,
+  options: Required<Omit<ReportOptions, "metrics" | "unit">>,
+  useCovariate: boolean,
+): Comparison {
   const a = armSums(base, metric.metric);
   const b = armSums(other, metric.metric);
   const inference = { method: options.method, alpha: options.alpha, tuning: options.tuning };
   const effect = relativeEffect(a, b, inference);
   const theta = useCovariate ? cupedTheta(a, b) : null;
   const adjusted = theta === null ? null : relativeEffect(a, b, inference, theta);
-  const reason = tooLittle(base, metric.metric) ?? tooLittle(other, metric.metric) ?? (effect ? null : `no variation in ${metric.goal} to measure against`);
+  const reason =
+    tooLittle(base, metric.metric) ??
+    tooLittle(other, metric.metric) ??
+    (effect ? null : `no variation in ${metric.goal} to measure against`);
   const decisive = adjusted ?? effect;
-  return { variant: other.variant, effect, adjusted, ...(reason ? { status: "not-enough-data" as const, reason } : { status: comparisonStatus(decisive!) }) };
+  return {
+    variant: other.variant,
+    effect,
+    adjusted,
+    ...(reason ? { status: "not-enough-data" as const, reason } : { status: comparisonStatus(decisive!) }),
+  };
 }
 
 const labelOf = (m: ExperimentMetric) => (m.metric === "conversion" ? m.goal : `${m.goal} (${m.metric})`);
@@ -126,10 +154,19 @@ function pickControl(config: CompiledExperiment | null, order: string[]): string
 
 function srmCheck(config: CompiledExperiment | null, units: Map<string, number>): ExperimentReport["srm"] {
   if (!config) return null;
-  const check = sampleRatioMismatch(config.variants.map((v) => units.get(v.id) ?? 0), config.variants.map((v) => v.weight));
+  const check = sampleRatioMismatch(
+    config.variants.map((v) => units.get(v.id) ?? 0),
+    config.variants.map((v) => v.weight),
+  );
   if (!check) return null;
   const expected = Object.fromEntries(config.variants.map((v, i) => [v.id, check.expected[i]]));
-  return { chiSquare: check.chiSquare, df: check.df, pValue: check.pValue, expected, mismatch: check.pValue < SRM_ALPHA };
+  return {
+    chiSquare: check.chiSquare,
+    df: check.df,
+    pValue: check.pValue,
+    expected,
+    mismatch: check.pValue < SRM_ALPHA,
+  };
 }
 
 /** Units per variant: from the goal rows, else (no goal asked for) from the timeline. */
@@ -141,33 +178,66 @@ function unitsPerVariant(sums: GoalSums[], timeline: ExposureDay[]): Map<string,
 }
 
 /** The experiment's results from its goal sums and exposure timeline (config null when not in the live ruleset). */
-export function experimentReport(id: string, config: CompiledExperiment | null, sums: GoalSums[], timeline: ExposureDay[], options: ReportOptions): ExperimentReport {
-  const settings = { method: options.method, alpha: options.alpha ?? DEFAULT_ALPHA, tuning: options.tuning ?? config?.analysis?.tuning ?? DEFAULT_TUNING };
+export function experimentReport(
+  id: string,
+  config: CompiledExperiment | null,
+  sums: GoalSums[],
+  timeline: ExposureDay[],
+  options: ReportOptions,
+): ExperimentReport {
+  const settings = {
+    method: options.method,
+    alpha: options.alpha ?? DEFAULT_ALPHA,
+    tuning: options.tuning ?? config?.analysis?.tuning ?? DEFAULT_TUNING,
+  };
   const units = unitsPerVariant(sums, timeline);
   const order = variantOrder(config, units);
   const control = pickControl(config, order);
   const weightSum = config?.variants.reduce((s, v) => s + v.weight, 0) ?? 0;
   const variants = order.map((variant): VariantResult => {
     const weight = config?.variants.find((v) => v.id === variant)?.weight;
-    return { variant, weight: weight !== undefined && weightSum > 0 ? weight / weightSum : null, control: variant === control, units: units.get(variant) ?? 0 };
+    return {
+      variant,
+      weight: weight !== undefined && weightSum > 0 ? weight / weightSum : null,
+      control: variant === control,
+      units: units.get(variant) ?? 0,
+    };
   });
   const covariate = config?.covariate ?? null;
   const metrics = options.metrics.map((metric): MetricResult => {
-    const row = (variant: string) => sums.find((s) => s.variant === variant && s.goal === metric.goal) ?? { ...zero(variant, metric.goal), units: units.get(variant) ?? 0 };
+    const row = (variant: string) =>
+      sums.find((s) => s.variant === variant && s.goal === metric.goal) ?? {
+        ...zero(variant, metric.goal),
+        units: units.get(variant) ?? 0,
+      };
     const arms = order.map((variant): MetricArm => {
       const s = row(variant);
       const arm = armSums(s, metric.metric);
-      return { variant, control: variant === control, units: s.units, converted: s.converted, total: arm.sum, mean: s.units > 0 ? arm.sum / s.units : null, interval: meanInterval(arm) };
+      return {
+        variant,
+        control: variant === control,
+        units: s.units,
+        converted: s.converted,
+        total: arm.sum,
+        mean: s.units > 0 ? arm.sum / s.units : null,
+        interval: meanInterval(arm),
+      };
     });
     const base = control === null ? null : row(control);
-    const comparisons = base ? order.filter((v) => v !== control).map((v) => compare(base, row(v), metric, settings, covariate !== null)) : [];
+    const comparisons = base
+      ? order.filter((v) => v !== control).map((v) => compare(base, row(v), metric, settings, covariate !== null))
+      : [];
     const result: MetricResult = { ...metric, label: labelOf(metric), arms, comparisons };
     const warning = metric.role === "guardrail" ? guardrailWarning(result) : null;
     return warning ? { ...result, warning } : result;
   });
   const srm = srmCheck(config, units);
   const alerts = [
-    ...(srm?.mismatch ? [`Sample-ratio mismatch (p = ${srm.pValue.toExponential(1)}): the split differs from the configured weights, so assignment or logging is broken; do not trust these results until it is fixed.`] : []),
+    ...(srm?.mismatch
+      ? [
+          `Sample-ratio mismatch (p = ${srm.pValue.toExponential(1)}): the split differs from the configured weights, so assignment or logging is broken; do not trust these results until it is fixed.`,
+        ]
+      : []),
     ...metrics.flatMap((m) => (m.warning ? [m.warning] : [])),
   ];
   return {
@@ -210,9 +280,19 @@ export interface OfferResult extends OfferCounts {
 /** Offer results: configured offers first (zeros when never seen), then offers only the data knows. */
 export function offerReport(offers: CompiledOffer[], counts: OfferCounts[]): OfferResult[] {
   const byId = new Map(counts.map((c) => [c.offer, c]));
-  const zeroCounts = (offer: string): OfferCounts => ({ offer, decisions: 0, impressions: 0, clicks: 0, accepts: 0, dismissals: 0 });
+  const zeroCounts = (offer: string): OfferCounts => ({
+    offer,
+    decisions: 0,
+    impressions: 0,
+    clicks: 0,
+    accepts: 0,
+    dismissals: 0,
+  });
   const configured = new Set(offers.map((o) => o.id));
-  const rows = [...offers.map((o) => byId.get(o.id) ?? zeroCounts(o.id)), ...counts.filter((c) => !configured.has(c.offer))];
+  const rows = [
+    ...offers.map((o) => byId.get(o.id) ?? zeroCounts(o.id)),
+    ...counts.filter((c) => !configured.has(c.offer)),
+  ];
   const rate = (n: number, d: number) => (d > 0 ? n / d : null);
   return rows.map((c) => ({
     ...c,

@@ -63,13 +63,15 @@ export function evaluateSegments(
   for (const segment of prepared.segments) {
     const yes = scope.at(segment.index);
     if (yes) matched.push(segment.id);
-    if (trace) trace.push(segmentTrace(segment.id, yes, basic && !segment.nonPersonal, forced?.includes(segment.id) ?? false));
+    if (trace)
+      trace.push(segmentTrace(segment.id, yes, basic && !segment.nonPersonal, forced?.includes(segment.id) ?? false));
   }
   return matched;
 }
 
 function segmentTrace(id: string, yes: boolean, needsConsent: boolean, forced: boolean): TraceEntry {
   if (forced) return { kind: "segment", id, outcome: "matched", detail: "forced by preview" };
-  if (needsConsent) return { kind: "segment", id, outcome: "not matched", detail: "uses personal data; consent is basic" };
+  if (needsConsent)
+    return { kind: "segment", id, outcome: "not matched", detail: "uses personal data; consent is basic" };
   return { kind: "segment", id, outcome: yes ? "matched" : "not matched" };
 }

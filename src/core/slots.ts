@@ -22,7 +22,12 @@ function experimentFillers(prepared: PreparedRuleset, assignments: readonly Assi
   return fillers;
 }
 
-function experimentDecision(slot: string, exp: PreparedExperiment, index: number, input: ArbitrationInput): SlotDecision {
+function experimentDecision(
+  slot: string,
+  exp: PreparedExperiment,
+  index: number,
+  input: ArbitrationInput,
+): SlotDecision {
   const variant = exp.variants[index];
   const decision: SlotDecision = {
     slot,
@@ -61,8 +66,20 @@ export function decideSlots(
       decided.push(offerDecision(prepared, slot, forced, `offer ${forced.id}: forced by preview`, input.attrs));
     } else if (filler) decided.push(experimentDecision(slot, filler.exp, filler.variant, input));
     else if (!holdout) open.push(slot);
-    else input.trace?.push({ kind: "slot", id: slot, outcome: "default", detail: "visitor is in the holdout; origin content kept" });
+    else
+      input.trace?.push({
+        kind: "slot",
+        id: slot,
+        outcome: "default",
+        detail: "visitor is in the holdout; origin content kept",
+      });
   }
-  for (const d of decided) input.trace?.push({ kind: "slot", id: d.slot, outcome: d.offer ? `offer ${d.offer}` : "experiment", detail: d.reason });
+  for (const d of decided)
+    input.trace?.push({
+      kind: "slot",
+      id: d.slot,
+      outcome: d.offer ? `offer ${d.offer}` : "experiment",
+      detail: d.reason,
+    });
   return decided.concat(arbitrate(prepared, open, taken, input));
 }

@@ -52,4 +52,3 @@ export function fillTemplate(template: ParsedTemplate, attrs: Attributes): strin
   }
   return out;
 }
-

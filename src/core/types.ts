@@ -157,7 +157,10 @@ export interface CompiledExperiment {
   goals: string[];
   /** False when the experiment is paused: no new assignments, sticky ones still honoured. */
   active: boolean;
-  /** How each goal is measured and what it is for (see ExperimentMetric); absent: every goal a conversion, the first primary. */
+  /**
+   * How each goal is measured and what it is for (see ExperimentMetric); absent: every goal a conversion, the first
+   * primary.
+   */
   metrics?: ExperimentMetric[];
   /** Profile attribute (e.g. profile.pastSpend) whose value at exposure is the CUPED covariate. */
   covariate?: string;
@@ -235,7 +238,10 @@ export interface RequestInfo {
   /** Visitor's local hour (0-23) and weekday (0 = Sunday), from the timezone. */
   hour: number;
   weekday: number;
-  /** Where the decision is used: "web" for the proxy, the decide API caller's channel ("app", "email", "sms", "call-centre"…). */
+  /**
+   * Where the decision is used: "web" for the proxy, the decide API caller's channel ("app", "email", "sms",
+   * "call-centre"…).
+   */
   channel?: string;
 }
 

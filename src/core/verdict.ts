@@ -30,8 +30,14 @@ const FIXED_NOTE =
 /** The primary metric's verdict; "not enough data" when there is no primary metric or no control. */
 export function experimentVerdict(primary: MetricResult | null, control: string | null, method: Method): Verdict {
   const note = method === "fixed" ? { note: FIXED_NOTE } : {};
-  if (!primary || control === null) return { status: "not-enough-data", lines: ["Not enough data: no goal to judge this experiment by (give it goals in the playbook)."], ...note };
-  if (primary.comparisons.length === 0) return { status: "not-enough-data", lines: ["Not enough data: only one variant has been seen."], ...note };
+  if (!primary || control === null)
+    return {
+      status: "not-enough-data",
+      lines: ["Not enough data: no goal to judge this experiment by (give it goals in the playbook)."],
+      ...note,
+    };
+  if (primary.comparisons.length === 0)
+    return { status: "not-enough-data", lines: ["Not enough data: only one variant has been seen."], ...note };
   const lines = primary.comparisons.map((c) => {
     const effect = c.adjusted ?? c.effect;
     switch (c.status) {
@@ -46,7 +52,11 @@ export function experimentVerdict(primary: MetricResult | null, control: string 
     }
   });
   const statuses = primary.comparisons.map((c) => c.status);
-  const status = statuses.some((s) => s === "higher" || s === "lower") ? "conclusive" : statuses.every((s) => s === "not-enough-data") ? "not-enough-data" : "no-difference";
+  const status = statuses.some((s) => s === "higher" || s === "lower")
+    ? "conclusive"
+    : statuses.every((s) => s === "not-enough-data")
+      ? "not-enough-data"
+      : "no-difference";
   return { status, lines, ...note };
 }
 

@@ -22,7 +22,11 @@ export const JOBS: ScheduledJob[] = [
 ];
 
 /** Runs every due job; a failure is logged and retried at the job's next due time. */
-export async function handleScheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
+export async function handleScheduled(
+  controller: ScheduledController,
+  env: Env,
+  _ctx: ExecutionContext,
+): Promise<void> {
   const due = JOBS.filter((job) => job.due(controller.scheduledTime));
   await Promise.all(
     due.map(async (job) => {

@@ -41,7 +41,9 @@ function validate(items: unknown[]): Parsed {
   items.forEach((item, index) => {
     const parsed = pageEventSchema.safeParse(item);
     if (parsed.success) valid.push(parsed.data);
-    else for (const issue of parsed.error.issues) errors.push({ path: [index, ...issue.path].join("."), message: issue.message });
+    else
+      for (const issue of parsed.error.issues)
+        errors.push({ path: [index, ...issue.path].join("."), message: issue.message });
   });
   return { valid, errors };
 }
@@ -54,7 +56,8 @@ function stamp(event: PageEvent, who: VisitorIdentity, now: number): PzEvent {
 events.post("/events", async (c) => {
   // Beacons arrive as text/plain (no CORS preflight), so the body is read as text whatever its type.
   const text = await readLimited(c.req.raw, MAX_BODY_BYTES);
-  if (text === null) return jsonError(c, 413, "payload_too_large", `Event batches are limited to ${MAX_BODY_BYTES} bytes.`);
+  if (text === null)
+    return jsonError(c, 413, "payload_too_large", `Event batches are limited to ${MAX_BODY_BYTES} bytes.`);
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -49,7 +49,10 @@ const decideBodySchema = z
       consent: z.enum(["full", "basic"]).optional(),
     }),
     explain: z.boolean().default(false),
-    /** Replays a decision's learned-propensity draws: the seed its trace names (default: visitor id, page views, minute). */
+    /**
+     * Replays a decision's learned-propensity draws: the seed its trace names (default: visitor id, page views,
+     * minute).
+     */
     learningSeed: z.string().min(1).max(256).optional(),
     /** QA: forced segments, stages, variants or offers; nothing is recorded. */
     preview: overridesSchema.optional(),
@@ -66,7 +69,10 @@ export const decideApi = newApp();
 const DECIDE_BUDGET_MS = 1000;
 const RETRY_AFTER_SECONDS = 5;
 
-decideApi.use("/decide", requireBearer((env) => [env.PZ_DECIDE_TOKEN, env.PZ_ADMIN_TOKEN], "pz-decide"));
+decideApi.use(
+  "/decide",
+  requireBearer((env) => [env.PZ_DECIDE_TOKEN, env.PZ_ADMIN_TOKEN], "pz-decide"),
+);
 
 decideApi.post("/decide", jsonBodyOf(decideBodySchema, 64 * 1024), async (c) => {
   const body = c.req.valid("json");
@@ -86,26 +92,48 @@ decideApi.post("/decide", jsonBodyOf(decideBodySchema, 64 * 1024), async (c) => 
   if (!live) return jsonError(c, 409, "no_live_ruleset", "No ruleset is published yet.");
   const { identity, profile } = visitor;
   const request = decisionRequest(c, body, now);
-  if (!request) return jsonError(c, 400, "invalid_body", "context.page is neither a URL nor a site path.", [{ path: "context.page", message: "not a URL" }]);
+  if (!request)
+    return jsonError(c, 400, "invalid_body", "context.page is neither a URL nor a site path.", [
+      { path: "context.page", message: "not a URL" },
+    ]);
   const ctx = contextFor(body, identity, profile, request, now);
   const learning = await learningFor(c.env, live.prepared, now, c.executionCtx);
   const seed = body.learningSeed;
   const options = learning?.learning ? { learning: { ...learning.learning, ...(seed ? { seed } : {}) } } : {};
   const explain = body.explain;
-  const decision = decide(ctx, live.prepared, now, { explain, ...options, assignments: assign(ctx, live.prepared, now, { explain }) });
+  const decision = decide(ctx, live.prepared, now, {
+    explain,
+    ...options,
+    assignments: assign(ctx, live.prepared, now, { explain }),
+  });
 
   const preview = body.preview !== undefined;
   const covariates = exposureCovariates(live.compiled.experiments, ctx.profile);
-  const events = decisionEvents(decision, { visitorId: identity.visitorId, customerId: identity.customerId, channel: body.context.channel, now, preview, covariates });
+  const events = decisionEvents(decision, {
+    visitorId: identity.visitorId,
+    customerId: identity.customerId,
+    channel: body.context.channel,
+    now,
+    preview,
+    covariates,
+  });
   if (events.length) c.executionCtx.waitUntil(enqueueEvents(c.env.EVENTS, events));
-  return c.json({ visitor: { id: identity.visitorId, customerId: identity.customerId ?? null }, preview, recorded: events.length, decision });
+  return c.json({
+    visitor: { id: identity.visitorId, customerId: identity.customerId ?? null },
+    preview,
+    recorded: events.length,
+    decision,
+  });
 });
 
 /**
  * Who is deciding for, as the proxy would see them. A customer is decided as the browser most
  * recently stitched to them (so experiment buckets match the website), or under their own id.
  */
-async function resolveVisitor(kv: KVNamespace, body: DecideBody): Promise<{ identity: VisitorIdentity; profile: StoredProfile | null }> {
+async function resolveVisitor(
+  kv: KVNamespace,
+  body: DecideBody,
+): Promise<{ identity: VisitorIdentity; profile: StoredProfile | null }> {
   if (body.customerId) {
     const profile = await readProfile(kv, { kind: "customer", id: body.customerId });
     const visitorId = profile?.mergedVisitors.at(-1) ?? body.customerId;
@@ -130,13 +158,25 @@ function decisionRequest(c: AppContext, body: DecideBody, now: number): RequestI
   if (userAgent) headers.set("User-Agent", userAgent);
   if (referrer) headers.set("Referer", referrer);
   // A named device wins; without one the user agent is classed, and without that desktop stands in.
-  const info = requestInfo(url, headers, { country, city, timezone }, now, device ?? (userAgent ? deviceClass(userAgent) : "desktop"));
+  const info = requestInfo(
+    url,
+    headers,
+    { country, city, timezone },
+    now,
+    device ?? (userAgent ? deviceClass(userAgent) : "desktop"),
+  );
   // Rules can differ by channel: request.channel is the caller's ("app", "email", "call-centre"…), "api" when unsaid.
   info.channel = body.context.channel ?? "api";
   return info;
 }
 
-function contextFor(body: DecideBody, identity: VisitorIdentity, profile: StoredProfile | null, request: RequestInfo, now: number): DecisionContext {
+function contextFor(
+  body: DecideBody,
+  identity: VisitorIdentity,
+  profile: StoredProfile | null,
+  request: RequestInfo,
+  now: number,
+): DecisionContext {
   const withheld = body.context.consent === "basic" || profile?.consent?.personalization === false;
   return buildDecisionContext({
     identity,

@@ -1,6 +1,7 @@
 /**
  * GET /__pz/demo/login?customer=ID[&experiments=on] and /__pz/demo/logout: switch the browser to a
- * demo persona, as a personalised link would; an id with no profile is refused. Only when DEMO_MODE is "on" (`npm start`); a 404 otherwise.
+ * demo persona, as a personalised link would; an id with no profile is refused. Only when DEMO_MODE is "on" (`npm
+ * start`); a 404 otherwise.
  */
 import * as z from "zod";
 import type { Env } from "../env";
@@ -18,7 +19,7 @@ export const demo = newApp();
 const customerSchema = z.string().regex(/^[\w.-]{1,128}$/, "a customer id: letters, digits, '.', '_' or '-'");
 
 demo.use("*", async (c, next) => {
-  if (c.env.DEMO_MODE !== "on") return jsonError(c, 404, "not_found", "Demo routes are off (DEMO_MODE is not \"on\").");
+  if (c.env.DEMO_MODE !== "on") return jsonError(c, 404, "not_found", 'Demo routes are off (DEMO_MODE is not "on").');
   if (!c.env.PZ_SIGNING_KEY) return jsonError(c, 503, "not_configured", "PZ_SIGNING_KEY is not set.");
   c.header("Cache-Control", "no-store");
   await next();
@@ -34,7 +35,11 @@ function clearSession(url: URL): string {
  * otherwise every experiment is held at its first variant (the control) and marked as already
  * exposed, so each persona sees what the README's table says and no demo visit lands in a result.
  */
-async function personaSession(c: { env: Env; executionCtx: Pick<ExecutionContext, "waitUntil"> }, withExperiments: boolean, url: URL): Promise<string> {
+async function personaSession(
+  c: { env: Env; executionCtx: Pick<ExecutionContext, "waitUntil"> },
+  withExperiments: boolean,
+  url: URL,
+): Promise<string> {
   if (withExperiments) return clearSession(url);
   const now = Date.now();
   const live = await getLiveRuleset(c.env.RULES, now, settings(c.env).rulesRefreshMs, c.executionCtx);
@@ -48,9 +53,18 @@ async function personaSession(c: { env: Env; executionCtx: Pick<ExecutionContext
 
 demo.get("/login", async (c) => {
   const customer = customerSchema.safeParse(c.req.query("customer"));
-  if (!customer.success) return jsonError(c, 400, "invalid_customer", "Pass ?customer=ID with a demo customer id.", [{ path: "customer", message: customer.error.issues[0].message }]);
+  if (!customer.success)
+    return jsonError(c, 400, "invalid_customer", "Pass ?customer=ID with a demo customer id.", [
+      { path: "customer", message: customer.error.issues[0].message },
+    ]);
   if (!(await readProfile(c.env.PROFILES, { kind: "customer", id: customer.data }))) {
-    return jsonError(c, 404, "unknown_customer", `No profile for customer ${customer.data}: import it first (npx pz profiles import).`, [{ path: "customer", message: "unknown customer" }]);
+    return jsonError(
+      c,
+      404,
+      "unknown_customer",
+      `No profile for customer ${customer.data}: import it first (npx pz profiles import).`,
+      [{ path: "customer", message: "unknown customer" }],
+    );
   }
   const url = new URL(c.req.url);
   const secret = c.env.PZ_SIGNING_KEY!;

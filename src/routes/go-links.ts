@@ -8,13 +8,25 @@ import { newApp, type AppContext } from "./app";
 import type { CompiledCampaign } from "../core/types";
 import { consentWithheld, CONSENT_COOKIE } from "../edge/identity/consent";
 import { cookieSecure, parseCookies, clearCookie } from "../edge/identity/cookie-header";
-import { newVisitor, readVisitorCookie, visitorCookie, VISITOR_COOKIE, type VisitorIdentity } from "../edge/identity/visitor-cookie";
+import {
+  newVisitor,
+  readVisitorCookie,
+  visitorCookie,
+  VISITOR_COOKIE,
+  type VisitorIdentity,
+} from "../edge/identity/visitor-cookie";
 import { SESSION_COOKIE } from "../edge/identity/session-cookie";
 import { checkDestination, safeLanding, withUtm } from "../edge/links/destinations";
 import { isBot } from "../edge/proxy/bots";
 import { enqueueEvents } from "../edge/events/event-queue";
 import type { PzEvent } from "../edge/events/event-schema";
-import { isShortCode, readLinkToken, type LinkFailure, type LinkPayload, type LinkRead } from "../edge/links/link-tokens";
+import {
+  isShortCode,
+  readLinkToken,
+  type LinkFailure,
+  type LinkPayload,
+  type LinkRead,
+} from "../edge/links/link-tokens";
 import { log } from "../edge/lib/log";
 import type { WaitUntil } from "../edge/lib/isolate-copy";
 import { getLiveRuleset } from "../edge/rulesets/live-ruleset";
@@ -72,7 +84,13 @@ export const LINK_BUDGET_MS = 1000;
 
 type LinkOutcome = LinkRead | { ok: false; reason: "store_unavailable"; payload?: undefined };
 
-async function readLink(c: LinkContext, secret: string, token: string, kind: "short" | "token", now: number): Promise<LinkOutcome> {
+async function readLink(
+  c: LinkContext,
+  secret: string,
+  token: string,
+  kind: "short" | "token",
+  now: number,
+): Promise<LinkOutcome> {
   if (kind === "token") return readLinkToken(secret, token, now);
   try {
     return await withinDeadline(readShortLink(c.env.PROFILES, token, now), LINK_BUDGET_MS, "short link read");
@@ -98,7 +116,13 @@ async function findCampaign(env: Env, id: string, now: number, ctx: WaitUntil): 
  * Sets pz_id to the customer, keeping the browser's visitor id. A browser already bound to another
  * customer (a shared device) starts over with a fresh visitor id: nothing crosses between people.
  */
-async function bindCustomer(c: LinkContext, secret: string, current: VisitorIdentity | null, customerId: string, now: number): Promise<VisitorIdentity> {
+async function bindCustomer(
+  c: LinkContext,
+  secret: string,
+  current: VisitorIdentity | null,
+  customerId: string,
+  now: number,
+): Promise<VisitorIdentity> {
   const otherPerson = !!current?.customerId && current.customerId !== customerId;
   const visitorId = current && !otherPerson ? current.visitorId : newVisitor().visitorId;
   const identity: VisitorIdentity = { visitorId, customerId };
@@ -136,7 +160,9 @@ function failed(
   return redirect(c, safeLanding(campaign?.landing));
 }
 
-/** Records an event, except for bots (link previewers, crawlers, verified bots): their visits are not the customer's. */
+/**
+ * Records an event, except for bots (link previewers, crawlers, verified bots): their visits are not the customer's.
+ */
 function record(c: LinkContext, event: PzEvent): void {
   if (isBot(c.req.raw)) return;
   c.executionCtx.waitUntil(enqueueEvents(c.env.EVENTS, [event]));

@@ -64,7 +64,10 @@ async function handle(request: Request, url: URL, env: Env, ctx: WaitUntil): Pro
   try {
     return await personalise({ request, url, cf, device }, env, ctx, config, env.PZ_SIGNING_KEY, origin);
   } catch (err) {
-    log("error", "personalisation failed; serving the origin's response as it is", { path: url.pathname, reason: String(err) });
+    log("error", "personalisation failed; serving the origin's response as it is", {
+      path: url.pathname,
+      reason: String(err),
+    });
     return origin.response ?? plain();
   }
 }
@@ -103,9 +106,13 @@ async function personalise(
   // 3. The profile read starts now and runs beside the origin fetch, within its time budget.
   // A budget of 0 turns profile reads off: decide from the request and session alone. A visitor
   // given a new id on this request has no profile yet, so there is nothing to read.
-  const profileRead = personal && known && config.profileBudgetMs > 0
-    ? timing.time("profile", readProfileWithin(env.PROFILES, profileRefOf(identity), config.profileBudgetMs, config.profileCacheMs, now))
-    : null;
+  const profileRead =
+    personal && known && config.profileBudgetMs > 0
+      ? timing.time(
+          "profile",
+          readProfileWithin(env.PROFILES, profileRefOf(identity), config.profileBudgetMs, config.profileCacheMs, now),
+        )
+      : null;
 
   // 4. The origin's headers: exactly the variants the decision will use (see originHeaders).
   const info = requestInfo(url, request.headers, cf, now, device);
@@ -113,21 +120,45 @@ async function personalise(
   // On a page not seen yet the origin is told every experiment that may apply; step 7 finds the templates.
   const page = knownPage(url.pathname);
   const pageInput = { slots: page?.slots, templates: page?.templates };
-  const contextInput = { identity, isNew: !known, session, request: info, consent, ...pageInput, ...(overrides ? { overrides } : {}) } as const;
+  const contextInput = {
+    identity,
+    isNew: !known,
+    session,
+    request: info,
+    consent,
+    ...pageInput,
+    ...(overrides ? { overrides } : {}),
+  } as const;
   // Consent the profile records (preferences on another device, the CRM) counts as much as this browser's.
-  const withProfile = (profile: StoredProfile | null) => buildDecisionContext({ ...contextInput, profile, ...(optedOut(profile) ? { consent: "basic" as const } : {}) });
+  const withProfile = (profile: StoredProfile | null) =>
+    buildDecisionContext({ ...contextInput, profile, ...(optedOut(profile) ? { consent: "basic" as const } : {}) });
   const learning = await learningFor(env, live.prepared, now, ctx);
   const since = performance.now();
-  const plan = await originHeaders({ early: withProfile(null), prepared: live.prepared, now, lastSegments: session.sg, profileRead, withProfile, options: learning });
+  const plan = await originHeaders({
+    early: withProfile(null),
+    prepared: live.prepared,
+    now,
+    lastSegments: session.sg,
+    profileRead,
+    withProfile,
+    options: learning,
+  });
   if (plan.decision && !plan.profile) timing.mark("decide", since);
 
   // 5. The origin's page (from the edge HTML cache when the origin allows it), in parallel with the profile read.
   const options = { ...config.origin, extraHeaders: plan.headers, dropConditionals: wantsHtml(request) };
   const describe = (outcome: string) => timing.describe("origin", outcome);
-  origin.response = timing.time("origin", originPage({ env, request, url, ctx, options, settings: config.htmlCache, live, describe }));
-  const [originResponse, profileResult] = await Promise.all([origin.response, plan.profile ?? profileRead ?? Promise.resolve<ProfileRead>({ profile: null })]);
+  origin.response = timing.time(
+    "origin",
+    originPage({ env, request, url, ctx, options, settings: config.htmlCache, live, describe }),
+  );
+  const [originResponse, profileResult] = await Promise.all([
+    origin.response,
+    plan.profile ?? profileRead ?? Promise.resolve<ProfileRead>({ profile: null }),
+  ]);
   let response = originResponse;
-  if (profileResult.error) log("warn", "deciding without the profile", { path: url.pathname, reason: profileResult.error });
+  if (profileResult.error)
+    log("warn", "deciding without the profile", { path: url.pathname, reason: profileResult.error });
   if (profileResult.cached) timing.describe("profile", "cache");
 
   // 6. Only HTML 200 pages are rewritten; redirects, errors, other types pass as the origin sent them,
@@ -156,8 +187,14 @@ async function personalise(
       full.templates = prescanned.templates;
       if (prescanned.slots) full.slots = prescanned.slots;
     } else if (unseenTemplates) full.templates = {};
-    // Templates found only now may rule out a slot experiment: assigned again, to the same variants (hashing is deterministic).
-    decision = decide(full, live.prepared, now, unseenTemplates ? learning : { ...learning, assignments: plan.assigned });
+    // Templates found only now may rule out a slot experiment: assigned again, to the same variants (hashing is
+    // deterministic).
+    decision = decide(
+      full,
+      live.prepared,
+      now,
+      unseenTemplates ? learning : { ...learning, assignments: plan.assigned },
+    );
     timing.mark("decide", since);
   }
 
@@ -174,8 +211,15 @@ async function personalise(
     const secure = cookieSecure(url);
     if (!known) setCookies.push(await visitorCookie(secret, identity, secure));
     if (!overrides) {
-      // On a page whose slots are not known yet every decided offer counts as shown: a cap errs towards showing less, never more.
-      setCookies.push(await sessionCookie(secret, applyDecisionToSession(session, decision, url.pathname, nowSeconds, exposures), secure));
+      // On a page whose slots are not known yet every decided offer counts as shown: a cap errs towards showing less,
+      // never more.
+      setCookies.push(
+        await sessionCookie(
+          secret,
+          applyDecisionToSession(session, decision, url.pathname, nowSeconds, exposures),
+          secure,
+        ),
+      );
     }
   }
 
@@ -206,9 +250,21 @@ async function personalise(
     rewritten.seen.then(async ({ slots, templates }) => {
       rememberPage(url.pathname, { slots, templates });
       if (!track) return;
-      const onPage = { ...decision, slots: Object.fromEntries(slots.flatMap((s) => (decision.slots[s] ? [[s, decision.slots[s]]] : []))) };
-      const covariates = exposures.length && attributes ? exposureCovariates(live.compiled.experiments, attributes) : {};
-      const meta = { visitorId: identity.visitorId, customerId: identity.customerId, channel: "web", now, preview: false, exposures, covariates };
+      const onPage = {
+        ...decision,
+        slots: Object.fromEntries(slots.flatMap((s) => (decision.slots[s] ? [[s, decision.slots[s]]] : []))),
+      };
+      const covariates =
+        exposures.length && attributes ? exposureCovariates(live.compiled.experiments, attributes) : {};
+      const meta = {
+        visitorId: identity.visitorId,
+        customerId: identity.customerId,
+        channel: "web",
+        now,
+        preview: false,
+        exposures,
+        covariates,
+      };
       await enqueueEvents(env.EVENTS, withCacheCounts(decisionEvents(onPage, meta)));
     }),
   );

@@ -9,7 +9,13 @@ import { jsonBodyOf } from "../edge/lib/json-body";
 import { piiKind } from "../edge/identity/customer-id";
 import { clearingCookies, consentCookie } from "../edge/identity/consent";
 import { cookieSecure, parseCookies } from "../edge/identity/cookie-header";
-import { newVisitor, readVisitorCookie, VISITOR_COOKIE, visitorCookie, type VisitorIdentity } from "../edge/identity/visitor-cookie";
+import {
+  newVisitor,
+  readVisitorCookie,
+  VISITOR_COOKIE,
+  visitorCookie,
+  type VisitorIdentity,
+} from "../edge/identity/visitor-cookie";
 import { jsonError } from "../edge/lib/errors";
 import { forgetVisitor, type ForgetOutcome } from "../edge/profiles/forget";
 import { emptyProfile, type StoredProfile } from "../edge/profiles/profile-model";
@@ -33,10 +39,16 @@ const preferencesSchema = z
     const keys = Object.keys(value);
     if (keys.length > 20) ctx.addIssue({ code: "custom", message: "at most 20 preferences at once" });
     for (const key of keys) {
-      if (!/^[A-Za-z][\w-]{0,31}$/.test(key)) ctx.addIssue({ code: "custom", path: [key], message: "preference names are short words" });
+      if (!/^[A-Za-z][\w-]{0,31}$/.test(key))
+        ctx.addIssue({ code: "custom", path: [key], message: "preference names are short words" });
       // Preferences are stored in the profile and may be read by rules: no email address or phone number there.
       const raw = (value as Record<string, unknown>)[key];
-      const texts = typeof raw === "string" ? [raw] : Array.isArray(raw) ? raw.filter((v): v is string => typeof v === "string") : [];
+      const texts =
+        typeof raw === "string"
+          ? [raw]
+          : Array.isArray(raw)
+            ? raw.filter((v): v is string => typeof v === "string")
+            : [];
       const kind = texts.map(piiKind).find((k) => k !== null);
       if (kind) ctx.addIssue({ code: "custom", path: [key], message: `looks like ${kind}: preferences carry no PII` });
     }
@@ -66,7 +78,9 @@ visitor.post("/preferences", preferencesConfigured, jsonBodyOf(preferencesSchema
   const { personalization, ...preferences } = c.req.valid("json");
   let profile: StoredProfile;
   try {
-    profile = (await changeProfile(c.env, profileRefOf(identity), { kind: "preferences", preferences, personalization })).profile ?? emptyProfile();
+    profile =
+      (await changeProfile(c.env, profileRefOf(identity), { kind: "preferences", preferences, personalization }))
+        .profile ?? emptyProfile();
   } catch (err) {
     return profileUnavailable(c, "saving preferences", err);
   }
@@ -85,7 +99,11 @@ visitor.get("/me", async (c) => {
   } catch (err) {
     return profileUnavailable(c, "reading preferences", err);
   }
-  return c.json({ known: !!identity?.customerId, preferences: profile.preferences, personalization: profile.consent?.personalization ?? true });
+  return c.json({
+    known: !!identity?.customerId,
+    preferences: profile.preferences,
+    personalization: profile.consent?.personalization ?? true,
+  });
 });
 
 /**
@@ -103,7 +121,8 @@ visitor.delete("/me", async (c) => {
   } catch (err) {
     return profileUnavailable(c, "forgetting", err);
   }
-  for (const cookie of clearingCookies(cookieSecure(new URL(c.req.url)))) c.header("Set-Cookie", cookie, { append: true });
+  for (const cookie of clearingCookies(cookieSecure(new URL(c.req.url))))
+    c.header("Set-Cookie", cookie, { append: true });
   const forgotten = identity !== null && outcome.pending.length === 0;
   return c.json({ forgotten, ...outcome }, outcome.pending.length > 0 ? 202 : 200);
 });

@@ -1,4 +1,7 @@
-/** The worker bundled and hosted by Miniflare with a published ruleset and migrated D1, for Node tests of the results surfaces. */
+/**
+ * The worker bundled and hosted by Miniflare with a published ruleset and migrated D1, for Node tests of the results
+ * surfaces.
+ */
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import { expect } from "vitest";
@@ -14,7 +17,10 @@ export interface ResultsWorker {
   db: D1;
 }
 
-/** Bundles src/index.ts into `temp`, hosts it on 127.0.0.1 with `token` as the admin token, publishes `rules` and migrates D1. */
+/**
+ * Bundles src/index.ts into `temp`, hosts it on 127.0.0.1 with `token` as the admin token, publishes `rules` and
+ * migrates D1.
+ */
 export async function hostResultsWorker(temp: string, token: string, rules: CompiledRuleset): Promise<ResultsWorker> {
   const script = join(temp, "worker.js");
   await bundlePz("src/index.ts", script);
@@ -30,7 +36,11 @@ export async function hostResultsWorker(temp: string, token: string, rules: Comp
     kvNamespaces: ["PROFILES", "RULES"],
     d1Databases: ["ANALYTICS"],
     queueProducers: { EVENTS: { queueName: "pz-events" } },
-    bindings: { PZ_ADMIN_TOKEN: token, PZ_SIGNING_KEY: "results-test-signing-key-0123456789", ORIGIN_URL: "http://127.0.0.1:9" },
+    bindings: {
+      PZ_ADMIN_TOKEN: token,
+      PZ_SIGNING_KEY: "results-test-signing-key-0123456789",
+      ORIGIN_URL: "http://127.0.0.1:9",
+    },
   });
   const url = (await mf.ready).origin;
   rules.version = rulesetVersion(rules);

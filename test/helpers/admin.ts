@@ -11,7 +11,12 @@ export function adminHeaders(extra: Record<string, string> = {}): Record<string,
 }
 
 /** Calls an admin route with the admin token; a body object is sent as JSON. */
-export function admin(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+export function admin(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   const init: RequestInit = { method, headers: adminHeaders(headers) };
   if (body !== undefined) {
     init.body = typeof body === "string" ? body : JSON.stringify(body);
@@ -20,7 +25,10 @@ export function admin(method: string, path: string, body?: unknown, headers: Rec
   return SELF.fetch(`${ORIGIN}/__pz/admin${path}`, init);
 }
 
-/** A playbook small enough to reason about: one slot, a profile segment, a layer, an offer, an experiment, two campaigns. */
+/**
+ * A playbook small enough to reason about: one slot, a profile segment, a layer, an offer, an experiment, two
+ * campaigns.
+ */
 export const PLAYBOOK = [
   {
     path: "rules/site.yaml",
@@ -70,11 +78,15 @@ campaigns:
 /** Compiles playbook source as `pz rules build` does; throws with the diagnostics if it does not compile. */
 export function compiled(files: SourceText[] = PLAYBOOK): CompiledRuleset {
   const result = compilePlaybook(files);
-  if (!result.ok) throw new Error(`fixture does not compile:\n${result.errors.map((d) => formatDiagnostic(d)).join("\n")}`);
+  if (!result.ok)
+    throw new Error(`fixture does not compile:\n${result.errors.map((d) => formatDiagnostic(d)).join("\n")}`);
   return result.ruleset;
 }
 
-/** Compiles `files` and publishes the ruleset through the admin API, as `pz rules publish` does; returns the new live version. */
+/**
+ * Compiles `files` and publishes the ruleset through the admin API, as `pz rules publish` does; returns the new live
+ * version.
+ */
 export async function publish(files = PLAYBOOK): Promise<string> {
   const res = await admin("POST", "/rules", compiled(files));
   if (res.status !== 201) throw new Error(`publish failed: ${res.status} ${await res.text()}`);

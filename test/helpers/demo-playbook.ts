@@ -2,7 +2,11 @@
 /// <reference types="vite/client" />
 import type { SourceText } from "../../src/compiler";
 
-const texts = import.meta.glob<string>("../../rules/*.{yaml,yml,json}", { query: "?raw", import: "default", eager: true });
+const texts = import.meta.glob<string>("../../rules/*.{yaml,yml,json}", {
+  query: "?raw",
+  import: "default",
+  eager: true,
+});
 
 /** Every file of rules/ except the generated schema.json, named as `pz` names them (rules/x.yaml). */
 export function demoPlaybook(): SourceText[] {

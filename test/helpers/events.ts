@@ -3,7 +3,8 @@ import { env, SELF } from "cloudflare:test";
 import { readSessionCookie, type SessionState } from "../../src/edge/identity/session-cookie";
 import { visitorCookie, type VisitorIdentity } from "../../src/edge/identity/visitor-cookie";
 
-export const BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
+export const BROWSER_UA =
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
 
 /** A fresh random id, so tests never see each other's rows. */
 export function uid(prefix = "t"): string {
@@ -48,7 +49,9 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
 
 /** Stored event rows with these ids. */
 export async function storedEvents(ids: string[]): Promise<Record<string, unknown>[]> {
-  const { results } = await env.ANALYTICS.prepare("SELECT * FROM events WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY at, id")
+  const { results } = await env.ANALYTICS.prepare(
+    "SELECT * FROM events WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY at, id",
+  )
     .bind(JSON.stringify(ids))
     .all<Record<string, unknown>>();
   return results;

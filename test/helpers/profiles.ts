@@ -1,4 +1,7 @@
-/** Profiles as the proxy sees them (the KV copy their object writes through), and faults injected around the real bindings. */
+/**
+ * Profiles as the proxy sees them (the KV copy their object writes through), and faults injected around the real
+ * bindings.
+ */
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import type { Env } from "../../src/env";
 import { parseProfile, type StoredProfile } from "../../src/edge/profiles/profile-model";
@@ -46,7 +49,12 @@ export function failingObjects(fault: Fault, names?: (name: string) => boolean):
       const stub = real.get(id);
       const name = named.get(id.toString()) ?? "";
       if (names && !names(name)) return stub;
-      return new Proxy(stub, { get: (target, prop) => (typeof prop === "string" && prop !== "then" ? () => misbehave(fault, `object ${prop}`) : Reflect.get(target, prop)) });
+      return new Proxy(stub, {
+        get: (target, prop) =>
+          typeof prop === "string" && prop !== "then"
+            ? () => misbehave(fault, `object ${prop}`)
+            : Reflect.get(target, prop),
+      });
     },
   } as unknown as Env["PROFILE_OBJECTS"];
 }
@@ -68,7 +76,8 @@ export function slowKv(ms: number): KVNamespace {
 /** The real KV binding with every call failing (an outage of PROFILES). */
 export function failingKv(fault: Fault): KVNamespace {
   return new Proxy(env.PROFILES, {
-    get: (target, prop) => (typeof Reflect.get(target, prop) === "function" ? () => misbehave(fault, "KV") : Reflect.get(target, prop)),
+    get: (target, prop) =>
+      typeof Reflect.get(target, prop) === "function" ? () => misbehave(fault, "KV") : Reflect.get(target, prop),
   });
 }
 

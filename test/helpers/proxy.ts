@@ -1,4 +1,6 @@
-/** Shared by the proxy tests: a small published ruleset, a known customer, and a browser visiting through the worker. */
+/**
+ * Shared by the proxy tests: a small published ruleset, a known customer, and a browser visiting through the worker.
+ */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../src/index";
 import type { CompiledRuleset } from "../../src/core/types";
@@ -8,7 +10,8 @@ import { forgetCachedRuleset, publishRuleset } from "../../src/edge/rulesets/liv
 import { experiment, offer, ruleset, segment } from "../fixtures/ruleset";
 import { TestOrigin } from "../origin/index";
 
-export const BROWSER_UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15";
+export const BROWSER_UA =
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15";
 
 /**
  * Hero: a welcome-back offer for gold customers (needs the profile). Banner: a 50/50 slot experiment
@@ -23,8 +26,16 @@ export function testRuleset(): CompiledRuleset {
       segment("in-germany", { "request.country": "DE" }, { nonPersonal: true }),
     ],
     offers: [
-      offer("welcome-back", { slots: ["hero"], eligibility: { $segment: "gold" }, content: { kind: "template", html: "<h1>Welcome back, {{profile.firstName|friend}}</h1>" } }),
-      offer("country-hello", { slots: ["country"], nonPersonal: true, content: { kind: "template", html: "<p>Hello, {{request.country|world}}</p>" } }),
+      offer("welcome-back", {
+        slots: ["hero"],
+        eligibility: { $segment: "gold" },
+        content: { kind: "template", html: "<h1>Welcome back, {{profile.firstName|friend}}</h1>" },
+      }),
+      offer("country-hello", {
+        slots: ["country"],
+        nonPersonal: true,
+        content: { kind: "template", html: "<p>Hello, {{request.country|world}}</p>" },
+      }),
     ],
     experiments: [
       experiment("banner-test", {
@@ -83,6 +94,10 @@ export async function visit(origin: TestOrigin, path: string, options: Visit = {
     cf: options.cf,
   });
   const ctx = createExecutionContext();
-  const res = await worker.fetch!(request as Request<unknown, IncomingRequestCfProperties>, { ...env, INJECT_TRACKER: "off", ...options.env, ORIGIN: origin.fetcher }, ctx);
+  const res = await worker.fetch!(
+    request as Request<unknown, IncomingRequestCfProperties>,
+    { ...env, INJECT_TRACKER: "off", ...options.env, ORIGIN: origin.fetcher },
+    ctx,
+  );
   return { res, done: () => waitOnExecutionContext(ctx) };
 }

@@ -30,7 +30,9 @@ export class TestOrigin {
   stream: WritableStreamDefaultWriter<Uint8Array> | null = null;
 
   /** The Fetcher the worker's env.ORIGIN gets. */
-  readonly fetcher = { fetch: (input: RequestInfo | URL, init?: RequestInit) => this.handle(new Request(input, init)) } as unknown as Fetcher;
+  readonly fetcher = {
+    fetch: (input: RequestInfo | URL, init?: RequestInit) => this.handle(new Request(input, init)),
+  } as unknown as Fetcher;
 
   private async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
@@ -43,7 +45,14 @@ export class TestOrigin {
     switch (url.pathname) {
       case "/":
       case "/page":
-        return new Response(PAGE, { headers: { ...HTML, etag: '"v1"', "last-modified": "Tue, 10 Mar 2026 10:00:00 GMT", "cache-control": "public, max-age=600" } });
+        return new Response(PAGE, {
+          headers: {
+            ...HTML,
+            etag: '"v1"',
+            "last-modified": "Tue, 10 Mar 2026 10:00:00 GMT",
+            "cache-control": "public, max-age=600",
+          },
+        });
       case "/members":
         return new Response(MEMBERS_PAGE, { headers: HTML });
       case "/missing":
@@ -51,11 +60,16 @@ export class TestOrigin {
       case "/broken":
         return new Response("<h1>Origin error</h1>", { status: 500, headers: HTML });
       case "/moved":
-        return new Response(null, { status: 302, headers: { location: "/page", "set-cookie": "origin_sid=abc; Path=/" } });
+        return new Response(null, {
+          status: 302,
+          headers: { location: "/page", "set-cookie": "origin_sid=abc; Path=/" },
+        });
       case "/api/data":
         return Response.json({ ok: true, items: [1, 2, 3] }, { headers: { etag: '"d1"' } });
       case "/api/gzip":
-        return new Response(await gzip('{"compressed":true}'), { headers: { "content-type": "application/json", "content-encoding": "gzip" } });
+        return new Response(await gzip('{"compressed":true}'), {
+          headers: { "content-type": "application/json", "content-encoding": "gzip" },
+        });
       case "/echo":
         return Response.json(this.requests.at(-1));
       case "/stream":

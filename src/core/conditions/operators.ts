@@ -66,7 +66,15 @@ export const conditionOperators: ReadonlySet<string> = new Set([
 ]);
 
 /** The names `$type` accepts. */
-export const typeNames: ReadonlySet<string> = new Set(["string", "number", "boolean", "object", "array", "null", "undefined"]);
+export const typeNames: ReadonlySet<string> = new Set([
+  "string",
+  "number",
+  "boolean",
+  "object",
+  "array",
+  "null",
+  "undefined",
+]);
 
 /** True for a known field operator (own keys only, so "$constructor" is not one). */
 export function isFieldOperator(name: string): boolean {

@@ -1,4 +1,7 @@
-/** What preparing a condition carries down the tree, including the walker itself, so operators recurse without importing it. */
+/**
+ * What preparing a condition carries down the tree, including the walker itself, so operators recurse without importing
+ * it.
+ */
 import type { SavedGroupsInput } from "./groups";
 import type { Matcher, Test } from "./scope";
 

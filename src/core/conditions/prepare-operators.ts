@@ -211,7 +211,14 @@ function aggregateLinker(summing: boolean): OperatorPreparer {
 
 const aggregates: Record<string, OperatorPreparer> = { $count: aggregateLinker(false), $sum: aggregateLinker(true) };
 
-const preparers: Record<string, OperatorPreparer> = { ...relational, ...membership, ...arrays, ...patterns, ...relativeTime, ...aggregates };
+const preparers: Record<string, OperatorPreparer> = {
+  ...relational,
+  ...membership,
+  ...arrays,
+  ...patterns,
+  ...relativeTime,
+  ...aggregates,
+};
 
 /**
  * Prepares one field operator other than the version ones (prepareVersionRange takes those, together).

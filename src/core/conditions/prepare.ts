@@ -13,7 +13,12 @@ import { always, type Matcher, never, type Predicate, type Test } from "./scope"
  * (against `scope.now`). Paths are split, regexes compiled and saved groups resolved here, once.
  */
 export function prepareCondition(condition: Condition, savedGroups?: SavedGroupsInput): Predicate {
-  return prepareTest(condition, { groups: savedGroups ?? {}, visited: new Set(), test: prepareTest, value: prepareValue });
+  return prepareTest(condition, {
+    groups: savedGroups ?? {},
+    visited: new Set(),
+    test: prepareTest,
+    value: prepareValue,
+  });
 }
 
 /** Prepares a condition applied to any value (the attributes, or an element under $elemMatch). */

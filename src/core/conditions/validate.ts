@@ -127,14 +127,17 @@ function operandProblem(kind: OperandKind, op: string, operand: unknown, path: s
       operand.forEach((item, i) => checkValue(item, `${path}[${i}]`, walk));
       return null;
     case "size":
-      if (typeof operand === "number") return Number.isInteger(operand) && operand >= 0 ? null : `${op} needs a whole number`;
+      if (typeof operand === "number")
+        return Number.isInteger(operand) && operand >= 0 ? null : `${op} needs a whole number`;
       if (!isOperatorObject(operand)) return `${op} needs a number or an operator object such as { "$gt": 2 }`;
       checkValue(operand, path, walk);
       return null;
     case "boolean":
       return typeof operand === "boolean" ? null : `${op} needs true or false`;
     case "typeName":
-      return typeof operand === "string" && typeNames.has(operand) ? null : `${op} needs one of ${[...typeNames].join(", ")}`;
+      return typeof operand === "string" && typeNames.has(operand)
+        ? null
+        : `${op} needs one of ${[...typeNames].join(", ")}`;
     case "regex":
       if (typeof operand !== "string") return `${op} needs a regular expression as a string`;
       return compileRegex(operand, false) ? null : `invalid regular expression ${show(operand)}`;
@@ -151,9 +154,11 @@ function operandProblem(kind: OperandKind, op: string, operand: unknown, path: s
     case "group":
       return typeof operand === "string" ? null : `${op} needs a saved group id`;
     case "aggregate": {
-      if (!isRecord(operand)) return `${op} needs { where: condition, ${op === "$sum" ? "of: field, " : ""}$gte: n, ... }`;
+      if (!isRecord(operand))
+        return `${op} needs { where: condition, ${op === "$sum" ? "of: field, " : ""}$gte: n, ... }`;
       const { where, of, ...compare } = operand;
-      if (op === "$sum" && (typeof of !== "string" || of === "")) return "$sum needs `of`: the field of each item to add up";
+      if (op === "$sum" && (typeof of !== "string" || of === ""))
+        return "$sum needs `of`: the field of each item to add up";
       if (op === "$count" && of !== undefined) return "$count counts items; `of` belongs to $sum";
       if (where !== undefined) {
         if (!isRecord(where)) return `${op}.where needs a condition on each item`;

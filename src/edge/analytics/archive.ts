@@ -9,7 +9,10 @@ import type { PzEvent } from "../events/event-schema";
 
 /** The archive key of a day's events: `events/dt=<day>/<sha-256 of the sorted ids, 32 hex>.ndjson.gz`. */
 async function objectKey(day: string, events: PzEvent[]): Promise<string> {
-  const ids = events.map((e) => e.id).sort().join("\n");
+  const ids = events
+    .map((e) => e.id)
+    .sort()
+    .join("\n");
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(ids)));
   const hex = [...digest.slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
   return `events/dt=${day}/${hex}.ndjson.gz`;

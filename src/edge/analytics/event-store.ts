@@ -1,6 +1,7 @@
 /**
  * D1 writes for the queue consumer. Every batch is one D1 batch() (a single transaction), and every
- * insert is idempotent: events on their unique id, dead letters on the message id. A redelivered batch therefore adds nothing. The
+ * insert is idempotent: events on their unique id, dead letters on the message id. A redelivered batch therefore adds
+ * nothing. The
  * roll-ups the results read (migrations/0003_rollups.sql) are kept by triggers on new event rows,
  * so they commit or fail with the raw rows. Nothing is stored for a visitor listed in
  * `forgotten_visitors` (forget-me, src/edge/profiles/forget.ts), so events queued before it bring nothing back.
@@ -71,7 +72,8 @@ function chunks<T>(items: T[], size: number): T[][] {
 }
 
 /**
- * Stores the events (the roll-up triggers count first exposures and goals) in one transaction and returns the ids among them not
+ * Stores the events (the roll-up triggers count first exposures and goals) in one transaction and returns the ids among
+ * them not
  * yet folded into a profile: new events, and events a failed earlier delivery stored but could
  * not fold.
  */
@@ -79,8 +81,10 @@ export async function storeEvents(db: D1Database, events: PzEvent[], receivedAt:
   // Learning and cache counts first: they tell new events by their absence from `events`.
   const statements = [...learningStatements(db, events), ...cacheCountStatements(db, events)];
   const links = events.filter((e) => e.customerId).map((e) => [e.visitorId, e.customerId, e.at]);
-  for (const rows of chunks(links, ROWS_PER_STATEMENT)) statements.push(db.prepare(UPSERT_VISITOR_CUSTOMERS).bind(JSON.stringify(rows)));
-  for (const rows of chunks(events.map(eventRow), ROWS_PER_STATEMENT)) statements.push(db.prepare(INSERT_EVENTS).bind(JSON.stringify(rows), receivedAt));
+  for (const rows of chunks(links, ROWS_PER_STATEMENT))
+    statements.push(db.prepare(UPSERT_VISITOR_CUSTOMERS).bind(JSON.stringify(rows)));
+  for (const rows of chunks(events.map(eventRow), ROWS_PER_STATEMENT))
+    statements.push(db.prepare(INSERT_EVENTS).bind(JSON.stringify(rows), receivedAt));
   statements.push(db.prepare(SELECT_UNFOLDED).bind(JSON.stringify(events.map((e) => e.id))));
   const results = await db.batch<{ id: string }>(statements);
   return new Set(results[results.length - 1].results.map((row) => row.id));
@@ -104,6 +108,8 @@ export async function storeDeadLetters(db: D1Database, letters: DeadLetter[], re
   if (letters.length === 0) return;
   const insert = `INSERT OR IGNORE INTO dead_letters (message_id, queue, body, reason, attempts, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`;
   await db.batch(
-    letters.map((l) => db.prepare(insert).bind(l.messageId, l.queue, JSON.stringify(l.body) ?? "null", l.reason, l.attempts, receivedAt)),
+    letters.map((l) =>
+      db.prepare(insert).bind(l.messageId, l.queue, JSON.stringify(l.body) ?? "null", l.reason, l.attempts, receivedAt),
+    ),
   );
 }

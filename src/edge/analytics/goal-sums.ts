@@ -44,7 +44,12 @@ interface GoalSumsRow {
 }
 
 /** One row per exposed variant and goal asked for (zeros when no unit of the variant reached it). */
-export async function experimentGoalSums(db: D1Database, experiment: string, goals: string[], unit: ResultUnit): Promise<GoalSums[]> {
+export async function experimentGoalSums(
+  db: D1Database,
+  experiment: string,
+  goals: string[],
+  unit: ResultUnit,
+): Promise<GoalSums[]> {
   const [variants, sums] = await db.batch([
     db.prepare(VARIANT_UNITS).bind(experiment, unit),
     db.prepare(GOAL_SUMS).bind(experiment, unit, JSON.stringify(goals)),
@@ -73,7 +78,11 @@ export async function experimentGoalSums(db: D1Database, experiment: string, goa
 }
 
 /** Units exposed per variant (an experiment read against no goal). */
-export async function variantUnits(db: D1Database, experiment: string, unit: ResultUnit): Promise<{ variant: string; units: number }[]> {
+export async function variantUnits(
+  db: D1Database,
+  experiment: string,
+  unit: ResultUnit,
+): Promise<{ variant: string; units: number }[]> {
   const { results } = await db.prepare(VARIANT_UNITS).bind(experiment, unit).all<VariantUnitsRow>();
   return results.map((r) => ({ variant: r.variant, units: r.units }));
 }
@@ -86,7 +95,10 @@ export async function exposureTimeline(db: D1Database, experiment: string, unit:
 
 /** Outcome counts per offer and UTC day, `fromDay` to `toDay` inclusive (`YYYY-MM-DD`; both optional). */
 export async function offerDays(db: D1Database, fromDay?: string, toDay?: string): Promise<OfferDay[]> {
-  const { results } = await db.prepare(OFFER_DAYS).bind(fromDay ?? "0000-00-00", toDay ?? "9999-99-99").all<OfferDay>();
+  const { results } = await db
+    .prepare(OFFER_DAYS)
+    .bind(fromDay ?? "0000-00-00", toDay ?? "9999-99-99")
+    .all<OfferDay>();
   return results;
 }
 
@@ -98,6 +110,9 @@ export async function offerTotals(db: D1Database): Promise<Omit<OfferDay, "day">
 
 /** Units exposed per experiment, for every experiment with any. */
 export async function exposedPerExperiment(db: D1Database, unit: ResultUnit = "visitor"): Promise<Map<string, number>> {
-  const { results } = await db.prepare(EXPOSED_PER_EXPERIMENT).bind(unit).all<{ experiment: string; exposed: number }>();
+  const { results } = await db
+    .prepare(EXPOSED_PER_EXPERIMENT)
+    .bind(unit)
+    .all<{ experiment: string; exposed: number }>();
   return new Map(results.map((r) => [r.experiment, r.exposed]));
 }

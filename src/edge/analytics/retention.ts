@@ -8,7 +8,10 @@ import { readLiveRuleset } from "../rulesets/live-ruleset";
 import { log } from "../lib/log";
 import { DEFAULTS } from "../lib/settings";
 
-/** Rows per DELETE, and DELETEs per table per run: a run stays far inside D1's per-query and the cron's wall-time limits. */
+/**
+ * Rows per DELETE, and DELETEs per table per run: a run stays far inside D1's per-query and the cron's wall-time
+ * limits.
+ */
 export const CHUNK_ROWS = 5_000;
 export const MAX_CHUNKS = 40;
 
@@ -71,7 +74,8 @@ export async function runRetention(env: Env, now: number): Promise<RetentionRun>
   let unitRows = 0;
   for (const experiment of ended) {
     // Goals before exposures: a goal row never outlives the exposure row its recount relies on.
-    for (const sql of [DELETE_UNIT_GOALS, DELETE_UNIT_EXPOSURES, DELETE_EXPOSURES]) unitRows += await deleteInChunks(db, sql, experiment);
+    for (const sql of [DELETE_UNIT_GOALS, DELETE_UNIT_EXPOSURES, DELETE_EXPOSURES])
+      unitRows += await deleteInChunks(db, sql, experiment);
   }
   log("info", "retention pass", { events, ended: ended.length, unitRows });
   return { events, endedExperiments: ended, unitRows };

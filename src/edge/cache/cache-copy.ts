@@ -25,7 +25,12 @@ export interface CachedPage {
 }
 
 /** The response to put: the origin's body and headers, our lifetime, the origin's caching headers set aside. */
-export function storedCopy(body: ReadableStream | null, origin: Response, plan: StoragePlan, storedAt: number): Response {
+export function storedCopy(
+  body: ReadableStream | null,
+  origin: Response,
+  plan: StoragePlan,
+  storedAt: number,
+): Response {
   const headers = new Headers(origin.headers);
   for (const name of SET_ASIDE) {
     const value = headers.get(name);
@@ -55,5 +60,11 @@ export function readCopy(stored: Response): CachedPage | null {
     const value = h.get(`x-pz-origin-${name}`);
     if (value !== null) headers.set(name, value);
   }
-  return { response: new Response(stored.body, { status: stored.status, statusText: stored.statusText, headers }), storedAt, freshUntil, staleUntil, vary };
+  return {
+    response: new Response(stored.body, { status: stored.status, statusText: stored.statusText, headers }),
+    storedAt,
+    freshUntil,
+    staleUntil,
+    vary,
+  };
 }

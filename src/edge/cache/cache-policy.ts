@@ -50,9 +50,15 @@ export function requestBypass(request: Request, settings: HtmlCacheSettings): st
 const VARY_IGNORED = new Set(["accept-encoding", "x-pz-variants", "x-pz-segments"]);
 const VARY_KEYED = new Set(["accept-language", "accept"]);
 
-/** The Vary names that enter the key, or null when the origin varies on something the cache cannot key on (`*`, Cookie…). */
+/**
+ * The Vary names that enter the key, or null when the origin varies on something the cache cannot key on (`*`,
+ * Cookie…).
+ */
 export function keyedVary(header: string | null): string[] | null {
-  const names = (header ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const names = (header ?? "")
+    .split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   const keyed: string[] = [];
   for (const name of names) {
     if (VARY_IGNORED.has(name)) continue;
@@ -68,7 +74,8 @@ function originLifetime(headers: Headers, directives: Map<string, string>): numb
   if (shared !== undefined) return shared;
   const expires = Date.parse(headers.get("expires") ?? "");
   const date = Date.parse(headers.get("date") ?? "");
-  if (Number.isFinite(expires)) return Math.max(0, Math.round((expires - (Number.isFinite(date) ? date : expires)) / 1000));
+  if (Number.isFinite(expires))
+    return Math.max(0, Math.round((expires - (Number.isFinite(date) ? date : expires)) / 1000));
   return undefined;
 }
 
@@ -116,7 +123,16 @@ export function keyVariants(header: string | undefined, headerExperiments: Reado
 
 /** `X-PZ-Segments` as a sorted set: the origin may render with it, so it enters the key. */
 export function keySegments(header: string | undefined): string {
-  return [...new Set((header ?? "").split(",").map((s) => s.trim()).filter(Boolean))].sort().join(",");
+  return [
+    ...new Set(
+      (header ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ]
+    .sort()
+    .join(",");
 }
 
 /** The request's values of the Vary names the key holds. */

@@ -13,7 +13,9 @@ export interface CachePathRule {
 export interface HtmlCacheSettings {
   enabled: boolean;
   rules: CachePathRule[];
-  /** Cookie names that mark a signed-in visitor (a trailing `*` matches a prefix): such a request never uses the cache. */
+  /**
+   * Cookie names that mark a signed-in visitor (a trailing `*` matches a prefix): such a request never uses the cache.
+   */
   sessionCookies: string[];
   /** No copy is kept longer than this (fresh + stale), whatever the origin says. */
   maxSeconds: number;
@@ -21,14 +23,21 @@ export interface HtmlCacheSettings {
 
 const ruleSchema = z
   .string()
-  .regex(/^(\/[^\s=,]*)=(\d+)(?:\+(\d+))?$/, "a rule is PATH=SECONDS or PATH=SECONDS+STALE_SECONDS, PATH starting with /")
+  .regex(
+    /^(\/[^\s=,]*)=(\d+)(?:\+(\d+))?$/,
+    "a rule is PATH=SECONDS or PATH=SECONDS+STALE_SECONDS, PATH starting with /",
+  )
   .transform((text): CachePathRule => {
     const [, pattern, fresh, stale] = /^(\/[^\s=,]*)=(\d+)(?:\+(\d+))?$/.exec(text)!;
     return { pattern, fresh: Number(fresh), stale: Number(stale ?? 0) };
   });
 const cookieNameSchema = z.string().regex(/^[!#$%&'+.^_`|~0-9A-Za-z-]+\*?$/, "not a cookie name");
 
-const list = (text: string | undefined) => (text ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+const list = (text: string | undefined) =>
+  (text ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** Valid entries of a comma-separated list; an invalid one is logged and left out (the worker still serves). */
 function validEntries<T>(name: string, text: string | undefined, schema: z.ZodType<T, string>): T[] {
@@ -52,7 +61,10 @@ export const CACHE_DEFAULTS = {
   EDGE_CACHE_MAX_SECONDS: 86_400,
 } as const;
 
-/** The edge cache's vars (EDGE_CACHE_PATHS: `/=60, /offers/*=300+60`; EDGE_CACHE_SESSION_COOKIES: `sessionid, wp_logged_in_*`). */
+/**
+ * The edge cache's vars (EDGE_CACHE_PATHS: `/=60, /offers/*=300+60`; EDGE_CACHE_SESSION_COOKIES: `sessionid,
+ * wp_logged_in_*`).
+ */
 export interface CacheVars {
   EDGE_CACHE?: string;
   EDGE_CACHE_PATHS?: string;
@@ -64,7 +76,9 @@ let memo: { key: string; value: HtmlCacheSettings } | null = null;
 
 /** The cache settings for these vars; parsed again only when a value changed. */
 export function htmlCacheSettings(env: CacheVars): HtmlCacheSettings {
-  const key = [env.EDGE_CACHE, env.EDGE_CACHE_PATHS, env.EDGE_CACHE_SESSION_COOKIES, env.EDGE_CACHE_MAX_SECONDS].join("\n");
+  const key = [env.EDGE_CACHE, env.EDGE_CACHE_PATHS, env.EDGE_CACHE_SESSION_COOKIES, env.EDGE_CACHE_MAX_SECONDS].join(
+    "\n",
+  );
   if (memo?.key === key) return memo.value;
   const max = Number(env.EDGE_CACHE_MAX_SECONDS);
   const value: HtmlCacheSettings = {
@@ -82,7 +96,12 @@ export function pathRule(rules: readonly CachePathRule[], path: string): CachePa
   let best: CachePathRule | undefined;
   for (const rule of rules) {
     if (rule.pattern === path) return rule;
-    if (rule.pattern.endsWith("*") && path.startsWith(rule.pattern.slice(0, -1)) && (!best || rule.pattern.length > best.pattern.length)) best = rule;
+    if (
+      rule.pattern.endsWith("*") &&
+      path.startsWith(rule.pattern.slice(0, -1)) &&
+      (!best || rule.pattern.length > best.pattern.length)
+    )
+      best = rule;
   }
   return best;
 }

@@ -8,7 +8,12 @@ import type { PzEvent } from "../events/event-schema";
 export type CacheOutcome = "hit" | "stale" | "miss" | "pass";
 
 /** Event props that carry the counts (names, since props are free-form). */
-const PROPS: Record<CacheOutcome, string> = { hit: "pz_cache_hit", stale: "pz_cache_stale", miss: "pz_cache_miss", pass: "pz_cache_pass" };
+const PROPS: Record<CacheOutcome, string> = {
+  hit: "pz_cache_hit",
+  stale: "pz_cache_stale",
+  miss: "pz_cache_miss",
+  pass: "pz_cache_pass",
+};
 
 const counts: Record<CacheOutcome, number> = { hit: 0, stale: 0, miss: 0, pass: 0 };
 
@@ -49,7 +54,8 @@ export interface CacheRatio {
  */
 export function cacheCountStatements(db: D1Database, events: PzEvent[]): D1PreparedStatement[] {
   const rows = events.flatMap((e) => {
-    const n = (outcome: CacheOutcome) => (typeof e.props?.[PROPS[outcome]] === "number" ? (e.props[PROPS[outcome]] as number) : 0);
+    const n = (outcome: CacheOutcome) =>
+      typeof e.props?.[PROPS[outcome]] === "number" ? (e.props[PROPS[outcome]] as number) : 0;
     const counted = [n("hit"), n("stale"), n("miss"), n("pass")];
     return counted.some((x) => x > 0) ? [[e.id, new Date(e.at).toISOString().slice(0, 10), ...counted]] : [];
   });
@@ -66,7 +72,9 @@ const ADD_CACHE_COUNTS = `INSERT INTO cache_counts (day, hit, stale, miss, pass)
 /** The counts of the UTC days from `sinceMs`'s day on (a few rows of `cache_counts`). */
 export async function cacheRatio(db: D1Database, sinceMs: number): Promise<CacheRatio> {
   const row = await db
-    .prepare(`SELECT COALESCE(SUM(hit), 0) AS hit, COALESCE(SUM(stale), 0) AS stale, COALESCE(SUM(miss), 0) AS miss, COALESCE(SUM(pass), 0) AS pass FROM cache_counts WHERE day >= ?1`)
+    .prepare(
+      `SELECT COALESCE(SUM(hit), 0) AS hit, COALESCE(SUM(stale), 0) AS stale, COALESCE(SUM(miss), 0) AS miss, COALESCE(SUM(pass), 0) AS pass FROM cache_counts WHERE day >= ?1`,
+    )
     .bind(new Date(sinceMs).toISOString().slice(0, 10))
     .first<Record<CacheOutcome, number>>();
   const dayStart = Date.parse(new Date(sinceMs).toISOString().slice(0, 10));

@@ -26,7 +26,10 @@ export interface PageRequest {
   /** The origin fetch's options, with the X-PZ-* headers the origin receives. */
   options: OriginOptions;
   settings: HtmlCacheSettings;
-  /** The live ruleset: its version is the cache generation (a publish starts afresh), its header experiments enter the key. */
+  /**
+   * The live ruleset: its version is the cache generation (a publish starts afresh), its header experiments enter the
+   * key.
+   */
   live: { version: string; prepared: PreparedRuleset };
   /** Told how the page was found: `hit`, `stale` or `miss` (the origin was asked). */
   describe: (outcome: "hit" | "stale" | "miss") => void;
@@ -35,7 +38,11 @@ export interface PageRequest {
 const headerExperimentsOf = new WeakMap<PreparedRuleset, ReadonlySet<string>>();
 function headerExperiments(prepared: PreparedRuleset): ReadonlySet<string> {
   let ids = headerExperimentsOf.get(prepared);
-  if (!ids) headerExperimentsOf.set(prepared, (ids = new Set(prepared.experiments.filter((e) => e.slot === null).map((e) => e.id))));
+  if (!ids)
+    headerExperimentsOf.set(
+      prepared,
+      (ids = new Set(prepared.experiments.filter((e) => e.slot === null).map((e) => e.id))),
+    );
   return ids;
 }
 
@@ -48,7 +55,10 @@ function rememberVary(path: string, names: string[]): void {
   if (varyByPath.size > MAX_PATHS) varyByPath.delete(varyByPath.keys().next().value!);
 }
 
-/** The cache key: generation, the header experiments' variants, the segments, the Vary values, then host, path and query. */
+/**
+ * The cache key: generation, the header experiments' variants, the segments, the Vary values, then host, path and
+ * query.
+ */
 function cacheKey(p: PageRequest, vary: readonly string[]): string {
   const sent = new Headers(p.options.extraHeaders);
   const parts = [
@@ -97,7 +107,10 @@ function keepWhileStreaming(p: PageRequest, cache: Cache, response: Response, fe
     Promise.resolve()
       .then(() => cache.put(key, storedCopy(forCache, response, plan, fetchedAt)))
       .catch(async (err: unknown) => {
-        log("warn", "edge cache write failed; the page was served from the origin", { path: p.url.pathname, reason: String(err) });
+        log("warn", "edge cache write failed; the page was served from the origin", {
+          path: p.url.pathname,
+          reason: String(err),
+        });
         await forCache.cancel().catch(() => undefined);
       }),
   );
@@ -145,7 +158,12 @@ function refreshInBackground(p: PageRequest, cache: Cache, key: string): void {
   };
   p.ctx.waitUntil(
     refresh()
-      .catch((err: unknown) => log("warn", "edge cache refresh failed; the stale copy stays until it expires", { path: p.url.pathname, reason: String(err) }))
+      .catch((err: unknown) =>
+        log("warn", "edge cache refresh failed; the stale copy stays until it expires", {
+          path: p.url.pathname,
+          reason: String(err),
+        }),
+      )
       .finally(() => refreshing.delete(key)),
   );
 }
@@ -195,9 +213,17 @@ function found(p: PageRequest, outcome: "hit" | "stale", copy: CachedPage): Resp
  * Admin purge: copies of these paths (every query, variant and Vary value) stored before `now`
  * are no longer served on this host, in the data centre that runs this request.
  */
-export async function purgePaths(origin: string, paths: readonly string[], now: number, settings: HtmlCacheSettings): Promise<void> {
+export async function purgePaths(
+  origin: string,
+  paths: readonly string[],
+  now: number,
+  settings: HtmlCacheSettings,
+): Promise<void> {
   const cache = await openCache();
-  const marker = () => new Response("", { headers: { "cache-control": `public, max-age=${settings.maxSeconds}`, [PURGED_AT]: String(now) } });
+  const marker = () =>
+    new Response("", {
+      headers: { "cache-control": `public, max-age=${settings.maxSeconds}`, [PURGED_AT]: String(now) },
+    });
   await Promise.all(paths.map((path) => cache.put(purgeKey(origin, path), marker())));
 }
 

@@ -45,7 +45,13 @@ function readBatch(batch: MessageBatch<unknown>): Readable {
       const parsed = pzEventSchema.safeParse(body);
       if (!parsed.success) {
         const messageId = Array.isArray(message.body) ? `${message.id}:${index}` : message.id;
-        out.unreadable.push({ messageId, queue: batch.queue, body, reason: invalid(parsed.error), attempts: message.attempts });
+        out.unreadable.push({
+          messageId,
+          queue: batch.queue,
+          body,
+          reason: invalid(parsed.error),
+          attempts: message.attempts,
+        });
       } else if (!out.messages.has(parsed.data.id)) {
         out.events.push(parsed.data);
         out.messages.set(parsed.data.id, message);
@@ -67,14 +73,21 @@ function groupByProfile(events: PzEvent[]): Map<string, { ref: ProfileRef; event
   return groups;
 }
 
-/** A DO call the consumer waits for at most this long before retrying the messages (a hung object must not hold the batch). */
+/**
+ * A DO call the consumer waits for at most this long before retrying the messages (a hung object must not hold the
+ * batch).
+ */
 const FOLD_BUDGET_MS = 30_000;
 
 /**
  * Folds each profile's events through that profile's object (the only writer, which skips event
  * ids it has applied); returns the ids folded and the events whose fold failed.
  */
-async function foldIntoProfiles(env: Env, events: PzEvent[], now: number): Promise<{ folded: string[]; failed: PzEvent[] }> {
+async function foldIntoProfiles(
+  env: Env,
+  events: PzEvent[],
+  now: number,
+): Promise<{ folded: string[]; failed: PzEvent[] }> {
   const folded: string[] = [];
   const failed: PzEvent[] = [];
   await Promise.all(
@@ -118,11 +131,16 @@ async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<vo
     await storeDeadLetters(env.ANALYTICS, unreadable, now);
     unfolded = events.length > 0 ? await storeEvents(env.ANALYTICS, events, now) : new Set();
   } catch (err) {
-    log("error", "event storage failed; batch retried", { messages: batch.messages.length, delaySeconds, reason: String(err) });
+    log("error", "event storage failed; batch retried", {
+      messages: batch.messages.length,
+      delaySeconds,
+      reason: String(err),
+    });
     batch.retryAll({ delaySeconds });
     return;
   }
-  // The archive write runs beside the folds, after D1 holds the batch; a failure retries the batch (D1 adds nothing twice).
+  // The archive write runs beside the folds, after D1 holds the batch; a failure retries the batch (D1 adds nothing
+  // twice).
   const archived = archiveEvents(env.ARCHIVE, events).then(
     () => true,
     (err) => {
@@ -131,7 +149,11 @@ async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<vo
     },
   );
   const [{ folded, failed }, unstitched] = await Promise.all([
-    foldIntoProfiles(env, events.filter((e) => unfolded.has(e.id) && changesProfile(e)), now),
+    foldIntoProfiles(
+      env,
+      events.filter((e) => unfolded.has(e.id) && changesProfile(e)),
+      now,
+    ),
     stitchClicks(env, events, now),
   ]);
   failed.push(...unstitched);

@@ -39,7 +39,10 @@ function eventsOf(body: string): { events: PzEvent[] } | { reason: string } {
   const events: PzEvent[] = [];
   for (const [index, item] of (Array.isArray(value) ? value : [value]).entries()) {
     const parsed = pzEventSchema.safeParse(item);
-    if (!parsed.success) return { reason: `event ${index}: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}` };
+    if (!parsed.success)
+      return {
+        reason: `event ${index}: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
+      };
     events.push(parsed.data);
   }
   return { events };
@@ -54,13 +57,22 @@ export async function countDeadLetters(db: D1Database): Promise<number> {
  * Replays up to `limit` letters with message ids after `after`, in message id order. A send the
  * queue refuses throws (the letters of this page not yet sent stay, nothing is deleted for them).
  */
-export async function replayDeadLetters(db: D1Database, queue: EventSink, options: { limit: number; after?: string }): Promise<ReplayReport> {
+export async function replayDeadLetters(
+  db: D1Database,
+  queue: EventSink,
+  options: { limit: number; after?: string },
+): Promise<ReplayReport> {
   const limit = Math.max(1, Math.min(MAX_REPLAY_PAGE, Math.floor(options.limit)));
   const { results } = await db
     .prepare("SELECT message_id, body FROM dead_letters WHERE message_id > ?1 ORDER BY message_id LIMIT ?2")
     .bind(options.after ?? "", limit)
     .all<Row>();
-  const report: ReplayReport = { replayed: 0, events: 0, invalid: [], next: results.length === limit ? results.at(-1)!.message_id : null };
+  const report: ReplayReport = {
+    replayed: 0,
+    events: 0,
+    invalid: [],
+    next: results.length === limit ? results.at(-1)!.message_id : null,
+  };
   for (const row of results) {
     const read = eventsOf(row.body);
     if ("reason" in read) {
@@ -68,7 +80,10 @@ export async function replayDeadLetters(db: D1Database, queue: EventSink, option
       continue;
     }
     const refused = await sendEvents(queue, read.events);
-    if (refused > 0) throw new Error(`the events queue refused ${refused} of ${read.events.length} events of dead letter ${row.message_id}; nothing more replayed`);
+    if (refused > 0)
+      throw new Error(
+        `the events queue refused ${refused} of ${read.events.length} events of dead letter ${row.message_id}; nothing more replayed`,
+      );
     await db.prepare("DELETE FROM dead_letters WHERE message_id = ?1").bind(row.message_id).run();
     report.replayed++;
     report.events += read.events.length;

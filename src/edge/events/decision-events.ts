@@ -46,9 +46,18 @@ export function decisionEvents(decision: Decision, meta: DecisionEventMeta): PzE
   }
   for (const a of meta.exposures ?? decision.assignments.filter((x) => !x.forced)) {
     const covariate = meta.covariates?.[a.experiment];
-    events.push({ ...base, id: randomId(), type: "exposure", experiment: a.experiment, variant: a.variant, ...(covariate !== undefined ? { covariate } : {}) });
+    events.push({
+      ...base,
+      id: randomId(),
+      type: "exposure",
+      experiment: a.experiment,
+      variant: a.variant,
+      ...(covariate !== undefined ? { covariate } : {}),
+    });
   }
-  for (const { layer, stage } of decision.changes.stagesEntered) events.push({ ...base, id: randomId(), type: "stage_entered", layer, stage });
-  for (const { layer, stage } of decision.changes.stagesExited) events.push({ ...base, id: randomId(), type: "stage_exited", layer, stage });
+  for (const { layer, stage } of decision.changes.stagesEntered)
+    events.push({ ...base, id: randomId(), type: "stage_entered", layer, stage });
+  for (const { layer, stage } of decision.changes.stagesExited)
+    events.push({ ...base, id: randomId(), type: "stage_exited", layer, stage });
   return events;
 }

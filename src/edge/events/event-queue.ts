@@ -4,7 +4,8 @@ import type { PzEvent } from "./event-schema";
 
 /**
  * A queue message carries many events (an array), not one: the queue bills per message and the
- * consumer's work grows with messages, so a page view's three or four events cost one message. A message stays well under the queue's 128 KB limit.
+ * consumer's work grows with messages, so a page view's three or four events cost one message. A message stays well
+ * under the queue's 128 KB limit.
  */
 export type EventMessage = PzEvent | PzEvent[];
 

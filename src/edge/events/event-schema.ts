@@ -1,4 +1,7 @@
-/** The event every surface records (proxy, links, beacons, decide API): its types and its schema, checked wherever one arrives. */
+/**
+ * The event every surface records (proxy, links, beacons, decide API): its types and its schema, checked wherever one
+ * arrives.
+ */
 import * as z from "zod";
 
 export const EVENT_TYPES = [

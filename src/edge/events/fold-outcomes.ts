@@ -33,7 +33,8 @@ function foldOne(profile: StoredProfile, event: PzEvent): void {
   switch (event.type) {
     case "stage_entered": {
       const current = profile.stages[event.layer!];
-      if (!current || current.since <= event.at) profile.stages[event.layer!] = { stage: event.stage!, since: event.at };
+      if (!current || current.since <= event.at)
+        profile.stages[event.layer!] = { stage: event.stage!, since: event.at };
       return;
     }
     case "stage_exited": {

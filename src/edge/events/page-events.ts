@@ -30,7 +30,19 @@ export const pageEventSchema = pzEventSchema
     }
   });
 
-const TEXT_FIELDS = ["slot", "offer", "decision", "experiment", "variant", "layer", "stage", "name", "channel", "campaign", "context"] as const;
+const TEXT_FIELDS = [
+  "slot",
+  "offer",
+  "decision",
+  "experiment",
+  "variant",
+  "layer",
+  "stage",
+  "name",
+  "channel",
+  "campaign",
+  "context",
+] as const;
 
 /** Every string an event carries, with its path: the id fields, and each prop's key and string value. */
 function textFields(event: Record<string, unknown>): [(string | number)[], string][] {

@@ -24,7 +24,12 @@ interface CookieOptions {
 
 /** Serialises one Set-Cookie value. */
 export function serializeCookie(name: string, value: string, opts: CookieOptions): string {
-  const parts = [serialize(name, value), `Path=${opts.path ?? "/"}`, `Max-Age=${opts.maxAge}`, `SameSite=${opts.sameSite ?? "Lax"}`];
+  const parts = [
+    serialize(name, value),
+    `Path=${opts.path ?? "/"}`,
+    `Max-Age=${opts.maxAge}`,
+    `SameSite=${opts.sameSite ?? "Lax"}`,
+  ];
   if (opts.httpOnly !== false) parts.push("HttpOnly");
   if (opts.secure) parts.push("Secure");
   return parts.join("; ");

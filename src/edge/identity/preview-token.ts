@@ -29,7 +29,11 @@ export function mintPreview(secret: string, overrides: Overrides, ttlMs: number,
 }
 
 /** The token's overrides and expiry (ms), or null when missing, tampered or expired. */
-export async function readPreviewToken(secret: string, token: string | undefined, now: number): Promise<{ overrides: Overrides; expires: number } | null> {
+export async function readPreviewToken(
+  secret: string,
+  token: string | undefined,
+  now: number,
+): Promise<{ overrides: Overrides; expires: number } | null> {
   if (!token || token.length > 4096) return null;
   const parsed = tokenSchema.safeParse(await verifyValue(secret, PREVIEW_PURPOSE, token));
   if (!parsed.success || parsed.data.e <= now) return null;
@@ -37,6 +41,10 @@ export async function readPreviewToken(secret: string, token: string | undefined
 }
 
 /** The overrides in a pz_preview cookie value, or null when there is no valid preview. */
-export async function readPreview(secret: string, cookieValue: string | undefined, now: number): Promise<Overrides | null> {
+export async function readPreview(
+  secret: string,
+  cookieValue: string | undefined,
+  now: number,
+): Promise<Overrides | null> {
   return (await readPreviewToken(secret, cookieValue, now))?.overrides ?? null;
 }

@@ -65,14 +65,19 @@ const OUTCOME: Partial<Record<PzEvent["type"], Outcome>> = { click: "c", accept:
  * nothing in the batch changes it. Impressions are left out: the proxy records "shown" when it
  * decides, and counting both would double a frequency cap.
  */
-export function applyOutcomesToSession(session: SessionState, events: PzEvent[], nowSeconds: number): SessionState | null {
+export function applyOutcomesToSession(
+  session: SessionState,
+  events: PzEvent[],
+  nowSeconds: number,
+): SessionState | null {
   let next: SessionState | null = null;
   for (const event of events) {
     const outcome = OUTCOME[event.type];
     if (!outcome) continue;
     next ??= { ...session, o: { ...session.o }, t: nowSeconds };
     const t = Math.floor(event.at / 1000);
-    if (event.type === "click" && event.slot) next.lc = { s: event.slot, ...(event.offer ? { o: event.offer } : {}), t };
+    if (event.type === "click" && event.slot)
+      next.lc = { s: event.slot, ...(event.offer ? { o: event.offer } : {}), t };
     if (event.offer) {
       const prev = next.o[event.offer] ?? {};
       next.o[event.offer] = { ...prev, [outcome]: withTime(prev[outcome], t) };

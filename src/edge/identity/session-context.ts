@@ -40,7 +40,12 @@ export function contextOffers(session: SessionState, profile: StoredProfile | nu
   const offers: Record<string, OfferHistory> = { ...(profile?.offers ?? {}) };
   for (const [id, s] of Object.entries(session.o)) {
     const base = offers[id] ?? { shown: [], clicked: [], accepted: [], dismissed: [] };
-    offers[id] = { shown: union(base.shown, s.s), clicked: union(base.clicked, s.c), accepted: union(base.accepted, s.a), dismissed: union(base.dismissed, s.d) };
+    offers[id] = {
+      shown: union(base.shown, s.s),
+      clicked: union(base.clicked, s.c),
+      accepted: union(base.accepted, s.a),
+      dismissed: union(base.dismissed, s.d),
+    };
   }
   return offers;
 }

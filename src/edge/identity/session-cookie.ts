@@ -19,7 +19,10 @@ export const MAX_OUTCOME_TIMES = 10;
 const OUTCOME_TIMES_READ = 50;
 /** Segments the cookie carries. */
 const SEGMENTS_WRITTEN = 20;
-/** The share of MAX_COOKIE_BYTES the JSON may take before the oldest offers are dropped (signing and base64 add the rest). */
+/**
+ * The share of MAX_COOKIE_BYTES the JSON may take before the oldest offers are dropped (signing and base64 add the
+ * rest).
+ */
 const JSON_SHARE = 0.6;
 /** A layer the visitor left this session: stored as "" so the profile's older stage is not revived. */
 export const NO_STAGE = "";
@@ -57,18 +60,28 @@ export function newSession(nowSeconds: number): SessionState {
  * The verified session state in pz_s, or null when missing, malformed, oversized or tampered. A
  * session idle for more than 30 minutes comes back as a new session keeping only the sticky assignments.
  */
-export async function readSessionCookie(secret: string, value: string | undefined, nowSeconds: number): Promise<SessionState | null> {
+export async function readSessionCookie(
+  secret: string,
+  value: string | undefined,
+  nowSeconds: number,
+): Promise<SessionState | null> {
   if (!value || value.length > MAX_COOKIE_BYTES) return null;
   const parsed = sessionSchema.safeParse(await verifyValue(secret, SESSION_COOKIE, value));
   if (!parsed.success) return null;
-  // An idle session ends, but its sticky assignments live on, so the origin can be told them before the profile is read.
+  // An idle session ends, but its sticky assignments live on, so the origin can be told them before the profile is
+  // read.
   if (nowSeconds - parsed.data.t > SESSION_IDLE_SECONDS) return { ...newSession(nowSeconds), x: parsed.data.x };
   return parsed.data;
 }
 
 /** The state as JSON, its oldest detail dropped until it fits in a cookie. */
 function sessionJson(state: SessionState): string {
-  const s: SessionState = { ...state, p: state.p.slice(0, PAGES_WRITTEN), o: { ...state.o }, sg: state.sg.slice(0, SEGMENTS_WRITTEN) };
+  const s: SessionState = {
+    ...state,
+    p: state.p.slice(0, PAGES_WRITTEN),
+    o: { ...state.o },
+    sg: state.sg.slice(0, SEGMENTS_WRITTEN),
+  };
   const offers = Object.keys(s.o);
   let json = JSON.stringify(s);
   while (json.length > MAX_COOKIE_BYTES * JSON_SHARE && offers.length > 0) {
@@ -78,7 +91,10 @@ function sessionJson(state: SessionState): string {
   return json;
 }
 
-/** The Set-Cookie value for pz_s: a rolling 30-minute session; the cookie itself lives as long as pz_id for the sticky assignments. */
+/**
+ * The Set-Cookie value for pz_s: a rolling 30-minute session; the cookie itself lives as long as pz_id for the sticky
+ * assignments.
+ */
 export async function sessionCookie(secret: string, state: SessionState, secure: boolean): Promise<string> {
   const value = await signJson(secret, SESSION_COOKIE, sessionJson(state));
   return serializeCookie(SESSION_COOKIE, value, { maxAge: VISITOR_MAX_AGE, secure });

@@ -12,7 +12,10 @@ const KEY_CACHE_LIMIT = 8;
 async function hmacKey(secret: string): Promise<CryptoKey> {
   const known = keyCache.get(secret);
   if (known) return known;
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+    "verify",
+  ]);
   if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
   keyCache.set(secret, key);
   return key;
@@ -23,7 +26,10 @@ interface NativeBase64 {
   toBase64?: (this: Uint8Array, options: { alphabet: "base64url"; omitPadding: boolean }) => string;
 }
 interface NativeFromBase64 {
-  fromBase64?: (text: string, options: { alphabet: "base64url"; lastChunkHandling: "strict" | "loose" }) => Uint8Array<ArrayBuffer>;
+  fromBase64?: (
+    text: string,
+    options: { alphabet: "base64url"; lastChunkHandling: "strict" | "loose" },
+  ) => Uint8Array<ArrayBuffer>;
 }
 const nativeTo = (Uint8Array.prototype as NativeBase64).toBase64;
 const nativeFrom = (Uint8Array as unknown as NativeFromBase64).fromBase64;

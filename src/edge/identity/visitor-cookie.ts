@@ -25,6 +25,10 @@ export function newVisitor(): VisitorIdentity {
 
 /** The Set-Cookie value for pz_id. */
 export async function visitorCookie(secret: string, identity: VisitorIdentity, secure: boolean): Promise<string> {
-  const value = await signValue(secret, VISITOR_COOKIE, identity.customerId ? { v: identity.visitorId, c: identity.customerId } : { v: identity.visitorId });
+  const value = await signValue(
+    secret,
+    VISITOR_COOKIE,
+    identity.customerId ? { v: identity.visitorId, c: identity.customerId } : { v: identity.visitorId },
+  );
   return serializeCookie(VISITOR_COOKIE, value, { maxAge: VISITOR_MAX_AGE, secure });
 }

@@ -19,7 +19,11 @@ export interface VisitorState {
   overrides: Overrides | null;
 }
 
-export async function readVisitorState(secret: string, cookies: Record<string, string>, now: number): Promise<VisitorState> {
+export async function readVisitorState(
+  secret: string,
+  cookies: Record<string, string>,
+  now: number,
+): Promise<VisitorState> {
   const nowSeconds = Math.floor(now / 1000);
   const [known, stored, overrides] = await Promise.all([
     readVisitorCookie(secret, cookies[VISITOR_COOKIE]),

@@ -12,7 +12,11 @@ import { LEARNED_STATE_KEY } from "../lib/kv-keys";
 import { log } from "../lib/log";
 import { DEFAULTS } from "../lib/settings";
 
-const countsSchema = z.object({ trials: z.number().nonnegative(), successes: z.number().nonnegative(), share: z.number().min(0).max(1).optional() });
+const countsSchema = z.object({
+  trials: z.number().nonnegative(),
+  successes: z.number().nonnegative(),
+  share: z.number().min(0).max(1).optional(),
+});
 
 export const learnedStateSchema = z.object({
   format: z.literal(1),
@@ -34,7 +38,8 @@ export async function readLearnedState(kv: KVNamespace): Promise<LearnedRead> {
     return { state: null, problem: "learned state is not JSON" };
   }
   const parsed = learnedStateSchema.safeParse(json);
-  if (!parsed.success) return { state: null, problem: `learned state is malformed: ${parsed.error.issues[0]?.message ?? "invalid"}` };
+  if (!parsed.success)
+    return { state: null, problem: `learned state is malformed: ${parsed.error.issues[0]?.message ?? "invalid"}` };
   return { state: parsed.data, problem: null };
 }
 
@@ -49,7 +54,10 @@ export interface LearnedStateSettings {
 }
 
 /** Reads the environment's LEARNING_REFRESH_SECONDS and LEARNING_STALE_SECONDS (defaults in settings.ts). */
-export function learnedStateSettings(env: { LEARNING_REFRESH_SECONDS?: string; LEARNING_STALE_SECONDS?: string }): LearnedStateSettings {
+export function learnedStateSettings(env: {
+  LEARNING_REFRESH_SECONDS?: string;
+  LEARNING_STALE_SECONDS?: string;
+}): LearnedStateSettings {
   const seconds = (text: string | undefined, fallback: number) => {
     const n = Number(text);
     return text !== undefined && text !== "" && Number.isFinite(n) && n >= 0 ? n : fallback;
@@ -88,7 +96,10 @@ function usable(held: Held | null, now: number, staleMs: number): LearnedState |
   if (age <= staleMs) return held.read.state;
   if (!held.staleLogged) {
     held.staleLogged = true;
-    log("warn", "learned state is stale; offers rank by their priors", { ageSeconds: Math.round(age / 1000), staleSeconds: staleMs / 1000 });
+    log("warn", "learned state is stale; offers rank by their priors", {
+      ageSeconds: Math.round(age / 1000),
+      staleSeconds: staleMs / 1000,
+    });
   }
   return null;
 }
@@ -99,13 +110,20 @@ function usable(held: Held | null, now: number, staleMs: number): LearnedState |
  * Only a cold isolate's request reads for itself, and waits at most COLD_READ_MS for it (the read
  * goes on in its waitUntil and fills the copy for the next request).
  */
-export async function learnedStateFor(kv: KVNamespace, now: number, settings: LearnedStateSettings, ctx: Pick<ExecutionContext, "waitUntil">): Promise<LearnedState | null> {
+export async function learnedStateFor(
+  kv: KVNamespace,
+  now: number,
+  settings: LearnedStateSettings,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+): Promise<LearnedState | null> {
   const pending = copy.get(kv, now, settings.refreshMs, ctx);
   ctx.waitUntil(pending.catch(() => undefined));
   try {
     return usable(await withinDeadline(pending, COLD_READ_MS, "learned state read"), now, settings.staleMs);
   } catch (err) {
-    log("warn", "learned state not read (failed or slower than the cold-read budget); offers rank by their priors", { reason: String(err) });
+    log("warn", "learned state not read (failed or slower than the cold-read budget); offers rank by their priors", {
+      reason: String(err),
+    });
     return null;
   }
 }

@@ -1,9 +1,17 @@
-/** decide()'s learning options for a request: the isolate's learned state, read only when the ruleset has learning offers. */
+/**
+ * decide()'s learning options for a request: the isolate's learned state, read only when the ruleset has learning
+ * offers.
+ */
 import type { DecideOptions, PreparedRuleset } from "../../core/index";
 import type { Env } from "../../env";
 import { learnedStateFor, learnedStateSettings } from "./learned-state";
 
-export async function learningFor(env: Env, prepared: PreparedRuleset, now: number, ctx: Pick<ExecutionContext, "waitUntil">): Promise<DecideOptions | undefined> {
+export async function learningFor(
+  env: Env,
+  prepared: PreparedRuleset,
+  now: number,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+): Promise<DecideOptions | undefined> {
   if (prepared.learning.groups.length === 0) return undefined;
   return { learning: { state: await learnedStateFor(env.RULES, now, learnedStateSettings(env), ctx) } };
 }

@@ -15,7 +15,11 @@ const SNAPSHOTS = `SELECT offer, context, built_at AS at, trials, successes, mea
   SELECT *, ROW_NUMBER() OVER (PARTITION BY offer, context ORDER BY built_at DESC) AS n FROM learning_snapshots
 ) WHERE n <= ?1 ORDER BY offer, context, at`;
 
-export async function learningReport(kv: KVNamespace, db: D1Database, ruleset: CompiledRuleset | null): Promise<LearningReport> {
+export async function learningReport(
+  kv: KVNamespace,
+  db: D1Database,
+  ruleset: CompiledRuleset | null,
+): Promise<LearningReport> {
   const [read, snapshots] = await Promise.all([
     readLearnedState(kv),
     db.prepare(SNAPSHOTS).bind(HISTORY_POINTS).all<LearningPoint & { offer: string; context: string }>(),

@@ -44,7 +44,8 @@ const ROWS_PER_STATEMENT = 500;
 
 function bound(db: D1Database, sql: string, rows: unknown[][]): D1PreparedStatement[] {
   const out: D1PreparedStatement[] = [];
-  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) out.push(db.prepare(sql).bind(JSON.stringify(rows.slice(i, i + ROWS_PER_STATEMENT))));
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT)
+    out.push(db.prepare(sql).bind(JSON.stringify(rows.slice(i, i + ROWS_PER_STATEMENT))));
   return out;
 }
 
@@ -62,9 +63,25 @@ export function learningStatements(db: D1Database, events: readonly PzEvent[]): 
   const withOffer = outcomes.filter((o) => o.e.offer);
   const goals = outcomes.filter((o) => !o.e.offer && o.outcome.startsWith("goal:"));
   return [
-    ...bound(db, UPSERT_CONTEXTS, decisions.map((e) => [e.visitorId, e.offer, e.context, e.at, e.id])),
-    ...bound(db, COUNT_DECISIONS, decisions.map((e) => [e.offer, e.context, e.id])),
-    ...bound(db, COUNT_OFFER_OUTCOMES, withOffer.map(({ e, outcome }) => [e.id, e.visitorId, e.offer, outcome])),
-    ...bound(db, COUNT_GOALS, goals.map(({ e, outcome }) => [e.id, e.visitorId, outcome])),
+    ...bound(
+      db,
+      UPSERT_CONTEXTS,
+      decisions.map((e) => [e.visitorId, e.offer, e.context, e.at, e.id]),
+    ),
+    ...bound(
+      db,
+      COUNT_DECISIONS,
+      decisions.map((e) => [e.offer, e.context, e.id]),
+    ),
+    ...bound(
+      db,
+      COUNT_OFFER_OUTCOMES,
+      withOffer.map(({ e, outcome }) => [e.id, e.visitorId, e.offer, outcome]),
+    ),
+    ...bound(
+      db,
+      COUNT_GOALS,
+      goals.map(({ e, outcome }) => [e.id, e.visitorId, outcome]),
+    ),
   ];
 }

@@ -17,7 +17,9 @@ const INSERT_SNAPSHOTS = `INSERT OR REPLACE INTO learning_snapshots (built_at, o
 const SNAPSHOT_DAYS = 30;
 
 export async function readOutcomeCounts(db: D1Database): Promise<OutcomeCount[]> {
-  const { results } = await db.prepare("SELECT offer, context, outcome, count FROM learning_counts").all<OutcomeCount>();
+  const { results } = await db
+    .prepare("SELECT offer, context, outcome, count FROM learning_counts")
+    .all<OutcomeCount>();
   return results;
 }
 

@@ -14,7 +14,13 @@ export interface ErrorDetail {
 }
 
 /** Answers with the product's JSON error shape and the given 4xx/5xx status. */
-export function jsonError(c: Context, status: ContentfulStatusCode, code: string, message: string, details: ErrorDetail[] = []) {
+export function jsonError(
+  c: Context,
+  status: ContentfulStatusCode,
+  code: string,
+  message: string,
+  details: ErrorDetail[] = [],
+) {
   return c.json({ error: { code, message, details } }, status);
 }
 

@@ -40,9 +40,12 @@ export async function readLimited(request: Request, maxBytes: number): Promise<s
 const JSON_TYPE = /^application\/json\s*(?:;|$)/i;
 
 const unsupported = (c: Context) => jsonError(c, 415, "unsupported_media_type", "Send the body as application/json.");
-const tooLarge = (c: Context, maxBytes: number) => jsonError(c, 413, "payload_too_large", `The body is larger than ${maxBytes} bytes.`);
-const notJson = (c: Context, err: unknown) => jsonError(c, 400, "invalid_json", `The body is not JSON: ${(err as Error).message}`);
-const invalid = (c: Context, error: z.core.$ZodError) => jsonError(c, 400, "invalid_body", "The body does not have the expected shape.", zodDetails(error));
+const tooLarge = (c: Context, maxBytes: number) =>
+  jsonError(c, 413, "payload_too_large", `The body is larger than ${maxBytes} bytes.`);
+const notJson = (c: Context, err: unknown) =>
+  jsonError(c, 400, "invalid_json", `The body is not JSON: ${(err as Error).message}`);
+const invalid = (c: Context, error: z.core.$ZodError) =>
+  jsonError(c, 400, "invalid_body", "The body does not have the expected shape.", zodDetails(error));
 
 /**
  * Middleware for a JSON route, in this order: 415 unless the body is application/json, 413 past
@@ -68,7 +71,11 @@ export function jsonBodyOf<S extends z.ZodType>(schema: S, maxBytes: number) {
 }
 
 /** Parses and validates a JSON body of at most `maxBytes`, for a route whose body is optional (see jsonBodyOf). */
-export async function jsonBody<S extends z.ZodType>(c: Context, schema: S, maxBytes: number): Promise<BodyResult<z.output<S>>> {
+export async function jsonBody<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  maxBytes: number,
+): Promise<BodyResult<z.output<S>>> {
   const type = c.req.header("Content-Type") ?? "";
   if (!JSON_TYPE.test(type)) return { ok: false, response: unsupported(c) };
   const text = await readLimited(c.req.raw, maxBytes);

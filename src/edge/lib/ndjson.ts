@@ -27,7 +27,11 @@ function byteLimit(limit: number): TransformStream<Uint8Array, Uint8Array> {
 }
 
 /** Yields the body's lines in order; blank lines are yielded too so numbering stays true. */
-export async function* readLines(body: ReadableStream<Uint8Array>, maxBytes: number, maxLineChars: number): AsyncGenerator<Line> {
+export async function* readLines(
+  body: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  maxLineChars: number,
+): AsyncGenerator<Line> {
   const reader = body.pipeThrough(byteLimit(maxBytes)).pipeThrough(new TextDecoderStream()).getReader();
   let pending = "";
   let overlong = false;

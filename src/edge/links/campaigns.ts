@@ -15,12 +15,20 @@ export interface LinkRequest {
 }
 
 /** The payload for one link, or why it cannot be minted. */
-export function linkPayloadFor(campaign: CompiledCampaign, request: LinkRequest, now: number): { ok: true; payload: LinkPayload } | { ok: false; message: string } {
+export function linkPayloadFor(
+  campaign: CompiledCampaign,
+  request: LinkRequest,
+  now: number,
+): { ok: true; payload: LinkPayload } | { ok: false; message: string } {
   if (campaign.channel !== "other" && campaign.channel !== request.channel) {
     return { ok: false, message: `campaign ${campaign.id} is for ${campaign.channel}, not ${request.channel}` };
   }
   const destination = checkDestination(campaign, request.destination);
-  if (!destination.ok) return { ok: false, message: `${request.destination}: ${destination.reason} (${campaign.destinations.join(", ")})` };
+  if (!destination.ok)
+    return {
+      ok: false,
+      message: `${request.destination}: ${destination.reason} (${campaign.destinations.join(", ")})`,
+    };
   const ttl = request.ttlMs ?? campaign.ttl;
   if (!(ttl > 0) || ttl > MAX_LINK_TTL_MS) return { ok: false, message: `ttl must be between 1 second and 400 days` };
   const payload: LinkPayload = {

@@ -61,7 +61,10 @@ function matchesPattern(target: Target, pattern: string): boolean {
  * Checks a link's destination against its campaign. On success `location` is the canonical
  * destination (a site path, or an absolute URL on an allowed host) ready for the Location header.
  */
-export function checkDestination(campaign: Pick<CompiledCampaign, "destinations">, destination: string): DestinationCheck {
+export function checkDestination(
+  campaign: Pick<CompiledCampaign, "destinations">,
+  destination: string,
+): DestinationCheck {
   const target = parseTarget(destination);
   if (!target) return { ok: false, reason: "destination is not a canonical site path or http(s) URL" };
   if (!campaign.destinations.some((pattern) => matchesPattern(target, pattern))) {

@@ -33,7 +33,8 @@ const SHORT_CODE_LENGTH = 10;
 const SHORT_CODE = new RegExp(`^[${SHORT_CODE_ALPHABET}]{${SHORT_CODE_LENGTH}}$`);
 
 /** Why a link could not be followed; recorded on the link_failed event. */
-export type LinkFailure = "malformed" | "tampered" | "expired" | "unknown_code" | "unknown_campaign" | "foreign_destination";
+export type LinkFailure =
+  "malformed" | "tampered" | "expired" | "unknown_code" | "unknown_campaign" | "foreign_destination";
 
 export type LinkRead = { ok: true; payload: LinkPayload } | { ok: false; reason: LinkFailure; payload?: LinkPayload };
 

@@ -32,10 +32,18 @@ export async function forgetVisitor(env: Env, identity: VisitorIdentity): Promis
   const { visitorId } = identity;
   const object = profileStub(env, { kind: "visitor", id: visitorId });
   const started = Date.now();
-  const tombstone = await withinDeadline(object.forget(visitorId, identity.customerId ?? null, started), WRITE_BUDGET_MS, "forget");
+  const tombstone = await withinDeadline(
+    object.forget(visitorId, identity.customerId ?? null, started),
+    WRITE_BUDGET_MS,
+    "forget",
+  );
   const steps: ForgetStep[] = tombstone.customerId ? ["events", "stitch"] : ["events"];
   const left = Math.max(0, WRITE_BUDGET_MS - (Date.now() - started));
-  const done = await withinDeadline(completeForget(env, visitorId, tombstone.customerId, steps, started), left, "forget steps").catch((err) => {
+  const done = await withinDeadline(
+    completeForget(env, visitorId, tombstone.customerId, steps, started),
+    left,
+    "forget steps",
+  ).catch((err) => {
     log("warn", "forget: steps left to the retry", { reason: String(err) });
     return [] as ForgetStep[];
   });
@@ -47,7 +55,13 @@ export async function forgetVisitor(env: Env, identity: VisitorIdentity): Promis
 }
 
 /** Runs the given steps, each on its own; returns those that succeeded. */
-export async function completeForget(env: ForgetEnv, visitorId: string, customerId: string | null, steps: ForgetStep[], now: number): Promise<ForgetStep[]> {
+export async function completeForget(
+  env: ForgetEnv,
+  visitorId: string,
+  customerId: string | null,
+  steps: ForgetStep[],
+  now: number,
+): Promise<ForgetStep[]> {
   const done: ForgetStep[] = [];
   await Promise.all(
     steps.map(async (step) => {

@@ -25,7 +25,8 @@ interface Entry {
   bytes: number;
 }
 
-const sizeOf = (key: string, profile: StoredProfile | null) => key.length + (profile ? JSON.stringify(profile).length : 4);
+const sizeOf = (key: string, profile: StoredProfile | null) =>
+  key.length + (profile ? JSON.stringify(profile).length : 4);
 
 /** Least-recently-used memory of profiles by KV key, each entry kept until it expires. */
 export class ProfileCache {
@@ -54,7 +55,8 @@ export class ProfileCache {
     const bytes = sizeOf(key, profile);
     if (bytes > MAX_ENTRY_BYTES) return;
     this.insert(key, { profile: profile && deepFreeze(profile), expires: now + ttlMs, bytes });
-    while (this.entries.size > this.capacity || this.held > this.capacityBytes) this.remove(this.entries.keys().next().value!);
+    while (this.entries.size > this.capacity || this.held > this.capacityBytes)
+      this.remove(this.entries.keys().next().value!);
   }
 
   /** After a write in this isolate: the entry (if any) takes the written value, keeping its expiry. */
@@ -63,7 +65,8 @@ export class ProfileCache {
     if (!entry) return;
     const bytes = sizeOf(key, profile);
     this.remove(key);
-    if (bytes <= MAX_ENTRY_BYTES) this.insert(key, { ...entry, profile: profile && deepFreeze(structuredClone(profile)), bytes });
+    if (bytes <= MAX_ENTRY_BYTES)
+      this.insert(key, { ...entry, profile: profile && deepFreeze(structuredClone(profile)), bytes });
     while (this.held > this.capacityBytes) this.remove(this.entries.keys().next().value!);
   }
 

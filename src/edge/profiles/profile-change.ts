@@ -32,7 +32,8 @@ export function applyChange(profile: StoredProfile, change: ProfileChange, now: 
       return {
         ...profile,
         preferences: { ...profile.preferences, ...change.preferences },
-        consent: change.personalization === undefined ? profile.consent : { personalization: change.personalization, at: now },
+        consent:
+          change.personalization === undefined ? profile.consent : { personalization: change.personalization, at: now },
         updatedAt: now,
       };
     case "patch":
@@ -47,7 +48,11 @@ export function applyChange(profile: StoredProfile, change: ProfileChange, now: 
       return { ...profile, mergedVisitors: [...profile.mergedVisitors, change.visitorId].slice(-50), updatedAt: now };
     case "unlist":
       if (!profile.mergedVisitors.includes(change.visitorId)) return profile;
-      return { ...profile, mergedVisitors: profile.mergedVisitors.filter((v) => v !== change.visitorId), updatedAt: now };
+      return {
+        ...profile,
+        mergedVisitors: profile.mergedVisitors.filter((v) => v !== change.visitorId),
+        updatedAt: now,
+      };
   }
 }
 

@@ -43,11 +43,19 @@ interface Pending {
 }
 
 function describe(error: z.ZodError): string {
-  return error.issues.map((issue) => (issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message)).join("; ");
+  return error.issues
+    .map((issue) => (issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
+    .join("; ");
 }
 
 /** Writes one batch, one request per customer's profile object; several lines for the same id are applied in order. */
-async function flush(env: Env, batch: Pending[], now: number, result: ImportResult, fail: (line: number, message: string) => void): Promise<void> {
+async function flush(
+  env: Env,
+  batch: Pending[],
+  now: number,
+  result: ImportResult,
+  fail: (line: number, message: string) => void,
+): Promise<void> {
   const byCustomer = new Map<string, Pending[]>();
   for (const pending of batch) byCustomer.set(pending.id, [...(byCustomer.get(pending.id) ?? []), pending]);
   await Promise.all(
@@ -66,7 +74,12 @@ async function flush(env: Env, batch: Pending[], now: number, result: ImportResu
 }
 
 /** Imports every valid line of an NDJSON body. */
-export async function importProfiles(env: Env, body: ReadableStream<Uint8Array>, now: number, limits: ImportLimits): Promise<ImportResult> {
+export async function importProfiles(
+  env: Env,
+  body: ReadableStream<Uint8Array>,
+  now: number,
+  limits: ImportLimits,
+): Promise<ImportResult> {
   const result: ImportResult = { imported: 0, failed: 0, errors: [], errorsTruncated: false };
   const fail = (line: number, message: string) => {
     result.failed++;

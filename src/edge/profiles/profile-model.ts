@@ -77,9 +77,15 @@ export function mergeOfferHistory(a: OfferHistory | undefined, b: OfferHistory |
  * Merges an anonymous visitor's profile into a customer's: the customer's CRM attributes win,
  * behaviour (offers, goals, preferences the visitor set) from both sides is kept.
  */
-export function mergeProfiles(customer: StoredProfile, visitor: StoredProfile, visitorId: string, now: number): StoredProfile {
+export function mergeProfiles(
+  customer: StoredProfile,
+  visitor: StoredProfile,
+  visitorId: string,
+  now: number,
+): StoredProfile {
   const offers: StoredProfile["offers"] = { ...customer.offers };
-  for (const [id, history] of Object.entries(visitor.offers)) offers[id] = mergeOfferHistory(customer.offers[id], history);
+  for (const [id, history] of Object.entries(visitor.offers))
+    offers[id] = mergeOfferHistory(customer.offers[id], history);
   const goals = { ...customer.goals };
   for (const [goal, n] of Object.entries(visitor.goals)) goals[goal] = (goals[goal] ?? 0) + n;
   const stages = { ...visitor.stages, ...customer.stages };

@@ -79,7 +79,10 @@ export class ProfileObject extends DurableObject<Env> {
     await this.ctx.blockConcurrencyWhile(async () => {
       if (this.get<ProfileRef>("ref")) return;
       const kv = this.env.PROFILES;
-      const [text, alias] = await Promise.all([kv.get(profileKey(ref)), ref.kind === "visitor" ? kv.get(identityLinkKey(ref.id)) : null]);
+      const [text, alias] = await Promise.all([
+        kv.get(profileKey(ref)),
+        ref.kind === "visitor" ? kv.get(identityLinkKey(ref.id)) : null,
+      ]);
       this.put("profile", parseProfile(text));
       this.put("alias", alias);
       this.put("ref", ref);
@@ -101,7 +104,8 @@ export class ProfileObject extends DurableObject<Env> {
   async apply(ref: ProfileRef, change: ProfileChange, now: number, changeId?: string): Promise<ProfileResult> {
     ref = await this.own(ref);
     if (this.get<Tombstone>("tombstone")) return { ref, profile: null, forgotten: true };
-    if (changeId && this.applied([changeId]).size > 0) return { ref, profile: this.get<StoredProfile>("profile") ?? null };
+    if (changeId && this.applied([changeId]).size > 0)
+      return { ref, profile: this.get<StoredProfile>("profile") ?? null };
     if (change.kind === "fold") {
       const fresh = this.freshEvents(change.events);
       const alias = this.get<string>("alias");
@@ -142,7 +146,10 @@ export class ProfileObject extends DurableObject<Env> {
   private applied(ids: string[]): Set<string> {
     const seen = new Set<string>();
     if (ids.length === 0) return seen;
-    const rows = this.ctx.storage.sql.exec<{ id: string }>("SELECT id FROM applied WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(ids));
+    const rows = this.ctx.storage.sql.exec<{ id: string }>(
+      "SELECT id FROM applied WHERE id IN (SELECT value FROM json_each(?))",
+      JSON.stringify(ids),
+    );
     for (const row of rows) seen.add(row.id);
     return seen;
   }
@@ -152,11 +159,7 @@ export class ProfileObject extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const seq = (this.get<number>("seq") ?? 0) + ids.length;
     this.put("seq", seq);
-    sql.exec(
-      "INSERT OR IGNORE INTO applied (id, seq) SELECT value, ? FROM json_each(?)",
-      seq,
-      JSON.stringify(ids),
-    );
+    sql.exec("INSERT OR IGNORE INTO applied (id, seq) SELECT value, ? FROM json_each(?)", seq, JSON.stringify(ids));
     sql.exec("DELETE FROM applied WHERE seq <= ?", seq - APPLIED_IDS);
   }
 
@@ -164,7 +167,11 @@ export class ProfileObject extends DurableObject<Env> {
    * Binds this visitor to a customer: later folds forward there, and the anonymous profile is
    * handed over once (retried by the alarm until the customer object has it).
    */
-  async stitchTo(visitorId: string, customerId: string, now: number): Promise<{ merged: boolean; customer: ProfileResult | null }> {
+  async stitchTo(
+    visitorId: string,
+    customerId: string,
+    now: number,
+  ): Promise<{ merged: boolean; customer: ProfileResult | null }> {
     const ref = await this.own({ kind: "visitor", id: visitorId });
     if (this.get<Tombstone>("tombstone")) return { merged: false, customer: null };
     if (this.get<string>("alias") !== customerId) {
@@ -203,7 +210,11 @@ export class ProfileObject extends DurableObject<Env> {
    * folds of events queued earlier are dropped. The remaining steps (identity link and copy in KV,
    * the customer's list, D1 rows) are retried by the alarm until `forgetDone` reports them done.
    */
-  async forget(visitorId: string, customerId: string | null, now: number): Promise<{ customerId: string | null; copyPending: boolean }> {
+  async forget(
+    visitorId: string,
+    customerId: string | null,
+    now: number,
+  ): Promise<{ customerId: string | null; copyPending: boolean }> {
     const ref = await this.own({ kind: "visitor", id: visitorId });
     const known = this.get<Tombstone>("tombstone");
     const customer = customerId ?? known?.customerId ?? this.get<string>("alias") ?? null;
@@ -224,14 +235,21 @@ export class ProfileObject extends DurableObject<Env> {
     return pending;
   }
 
-  /** Admin erase of a customer: the profile and the identity links of its browsers go; queued events before now are dropped. */
+  /**
+   * Admin erase of a customer: the profile and the identity links of its browsers go; queued events before now are
+   * dropped.
+   */
   async erase(ref: ProfileRef, now: number): Promise<{ deleted: boolean; identityLinksDeleted: number }> {
     ref = await this.own(ref);
     const profile = this.get<StoredProfile>("profile") ?? null;
     const visitors = profile?.mergedVisitors ?? [];
     this.put("profile", null);
     this.put("erasedAt", now);
-    this.outbox.owe(Object.fromEntries([[profileKey(ref), null], ...visitors.map((v) => [identityLinkKey(v), null])]), "erasure", now);
+    this.outbox.owe(
+      Object.fromEntries([[profileKey(ref), null], ...visitors.map((v) => [identityLinkKey(v), null])]),
+      "erasure",
+      now,
+    );
     await this.settle(now, true);
     return { deleted: profile !== null, identityLinksDeleted: visitors.length };
   }

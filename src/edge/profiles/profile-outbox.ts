@@ -58,7 +58,12 @@ export class Outbox {
    */
   owe(values: Owed, urgency: Urgency, now: number): void {
     const state = this.state;
-    const due = urgency === "erasure" ? now : urgency === "prompt" ? Math.max(now, state.lastWriteAt + MIN_WRITE_GAP_MS) : now + this.foldDelayMs;
+    const due =
+      urgency === "erasure"
+        ? now
+        : urgency === "prompt"
+          ? Math.max(now, state.lastWriteAt + MIN_WRITE_GAP_MS)
+          : now + this.foldDelayMs;
     this.state = { ...state, owed: { ...state.owed, ...values }, dueAt: Math.min(state.dueAt ?? Infinity, due) };
   }
 
@@ -84,7 +89,9 @@ export class Outbox {
 
   private async write(owed: Owed, now: number): Promise<void> {
     try {
-      await Promise.all(Object.entries(owed).map(([key, value]) => (value === null ? this.kv.delete(key) : this.kv.put(key, value))));
+      await Promise.all(
+        Object.entries(owed).map(([key, value]) => (value === null ? this.kv.delete(key) : this.kv.put(key, value))),
+      );
     } catch (err) {
       const state = this.state;
       this.state = { ...state, dueAt: Math.min(state.dueAt ?? Infinity, Date.now() + RETRY_MS) };

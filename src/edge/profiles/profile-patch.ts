@@ -19,7 +19,10 @@ export const profilePatchSchema = z.strictObject({
 
 export type ProfilePatch = z.infer<typeof profilePatchSchema>;
 
-function mergeFields(current: Record<string, unknown>, change: Record<string, unknown> | undefined): Record<string, unknown> {
+function mergeFields(
+  current: Record<string, unknown>,
+  change: Record<string, unknown> | undefined,
+): Record<string, unknown> {
   if (!change) return current;
   const next = { ...current };
   for (const [key, value] of Object.entries(change)) {
@@ -35,7 +38,9 @@ export function applyPatch(profile: StoredProfile, patch: ProfilePatch, now: num
     ...profile,
     attributes: mergeFields(profile.attributes, patch.attributes),
     preferences: mergeFields(profile.preferences, patch.preferences),
-    consent: patch.consent ? { personalization: patch.consent.personalization, at: patch.consent.at ?? now } : profile.consent,
+    consent: patch.consent
+      ? { personalization: patch.consent.personalization, at: patch.consent.at ?? now }
+      : profile.consent,
     updatedAt: now,
   };
 }

@@ -26,7 +26,10 @@ export async function readProfile(kv: KVNamespace, ref: ProfileRef): Promise<Sto
   return parseProfile(await kv.get(profileKey(ref)));
 }
 
-/** The outcome of the proxy's profile read: the profile or null (absent), whether memory answered, and why not when it failed. */
+/**
+ * The outcome of the proxy's profile read: the profile or null (absent), whether memory answered, and why not when it
+ * failed.
+ */
 export interface ProfileRead {
   profile: StoredProfile | null;
   cached?: boolean;

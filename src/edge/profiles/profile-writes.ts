@@ -22,7 +22,12 @@ export const RETRY_AFTER_SECONDS = 5;
 export function profileUnavailable(c: Context, what: string, err: unknown): Response {
   log("error", `${what}: profile store unavailable`, { reason: String(err) });
   c.header("Retry-After", String(RETRY_AFTER_SECONDS));
-  return jsonError(c, 503, "profile_store_unavailable", `The profile store did not answer in time; ${what} was not completed. Try again in ${RETRY_AFTER_SECONDS} seconds.`);
+  return jsonError(
+    c,
+    503,
+    "profile_store_unavailable",
+    `The profile store did not answer in time; ${what} was not completed. Try again in ${RETRY_AFTER_SECONDS} seconds.`,
+  );
 }
 
 type Method = "read" | "apply" | "stitchTo" | "forget" | "forgetDone" | "erase";
@@ -45,7 +50,13 @@ export function refreshCachedProfile(env: Pick<Env, "PROFILES">, result: Pick<Pr
 }
 
 /** Applies `change` to `ref`'s profile through its object, within `budgetMs`; rejects past it. */
-export async function changeProfile(env: Env, ref: ProfileRef, change: ProfileChange, budgetMs = WRITE_BUDGET_MS, now = Date.now()): Promise<ProfileResult> {
+export async function changeProfile(
+  env: Env,
+  ref: ProfileRef,
+  change: ProfileChange,
+  budgetMs = WRITE_BUDGET_MS,
+  now = Date.now(),
+): Promise<ProfileResult> {
   const result = await withinDeadline(profileStub(env, ref).apply(ref, change, now), budgetMs, "profile write");
   refreshCachedProfile(env, result);
   return result;

@@ -8,6 +8,7 @@ export function resolveRelativeDates(value: unknown, now: number): unknown {
   if (value === null || typeof value !== "object") return value;
   const record = value as Record<string, unknown>;
   const days = record.$daysAgo;
-  if (typeof days === "number" && Number.isFinite(days) && Object.keys(record).length === 1) return new Date(now - days * DAY_MS).toISOString();
+  if (typeof days === "number" && Number.isFinite(days) && Object.keys(record).length === 1)
+    return new Date(now - days * DAY_MS).toISOString();
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, resolveRelativeDates(v, now)]));
 }

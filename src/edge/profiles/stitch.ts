@@ -9,10 +9,22 @@ import type { Env } from "../../env";
 import { withinDeadline } from "../lib/deadline";
 import { profileStub, refreshCachedProfile } from "./profile-writes";
 
-/** Links `visitorId` to `customerId` and merges the visitor's anonymous profile into the customer's, within `budgetMs`. */
-export async function stitchVisitor(env: Env, visitorId: string, customerId: string, now: number, budgetMs: number): Promise<{ merged: boolean }> {
+/**
+ * Links `visitorId` to `customerId` and merges the visitor's anonymous profile into the customer's, within `budgetMs`.
+ */
+export async function stitchVisitor(
+  env: Env,
+  visitorId: string,
+  customerId: string,
+  now: number,
+  budgetMs: number,
+): Promise<{ merged: boolean }> {
   const visitor = { kind: "visitor", id: visitorId } as const;
-  const result = await withinDeadline(profileStub(env, visitor).stitchTo(visitorId, customerId, now), budgetMs, "stitch");
+  const result = await withinDeadline(
+    profileStub(env, visitor).stitchTo(visitorId, customerId, now),
+    budgetMs,
+    "stitch",
+  );
   refreshCachedProfile(env, { ref: visitor, profile: null });
   if (result.customer) refreshCachedProfile(env, result.customer);
   return { merged: result.merged };

@@ -19,5 +19,7 @@ export function verifiedBot(cf: Record<string, unknown> | undefined): boolean {
 
 /** A request from a bot: Cloudflare verified it as one, or its user agent says so. */
 export function isBot(request: Request & { cf?: unknown }): boolean {
-  return verifiedBot(request.cf as Record<string, unknown> | undefined) || isBotUserAgent(request.headers.get("user-agent"));
+  return (
+    verifiedBot(request.cf as Record<string, unknown> | undefined) || isBotUserAgent(request.headers.get("user-agent"))
+  );
 }

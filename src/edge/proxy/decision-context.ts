@@ -35,9 +35,10 @@ export function buildDecisionContext(input: DecisionContextInput): DecisionConte
   const personal = consent === "full";
   const profile = personal ? input.profile : null;
   const ctx: DecisionContext = {
-    visitor: identity.customerId && personal
-      ? { id: identity.visitorId, customerId: identity.customerId, isNew: input.isNew }
-      : { id: identity.visitorId, isNew: input.isNew },
+    visitor:
+      identity.customerId && personal
+        ? { id: identity.visitorId, customerId: identity.customerId, isNew: input.isNew }
+        : { id: identity.visitorId, isNew: input.isNew },
     profile: profile ? profileAttributes(profile) : null,
     session: sessionInfo(session),
     request: input.request,

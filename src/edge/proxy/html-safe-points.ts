@@ -18,9 +18,26 @@ const enum State {
 }
 
 /** Elements whose content is text up to their own end tag. */
-const RAW_TEXT = new Set(["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript", "plaintext"]);
+const RAW_TEXT = new Set([
+  "script",
+  "style",
+  "textarea",
+  "title",
+  "xmp",
+  "iframe",
+  "noembed",
+  "noframes",
+  "noscript",
+  "plaintext",
+]);
 
-const LT = 0x3c, GT = 0x3e, SLASH = 0x2f, BANG = 0x21, QUESTION = 0x3f, DASH = 0x2d, EQUALS = 0x3d;
+const LT = 0x3c,
+  GT = 0x3e,
+  SLASH = 0x2f,
+  BANG = 0x21,
+  QUESTION = 0x3f,
+  DASH = 0x2d,
+  EQUALS = 0x3d;
 
 const isLetter = (b: number) => (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
 const isSpace = (b: number) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0c || b === 0x0d;
@@ -124,7 +141,8 @@ export class SafePoints {
       }
       this.rawMatched = 0;
     }
-    const expected = this.rawMatched === 0 ? LT : this.rawMatched === 1 ? SLASH : this.raw.charCodeAt(this.rawMatched - 2);
+    const expected =
+      this.rawMatched === 0 ? LT : this.rawMatched === 1 ? SLASH : this.raw.charCodeAt(this.rawMatched - 2);
     if (lower(b) === expected) this.rawMatched += 1;
     else this.rawMatched = b === LT ? 1 : 0;
   }

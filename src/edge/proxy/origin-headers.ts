@@ -2,7 +2,16 @@
  * What the origin is told before it renders (X-PZ-Variants, X-PZ-Segments), worked out in one
  * place so the decision, the origin and anything keyed on these headers (an edge cache) agree.
  */
-import { assign, decide, decisionHeaders, type Assigned, type Decision, type DecideOptions, type DecisionContext, type PreparedRuleset } from "../../core/index";
+import {
+  assign,
+  decide,
+  decisionHeaders,
+  type Assigned,
+  type Decision,
+  type DecideOptions,
+  type DecisionContext,
+  type PreparedRuleset,
+} from "../../core/index";
 import type { StoredProfile } from "../profiles/profile-model";
 import type { ProfileRead } from "../profiles/profile-store";
 
@@ -28,7 +37,9 @@ export interface OriginPlan {
   decision: Decision | null;
   /** The profile read, when it was awaited for that decision. */
   profile: ProfileRead | null;
-  /** The assign phase's settled answer the origin was told, which the later decision keeps (when `decision` is null). */
+  /**
+   * The assign phase's settled answer the origin was told, which the later decision keeps (when `decision` is null).
+   */
   assigned?: Assigned;
 }
 
@@ -47,7 +58,13 @@ export async function originHeaders(input: OriginPlanInput): Promise<OriginPlan>
     return { headers: decision.headers, decision, profile: null };
   }
   const assigned = assign(early, prepared, now);
-  if (assigned.settled) return { headers: decisionHeaders(assigned.assignments, input.lastSegments, false), decision: null, profile: null, assigned };
+  if (assigned.settled)
+    return {
+      headers: decisionHeaders(assigned.assignments, input.lastSegments, false),
+      decision: null,
+      profile: null,
+      assigned,
+    };
   const profile = await input.profileRead;
   const decision = decide(input.withProfile(profile.profile), prepared, now, input.options);
   return { headers: decision.headers, decision, profile };

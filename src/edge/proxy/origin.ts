@@ -17,7 +17,10 @@ export interface OriginOptions {
 }
 
 const CONDITIONAL_HEADERS = ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range"];
-/** Visitors must not choose their own variants, segments or anything else the worker tells the origin: every X-PZ-* is the worker's. */
+/**
+ * Visitors must not choose their own variants, segments or anything else the worker tells the origin: every X-PZ-* is
+ * the worker's.
+ */
 const isWorkerHeader = (name: string) => name.toLowerCase().startsWith("x-pz-");
 
 /** The origin URL for the visitor's URL: the origin's scheme, host and base path + the visitor's path and query. */

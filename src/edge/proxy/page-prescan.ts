@@ -45,7 +45,10 @@ export function scanShape(html: string): PageShape {
 }
 
 /** Reads the start of `body` within the limits, scans it, and returns a body that replays it. */
-export async function prescanPage(body: ReadableStream<Uint8Array>, limits = { bytes: PRESCAN_BYTES, ms: PRESCAN_MS }): Promise<Prescan> {
+export async function prescanPage(
+  body: ReadableStream<Uint8Array>,
+  limits = { bytes: PRESCAN_BYTES, ms: PRESCAN_MS },
+): Promise<Prescan> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

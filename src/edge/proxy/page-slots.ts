@@ -13,7 +13,10 @@ export interface PageShape {
   templates: Record<string, string[]>;
 }
 
-/** Bounds: 1,000 paths of at most 512 characters, 50 slot ids and 50 templates a page (ids are at most 128): a few MB at worst. */
+/**
+ * Bounds: 1,000 paths of at most 512 characters, 50 slot ids and 50 templates a page (ids are at most 128): a few MB at
+ * worst.
+ */
 const MAX_PATHS = 1000;
 const MAX_PATH_LENGTH = 512;
 const MAX_SLOTS = 50;
@@ -31,9 +34,13 @@ export function knownPageSlots(path: string): string[] | undefined {
 }
 
 function withinBounds(path: string, shape: PageShape): boolean {
-  if (path.length > MAX_PATH_LENGTH || shape.slots.length > MAX_SLOTS || shape.slots.some((s) => s.length > MAX_ID)) return false;
+  if (path.length > MAX_PATH_LENGTH || shape.slots.length > MAX_SLOTS || shape.slots.some((s) => s.length > MAX_ID))
+    return false;
   const templates = Object.values(shape.templates);
-  return templates.reduce((n, t) => n + t.length, 0) <= MAX_SLOTS && templates.every((t) => t.every((v) => v.length <= MAX_ID));
+  return (
+    templates.reduce((n, t) => n + t.length, 0) <= MAX_SLOTS &&
+    templates.every((t) => t.every((v) => v.length <= MAX_ID))
+  );
 }
 
 /** Remembers what `path` carries (oldest paths are forgotten first). */
@@ -57,7 +64,10 @@ export function forgetPageSlots(): void {
 
 const usesTemplatesOf = new WeakMap<PreparedRuleset, boolean>();
 
-/** Whether any offer or slot experiment variant of `prepared` is an origin-rendered variant (worked out once per ruleset). */
+/**
+ * Whether any offer or slot experiment variant of `prepared` is an origin-rendered variant (worked out once per
+ * ruleset).
+ */
 export function usesTemplates(prepared: PreparedRuleset): boolean {
   let uses = usesTemplatesOf.get(prepared);
   if (uses === undefined) {

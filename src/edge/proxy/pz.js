@@ -3,12 +3,20 @@
 (function (w, d) {
   "use strict";
   /** @typedef {Record<string, unknown>} Fields */
-  /** @typedef {{ ready: number, flush: () => void, scan: () => void, track: (name: unknown, props?: unknown) => void, accept: (offer: unknown, props?: unknown) => void, dismiss: (offer: unknown, props?: unknown) => void }} Api */
-  /** @typedef {unknown[][] & { ready?: number }} Queued calls the page queued before the script loaded (or a loaded pz) */
+  /**
+   * @typedef {{ ready: number, flush: () => void, scan: () => void, track: (name: unknown, props?: unknown) => void,
+   * accept: (offer: unknown, props?: unknown) => void, dismiss: (offer: unknown, props?: unknown) => void }} Api
+   */
+  /**
+   * @typedef {unknown[][] & { ready?: number }} Queued calls the page queued before the script loaded (or a loaded pz)
+   */
   var page = /** @type {Window & { pz?: Queued | Api }} */ (w);
   var pre = /** @type {Queued | undefined} */ (page.pz);
   if (pre && pre.ready) return;
-  var U = "/__pz/events", S = "[data-pz-decision]", n = navigator, timer = 0;
+  var U = "/__pz/events",
+    S = "[data-pz-decision]",
+    n = navigator,
+    timer = 0;
   /** @type {Fields[]} */
   var q = [];
   /** @type {Element[]} */
@@ -22,7 +30,8 @@
   /** @param {Element | null} el @returns {Record<string, string>} */
   function attrs(el) {
     /** @type {Record<string, string>} */
-    var o = {}, k = ["slot", "decision", "offer", "experiment", "variant"];
+    var o = {},
+      k = ["slot", "decision", "offer", "experiment", "variant"];
     for (var i = 0; i < k.length; i++) {
       var v = el && el.getAttribute("data-pz-" + k[i]);
       if (v) o[k[i]] = v;
@@ -36,7 +45,13 @@
     while (q.length) {
       var b = JSON.stringify({ events: q.splice(0, 50) });
       if (!(n.sendBeacon && n.sendBeacon(U, new Blob([b], { type: "text/plain" }))))
-        fetch(U, { method: "POST", body: b, keepalive: true, credentials: "same-origin", headers: { "content-type": "text/plain" } })["catch"](function () {});
+        fetch(U, {
+          method: "POST",
+          body: b,
+          keepalive: true,
+          credentials: "same-origin",
+          headers: { "content-type": "text/plain" },
+        })["catch"](function () {});
     }
   }
 
@@ -68,15 +83,20 @@
   }
 
   /** @type {IntersectionObserver | undefined} */
-  var io = w.IntersectionObserver && new IntersectionObserver(function (list) {
-    for (var i = 0; i < list.length; i++) {
-      var x = list[i];
-      if (x.intersectionRatio >= 0.5) {
-        /** @type {IntersectionObserver} */ (io).unobserve(x.target);
-        push("impression", attrs(x.target));
-      }
-    }
-  }, { threshold: 0.5 });
+  var io =
+    w.IntersectionObserver &&
+    new IntersectionObserver(
+      function (list) {
+        for (var i = 0; i < list.length; i++) {
+          var x = list[i];
+          if (x.intersectionRatio >= 0.5) {
+            /** @type {IntersectionObserver} */ (io).unobserve(x.target);
+            push("impression", attrs(x.target));
+          }
+        }
+      },
+      { threshold: 0.5 },
+    );
 
   function scan() {
     var els = d.querySelectorAll(S);
@@ -89,11 +109,15 @@
     }
   }
 
-  d.addEventListener("click", function (e) {
-    var t = /** @type {Element | null} */ (e.target);
-    var el = t && t.closest && t.closest(S);
-    if (el) push("click", attrs(el), 1);
-  }, true);
+  d.addEventListener(
+    "click",
+    function (e) {
+      var t = /** @type {Element | null} */ (e.target);
+      var el = t && t.closest && t.closest(S);
+      if (el) push("click", attrs(el), 1);
+    },
+    true,
+  );
   d.addEventListener("visibilitychange", function () {
     if (d.visibilityState === "hidden") flush();
   });

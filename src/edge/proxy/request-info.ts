@@ -31,7 +31,12 @@ function formatterFor(timezone: string): Intl.DateTimeFormat {
   if (known) return known;
   let fmt: Intl.DateTimeFormat;
   try {
-    fmt = new Intl.DateTimeFormat("en-US", { timeZone: timezone || "UTC", hour: "numeric", hourCycle: "h23", weekday: "short" });
+    fmt = new Intl.DateTimeFormat("en-US", {
+      timeZone: timezone || "UTC",
+      hour: "numeric",
+      hourCycle: "h23",
+      weekday: "short",
+    });
   } catch {
     // An unknown zone name: decide on UTC rather than fail.
     fmt = formatterFor("UTC");

@@ -5,7 +5,8 @@
  *
  * The byte accounting: the rewriter buffers, so how much of the origin its output so far stands for
  * cannot be read from its output length. Between tokens of each origin chunk (html-safe-points.ts)
- * sync markers (every SYNC_SPACING bytes and at the end of each chunk), comments with a per-page nonce, is fed to the rewriter alongside the page. It
+ * sync markers (every SYNC_SPACING bytes and at the end of each chunk), comments with a per-page nonce, is fed to the
+ * rewriter alongside the page. It
  * passes through in source order, so the output before marker N is exactly the rewrite of the
  * origin before marker N. Output is sent up to the last marker seen (markers removed); what follows
  * is held until the next one. When the rewriter fails, the held output is dropped and the origin's
@@ -71,11 +72,14 @@ export function rewriteFailSafe(
         reading = next;
         const chunk = await next;
         if (!chunk) return controller.close();
-        // Each marked piece is its own chunk: output the rewriter made within a chunk it then failed on is lost with it.
+        // Each marked piece is its own chunk: output the rewriter made within a chunk it then failed on is lost with
+        // it.
         let from = 0;
         for (const cut of points.scan(chunk, SYNC_SPACING)) {
           marks.push(read - chunk.length + cut);
-          controller.enqueue(concat([chunk.subarray(from, cut), encoder.encode(`<!--pz-sync-${nonce}-${marks.length - 1}-->`)]));
+          controller.enqueue(
+            concat([chunk.subarray(from, cut), encoder.encode(`<!--pz-sync-${nonce}-${marks.length - 1}-->`)]),
+          );
           from = cut;
         }
         if (from < chunk.length) controller.enqueue(chunk.subarray(from));
@@ -155,7 +159,11 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
-  for (let i = hay.indexOf(needle[0], from); i >= 0 && i <= hay.length - needle.length; i = hay.indexOf(needle[0], i + 1)) {
+  for (
+    let i = hay.indexOf(needle[0], from);
+    i >= 0 && i <= hay.length - needle.length;
+    i = hay.indexOf(needle[0], i + 1)
+  ) {
     let j = 1;
     while (j < needle.length && hay[i + j] === needle[j]) j++;
     if (j === needle.length) return i;

@@ -66,7 +66,8 @@ export function rewritePage(response: Response, plan: RewritePlan): RewrittenPag
   const rewriter = new HTMLRewriter();
   // Each handler is a call from the parser into JS; the variant machinery is attached only when a
   // decision chooses among origin-rendered variants.
-  if (plan.learnTemplates || Object.values(plan.slots).some((d) => d.content.kind === "variant")) onSlotsWithVariants(rewriter, plan, seen);
+  if (plan.learnTemplates || Object.values(plan.slots).some((d) => d.content.kind === "variant"))
+    onSlotsWithVariants(rewriter, plan, seen);
   else onSlots(rewriter, plan, seen);
   rewriter
     .on("[data-pz-text]", {
@@ -102,7 +103,9 @@ export function rewritePage(response: Response, plan: RewritePlan): RewrittenPag
     response.body!,
     (marked) => rewriter.transform(new Response(marked, { headers: response.headers })).body!,
     (reason) => {
-      log("error", "the page could not be rewritten past this point; its rest is served as the origin sent it", { reason: String(reason) });
+      log("error", "the page could not be rewritten past this point; its rest is served as the origin sent it", {
+        reason: String(reason),
+      });
       finish(seen.shape());
     },
   );

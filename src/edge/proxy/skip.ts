@@ -25,7 +25,9 @@ export function skipReason(
 
 /** True when the browser asks for a page (a navigation), as opposed to an API call or a subresource. */
 export function wantsHtml(request: Request): boolean {
-  return request.headers.get("sec-fetch-dest") === "document" || (request.headers.get("accept") ?? "").includes("text/html");
+  return (
+    request.headers.get("sec-fetch-dest") === "document" || (request.headers.get("accept") ?? "").includes("text/html")
+  );
 }
 
 /** True for a response the rewriter may touch: a 200 HTML page. */

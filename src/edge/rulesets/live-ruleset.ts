@@ -43,7 +43,10 @@ export async function readLivePointer(kv: KVNamespace): Promise<LivePointer | nu
   return kv.get<LivePointer>(LIVE_RULESET_KEY, "json");
 }
 
-/** The live compiled ruleset read from KV itself, not isolate memory (admin answers must reflect a publish at once); null when none is live. */
+/**
+ * The live compiled ruleset read from KV itself, not isolate memory (admin answers must reflect a publish at once);
+ * null when none is live.
+ */
 export async function readLiveRuleset(kv: KVNamespace): Promise<CompiledRuleset | null> {
   const pointer = await readLivePointer(kv);
   return pointer ? readRulesetVersion(kv, pointer.version) : null;
@@ -61,7 +64,12 @@ async function movePointer(kv: KVNamespace, entry: HistoryEntry): Promise<void> 
 }
 
 /** Stores a compiled ruleset as an immutable version (idempotent) and makes it live. */
-export async function publishRuleset(kv: KVNamespace, ruleset: CompiledRuleset, by: string, now: number): Promise<LivePointer> {
+export async function publishRuleset(
+  kv: KVNamespace,
+  ruleset: CompiledRuleset,
+  by: string,
+  now: number,
+): Promise<LivePointer> {
   const key = rulesetKey(ruleset.version);
   if ((await kv.get(key)) === null) await kv.put(key, JSON.stringify(ruleset));
   const entry: HistoryEntry = { version: ruleset.version, publishedAt: now, by, action: "publish" };
@@ -73,7 +81,12 @@ export async function publishRuleset(kv: KVNamespace, ruleset: CompiledRuleset, 
  * Moves the live pointer back: to `version` when given, else to the version live before the
  * current one. Returns null when there is no such stored version.
  */
-export async function rollbackRuleset(kv: KVNamespace, by: string, now: number, version?: string): Promise<LivePointer | null> {
+export async function rollbackRuleset(
+  kv: KVNamespace,
+  by: string,
+  now: number,
+  version?: string,
+): Promise<LivePointer | null> {
   const live = await readLivePointer(kv);
   let target = version;
   if (!target) {
@@ -110,7 +123,12 @@ const copy = new IsolateCopy<KVNamespace, LiveRuleset | null>(readLive, REFRESH_
  * serves it and re-reads the pointer in its own waitUntil (see isolate-copy.ts); a publish is seen
  * by the next requests. A cold isolate's request reads KV itself and throws when that fails.
  */
-export function getLiveRuleset(kv: KVNamespace, now: number, refreshMs: number, ctx: WaitUntil): Promise<LiveRuleset | null> {
+export function getLiveRuleset(
+  kv: KVNamespace,
+  now: number,
+  refreshMs: number,
+  ctx: WaitUntil,
+): Promise<LiveRuleset | null> {
   return copy.get(kv, now, refreshMs, ctx);
 }
 

@@ -21,7 +21,10 @@ const compiledShape = z.looseObject({
 });
 
 /** A ruleset ready to store; playbook source, which the worker does not compile; or why the body is neither. */
-export type RulesetInput = { ok: true; ruleset: CompiledRuleset } | { ok: false; source: true } | { ok: false; source: false; errors: ErrorDetail[] };
+export type RulesetInput =
+  | { ok: true; ruleset: CompiledRuleset }
+  | { ok: false; source: true }
+  | { ok: false; source: false; errors: ErrorDetail[] };
 
 const COMPILED = "compiled ruleset";
 

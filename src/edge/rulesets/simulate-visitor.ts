@@ -18,13 +18,25 @@ export interface SimulationInput {
 }
 
 /** The decision a first page view with these inputs would get now, with the trace. */
-export async function simulateVisitor(kv: KVNamespace, live: LiveRuleset, input: SimulationInput, now: number): Promise<Decision> {
+export async function simulateVisitor(
+  kv: KVNamespace,
+  live: LiveRuleset,
+  input: SimulationInput,
+  now: number,
+): Promise<Decision> {
   const stored = input.customerId ? await readProfile(kv, { kind: "customer", id: input.customerId }) : null;
   const base: StoredProfile = stored ?? emptyProfile();
   const profile: StoredProfile = { ...base, attributes: { ...base.attributes, ...(input.attributes ?? {}) } };
-  const request = requestInfo(new URL(input.url), new Headers(), input.country ? { country: input.country } : undefined, now);
+  const request = requestInfo(
+    new URL(input.url),
+    new Headers(),
+    input.country ? { country: input.country } : undefined,
+    now,
+  );
   if (input.device) request.device = input.device;
-  const identity = input.customerId ? { visitorId: "simulated-visitor", customerId: input.customerId } : { visitorId: "simulated-visitor" };
+  const identity = input.customerId
+    ? { visitorId: "simulated-visitor", customerId: input.customerId }
+    : { visitorId: "simulated-visitor" };
   const ctx = buildDecisionContext({
     identity,
     isNew: true,

@@ -8,10 +8,14 @@ import { timingSafeEqual } from "../../edge/identity/sign";
  * A guard that accepts `Authorization: Bearer <token>` for any of the tokens `tokensOf` returns
  * (unset ones are skipped); 401 otherwise, and 503 when none is set (the routes are disabled).
  */
-export function requireBearer(tokensOf: (env: Env) => (string | undefined)[], realm: string): MiddlewareHandler<{ Bindings: Env }> {
+export function requireBearer(
+  tokensOf: (env: Env) => (string | undefined)[],
+  realm: string,
+): MiddlewareHandler<{ Bindings: Env }> {
   return async (c, next) => {
     const expected = tokensOf(c.env).filter((t): t is string => !!t);
-    if (expected.length === 0) return jsonError(c, 503, "admin_disabled", "These routes are disabled: no token is set.");
+    if (expected.length === 0)
+      return jsonError(c, 503, "admin_disabled", "These routes are disabled: no token is set.");
     const header = c.req.header("Authorization") ?? "";
     // The scheme is case-insensitive (RFC 9110 §11.1): "bearer" and "BEARER" are the same.
     const token = /^bearer /i.test(header) ? header.slice(7).trim() : "";

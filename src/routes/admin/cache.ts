@@ -12,7 +12,15 @@ import { log } from "../../edge/lib/log";
 import { settings } from "../../edge/lib/settings";
 
 const purgeSchema = z.strictObject({
-  paths: z.array(z.string().regex(/^\/[^\s?#]*$/, "a path starts with / and has no query or fragment").max(2048)).min(1).max(100),
+  paths: z
+    .array(
+      z
+        .string()
+        .regex(/^\/[^\s?#]*$/, "a path starts with / and has no query or fragment")
+        .max(2048),
+    )
+    .min(1)
+    .max(100),
 });
 
 export const adminCache = newApp();
@@ -26,7 +34,12 @@ adminCache.post("/cache/purge", jsonBodyOf(purgeSchema, 64 * 1024), async (c) =>
     await purgePaths(origin, body.paths, now, settings(c.env).htmlCache);
   } catch (err) {
     log("error", "edge cache purge failed", { paths: body.paths.length, reason: String(err) });
-    return jsonError(c, 503, "cache_unavailable", "The edge cache could not be written; nothing was purged. Try again.");
+    return jsonError(
+      c,
+      503,
+      "cache_unavailable",
+      "The edge cache could not be written; nothing was purged. Try again.",
+    );
   }
   return c.json({ purged: body.paths, host: new URL(origin).host, at: now, scope: "data-centre", colo });
 });

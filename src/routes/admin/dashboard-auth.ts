@@ -37,7 +37,12 @@ export const requireDashboardAccess: MiddlewareHandler<{ Bindings: Env }> = asyn
   const offered = url.searchParams.get("token");
   if (offered !== null && (await timingSafeEqual(offered, expected))) {
     const value = await signValue(expected, ADMIN_COOKIE, { exp: now + SESSION_SECONDS * 1000 });
-    const cookie = serializeCookie(ADMIN_COOKIE, value, { maxAge: SESSION_SECONDS, secure: cookieSecure(url), path: "/__pz/admin", sameSite: "Strict" });
+    const cookie = serializeCookie(ADMIN_COOKIE, value, {
+      maxAge: SESSION_SECONDS,
+      secure: cookieSecure(url),
+      path: "/__pz/admin",
+      sameSite: "Strict",
+    });
     url.searchParams.delete("token");
     c.header("Set-Cookie", cookie);
     c.header("Cache-Control", "no-store");

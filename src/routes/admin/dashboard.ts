@@ -65,9 +65,18 @@ function simulationInput(form: FormInput, originUrl: string): SimulationInput | 
   return input;
 }
 
-async function simulation(c: { env: Env; req: { query(name: string): string | undefined }; executionCtx: WaitUntil }, now: number): Promise<SimulationView> {
+async function simulation(
+  c: { env: Env; req: { query(name: string): string | undefined }; executionCtx: WaitUntil },
+  now: number,
+): Promise<SimulationView> {
   const q = (name: string) => (c.req.query(name) ?? "").slice(0, 4096);
-  const form: FormInput = { customerId: q("customer"), profile: q("profile"), url: q("url"), country: q("country"), device: q("device") || "desktop" };
+  const form: FormInput = {
+    customerId: q("customer"),
+    profile: q("profile"),
+    url: q("url"),
+    country: q("country"),
+    device: q("device") || "desktop",
+  };
   if (!form.url) return { form: { ...form, url: "/" } };
   const input = simulationInput(form, c.env.ORIGIN_URL);
   if (typeof input === "string") return { form, error: input };
@@ -79,7 +88,11 @@ async function simulation(c: { env: Env; req: { query(name: string): string | un
 dashboard.on("GET", ["/admin", "/admin/"], requireDashboardAccess, async (c) => {
   const now = Date.now();
   // The live ruleset is read once for every section, so one page never mixes two versions.
-  const [live, history, sim] = await Promise.all([readLivePointer(c.env.RULES), readHistory(c.env.RULES), simulation(c, now)]);
+  const [live, history, sim] = await Promise.all([
+    readLivePointer(c.env.RULES),
+    readHistory(c.env.RULES),
+    simulation(c, now),
+  ]);
   const ruleset = live ? await readRulesetVersion(c.env.RULES, live.version) : null;
   const [list, offers, learning] = await Promise.all([
     listExperiments(c.env.ANALYTICS, ruleset),
@@ -87,10 +100,29 @@ dashboard.on("GET", ["/admin", "/admin/"], requireDashboardAccess, async (c) => 
     learningReport(c.env.RULES, c.env.ANALYTICS, ruleset),
   ]);
   const unit = c.req.query("unit") === "customer" ? "customer" : "visitor";
-  const reports = await Promise.all(list.slice(0, MAX_EXPERIMENTS).map((x) => experimentResults(c.env.ANALYTICS, ruleset, x.id, { unit })));
+  const reports = await Promise.all(
+    list.slice(0, MAX_EXPERIMENTS).map((x) => experimentResults(c.env.ANALYTICS, ruleset, x.id, { unit })),
+  );
   const experiments = reports.filter((r) => r !== null);
-  const cache = await cacheRatio(c.env.ANALYTICS, now - DAY_MS).catch((err: unknown) => void log("warn", "edge cache counts unavailable", { reason: String(err) }));
-  c.header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'");
+  const cache = await cacheRatio(c.env.ANALYTICS, now - DAY_MS).catch(
+    (err: unknown) => void log("warn", "edge cache counts unavailable", { reason: String(err) }),
+  );
+  c.header(
+    "Content-Security-Policy",
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'",
+  );
   c.header("X-Frame-Options", "DENY");
-  return c.html(renderDashboard({ live, history, experiments, unit, offers, learning, simulation: sim, generatedAt: now, ...(cache ? { cache } : {}) }));
+  return c.html(
+    renderDashboard({
+      live,
+      history,
+      experiments,
+      unit,
+      offers,
+      learning,
+      simulation: sim,
+      generatedAt: now,
+      ...(cache ? { cache } : {}),
+    }),
+  );
 });

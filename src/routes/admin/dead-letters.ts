@@ -22,10 +22,19 @@ adminDeadLetters.get("/events/dead-letters", async (c) => c.json({ count: await 
 adminDeadLetters.post("/events/replay", jsonBodyOf(replaySchema, 4 * 1024), async (c) => {
   try {
     const report = await replayDeadLetters(c.env.ANALYTICS, c.env.EVENTS, c.req.valid("json"));
-    log("info", "dead letters replayed", { replayed: report.replayed, events: report.events, invalid: report.invalid.length });
+    log("info", "dead letters replayed", {
+      replayed: report.replayed,
+      events: report.events,
+      invalid: report.invalid.length,
+    });
     return c.json({ ...report, remaining: await countDeadLetters(c.env.ANALYTICS) });
   } catch (err) {
     log("error", "dead letter replay stopped", { reason: String(err) });
-    return jsonError(c, 503, "queue_unavailable", `${err instanceof Error ? err.message : String(err)}. Try again later: letters not replayed are kept.`);
+    return jsonError(
+      c,
+      503,
+      "queue_unavailable",
+      `${err instanceof Error ? err.message : String(err)}. Try again later: letters not replayed are kept.`,
+    );
   }
 });

@@ -17,7 +17,9 @@ const COLOURS = { higher: "#1a7f37", lower: "#cf222e", "no-difference": "#0b5cad
 export function intervalChart(metric: MetricResult): string {
   const rows = metric.comparisons;
   if (rows.length === 0) return "";
-  const bounds = rows.flatMap((c) => [...(c.status === "not-enough-data" ? [] : [c.effect, c.adjusted])].flatMap((e) => (e ? e.interval : [])));
+  const bounds = rows.flatMap((c) =>
+    [...(c.status === "not-enough-data" ? [] : [c.effect, c.adjusted])].flatMap((e) => (e ? e.interval : [])),
+  );
   const max = Math.max(0.05, ...bounds.map(Math.abs).filter(Number.isFinite)) * 1.1;
   const plot = WIDTH - LABEL - PAD;
   const x = (v: number) => (LABEL + ((Math.max(-max, Math.min(max, v)) + max) / (2 * max)) * plot).toFixed(1);
@@ -42,7 +44,9 @@ export function intervalChart(metric: MetricResult): string {
       `<circle cx="${x(main.estimate)}" cy="${y}" r="5" fill="${colour}"><title>${escapeHtml(what)}</title></circle>`
     );
   });
-  const ticks = [-max, 0, max].map((t) => `<text x="${x(t)}" y="${axisY}" text-anchor="middle" class="tick">${signed(t)}</text>`);
+  const ticks = [-max, 0, max].map(
+    (t) => `<text x="${x(t)}" y="${axisY}" text-anchor="middle" class="tick">${signed(t)}</text>`,
+  );
   const zero = `<line x1="${x(0)}" x2="${x(0)}" y1="4" y2="${axisY - 12}" stroke="#999" stroke-dasharray="4 3"/>`;
   const aria = `Effect on ${metric.label} against control, with its interval, per variant`;
   return (

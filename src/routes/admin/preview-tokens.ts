@@ -1,4 +1,6 @@
-/** POST /__pz/admin/preview: mints a signed QA preview link (the CLI's `pz preview`), checked against the live ruleset. */
+/**
+ * POST /__pz/admin/preview: mints a signed QA preview link (the CLI's `pz preview`), checked against the live ruleset.
+ */
 import * as z from "zod";
 import type { MiddlewareHandler } from "hono";
 import { newApp, type AppEnv } from "../app";
@@ -10,7 +12,12 @@ import { readLiveRuleset } from "../../edge/rulesets/live-ruleset";
 
 const mintSchema = z.strictObject({
   overrides: overridesSchema,
-  ttlMs: z.number().int().positive().max(MAX_PREVIEW_TTL_MS).default(60 * 60 * 1000),
+  ttlMs: z
+    .number()
+    .int()
+    .positive()
+    .max(MAX_PREVIEW_TTL_MS)
+    .default(60 * 60 * 1000),
   /** Where the browser lands after the preview starts (a site path). */
   to: z.string().startsWith("/").max(1024).optional(),
 });
@@ -29,10 +36,14 @@ adminPreview.post("/preview", previewConfigured, jsonBodyOf(mintSchema, 16 * 102
   const ruleset = await readLiveRuleset(c.env.RULES);
   if (!ruleset) return jsonError(c, 409, "no_live_ruleset", "Publish a ruleset before previewing it.");
   const problems = previewProblems(ruleset, body.overrides);
-  if (problems.length) return jsonError(c, 422, "invalid_preview", "The preview names things the live ruleset does not have.", problems);
+  if (problems.length)
+    return jsonError(c, 422, "invalid_preview", "The preview names things the live ruleset does not have.", problems);
   const now = Date.now();
   const token = await mintPreview(secret, body.overrides, body.ttlMs, now);
   const query = new URLSearchParams({ token });
   if (body.to) query.set("to", body.to);
-  return c.json({ path: `/__pz/preview?${query}`, expires: now + body.ttlMs, ruleset: ruleset.version, overrides: body.overrides }, 201);
+  return c.json(
+    { path: `/__pz/preview?${query}`, expires: now + body.ttlMs, ruleset: ruleset.version, overrides: body.overrides },
+    201,
+  );
 });

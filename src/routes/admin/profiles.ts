@@ -11,7 +11,14 @@ import { importProfiles } from "../../edge/profiles/profile-import";
 import { profilePatchSchema } from "../../edge/profiles/profile-patch";
 import { storedProfileSchema, type StoredProfile } from "../../edge/profiles/profile-model";
 import type { ProfileChange } from "../../edge/profiles/profile-change";
-import { changeProfile, profileStub, profileUnavailable, readOwnedProfile, refreshCachedProfile, WRITE_BUDGET_MS } from "../../edge/profiles/profile-writes";
+import {
+  changeProfile,
+  profileStub,
+  profileUnavailable,
+  readOwnedProfile,
+  refreshCachedProfile,
+  WRITE_BUDGET_MS,
+} from "../../edge/profiles/profile-writes";
 import type { ProfileRef } from "../../edge/profiles/profile-store";
 import { withinDeadline } from "../../edge/lib/deadline";
 
@@ -28,7 +35,12 @@ export const profiles = newApp();
 profiles.post("/profiles:import", async (c) => {
   const declared = Number(c.req.header("Content-Length") ?? "NaN");
   if (Number.isFinite(declared) && declared > MAX_IMPORT_BYTES) {
-    return jsonError(c, 413, "payload_too_large", `Imports are limited to ${MAX_IMPORT_BYTES} bytes per request; split the file.`);
+    return jsonError(
+      c,
+      413,
+      "payload_too_large",
+      `Imports are limited to ${MAX_IMPORT_BYTES} bytes per request; split the file.`,
+    );
   }
   if (!c.req.raw.body) return c.json({ imported: 0, failed: 0, errors: [], errorsTruncated: false });
   const result = await importProfiles(c.env, c.req.raw.body, Date.now(), IMPORT_LIMITS);
@@ -90,7 +102,11 @@ profiles.delete("/profiles/:id", async (c) => {
   const ref = customerRef(c);
   if (ref instanceof Response) return ref;
   try {
-    const erased = await withinDeadline(profileStub(c.env, ref).erase(ref, Date.now()), WRITE_BUDGET_MS, "profile erase");
+    const erased = await withinDeadline(
+      profileStub(c.env, ref).erase(ref, Date.now()),
+      WRITE_BUDGET_MS,
+      "profile erase",
+    );
     refreshCachedProfile(c.env, { ref, profile: null });
     return c.json({ id: ref.id, ...erased });
   } catch (err) {

@@ -47,7 +47,14 @@ export async function listExperiments(db: D1Database, ruleset: CompiledRuleset |
   const known = new Set(configured.map((x) => x.id));
   const stored = [...exposed.keys()]
     .filter((id) => !known.has(id))
-    .map((id) => ({ id, configured: false, active: null, variants: [], goals: ruleset?.goals ?? [], exposed: exposed.get(id) ?? 0 }));
+    .map((id) => ({
+      id,
+      configured: false,
+      active: null,
+      variants: [],
+      goals: ruleset?.goals ?? [],
+      exposed: exposed.get(id) ?? 0,
+    }));
   return [...configured, ...stored];
 }
 
@@ -60,7 +67,12 @@ export interface ResultsQuery {
 }
 
 /** One experiment's results; null when neither the ruleset nor the data knows it. */
-export async function experimentResults(db: D1Database, ruleset: CompiledRuleset | null, id: string, query: ResultsQuery = {}): Promise<ExperimentReport | null> {
+export async function experimentResults(
+  db: D1Database,
+  ruleset: CompiledRuleset | null,
+  id: string,
+  query: ResultsQuery = {},
+): Promise<ExperimentReport | null> {
   const config = ruleset?.experiments.find((x) => x.id === id) ?? null;
   const metrics = query.goals?.length ? metricsOf(null, query.goals) : metricsOf(config, ruleset?.goals ?? []);
   const unit = query.unit ?? "visitor";
@@ -82,19 +94,35 @@ export async function offerResults(db: D1Database, ruleset: CompiledRuleset | nu
   return offerReport(ruleset?.offers ?? [], await offerCounts(db));
 }
 
-results.get("/experiments", async (c) => c.json({ experiments: await listExperiments(c.env.ANALYTICS, await readLiveRuleset(c.env.RULES)) }));
+results.get("/experiments", async (c) =>
+  c.json({ experiments: await listExperiments(c.env.ANALYTICS, await readLiveRuleset(c.env.RULES)) }),
+);
 
 results.get("/experiments/:key", async (c) => {
   const key = c.req.param("key");
   const query = resultsQuerySchema.safeParse({ unit: c.req.query("unit"), method: c.req.query("method") });
   if (!query.success) {
-    return jsonError(c, 400, "invalid_query", "unit is visitor or customer; method is sequential or fixed.", zodDetails(query.error));
+    return jsonError(
+      c,
+      400,
+      "invalid_query",
+      "unit is visitor or customer; method is sequential or fixed.",
+      zodDetails(query.error),
+    );
   }
-  const report = await experimentResults(c.env.ANALYTICS, await readLiveRuleset(c.env.RULES), key, { ...query.data, goals: c.req.queries("goal") });
-  if (!report) return jsonError(c, 404, "not_found", `No experiment "${key}" in the live ruleset or in the stored exposures.`);
+  const report = await experimentResults(c.env.ANALYTICS, await readLiveRuleset(c.env.RULES), key, {
+    ...query.data,
+    goals: c.req.queries("goal"),
+  });
+  if (!report)
+    return jsonError(c, 404, "not_found", `No experiment "${key}" in the live ruleset or in the stored exposures.`);
   return c.json(report);
 });
 
-results.get("/offers", async (c) => c.json({ offers: await offerResults(c.env.ANALYTICS, await readLiveRuleset(c.env.RULES)) }));
+results.get("/offers", async (c) =>
+  c.json({ offers: await offerResults(c.env.ANALYTICS, await readLiveRuleset(c.env.RULES)) }),
+);
 
-results.get("/offers/learning", async (c) => c.json(await learningReport(c.env.RULES, c.env.ANALYTICS, await readLiveRuleset(c.env.RULES))));
+results.get("/offers/learning", async (c) =>
+  c.json(await learningReport(c.env.RULES, c.env.ANALYTICS, await readLiveRuleset(c.env.RULES))),
+);

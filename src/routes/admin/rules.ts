@@ -7,7 +7,14 @@ import { newApp } from "../app";
 import { jsonBody } from "../../edge/lib/json-body";
 import { jsonError } from "../../edge/lib/errors";
 import { rulesetFromBody } from "../../edge/rulesets/publish-input";
-import { forgetCachedRuleset, publishRuleset, readHistory, readLivePointer, readRulesetVersion, rollbackRuleset } from "../../edge/rulesets/live-ruleset";
+import {
+  forgetCachedRuleset,
+  publishRuleset,
+  readHistory,
+  readLivePointer,
+  readRulesetVersion,
+  rollbackRuleset,
+} from "../../edge/rulesets/live-ruleset";
 
 const MAX_RULES_BYTES = 5 * 1024 * 1024;
 
@@ -27,7 +34,14 @@ rules.post("/rules", async (c) => {
   if (!body.ok) return body.response;
   const input = rulesetFromBody(body.data);
   if (!input.ok && input.source) return jsonError(c, 422, "playbook_source", COMPILE_FIRST);
-  if (!input.ok) return jsonError(c, 422, "invalid_ruleset", "The ruleset does not validate; the live version is unchanged.", input.errors);
+  if (!input.ok)
+    return jsonError(
+      c,
+      422,
+      "invalid_ruleset",
+      "The ruleset does not validate; the live version is unchanged.",
+      input.errors,
+    );
   const previous = await readLivePointer(c.env.RULES);
   const entry = await publishRuleset(c.env.RULES, input.ruleset, actor(c.req.header("X-PZ-Actor")), Date.now());
   forgetCachedRuleset();
@@ -45,14 +59,24 @@ rules.get("/rules/:version{[0-9a-f]{16}}", async (c) => {
   return c.json(ruleset);
 });
 
-const rollbackSchema = z.strictObject({ version: z.string().regex(/^[0-9a-f]{16}$/).optional() });
+const rollbackSchema = z.strictObject({
+  version: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/)
+    .optional(),
+});
 
 rules.post("/rules/rollback", async (c) => {
-  const body = c.req.header("Content-Length") === "0" || !c.req.raw.body ? { ok: true as const, data: {} } : await jsonBody(c, rollbackSchema, 1024);
+  const body =
+    c.req.header("Content-Length") === "0" || !c.req.raw.body
+      ? { ok: true as const, data: {} }
+      : await jsonBody(c, rollbackSchema, 1024);
   if (!body.ok) return body.response;
   const entry = await rollbackRuleset(c.env.RULES, actor(c.req.header("X-PZ-Actor")), Date.now(), body.data.version);
   if (!entry) {
-    const message = body.data.version ? `No stored ruleset version ${body.data.version}.` : "There is no earlier version to roll back to.";
+    const message = body.data.version
+      ? `No stored ruleset version ${body.data.version}.`
+      : "There is no earlier version to roll back to.";
     return jsonError(c, body.data.version ? 404 : 409, "no_such_version", message);
   }
   forgetCachedRuleset();

@@ -21,15 +21,24 @@ export function timelineChart(timeline: ExposureDay[], variants: string[]): stri
     const byDay = new Map(timeline.filter((d) => d.variant === variant).map((d) => [d.day, d.units]));
     const points = days.map((day, i) => `${x(i)},${y(byDay.get(day) ?? 0)}`).join(" ");
     const colour = PALETTE[v % PALETTE.length];
-    const dots = days.map((day, i) => `<circle cx="${x(i)}" cy="${y(byDay.get(day) ?? 0)}" r="2.5" fill="${colour}"><title>${escapeHtml(`${day} ${variant}: ${byDay.get(day) ?? 0}`)}</title></circle>`);
+    const dots = days.map(
+      (day, i) =>
+        `<circle cx="${x(i)}" cy="${y(byDay.get(day) ?? 0)}" r="2.5" fill="${colour}"><title>${escapeHtml(`${day} ${variant}: ${byDay.get(day) ?? 0}`)}</title></circle>`,
+    );
     const legend = `<text x="${LEFT + 8 + v * 110}" y="${HEIGHT + 3}" fill="${colour}">■ ${escapeHtml(variant)}</text>`;
     return `<polyline points="${points}" fill="none" stroke="${colour}" stroke-width="2"/>${dots.join("")}${legend}`;
   });
   const axis = `<text x="${LEFT - 6}" y="${y(max)}" text-anchor="end" class="tick">${max}</text><text x="${LEFT - 6}" y="${y(0)}" text-anchor="end" class="tick">0</text>`;
-  const range = `<text x="${LEFT}" y="${HEIGHT - BOTTOM + 12}" class="tick">${escapeHtml(days[0])}</text>` +
-    (days.length > 1 ? `<text x="${WIDTH - 10}" y="${HEIGHT - BOTTOM + 12}" text-anchor="end" class="tick">${escapeHtml(days.at(-1)!)}</text>` : "");
+  const range =
+    `<text x="${LEFT}" y="${HEIGHT - BOTTOM + 12}" class="tick">${escapeHtml(days[0])}</text>` +
+    (days.length > 1
+      ? `<text x="${WIDTH - 10}" y="${HEIGHT - BOTTOM + 12}" text-anchor="end" class="tick">${escapeHtml(days.at(-1)!)}</text>`
+      : "");
   return (
     `<svg class="chart timeline-chart" role="img" aria-label="Units first exposed per day per variant" width="${WIDTH}" height="${HEIGHT + 6}" viewBox="0 0 ${WIDTH} ${HEIGHT + 6}" xmlns="http://www.w3.org/2000/svg">` +
-    axis + range + lines.join("") + `</svg>`
+    axis +
+    range +
+    lines.join("") +
+    `</svg>`
   );
 }
