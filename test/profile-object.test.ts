@@ -54,11 +54,13 @@ async function clickLink(visitorId: string, customerId: string, useEnv: Env = pr
   const token = await mintLinkToken(env.PZ_SIGNING_KEY!, linkPayload(customerId));
   return call(
     `/go/${token}`,
-    { headers: { Cookie: await visitorCookiePair({ visitorId }), "User-Agent": "Mozilla/5.0 (iPhone)" } },
+    { headers: { Cookie: await visitorCookiePair({ visitorId }), "User-Agent": IPHONE_UA } },
     useEnv,
   );
 }
 
+const IPHONE_UA =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 const customer = (id: string) => ({ kind: "customer", id }) as const;
 const visitor = (id: string) => ({ kind: "visitor", id }) as const;
 
@@ -252,7 +254,7 @@ describe("fail open when the profile store fails", () => {
   it.each(faults)("a short code whose KV read %ss lands on the site's landing page", async (fault) => {
     const res = await call(
       "/go/abcdefghjk",
-      { headers: { "User-Agent": "Mozilla/5.0 (iPhone)" } },
+      { headers: { "User-Agent": IPHONE_UA } },
       { ...env, PROFILES: failingKv(fault) },
     );
     expect(res.status).toBe(302);

@@ -63,6 +63,38 @@ export class SafePoints {
     const cuts: number[] = [];
     let last = this.state === State.Data ? 0 : -1;
     let from = 0;
+    const n = chunk.length;
+    let i = 0;
+    while (i < n) {
+      // Long runs that change nothing are skipped with the native search; step() takes the bytes between.
+      const skipTo = this.skip(chunk, i);
+      if (skipTo > i) {
+        if (this.state === State.Data) {
+          // Every byte of the run ends in Data: a cut may fall after any of them.
+          for (let p = Math.max(i + 1, from + spacing); p <= skipTo && p < n; p = from + spacing) cuts.push((from = p));
+          last = skipTo;
+        }
+        i = skipTo;
+        if (i >= n) break;
+      }
+      this.step(chunk[i]);
+      i++;
+      if (this.state !== State.Data) continue;
+      last = i;
+      if (last - from >= spacing && last < n) cuts.push((from = last));
+    }
+    if (last > 0 && cuts.at(-1) !== last) cuts.push(last);
+    return cuts;
+  }
+
+  /**
+   * The same cuts as scan(), found by stepping through every byte: the reference scan()'s skipping
+   * must agree with (the tests compare them on generated pages).
+   */
+  scanEachByte(chunk: Uint8Array, spacing: number): number[] {
+    const cuts: number[] = [];
+    let last = this.state === State.Data ? 0 : -1;
+    let from = 0;
     for (let i = 0; i < chunk.length; i++) {
       this.step(chunk[i]);
       if (this.state !== State.Data) continue;
@@ -71,6 +103,33 @@ export class SafePoints {
     }
     if (last > 0 && cuts.at(-1) !== last) cuts.push(last);
     return cuts;
+  }
+
+  /** Where the next byte that can change the state is, from `i` (the chunk's length when none is). */
+  private skip(chunk: Uint8Array, i: number): number {
+    let at = -1;
+    switch (this.state) {
+      case State.Data:
+        at = chunk.indexOf(LT, i);
+        break;
+      case State.Raw:
+        if (this.rawMatched !== 0) return i;
+        at = chunk.indexOf(LT, i);
+        break;
+      case State.Quoted:
+        at = chunk.indexOf(this.quote, i);
+        break;
+      case State.Comment:
+        if (this.dashes !== 0) return i;
+        at = chunk.indexOf(DASH, i);
+        break;
+      case State.Bogus:
+        at = chunk.indexOf(GT, i);
+        break;
+      default:
+        return i;
+    }
+    return at < 0 ? chunk.length : at;
   }
 
   private step(b: number): void {

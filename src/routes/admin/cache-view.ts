@@ -9,12 +9,7 @@ export function cacheSection(cache: CacheRatio | undefined) {
   if (cache.ratio === null) {
     return html`<p class="muted">No page view that could use the edge cache was counted since ${since}.</p>`;
   }
-  return html`<p>
-      Hit ratio <strong>${(cache.ratio * 100).toFixed(1)}%</strong> since ${since} (hits ${cache.hit}, stale
-      ${cache.stale}, misses ${cache.miss}; ${cache.pass} views could not use the cache).
-    </p>
-    <p class="muted">
-      Counted per isolate and carried on the events page views send; views an isolate had not yet reported are not
-      included.
-    </p>`;
+  return html`<p>Hit ratio <strong>${(cache.ratio * 100).toFixed(1)}%</strong> since ${since}
+(hits ${cache.hit}, stale ${cache.stale}, misses ${cache.miss}; ${cache.pass} views could not use the cache).</p>
+<p class="muted">Counted per isolate and carried on the events page views send; views an isolate had not yet reported are not included.</p>`;
 }

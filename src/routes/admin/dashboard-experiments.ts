@@ -25,10 +25,7 @@ function armCells(m: MetricResult, a: MetricArm): Html {
   const rate = m.metric === "conversion";
   const show = rate ? pct : num;
   const interval = a.interval ? `${show(a.interval[0])} – ${show(a.interval[1])}` : "–";
-  return html`<td class="n">${a.units}</td>
-    <td class="n">${rate ? a.converted : num(a.total)}</td>
-    <td class="n">${show(a.mean)}</td>
-    <td class="n">${interval}</td>`;
+  return html`<td class="n">${a.units}</td><td class="n">${rate ? a.converted : num(a.total)}</td><td class="n">${show(a.mean)}</td><td class="n">${interval}</td>`;
 }
 
 const STATUS_TEXT = {
@@ -43,37 +40,19 @@ function metricTable(report: ExperimentReport, m: MetricResult): Html {
   const intervalName = report.analysis.method === "sequential" ? "always-valid 95%" : "95%";
   const role =
     m.role === "guardrail" ? ` (guard-rail: ${m.bad ?? "increase"} is bad)` : m.role === "primary" ? " (primary)" : "";
-  return html`<h4>${m.label}${role}</h4>
-    ${raw(intervalChart(m))}
-    <table>
-      <tr>
-        <th>variant</th>
-        <th>${report.unit}s</th>
-        <th>${m.metric === "conversion" ? "converted" : "total"}</th>
-        <th>${m.metric === "conversion" ? "rate" : "per " + report.unit}</th>
-        <th>95% interval</th>
-        <th>effect vs control (${intervalName})</th>
-        ${report.covariate ? html`<th>CUPED-adjusted</th>` : ""}
-        <th>p-value</th>
-        <th>reading</th>
-      </tr>
-      ${m.arms.map((a) => {
-        const c = byVariant.get(a.variant);
-        const effect =
-          c?.effect && c.status !== "not-enough-data" ? formatEffect(c.effect) : a.control ? "baseline" : "–";
-        const adjusted =
-          c?.adjusted && c.status !== "not-enough-data" ? formatEffect(c.adjusted) : a.control ? "baseline" : "–";
-        const reading = c ? STATUS_TEXT[c.status] : "";
-        return html`<tr>
-          <td>${a.variant}${a.control ? " (control)" : ""}</td>
-          ${armCells(m, a)}
-          <td class="n">${effect}</td>
-          ${report.covariate ? html`<td class="n">${adjusted}</td>` : ""}
-          <td class="n">${c && c.status !== "not-enough-data" ? pValue(c.adjusted ?? c.effect) : "–"}</td>
-          <td class="${c?.status === "higher" ? "good" : c?.status === "lower" ? "bad" : "muted"}">${reading}</td>
-        </tr>`;
-      })}
-    </table>`;
+  return html`<h4>${m.label}${role}</h4>${raw(intervalChart(m))}
+<table><tr><th>variant</th><th>${report.unit}s</th><th>${m.metric === "conversion" ? "converted" : "total"}</th><th>${m.metric === "conversion" ? "rate" : "per " + report.unit}</th><th>95% interval</th>
+<th>effect vs control (${intervalName})</th>${report.covariate ? html`<th>CUPED-adjusted</th>` : ""}<th>p-value</th><th>reading</th></tr>
+${m.arms.map((a) => {
+  const c = byVariant.get(a.variant);
+  const effect = c?.effect && c.status !== "not-enough-data" ? formatEffect(c.effect) : a.control ? "baseline" : "–";
+  const adjusted =
+    c?.adjusted && c.status !== "not-enough-data" ? formatEffect(c.adjusted) : a.control ? "baseline" : "–";
+  const reading = c ? STATUS_TEXT[c.status] : "";
+  return html`<tr><td>${a.variant}${a.control ? " (control)" : ""}</td>${armCells(m, a)}<td class="n">${effect}</td>
+${report.covariate ? html`<td class="n">${adjusted}</td>` : ""}<td class="n">${c && c.status !== "not-enough-data" ? pValue(c.adjusted ?? c.effect) : "–"}</td>
+<td class="${c?.status === "higher" ? "good" : c?.status === "lower" ? "bad" : "muted"}">${reading}</td></tr>`;
+})}</table>`;
 }
 
 function srmLine(report: ExperimentReport): Html {
@@ -82,10 +61,7 @@ function srmLine(report: ExperimentReport): Html {
     .map(([v, n]) => `${v} ${n.toFixed(0)}`)
     .join(", ");
   const verdict = report.srm.mismatch ? html`<span class="bad">mismatch</span>` : html`<span class="good">ok</span>`;
-  return html`<p>
-    Sample-ratio check against the configured weights (expected ${expected}): χ² = ${report.srm.chiSquare.toFixed(2)}, p
-    = ${report.srm.pValue.toFixed(4)} — ${verdict}
-  </p>`;
+  return html`<p>Sample-ratio check against the configured weights (expected ${expected}): χ² = ${report.srm.chiSquare.toFixed(2)}, p = ${report.srm.pValue.toFixed(4)} — ${verdict}</p>`;
 }
 
 /** One experiment's card. */
@@ -95,29 +71,21 @@ export function experimentCard(report: ExperimentReport): Html {
   const srmAlert = report.srm?.mismatch ? report.alerts[0] : null;
   const guardrails = report.alerts.filter((a) => a !== srmAlert);
   return html`<section class="experiment" data-experiment="${report.experiment}">
-    <h3>
-      ${report.experiment}
-      <span class="muted"
-        >(${status}; ${report.exposed} ${report.unit}s;
-        ${method}${report.covariate ? `; CUPED on ${report.covariate}` : ""})</span
-      >
-    </h3>
-    ${srmAlert ? html`<div class="alert srm-alert" role="alert">⚠ ${srmAlert}</div>` : ""}
-    ${guardrails.map((a) => html`<div class="alert guardrail" role="alert">⚠ ${a}</div>`)}
-    <div class="verdict ${report.verdict.status}">
-      ${report.verdict.lines.map((l) => html`<div>${l}</div>`)}${report.verdict.note ? html`<div class="muted">${report.verdict.note}</div>` : ""}
-    </div>
-    ${report.metrics.map((m) => metricTable(report, m))} ${srmLine(report)}
-    <h4>Exposures per day</h4>
-    ${
-      report.timeline.length
-        ? raw(
-            timelineChart(
-              report.timeline,
-              report.variants.map((v) => v.variant),
-            ),
-          )
-        : html`<p class="muted">No exposures yet.</p>`
-    }
-  </section>`;
+<h3>${report.experiment} <span class="muted">(${status}; ${report.exposed} ${report.unit}s; ${method}${report.covariate ? `; CUPED on ${report.covariate}` : ""})</span></h3>
+${srmAlert ? html`<div class="alert srm-alert" role="alert">⚠ ${srmAlert}</div>` : ""}
+${guardrails.map((a) => html`<div class="alert guardrail" role="alert">⚠ ${a}</div>`)}
+<div class="verdict ${report.verdict.status}">${report.verdict.lines.map((l) => html`<div>${l}</div>`)}${report.verdict.note ? html`<div class="muted">${report.verdict.note}</div>` : ""}</div>
+${report.metrics.map((m) => metricTable(report, m))}
+${srmLine(report)}
+<h4>Exposures per day</h4>${
+    report.timeline.length
+      ? raw(
+          timelineChart(
+            report.timeline,
+            report.variants.map((v) => v.variant),
+          ),
+        )
+      : html`<p class="muted">No exposures yet.</p>`
+  }
+</section>`;
 }

@@ -34,36 +34,14 @@ export function learningSection(report: LearningReport) {
       ? html`<p>Learned state built ${when(report.builtAt)} (rolled up every minute).</p>`
       : html`<p class="bad">No usable learned state (${report.problem ?? "unknown"}): offers rank by their priors.</p>`;
   if (report.rows.length === 0)
-    return html`${state}
-      <p class="muted">No offer learns yet, or nothing has been counted.</p>`;
-  return html`${state}
-    <table>
-      <tr>
-        <th>offer</th>
-        <th>context</th>
-        <th>outcome</th>
-        <th>trials</th>
-        <th>successes</th>
-        <th>prior</th>
-        <th>learned rate</th>
-        <th>95% interval</th>
-        <th>share of traffic</th>
-        <th>over time (rate, <span style="border-bottom:1px dashed">share</span>)</th>
-      </tr>
-      ${report.rows.map(
-        (r) =>
-          html`<tr>
-            <td>${r.offer}</td>
-            <td><code>${r.context}</code></td>
-            <td>${r.outcome}</td>
-            <td class="n">${r.trials}</td>
-            <td class="n">${r.successes}</td>
-            <td class="n">${pct(r.priorMean)}</td>
-            <td class="n">${pct(r.rate)}</td>
-            <td class="n">${pct(r.interval[0])} – ${pct(r.interval[1])}</td>
-            <td class="n">${r.share === null ? "–" : pct(r.share)}</td>
-            <td>${raw(overTime(r.history))}</td>
-          </tr>`,
-      )}
-    </table>`;
+    return html`${state}<p class="muted">No offer learns yet, or nothing has been counted.</p>`;
+  return html`${state}<table><tr><th>offer</th><th>context</th><th>outcome</th><th>trials</th><th>successes</th><th>prior</th>
+<th>learned rate</th><th>95% interval</th><th>share of traffic</th><th>over time (rate, <span style="border-bottom:1px dashed">share</span>)</th></tr>
+${report.rows.map(
+  (
+    r,
+  ) => html`<tr><td>${r.offer}</td><td><code>${r.context}</code></td><td>${r.outcome}</td><td class="n">${r.trials}</td><td class="n">${r.successes}</td>
+<td class="n">${pct(r.priorMean)}</td><td class="n">${pct(r.rate)}</td><td class="n">${pct(r.interval[0])} – ${pct(r.interval[1])}</td>
+<td class="n">${r.share === null ? "–" : pct(r.share)}</td><td>${raw(overTime(r.history))}</td></tr>`,
+)}</table>`;
 }

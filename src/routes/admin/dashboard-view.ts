@@ -49,115 +49,42 @@ code{background:#f6f8fa;padding:0 .25rem}`;
 function rulesetSection(live: LivePointer | null, history: HistoryEntry[]): Html {
   if (!live) return html`<p class="muted">No ruleset is published yet (<code>npx pz rules publish</code>).</p>`;
   return html`<p>Live version <code>${live.version}</code>, published ${when(live.publishedAt)} by ${live.by}.</p>
-    <details>
-      <summary>History (${history.length})</summary>
-      <table>
-        <tr>
-          <th>when</th>
-          <th>action</th>
-          <th>version</th>
-          <th>by</th>
-        </tr>
-        ${history.slice(0, 20).map(
-          (h) =>
-            html`<tr>
-              <td>${when(h.publishedAt)}</td>
-              <td>${h.action}</td>
-              <td><code>${h.version}</code></td>
-              <td>${h.by}</td>
-            </tr>`,
-        )}
-      </table>
-    </details>`;
+<details><summary>History (${history.length})</summary><table><tr><th>when</th><th>action</th><th>version</th><th>by</th></tr>
+${history.slice(0, 20).map((h) => html`<tr><td>${when(h.publishedAt)}</td><td>${h.action}</td><td><code>${h.version}</code></td><td>${h.by}</td></tr>`)}
+</table></details>`;
 }
 
 function unitSwitch(unit: ResultUnit): Html {
   const link = (u: ResultUnit, text: string) =>
     u === unit ? html`<strong>${text}</strong>` : html`<a href="/__pz/admin/?unit=${u}">${text}</a>`;
-  return html`<p>
-    Results per ${link("visitor", "browser visitor")} | ${link("customer", "customer")} (a stitched customer counts once
-    across browsers).
-  </p>`;
+  return html`<p>Results per ${link("visitor", "browser visitor")} | ${link("customer", "customer")} (a stitched customer counts once across browsers).</p>`;
 }
 
 function offersTable(offers: OfferResult[]): Html {
   if (offers.length === 0) return html`<p class="muted">No offers yet.</p>`;
-  return html`<table>
-    <tr>
-      <th>offer</th>
-      <th>decided</th>
-      <th>impressions</th>
-      <th>clicks</th>
-      <th>accepts</th>
-      <th>dismissals</th>
-      <th>click rate</th>
-      <th>accept rate</th>
-      <th>dismiss rate</th>
-    </tr>
-    ${offers.map(
-      (o) =>
-        html`<tr>
-          <td>${o.offer}${o.configured ? "" : " (not in the live ruleset)"}</td>
-          <td class="n">${o.decisions}</td>
-          <td class="n">${o.impressions}</td>
-          <td class="n">${o.clicks}</td>
-          <td class="n">${o.accepts}</td>
-          <td class="n">${o.dismissals}</td>
-          <td class="n">${pct(o.clickRate)}</td>
-          <td class="n">${pct(o.acceptRate)}</td>
-          <td class="n">${pct(o.dismissRate)}</td>
-        </tr>`,
-    )}
-  </table>`;
+  return html`<table><tr><th>offer</th><th>decided</th><th>impressions</th><th>clicks</th><th>accepts</th><th>dismissals</th><th>click rate</th><th>accept rate</th><th>dismiss rate</th></tr>
+${offers.map(
+  (
+    o,
+  ) => html`<tr><td>${o.offer}${o.configured ? "" : " (not in the live ruleset)"}</td><td class="n">${o.decisions}</td><td class="n">${o.impressions}</td>
+<td class="n">${o.clicks}</td><td class="n">${o.accepts}</td><td class="n">${o.dismissals}</td><td class="n">${pct(o.clickRate)}</td>
+<td class="n">${pct(o.acceptRate)}</td><td class="n">${pct(o.dismissRate)}</td></tr>`,
+)}</table>`;
 }
 
 function decisionView(d: Decision): Html {
   const slots = Object.values(d.slots);
-  return html`<p>
-      Ruleset <code>${d.rulesetVersion}</code>${d.holdout ? " — in the global holdout: nothing is personalised" : ""}.
-      Segments: ${d.segments.join(", ") || "none"}. Stages:
-      ${
-        Object.entries(d.stages)
-          .map(([l, s]) => `${l}=${s}`)
-          .join(", ") || "none"
-      }.
-      Variants: ${d.assignments.map((a) => `${a.experiment}=${a.variant}`).join(", ") || "none"}.
-    </p>
-    <table>
-      <tr>
-        <th>slot</th>
-        <th>shows</th>
-        <th>why</th>
-      </tr>
-      ${slots.map(
-        (s) =>
-          html`<tr>
-            <td>${s.slot}</td>
-            <td>${s.offer ?? (s.experiment ? `${s.experiment.id}=${s.experiment.variant}` : "default")}</td>
-            <td>${s.reason}</td>
-          </tr>`,
-      )}
-    </table>
-    <details open>
-      <summary>Trace (${d.trace?.length ?? 0} steps)</summary>
-      <table>
-        <tr>
-          <th>kind</th>
-          <th>id</th>
-          <th>outcome</th>
-          <th>detail</th>
-        </tr>
-        ${(d.trace ?? []).map(
-          (t) =>
-            html`<tr>
-              <td>${t.kind}</td>
-              <td>${t.id}</td>
-              <td>${t.outcome}</td>
-              <td>${t.detail ?? ""}</td>
-            </tr>`,
-        )}
-      </table>
-    </details>`;
+  return html`<p>Ruleset <code>${d.rulesetVersion}</code>${d.holdout ? " — in the global holdout: nothing is personalised" : ""}.
+Segments: ${d.segments.join(", ") || "none"}. Stages: ${
+    Object.entries(d.stages)
+      .map(([l, s]) => `${l}=${s}`)
+      .join(", ") || "none"
+  }.
+Variants: ${d.assignments.map((a) => `${a.experiment}=${a.variant}`).join(", ") || "none"}.</p>
+<table><tr><th>slot</th><th>shows</th><th>why</th></tr>
+${slots.map((s) => html`<tr><td>${s.slot}</td><td>${s.offer ?? (s.experiment ? `${s.experiment.id}=${s.experiment.variant}` : "default")}</td><td>${s.reason}</td></tr>`)}</table>
+<details open><summary>Trace (${d.trace?.length ?? 0} steps)</summary><table><tr><th>kind</th><th>id</th><th>outcome</th><th>detail</th></tr>
+${(d.trace ?? []).map((t) => html`<tr><td>${t.kind}</td><td>${t.id}</td><td>${t.outcome}</td><td>${t.detail ?? ""}</td></tr>`)}</table></details>`;
 }
 
 const DEVICES = ["desktop", "mobile", "tablet"];
@@ -165,54 +92,26 @@ const DEVICES = ["desktop", "mobile", "tablet"];
 function simulationSection(sim: SimulationView): Html {
   const f = sim.form;
   return html`<form method="get" action="/__pz/admin/">
-      <label>URL <input name="url" size="40" value="${f.url}" required /></label>
-      <label>Country <input name="country" size="4" value="${f.country}" placeholder="GB" /></label>
-      <label
-        >Device
-        <select name="device">
-          ${DEVICES.map((d) => html`<option${d === f.device ? raw(" selected") : ""}>${d}</option>`)}
-        </select></label
-      >
-      <label
-        >Customer id <input name="customer" value="${f.customerId}" placeholder="stored profile to start from"
-      /></label>
-      <label style="display:block"
-        >Profile attributes (JSON, laid over the stored ones)
-        <textarea name="profile" rows="4" placeholder='{"tier": "gold", "scores": {"cardPropensity": 0.4}}'>
-${f.profile}</textarea>
-      </label>
-      <button>Decide</button>
-    </form>
-    ${sim.error ? html`<p class="bad">${sim.error}</p>` : ""}${sim.decision ? decisionView(sim.decision) : ""}`;
+<label>URL <input name="url" size="40" value="${f.url}" required></label>
+<label>Country <input name="country" size="4" value="${f.country}" placeholder="GB"></label>
+<label>Device <select name="device">${DEVICES.map((d) => html`<option${d === f.device ? raw(" selected") : ""}>${d}</option>`)}</select></label>
+<label>Customer id <input name="customer" value="${f.customerId}" placeholder="stored profile to start from"></label>
+<label style="display:block">Profile attributes (JSON, laid over the stored ones)
+<textarea name="profile" rows="4" placeholder='{"tier": "gold", "scores": {"cardPropensity": 0.4}}'>${f.profile}</textarea></label>
+<button>Decide</button></form>
+${sim.error ? html`<p class="bad">${sim.error}</p>` : ""}${sim.decision ? decisionView(sim.decision) : ""}`;
 }
 
 /** The whole page. */
 export function renderDashboard(data: DashboardData): Html {
-  return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width,initial-scale=1" />
-        <title>Personalizer dashboard</title>
-        <style>
-          ${raw(STYLE + EXPERIMENT_STYLE)}
-        </style>
-      </head>
-      <body>
-        <h1>Personalizer dashboard</h1>
-        <p class="muted">Generated ${when(data.generatedAt)}.</p>
-        <h2>Ruleset</h2>
-        ${rulesetSection(data.live, data.history)}
-        <h2>Experiments</h2>
-        ${unitSwitch(data.unit)}${data.experiments.length ? data.experiments.map(experimentCard) : html`<p class="muted">No experiments yet.</p>`}
-        <h2>Offers</h2>
-        ${offersTable(data.offers)}
-        <h2>Edge cache</h2>
-        ${cacheSection(data.cache)}
-        <h2>Offers that learn</h2>
-        ${learningSection(data.learning)}
-        <h2>Simulate a visitor</h2>
-        ${simulationSection(data.simulation)}
-      </body>
-    </html>`;
+  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Personalizer dashboard</title><style>${raw(STYLE + EXPERIMENT_STYLE)}</style></head><body>
+<h1>Personalizer dashboard</h1><p class="muted">Generated ${when(data.generatedAt)}.</p>
+<h2>Ruleset</h2>${rulesetSection(data.live, data.history)}
+<h2>Experiments</h2>${unitSwitch(data.unit)}${data.experiments.length ? data.experiments.map(experimentCard) : html`<p class="muted">No experiments yet.</p>`}
+<h2>Offers</h2>${offersTable(data.offers)}
+<h2>Edge cache</h2>${cacheSection(data.cache)}
+<h2>Offers that learn</h2>${learningSection(data.learning)}
+<h2>Simulate a visitor</h2>${simulationSection(data.simulation)}
+</body></html>`;
 }
