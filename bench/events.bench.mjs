@@ -39,7 +39,7 @@ async function main() {
     const db = await host.mf.getD1Database("ANALYTICS");
     await applyMigrations(db);
     const { signValue } = await tsImport(
-      fileURLToPath(new URL("../src/edge/sign.ts", import.meta.url)),
+      fileURLToPath(new URL("../src/edge/identity/sign.ts", import.meta.url)),
       import.meta.url,
     );
     const cookies = await Promise.all(

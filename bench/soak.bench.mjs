@@ -74,7 +74,7 @@ async function main() {
     const ruleset = await compileDemoPlaybook();
     await seedPz(host.mf, ruleset, Date.now());
     const { signValue } = await load("src/edge/identity/sign.ts");
-    const { linkPayloadFor } = await load("src/edge/links/link-tokens/campaigns.ts");
+    const { linkPayloadFor } = await load("src/edge/links/campaigns.ts");
     const { mintLinkToken } = await load("src/edge/links/link-tokens.ts");
     const campaign = ruleset.campaigns.find((k) => k.channel === "sms");
     const returning = await Promise.all(

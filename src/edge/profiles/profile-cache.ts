@@ -7,7 +7,7 @@
  *
  * Writes this isolate sends to a profile's Durable Object (the event consumer's folds, the
  * visitor's preferences, stitching, imports, admin writes) replace or drop the entry with the
- * object's answer at once (src/edge/profiles/profile-store/profile-writes.ts).
+ * object's answer at once (src/edge/profiles/profile-writes.ts).
  */
 import type { StoredProfile } from "./profile-model";
 

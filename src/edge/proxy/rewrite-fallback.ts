@@ -97,7 +97,7 @@ export function rewriteFailSafe(
   function release(controller: ReadableStreamDefaultController<Uint8Array>): boolean {
     let sent = false;
     for (;;) {
-      const at = indexOf(held, prefix, 0);
+      const at = indexOf(held, prefix, 0, 1);
       const end = at < 0 ? -1 : indexOf(held, CLOSE, at + prefix.length);
       if (end < 0) return sent;
       const n = Number(decoder.decode(held.subarray(at + prefix.length, end)));
@@ -158,13 +158,15 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
-  for (
-    let i = hay.indexOf(needle[0], from);
-    i >= 0 && i <= hay.length - needle.length;
-    i = hay.indexOf(needle[0], i + 1)
-  ) {
-    let j = 1;
+/**
+ * Where `needle` starts in `hay` from `from`, or -1. The native search looks for the needle's rarest
+ * byte (`rare`, its offset in the needle): a page is full of "<", but "!" is scarce.
+ */
+function indexOf(hay: Uint8Array, needle: Uint8Array, from: number, rare = 0): number {
+  for (let r = hay.indexOf(needle[rare], from + rare); r >= 0; r = hay.indexOf(needle[rare], r + 1)) {
+    const i = r - rare;
+    if (i + needle.length > hay.length) return -1;
+    let j = 0;
     while (j < needle.length && hay[i + j] === needle[j]) j++;
     if (j === needle.length) return i;
   }
