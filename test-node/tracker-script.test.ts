@@ -7,9 +7,10 @@ import { runInNewContext } from "node:vm";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { readFileSync } from "node:fs";
 import { pageEventSchema } from "../src/edge/events/page-events";
+import { servedScript } from "../src/edge/proxy/tracker-text";
 
-/** The file the worker serves as it is (imported there as a text module). */
-const TRACKER_SCRIPT = readFileSync(new URL("../src/edge/proxy/pz.js", import.meta.url), "utf8");
+/** The text the worker serves: pz.js (imported there as a text module) as servedScript() trims it. */
+const TRACKER_SCRIPT = servedScript(readFileSync(new URL("../src/edge/proxy/pz.js", import.meta.url), "utf8"));
 
 type Attrs = Record<string, string>;
 
@@ -35,7 +36,18 @@ interface Sent {
   keepalive?: boolean;
 }
 
-function page(options: { beaconWorks?: boolean; queued?: unknown[][] } = {}) {
+interface PageOptions {
+  beaconWorks?: boolean;
+  queued?: unknown[][];
+  /** Statuses the worker answers fetches with, in order (then 202); 0 is a network error. */
+  answers?: number[];
+  /** The visit's sessionStorage, shared by the pages of one visit. */
+  storage?: Map<string, string>;
+  /** sessionStorage refuses every call, as a locked-down browser's does. */
+  storageThrows?: boolean;
+}
+
+function page(options: PageOptions = {}) {
   const hero = new El({ "data-pz-slot": "hero", "data-pz-decision": "d-hero", "data-pz-offer": "gold-card" });
   const banner = new El({
     "data-pz-slot": "banner",
@@ -86,14 +98,28 @@ function page(options: { beaconWorks?: boolean; queued?: unknown[][] } = {}) {
       return true;
     },
   };
+  const answers = [...(options.answers ?? [])];
   const fetch = (url: string, init: { body: string; keepalive: boolean }) => {
     pending.push(
       readBody(init.body).then((events) => void sent.push({ via: "fetch", url, events, keepalive: init.keepalive })),
     );
-    return Promise.resolve(new Response(null, { status: 202 }));
+    const status = answers.shift() ?? 202;
+    if (status === 0) return Promise.reject(new TypeError("network error"));
+    return Promise.resolve(new Response(null, { status, headers: status === 503 ? { "Retry-After": "3" } : {} }));
   };
+  const storage = options.storage ?? new Map<string, string>();
+  const refuse = () => {
+    throw new Error("SecurityError: storage is disabled");
+  };
+  const sessionStorage = options.storageThrows
+    ? { getItem: refuse, setItem: refuse, removeItem: refuse }
+    : {
+        getItem: (key: string) => storage.get(key) ?? null,
+        setItem: (key: string, value: string) => void storage.set(key, value),
+        removeItem: (key: string) => void storage.delete(key),
+      };
   // The page's global object is its window, as in a browser.
-  Object.assign(window, { window, document, navigator, fetch, Blob, setTimeout, clearTimeout });
+  Object.assign(window, { window, document, navigator, fetch, Blob, setTimeout, clearTimeout, sessionStorage });
   runInNewContext(TRACKER_SCRIPT, window);
   const pz = window.pz as {
     accept(o: string): void;
@@ -174,11 +200,87 @@ describe("pz.js", () => {
     expect(valid([...p.sent[0].events, ...p.sent[1].events])).toBe(true);
   });
 
-  it("falls back to fetch with keepalive when sendBeacon refuses", async () => {
-    const p = page({ beaconWorks: false });
+  it("sends outcomes while the page is open with fetch (so it sees the answer), with keepalive", async () => {
+    const p = page();
     p.pz.accept("gold-card");
     await p.settle();
     expect(p.sent).toEqual([expect.objectContaining({ via: "fetch", url: "/__pz/events", keepalive: true })]);
+  });
+
+  it("falls back to fetch with keepalive when sendBeacon refuses as the page goes", async () => {
+    const p = page({ beaconWorks: false });
+    p.see(p.hero, 1);
+    p.hide();
+    await p.settle();
+    expect(p.sent).toEqual([expect.objectContaining({ via: "fetch", url: "/__pz/events", keepalive: true })]);
+  });
+
+  it("keeps events the worker refuses (503) and sends them again, same ids, after Retry-After", async () => {
+    vi.useFakeTimers();
+    const storage = new Map<string, string>();
+    const p = page({ answers: [503], storage });
+    p.pz.accept("gold-card");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(JSON.parse(storage.get("pz_backlog")!)).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(2900);
+    expect(p.sent).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(200);
+    await p.settle();
+    expect(p.sent).toHaveLength(2);
+    expect(p.sent[1].events.map((e) => e.id)).toEqual(p.sent[0].events.map((e) => e.id));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(storage.has("pz_backlog")).toBe(false);
+  });
+
+  it("keeps events through a network error too, and never refiles what the worker rejected as invalid", async () => {
+    vi.useFakeTimers();
+    const storage = new Map<string, string>();
+    const p = page({ answers: [0, 400], storage });
+    p.pz.dismiss("gold-card");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(JSON.parse(storage.get("pz_backlog")!)).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(5000);
+    await p.settle();
+    expect(p.sent).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(p.sent).toHaveLength(2);
+    expect(storage.has("pz_backlog")).toBe(false);
+  });
+
+  it("sends the backlog the previous page of the visit left, when it starts", async () => {
+    vi.useFakeTimers();
+    const storage = new Map<string, string>();
+    const first = page({ answers: [503], storage });
+    first.pz.accept("gold-card");
+    await vi.advanceTimersByTimeAsync(0);
+    const next = page({ storage });
+    await vi.advanceTimersByTimeAsync(0);
+    await next.settle();
+    expect(next.sent).toEqual([expect.objectContaining({ via: "fetch" })]);
+    expect(next.sent[0].events.map((e) => e.id)).toEqual(first.sent[0].events.map((e) => e.id));
+    expect(valid(next.sent[0].events)).toBe(true);
+  });
+
+  it("holds at most 100 events in the backlog, the newest", async () => {
+    vi.useFakeTimers();
+    const storage = new Map<string, string>();
+    const p = page({ answers: Array(10).fill(503), storage });
+    for (let i = 0; i < 150; i++) p.pz.track(`e${i}`);
+    p.pz.flush();
+    await vi.advanceTimersByTimeAsync(0);
+    const kept = JSON.parse(storage.get("pz_backlog")!) as { name: string }[];
+    expect(kept).toHaveLength(100);
+    expect(kept.at(-1)!.name).toBe("e149");
+  });
+
+  it("still sends, and resends within the page, where sessionStorage throws (a locked-down browser)", async () => {
+    vi.useFakeTimers();
+    const p = page({ storageThrows: true, answers: [503] });
+    p.pz.accept("gold-card");
+    await vi.advanceTimersByTimeAsync(3000);
+    await p.settle();
+    expect(p.sent).toHaveLength(2);
+    expect(p.sent[1].events[0].id).toBe(p.sent[0].events[0].id);
   });
 
   it("flushes a busy page every 20 events, and on its own after two seconds", async () => {

@@ -39,20 +39,67 @@
     return o;
   }
 
-  function flush() {
+  // Events the worker could not take (503 while its queue is down, a network error) wait in a small
+  // backlog, kept in sessionStorage so the next page of the visit still has them, and are sent again
+  // after Retry-After. Resends are safe: the worker stores an event id once.
+  var KEY = "pz_backlog",
+    MAX = 100,
+    retry = 0;
+  /** @type {Fields[]} */
+  var backlog = [];
+  try {
+    var kept = JSON.parse(w.sessionStorage.getItem(KEY) || "[]");
+    if (Array.isArray(kept)) backlog = kept.slice(-MAX);
+  } catch (e) {}
+
+  function save() {
+    try {
+      if (backlog.length) w.sessionStorage.setItem(KEY, JSON.stringify(backlog));
+      else w.sessionStorage.removeItem(KEY);
+    } catch (e) {}
+  }
+
+  /** @param {Fields[]} events @param {number} seconds */
+  function keep(events, seconds) {
+    backlog = backlog.concat(events).slice(-MAX);
+    save();
+    if (!retry) retry = setTimeout(resend, Math.min(60, Math.max(1, seconds || 5)) * 1000);
+  }
+
+  function resend() {
+    retry = 0;
+    var events = backlog.splice(0, 50);
+    save();
+    if (events.length) send(events, 0);
+  }
+
+  /** @param {Fields[]} events @param {number} leaving the page is going: sendBeacon, which outlives it */
+  function send(events, leaving) {
+    var b = JSON.stringify({ events: events });
+    if (leaving && n.sendBeacon && n.sendBeacon(U, new Blob([b], { type: "text/plain" }))) return;
+    fetch(U, {
+      method: "POST",
+      body: b,
+      keepalive: true,
+      credentials: "same-origin",
+      headers: { "content-type": "text/plain" },
+    }).then(
+      function (r) {
+        if (r.status === 429 || r.status >= 500) keep(events, Number(r.headers.get("Retry-After")));
+        else if (backlog.length && !retry) retry = setTimeout(resend, 0);
+      },
+      function () {
+        keep(events, 5);
+      },
+    );
+  }
+
+  /** @param {unknown} [leaving] */
+  function flush(leaving) {
     clearTimeout(timer);
     timer = 0;
-    while (q.length) {
-      var b = JSON.stringify({ events: q.splice(0, 50) });
-      if (!(n.sendBeacon && n.sendBeacon(U, new Blob([b], { type: "text/plain" }))))
-        fetch(U, {
-          method: "POST",
-          body: b,
-          keepalive: true,
-          credentials: "same-origin",
-          headers: { "content-type": "text/plain" },
-        })["catch"](function () {});
-    }
+    var going = leaving === 1 ? 1 : 0;
+    while (q.length) send(q.splice(0, 50), going);
   }
 
   /** @param {string} type @param {Fields} f @param {number} [now] send at once */
@@ -119,9 +166,11 @@
     true,
   );
   d.addEventListener("visibilitychange", function () {
-    if (d.visibilityState === "hidden") flush();
+    if (d.visibilityState === "hidden") flush(1);
   });
-  w.addEventListener("pagehide", flush);
+  w.addEventListener("pagehide", function () {
+    flush(1);
+  });
 
   /** @type {Api} */
   var api = {
@@ -140,6 +189,7 @@
   page.pz = api;
   if (d.readyState === "loading") d.addEventListener("DOMContentLoaded", scan);
   else scan();
+  if (backlog.length) retry = setTimeout(resend, 0);
   if (pre && pre.length)
     for (var i = 0; i < pre.length; i++) {
       var c = pre[i];

@@ -1,10 +1,12 @@
 /**
  * The page's tracking script (served at /__pz/pz.js): impressions of personalised slots when at
  * least half visible, clicks in them, pz.track / pz.accept / pz.dismiss, batched to
- * POST /__pz/events by sendBeacon (fetch keepalive as fallback). Dependency-free, well under 2 KB
+ * POST /__pz/events (fetch while the page is open, sendBeacon as it goes; refused events are resent). Dependency-free,
+ * under 2 KB
  * gzipped, and written in plain ES2017 so every current browser runs it untranspiled.
  */
 import script from "./pz.js";
+import { servedScript } from "./tracker-text";
 
 export const TRACKER_PATH = "/__pz/pz.js";
 
@@ -13,7 +15,7 @@ export const TRACKER_PATH = "/__pz/pz.js";
  * tracked), data-pz-slot, data-pz-offer, data-pz-experiment, data-pz-variant. A page may queue calls
  * before the script loads with `window.pz = window.pz || []; pz.push(["track", "signup"])`.
  */
-export const TRACKER_SCRIPT: string = script;
+export const TRACKER_SCRIPT: string = servedScript(script);
 
 /** 32-bit FNV-1a as 8 hex characters: a short, stable content hash for the versioned URL. */
 function contentHash(text: string): string {
