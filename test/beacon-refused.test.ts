@@ -2,7 +2,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { BROWSER_UA, eventually, storedEvents, uid, visitorCookiePair } from "./helpers/events";
+import { BROWSER_UA, eventually, refusingQueue, storedEvents, uid, visitorCookiePair } from "./helpers/events";
 
 function beacon(body: unknown, cookie: string, overrides: Partial<Cloudflare.Env> = {}) {
   const request = new Request("http://localhost/__pz/events", {
@@ -19,15 +19,6 @@ function beacon(body: unknown, cookie: string, overrides: Partial<Cloudflare.Env
   });
 }
 
-/** The real queue binding, except that every send is refused. */
-const refusing = new Proxy(env.EVENTS, {
-  get(target, prop) {
-    if (prop === "send" || prop === "sendBatch") return () => Promise.reject(new Error("queue overloaded"));
-    const value = Reflect.get(target, prop);
-    return typeof value === "function" ? value.bind(target) : value;
-  },
-});
-
 describe("a beacon the queue refuses", () => {
   it("answers 503 JSON with Retry-After and leaves pz_s alone; the tracker's resends are stored once", async () => {
     const cookie = await visitorCookiePair({ visitorId: uid("v") });
@@ -35,7 +26,7 @@ describe("a beacon the queue refuses", () => {
       { id: uid("e"), type: "accept", offer: "gold-card", slot: "hero" },
       { id: uid("e"), type: "custom", name: "signup" },
     ];
-    const refused = await beacon({ events }, cookie, { EVENTS: refusing });
+    const refused = await beacon({ events }, cookie, { EVENTS: refusingQueue });
     expect(refused.status).toBe(503);
     expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThan(0);
     expect(await refused.json()).toMatchObject({ error: { code: "queue_unavailable" } });

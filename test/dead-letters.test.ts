@@ -4,7 +4,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { adminHeaders, ORIGIN } from "./helpers/admin";
-import { eventually, storedEvents, uid } from "./helpers/events";
+import { eventually, refusingQueue, storedEvents, uid } from "./helpers/events";
 
 interface Report {
   replayed: number;
@@ -106,14 +106,7 @@ describe("pz events replay (POST /__pz/admin/events/replay)", () => {
 
   it("keeps every letter and answers 503 when the queue refuses", async () => {
     await letter("q-1", event(uid("v")));
-    const refusing = new Proxy(env.EVENTS, {
-      get(target, prop) {
-        if (prop === "send" || prop === "sendBatch") return () => Promise.reject(new Error("queue overloaded"));
-        const value = Reflect.get(target, prop);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    const res = await replay({}, { EVENTS: refusing });
+    const res = await replay({}, { EVENTS: refusingQueue });
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ error: { code: "queue_unavailable" } });
     expect((await env.ANALYTICS.prepare("SELECT COUNT(*) AS n FROM dead_letters").first<{ n: number }>())?.n).toBe(1);

@@ -56,3 +56,12 @@ export async function storedEvents(ids: string[]): Promise<Record<string, unknow
     .all<Record<string, unknown>>();
   return results;
 }
+
+/** The real EVENTS queue binding, except that every send is refused (a queue outage). */
+export const refusingQueue = new Proxy(env.EVENTS, {
+  get(target, prop) {
+    if (prop === "send" || prop === "sendBatch") return () => Promise.reject(new Error("queue overloaded"));
+    const value = Reflect.get(target, prop);
+    return typeof value === "function" ? value.bind(target) : value;
+  },
+});
