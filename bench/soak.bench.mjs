@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { tsImport } from "tsx/esm/api";
 import { workerdPids } from "./lib/cpu.mjs";
 import { hostWorker } from "./lib/host.mjs";
+import { heapUsedMb } from "./lib/inspector.mjs";
 import { startOrigin } from "./lib/origin.mjs";
 import { bundlePz, compileDemoPlaybook, PZ_SECRETS, pzWorkerOptions, seedPz } from "./lib/pz.mjs";
 import { round, summaryRow } from "./lib/table.mjs";
@@ -16,6 +17,8 @@ const load = (path) => tsImport(fileURLToPath(new URL(`../${path}`, import.meta.
 const SOAK_SECONDS = Number(process.env.PZ_SOAK_SECONDS ?? 240);
 const WARM_SECONDS = Math.min(30, SOAK_SECONDS / 4);
 const CONCURRENCY = 8;
+/** workerd's V8 inspector, for the isolate's heap (see lib/inspector.mjs). */
+const INSPECTOR_PORT = Number(process.env.PZ_SOAK_INSPECTOR_PORT ?? 9239);
 const RETURNING = 500;
 const UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
 /** What the runtime prints when a promise or I/O object crosses from one request to another. */
@@ -65,6 +68,7 @@ async function main() {
     extra: {
       ...pzWorkerOptions({ ORIGIN_URL: origin.url, INJECT_TRACKER: "on" }),
       defaultPersistRoot: tmpPath(`soak-state-${Date.now()}`),
+      inspectorPort: INSPECTOR_PORT,
       handleRuntimeStdio: (out, err) => (watch(out), watch(err)),
     },
   });
@@ -123,10 +127,17 @@ async function main() {
 
     const rss = { start: rssMb(pid), warm: null, peak: 0, end: null };
     const started = performance.now();
+    const heap = { warm: null, end: null };
     const sampler = setInterval(() => {
       const now = rssMb(pid);
       if (now !== null) rss.peak = Math.max(rss.peak, now);
-      if (rss.warm === null && performance.now() - started >= WARM_SECONDS * 1000) rss.warm = now;
+      if (rss.warm === null && performance.now() - started >= WARM_SECONDS * 1000) {
+        rss.warm = now;
+        heapUsedMb(INSPECTOR_PORT).then(
+          (mb) => (heap.warm = mb),
+          () => {},
+        );
+      }
     }, 1000);
     const until = started + SOAK_SECONDS * 1000;
     await Promise.all(
@@ -145,6 +156,8 @@ async function main() {
     await new Promise((resolve) => setTimeout(resolve, 5000));
     rss.end = rssMb(pid);
     rss.peak = Math.max(rss.peak, rss.end ?? 0);
+    heap.end = await heapUsedMb(INSPECTOR_PORT).catch(() => null);
+    const heapGrowth = heap.warm && heap.end ? heap.end / heap.warm - 1 : null;
     const seconds = (performance.now() - started) / 1000;
 
     const growth = rss.warm && rss.end ? rss.end / rss.warm - 1 : null;
@@ -160,6 +173,10 @@ async function main() {
       rss_mb_peak: round(rss.peak, 1),
       rss_mb_end: round(rss.end, 1),
       rss_growth_after_warmup: round(growth, 3),
+      // The isolate's JS heap after a full GC: the worker's (and its Durable Objects') own objects.
+      js_heap_mb_warm: round(heap.warm, 2),
+      js_heap_mb_end: round(heap.end, 2),
+      js_heap_growth_after_warmup: round(heapGrowth, 3),
       worker_5xx: counts.worker_5xx,
       request_failures: counts.failed,
       cross_request_warnings: warnings.cross,
@@ -168,6 +185,12 @@ async function main() {
         summaryRow({
           label: "Soak: workerd RSS growth after warm-up",
           value: round(growth === null ? null : growth * 100, 1),
+          unit: "%",
+          target: { op: "<=", value: 20 },
+        }),
+        summaryRow({
+          label: "Soak: worker JS heap growth after warm-up (after GC)",
+          value: round(heapGrowth === null ? null : heapGrowth * 100, 1),
           unit: "%",
           target: { op: "<=", value: 20 },
         }),
