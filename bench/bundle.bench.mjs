@@ -1,11 +1,7 @@
 // Bundle: the Worker as `wrangler deploy` uploads it (wrangler's own build, offline), minified and gzipped KiB against
 // the 100 KiB budget.
-import { mkdir, writeFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { BUNDLE_LIMIT_KIB, measureWorkerBundle } from "./lib/worker-bundle.mjs";
-import { formatTable, summaryRow } from "./lib/table.mjs";
-
-const tmpPath = (name) => fileURLToPath(new URL(`.tmp/${name}`, import.meta.url));
+import { writeBenchResult, summaryRow } from "./lib/table.mjs";
 
 async function main() {
   const size = await measureWorkerBundle();
@@ -25,14 +21,7 @@ async function main() {
     limit_gzip_kib: BUNDLE_LIMIT_KIB,
     summary,
   };
-  console.log(
-    formatTable(
-      ["figure", "value", "target"],
-      summary.map((s) => [s.label, `${s.value} ${s.unit}`, s.target ?? ""]),
-    ),
-  );
-  await mkdir(tmpPath(""), { recursive: true });
-  await writeFile(tmpPath("bundle.json"), `${JSON.stringify(result, null, 2)}\n`);
+  await writeBenchResult("bundle", result);
 }
 
 await main();

@@ -1,9 +1,9 @@
 // Profile import through the local worker: 20,000 generated CRM profiles POSTed as NDJSON to
 // /__pz/admin/profiles:import (profiles/s), as `pz profiles import` sends them.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { bundlePz, hostPz, PZ_SECRETS } from "./lib/pz.mjs";
-import { formatTable, round, summaryRow } from "./lib/table.mjs";
+import { writeBenchResult, round, summaryRow } from "./lib/table.mjs";
 
 const tmpPath = (name) => fileURLToPath(new URL(`.tmp/${name}`, import.meta.url));
 
@@ -114,13 +114,7 @@ async function main() {
       method: "src/index.ts bundled with esbuild, hosted by Miniflare (in-memory local KV), POSTs over 127.0.0.1",
       summary,
     };
-    console.log(
-      formatTable(
-        ["figure", "value", "target"],
-        summary.map((s) => [s.label, `${s.value} ${s.unit}`, s.target ?? ""]),
-      ),
-    );
-    await writeFile(tmpPath("import.json"), `${JSON.stringify(result, null, 2)}\n`);
+    await writeBenchResult("import", result);
   } finally {
     await host.close();
   }

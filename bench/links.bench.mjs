@@ -1,17 +1,16 @@
 // Link minting in Node: signed link tokens per second (the pure signer `pz links create` uses), verifying them, and the
 // CLI end to end on a 5,000-row CSV.
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileDemoPlaybook } from "./lib/pz.mjs";
 import { linkPayloadFor } from "../src/edge/links/campaigns.ts";
 import { mintLinkToken, readLinkToken } from "../src/edge/links/link-tokens.ts";
-import { formatTable, round, summaryRow } from "./lib/table.mjs";
+import { writeBenchResult, round, summaryRow } from "./lib/table.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
-const tmpPath = (name) => fileURLToPath(new URL(`.tmp/${name}`, import.meta.url));
 
 const KEY = "bench-signing-key-0123456789abcdef";
 const ROWS = Number(process.env.PZ_BENCH_LINK_ROWS ?? 20_000);
@@ -124,14 +123,7 @@ async function main() {
     },
     summary,
   };
-  console.log(
-    formatTable(
-      ["figure", "value", "target"],
-      summary.map((s) => [s.label, `${s.value} ${s.unit}`, s.target ?? ""]),
-    ),
-  );
-  await mkdir(tmpPath(""), { recursive: true });
-  await writeFile(tmpPath("links.json"), `${JSON.stringify(result, null, 2)}\n`);
+  await writeBenchResult("links", result);
 }
 
 await main();

@@ -49,3 +49,20 @@ export function quantile(sorted, q) {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[i];
 }
+
+/**
+ * Prints a bench script's summary rows as a table and writes its result to bench/.tmp/<name>.json,
+ * where bench/run.mjs collects it.
+ */
+export async function writeBenchResult(name, result) {
+  console.log(
+    formatTable(
+      ["figure", "value", "target"],
+      result.summary.map((s) => [s.label, `${s.value} ${s.unit}`, s.target ?? ""]),
+    ),
+  );
+  const { mkdir, writeFile } = await import("node:fs/promises");
+  const dir = new URL("../.tmp/", import.meta.url);
+  await mkdir(dir, { recursive: true });
+  await writeFile(new URL(`${name}.json`, dir), `${JSON.stringify(result, null, 2)}\n`);
+}
