@@ -1,7 +1,6 @@
 // Events the queue refuses: the beacon is told to resend (503 + Retry-After), and a resend is stored once.
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import worker from "../src/index";
+import { fetchWorker } from "./helpers/worker";
 import { BROWSER_UA, eventually, refusingQueue, storedEvents, uid, visitorCookiePair } from "./helpers/events";
 
 function beacon(body: unknown, cookie: string, overrides: Partial<Cloudflare.Env> = {}) {
@@ -10,13 +9,7 @@ function beacon(body: unknown, cookie: string, overrides: Partial<Cloudflare.Env
     body: JSON.stringify(body),
     headers: { "Content-Type": "text/plain", "User-Agent": BROWSER_UA, Cookie: cookie },
   });
-  const ctx = createExecutionContext();
-  return Promise.resolve(
-    worker.fetch!(request as Request<unknown, IncomingRequestCfProperties>, { ...env, ...overrides }, ctx),
-  ).then(async (res: Response) => {
-    await waitOnExecutionContext(ctx);
-    return res;
-  });
+  return fetchWorker(request, overrides);
 }
 
 describe("a beacon the queue refuses", () => {

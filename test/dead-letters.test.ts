@@ -1,8 +1,8 @@
 // Dead letters replayed after an outage: valid ones reach D1 and the profile once, however often replayed; invalid ones
 // stay.
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import worker from "../src/index";
+import { fetchWorker } from "./helpers/worker";
 import { adminHeaders, ORIGIN } from "./helpers/admin";
 import { eventually, refusingQueue, storedEvents, uid } from "./helpers/events";
 
@@ -20,13 +20,7 @@ function replay(body: unknown, overrides: Partial<Cloudflare.Env> = {}): Promise
     headers: adminHeaders({ "Content-Type": "application/json" }),
     body: JSON.stringify(body),
   });
-  const ctx = createExecutionContext();
-  return Promise.resolve(
-    worker.fetch!(request as Request<unknown, IncomingRequestCfProperties>, { ...env, ...overrides }, ctx),
-  ).then(async (res: Response) => {
-    await waitOnExecutionContext(ctx);
-    return res;
-  });
+  return fetchWorker(request, overrides);
 }
 
 async function letter(id: string, body: unknown): Promise<void> {
@@ -114,13 +108,8 @@ describe("pz events replay (POST /__pz/admin/events/replay)", () => {
 
   it("refuses a bad body and needs the admin token", async () => {
     expect((await replay({ limit: 0 })).status).toBe(400);
-    const anonymous = await worker.fetch!(
-      new Request(`${ORIGIN}/__pz/admin/events/replay`, { method: "POST", body: "{}" }) as Request<
-        unknown,
-        IncomingRequestCfProperties
-      >,
-      env,
-      createExecutionContext(),
+    const anonymous = await fetchWorker(
+      new Request(`${ORIGIN}/__pz/admin/events/replay`, { method: "POST", body: "{}" }),
     );
     expect(anonymous.status).toBe(401);
   });
