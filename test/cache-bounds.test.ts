@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { storedProfileSchema } from "../src/edge/profiles/profile-model";
 import { PROFILE_CACHE_BYTES, PROFILE_CACHE_ENTRIES, ProfileCache } from "../src/edge/profiles/profile-cache";
-import { forgetPageSlots, knownPageSlots, rememberPageSlots } from "../src/edge/proxy/page-slots";
+import { forgetPageSlots, knownPage, rememberPage } from "../src/edge/proxy/page-slots";
 
 const profileOf = (bytes: number) => storedProfileSchema.parse({ attributes: { note: "x".repeat(bytes) } });
 
@@ -38,16 +38,16 @@ describe("the page-slot memory's bounds", () => {
   afterEach(() => forgetPageSlots());
 
   it("keeps 1,000 paths at most, forgetting the oldest", () => {
-    for (let i = 0; i < 1_500; i++) rememberPageSlots(`/p/${i}`, ["hero"]);
-    expect(knownPageSlots("/p/0")).toBeUndefined();
-    expect(knownPageSlots("/p/1499")).toEqual(["hero"]);
+    for (let i = 0; i < 1_500; i++) rememberPage(`/p/${i}`, { slots: ["hero"], templates: {} });
+    expect(knownPage("/p/0")?.slots).toBeUndefined();
+    expect(knownPage("/p/1499")?.slots).toEqual(["hero"]);
   });
 
   it("does not remember a very long path or a page with a great many slots", () => {
-    rememberPageSlots(`/${"a".repeat(5_000)}`, ["hero"]);
-    expect(knownPageSlots(`/${"a".repeat(5_000)}`)).toBeUndefined();
+    rememberPage(`/${"a".repeat(5_000)}`, { slots: ["hero"], templates: {} });
+    expect(knownPage(`/${"a".repeat(5_000)}`)?.slots).toBeUndefined();
     const many = Array.from({ length: 5_000 }, (_, i) => `slot-${i}`);
-    rememberPageSlots("/many", many);
-    expect(knownPageSlots("/many")).toBeUndefined();
+    rememberPage("/many", { slots: many, templates: {} });
+    expect(knownPage("/many")?.slots).toBeUndefined();
   });
 });

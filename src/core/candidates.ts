@@ -4,7 +4,7 @@ import { readPath } from "./conditions/paths";
 import type { LearningSetup } from "./learning";
 import type { PreparedOffer } from "./prepare";
 import { checkPolicy, type PolicyBlock } from "./policy";
-import type { Attributes, OfferHistory, TraceEntry } from "./types";
+import type { Attributes, OfferHistory, SlotContent, TraceEntry } from "./types";
 
 /** Everything arbitration reads besides the ruleset. */
 export interface ArbitrationInput {
@@ -24,14 +24,20 @@ export interface ArbitrationInput {
 }
 
 /**
- * Whether `offer`'s content can be shown in `slot` on this page: an origin-rendered variant needs its template there.
+ * Whether `content` can be shown in `slot` on this page: an origin-rendered variant needs its
+ * template there; with `templates` undefined (the decide API) every variant is taken to be present.
  */
+export function rendersOnPage(
+  content: SlotContent | undefined,
+  slot: string,
+  templates: Record<string, string[]> | undefined,
+): boolean {
+  return content?.kind !== "variant" || templates === undefined || templates[slot]?.includes(content.variant) === true;
+}
+
+/** Whether `offer` can fill `slot` on this page (see rendersOnPage). */
 export function fitsPage(offer: PreparedOffer, slot: string, templates: Record<string, string[]> | undefined): boolean {
-  return (
-    offer.content.kind !== "variant" ||
-    templates === undefined ||
-    templates[slot]?.includes(offer.content.variant) === true
-  );
+  return rendersOnPage(offer.content, slot, templates);
 }
 
 /** Why an offer cannot be shown on this request. */

@@ -2,6 +2,7 @@
  * Experiment assignment, GrowthBook-style (preview, sticky, namespace, audience, coverage, weights),
  * with where and when an experiment applies checked on every request, sticky or not.
  */
+import { rendersOnPage } from "./candidates";
 import { readPath } from "./conditions/paths";
 import type { EvalScope } from "./conditions";
 import { chooseVariation, hash, inNamespace } from "./hash";
@@ -51,14 +52,10 @@ function bucket(exp: PreparedExperiment, input: ExperimentInput): number | strin
 export function offPage(exp: PreparedExperiment, input: ExperimentInput): string | null {
   if (exp.slot === null) return null;
   if (input.pageSlots !== null && !input.pageSlots.has(exp.slot)) return `slot ${exp.slot} is not on this page`;
-  const templates = input.ctx.templates;
-  if (!templates) return null;
-  for (const v of exp.variants) {
-    if (v.content?.kind === "variant" && !templates[exp.slot]?.includes(v.content.variant)) {
-      return `slot ${exp.slot} on this page has no template for variant ${v.content.variant}`;
-    }
-  }
-  return null;
+  const missing = exp.variants.find((v) => !rendersOnPage(v.content, exp.slot!, input.ctx.templates));
+  return missing?.content?.kind === "variant"
+    ? `slot ${exp.slot} on this page has no template for variant ${missing.content.variant}`
+    : null;
 }
 
 function assignOne(exp: PreparedExperiment, input: ExperimentInput): Assignment | string {

@@ -28,11 +28,6 @@ export function knownPage(path: string): PageShape | undefined {
   return shapeByPath.get(path);
 }
 
-/** The slots last seen on `path`, or undefined when this isolate has not streamed it yet. */
-export function knownPageSlots(path: string): string[] | undefined {
-  return shapeByPath.get(path)?.slots;
-}
-
 function withinBounds(path: string, shape: PageShape): boolean {
   if (path.length > MAX_PATH_LENGTH || shape.slots.length > MAX_SLOTS || shape.slots.some((s) => s.length > MAX_ID))
     return false;
@@ -50,11 +45,6 @@ export function rememberPage(path: string, shape: PageShape): void {
   if (!withinBounds(path, shape)) return;
   shapeByPath.set(path, shape);
   if (shapeByPath.size > MAX_PATHS) shapeByPath.delete(shapeByPath.keys().next().value!);
-}
-
-/** Remembers the slots seen on `path`, with no templates (see rememberPage). */
-export function rememberPageSlots(path: string, slots: string[]): void {
-  rememberPage(path, { slots, templates: {} });
 }
 
 /** Forgets every learned page (tests). */
