@@ -168,7 +168,8 @@ async function personalise(
   // 7. A page this isolate has not streamed, under a ruleset with origin-rendered variants: its start
   //    is read first for the templates it carries (page-prescan.ts), so its first view can show one;
   //    a page neither seen nor prescanned (HEAD) is taken to carry none.
-  const unseenTemplates = !page && usesTemplates(live.prepared);
+  const templated = usesTemplates(live.prepared);
+  const unseenTemplates = !page && templated;
   let prescanned: Prescan["shape"] | null = null;
   if (unseenTemplates && response.body) {
     const scan = await prescanPage(response.body);
@@ -244,7 +245,7 @@ async function personalise(
     // The holdout gets no personalisation at all: its text bindings keep the origin's words too.
     bindings: decision.holdout ? {} : { profile: attributes, request: info, stages: decision.stages },
     beforeBodyEnd: config.injectTracker && track ? trackerScriptTag() : undefined,
-    learnTemplates: usesTemplates(live.prepared),
+    learnTemplates: templated,
   });
   ctx.waitUntil(
     rewritten.seen.then(async ({ slots, templates }) => {
