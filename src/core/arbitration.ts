@@ -12,10 +12,12 @@ import {
 } from "./candidates";
 import {
   contextName,
-  drawPropensities,
+  drawPropensity,
   explore,
   learnedPropensityText,
   learningTrace,
+  priorPropensity,
+  slotOrder,
   startLearningRound,
   type LearningRound,
 } from "./learning";
@@ -44,6 +46,20 @@ interface Round {
   placed: Map<PreparedOffer, string>;
   /** This decision's learned-propensity draws; null when the ruleset has no learning offer. */
   learning: LearningRound | null;
+  /** Per open slot, its learning offers drawn on demand; null without a learned state (priors rank as `dynamic`). */
+  streams: LearnedStream[] | null;
+}
+
+/**
+ * A slot's learning offers, drawn lazily: `order` by descending priority bound, `next` the first not yet looked at,
+ * `ready` those drawn (and the explored ones), best first. The best of `ready` is the slot's best learning offer once
+ * it beats the bound of `order[next]`, so offers that cannot win are never drawn.
+ */
+interface LearnedStream {
+  order: Int32Array;
+  bounds: Float64Array;
+  next: number;
+  ready: number[];
 }
 
 const NONE: number[] = [];
@@ -59,24 +75,27 @@ function rank(
   const priority = ranking.fixedPriority.slice();
   const readings = readPropensities(prepared.propensityPaths, input.attrs);
   const learning = input.learning ? startLearningRound(input.learning, offers.length) : null;
-  const drawn: number[] = [];
-  for (const slot of slots) {
-    for (const i of ranking.bySlot.get(slot)!.dynamic) {
-      if (!Number.isNaN(priority[i])) continue;
-      if (learning && prepared.learning.byOffer[i]) {
-        priority[i] = 0; // drawn below, once every open slot's learning offers are known
-        drawn.push(i);
-      } else priority[i] = propensityOf(offers[i], readings) * offers[i].value * offers[i].weight;
-    }
-  }
-  if (learning && drawn.length > 0) drawLearned(prepared, input, learning, drawn, readings, priority);
+  const lazy = learning !== null && learning.table !== null;
   const fixed: number[][] = [];
   const dynamic: number[][] = [];
   for (const slot of slots) {
     const lists = ranking.bySlot.get(slot)!;
+    for (const i of lists.dynamic)
+      if (Number.isNaN(priority[i]))
+        priority[i] = propensityOf(offers[i], readings) * offers[i].value * offers[i].weight;
+    let ranked = lists.dynamic;
+    if (learning && !lazy && lists.learning.length > 0) {
+      for (const i of lists.learning) {
+        if (!Number.isNaN(priority[i])) continue;
+        const propensity = priorPropensity(input.learning!, learning, i, propensityOf(offers[i], readings));
+        priority[i] = propensity * offers[i].value * offers[i].weight;
+      }
+      ranked = ranked.concat(lists.learning);
+    }
     fixed.push(lists.fixed);
-    dynamic.push(lists.dynamic.length === 0 ? NONE : sortBest(lists.dynamic.slice(), priority, ranking.idRank));
+    dynamic.push(ranked.length === 0 ? NONE : sortBest(ranked.slice(), priority, ranking.idRank));
   }
+  const streams = lazy ? learnedStreams(prepared, input, learning, slots, readings, priority) : null;
   const used = new Uint8Array(offers.length);
   for (const id of taken) {
     const offer = prepared.offersById.get(id);
@@ -98,26 +117,87 @@ function rank(
     winners: new Map(),
     placed: new Map(),
     learning,
+    streams,
   };
 }
 
 /**
- * Learning offers' priorities: a Thompson draw (the offer's own propensity as prior mean) × value × weight, then the
- * exploration floor.
+ * With a learned state: each open slot's learning offers in the order of their priority bounds, the exploration floor
+ * applied over those still learning (each offer once), and the explored ones ready first. With a trace every learning
+ * offer is drawn, so the trace shows each draw; the decision is the same, each offer drawing from its own stream.
  */
-function drawLearned(
+function learnedStreams(
   prepared: PreparedRuleset,
   input: ArbitrationInput,
   round: LearningRound,
-  drawn: number[],
+  slots: readonly string[],
   readings: (number | undefined)[],
   priority: Float64Array,
-) {
-  const { offers } = prepared;
-  const propensity = new Float64Array(offers.length);
-  const still = drawPropensities(input.learning!, round, drawn, (i) => propensityOf(offers[i], readings), propensity);
-  for (const i of drawn) priority[i] = propensity[i] * offers[i].value * offers[i].weight;
-  explore(input.learning!, round, still, priority, (i) => offers[i].value * offers[i].weight);
+): LearnedStream[] {
+  const { offers, ranking } = prepared;
+  const setup = input.learning!;
+  const orders = slots.map((slot) => slotOrder(setup, round, slot, ranking.bySlot.get(slot)!.learning));
+  if (input.trace) {
+    for (const order of orders) for (const i of order.byBound) drawInto(prepared, input, round, i, readings, priority);
+  }
+  // Each offer once, though it may be a candidate of several slots.
+  const stillLearning: number[] = [];
+  const listed = new Uint8Array(offers.length);
+  for (const order of orders) {
+    for (const i of order.learning) {
+      if (listed[i]) continue;
+      listed[i] = 1;
+      stillLearning.push(i);
+    }
+  }
+  explore(setup, round, stillLearning, priority, (i) => offers[i].value * offers[i].weight);
+  return orders.map(({ byBound, bounds, learning }) => {
+    const ready: number[] = [];
+    for (const i of learning) if (round.explored[i]) insertBest(ready, i, priority, ranking.idRank);
+    return { order: byBound, bounds, next: 0, ready };
+  });
+}
+
+/** Draws the learning offer at `index` once per decision: its priority is its draw × value × weight. */
+function drawInto(
+  prepared: PreparedRuleset,
+  input: ArbitrationInput,
+  round: LearningRound,
+  index: number,
+  readings: (number | undefined)[],
+  priority: Float64Array,
+): void {
+  if (!Number.isNaN(priority[index])) return;
+  const offer = prepared.offers[index];
+  priority[index] =
+    drawPropensity(input.learning!, round, index, propensityOf(offer, readings)) * offer.value * offer.weight;
+}
+
+/** Inserts offer `index` into `items` (best first). */
+function insertBest(items: number[], index: number, priority: Float64Array, idRank: Int32Array): void {
+  let at = items.length;
+  items.push(index);
+  while (at > 0 && ranksBefore(index, items[at - 1], priority, idRank)) {
+    items[at] = items[at - 1];
+    at--;
+  }
+  items[at] = index;
+}
+
+/** Slot `s`'s best learning offer not yet passed over (-1: none), drawing down its order only as far as needed. */
+function learnedHead(prepared: PreparedRuleset, round: Round, s: number, input: ArbitrationInput): number {
+  const stream = round.streams![s];
+  const { order, bounds, ready } = stream;
+  const { priority } = round;
+  while (stream.next < order.length) {
+    // A bound equal to the best draw may still win on the id, so it is drawn too.
+    if (ready.length > 0 && priority[ready[0]] > bounds[stream.next]) break;
+    const index = order[stream.next++];
+    if (round.learning!.explored[index]) continue; // ready from the start
+    drawInto(prepared, input, round.learning!, index, round.readings, priority);
+    insertBest(ready, index, priority, prepared.ranking.idRank);
+  }
+  return ready.length > 0 ? ready[0] : -1;
 }
 
 /** The reason line of `offer`, naming its learned propensity when it has one. */
@@ -139,21 +219,25 @@ function showable(prepared: PreparedRuleset, round: Round, index: number, input:
   return !round.used[index] && blockAt(prepared, round, index, input) === null;
 }
 
-/** Slot `s`'s best offer that may still be shown, merging its two sorted lists; -1 when none is left. */
+/** Slot `s`'s best offer that may still be shown, merging its sorted lists; -1 when none is left. */
 function headOf(prepared: PreparedRuleset, round: Round, s: number, input: ArbitrationInput): number {
   const f = round.fixed[s];
   const d = round.dynamic[s];
-  const { nextFixed, nextDynamic } = round;
+  const { nextFixed, nextDynamic, priority } = round;
+  const { idRank } = prepared.ranking;
   for (;;) {
     const a = nextFixed[s] < f.length ? f[nextFixed[s]] : -1;
     const b = nextDynamic[s] < d.length ? d[nextDynamic[s]] : -1;
-    if (a < 0 && b < 0) return -1;
-    const fromFixed = b < 0 || (a >= 0 && ranksBefore(a, b, round.priority, prepared.ranking.idRank));
-    const index = fromFixed ? a : b;
+    const c = round.streams ? learnedHead(prepared, round, s, input) : -1;
+    let index = a;
+    if (b >= 0 && (index < 0 || ranksBefore(b, index, priority, idRank))) index = b;
+    if (c >= 0 && (index < 0 || ranksBefore(c, index, priority, idRank))) index = c;
+    if (index < 0) return -1;
     if (showable(prepared, round, index, input) && fitsPage(prepared.offers[index], round.slots[s], input.templates))
       return index;
-    if (fromFixed) nextFixed[s]++;
-    else nextDynamic[s]++;
+    if (index === a) nextFixed[s]++;
+    else if (index === b) nextDynamic[s]++;
+    else round.streams![s].ready.shift();
   }
 }
 

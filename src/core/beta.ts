@@ -11,42 +11,31 @@ export function mix32(a: number, b: number): number {
   return h >>> 0;
 }
 
-/** A small seeded generator (mulberry32): the same seed gives the same sequence on every runtime. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+/**
+ * A small seeded generator (mulberry32) that can be re-seeded: the same seed gives the same sequence on every runtime.
+ * A decision keeps one and re-seeds it for each offer's own stream, so drawing one offer never shifts another's draw.
+ */
+export function reseedableRandom(): { reseed(seed: number): void; random: () => number } {
+  let a = 0;
+  return {
+    reseed(seed) {
+      a = seed >>> 0;
+    },
+    random() {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    },
   };
 }
 
-/**
- * A standard normal variate (Box–Muller; the second value of the pair is not kept, so draws stay independent of order).
- */
-function normal(random: () => number): number {
-  const u = 1 - random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-}
-
-/** A Gamma(shape, 1) sample by Marsaglia and Tsang's method; shapes below 1 through the usual U^(1/shape) boost. */
-export function gammaSample(shape: number, random: () => number): number {
-  if (shape < 1) return gammaSample(shape + 1, random) * Math.pow(1 - random(), 1 / shape);
-  const d = shape - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    let x: number;
-    let v: number;
-    do {
-      x = normal(random);
-      v = 1 + c * x;
-    } while (v <= 0);
-    v = v * v * v;
-    const u = random();
-    if (u < 1 - 0.0331 * x * x * x * x || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
-  }
+/** A generator seeded once. */
+export function seededRandom(seed: number): () => number {
+  const generator = reseedableRandom();
+  generator.reseed(seed);
+  return generator.random;
 }
 
 /** Acklam's rational approximation of the standard normal quantile (relative error below 1.2e-9). */
@@ -87,6 +76,41 @@ function fastNormal(random: () => number): number {
   return quantiles[k] + (quantiles[k + 1] - quantiles[k]) * (x - k);
 }
 
+/** The smallest and largest normal draw fastNormal gives. */
+const NORMAL_LOW = quantiles[0];
+const NORMAL_HIGH = quantiles[QUANTILES];
+
+/**
+ * A Gamma(shape, 1) sample by Marsaglia and Tsang's method, its normal draws from the table above; shapes below 1
+ * through the usual U^(1/shape) boost. Because those draws are bounded, so is the sample (see gammaBounds).
+ */
+export function gammaSample(shape: number, random: () => number): number {
+  if (shape < 1) return gammaSample(shape + 1, random) * Math.pow(1 - random(), 1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      x = fastNormal(random);
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = random();
+    if (u < 1 - 0.0331 * x * x * x * x || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+  }
+}
+
+/** The least and greatest gammaSample(shape): d·(1 + c·x)³ at the extreme normal draws x; the boost only lowers it. */
+function gammaBounds(shape: number): [number, number] {
+  const boosted = shape < 1;
+  const d = (boosted ? shape + 1 : shape) - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  const low = Math.max(0, 1 + c * NORMAL_LOW);
+  const high = 1 + c * NORMAL_HIGH;
+  return [boosted ? 0 : d * low * low * low, d * high * high * high];
+}
+
 /**
  * Both Beta parameters at least this large: the Beta is close enough to a normal of the same
  * mean and variance that a draw from that normal stands in for it (about 20 times cheaper).
@@ -106,4 +130,25 @@ export function betaSample(alpha: number, beta: number, random: () => number): n
   const x = gammaSample(alpha, random);
   const y = gammaSample(beta, random);
   return x + y > 0 ? x / (x + y) : alpha / (alpha + beta);
+}
+
+/** Rounding slack added to a bound, so a draw computed in floating point never exceeds it. */
+const SLACK = 1e-9;
+
+/**
+ * A number betaSample(alpha, beta) never exceeds, whatever the random source: the normal draws are bounded, so the
+ * normal approximation is at most mean + NORMAL_HIGH·sd, and the exact draw at most X_max / (X_max + Y_min). Lets
+ * a ranking skip the draws of offers that cannot win.
+ */
+export function betaUpperBound(alpha: number, beta: number): number {
+  let bound: number;
+  if (alpha >= NORMAL_FROM && beta >= NORMAL_FROM) {
+    const n = alpha + beta;
+    bound = alpha / n + Math.sqrt((alpha * beta) / (n * n * (n + 1))) * NORMAL_HIGH;
+  } else {
+    const xMax = gammaBounds(alpha)[1];
+    const yMin = gammaBounds(beta)[0];
+    bound = yMin > 0 ? xMax / (xMax + yMin) : 1;
+  }
+  return Math.min(1, bound * (1 + SLACK) + SLACK);
 }

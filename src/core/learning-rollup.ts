@@ -4,6 +4,7 @@
  * slot is estimated by seeded Thompson draws, for the dashboard.
  */
 import { betaSample, seededRandom } from "./beta";
+import { explorePriority } from "./learning";
 import { Z95 } from "./stats";
 import type { CompiledOffer, CompiledRuleset, LearnedCounts, LearnedState } from "./types";
 
@@ -97,7 +98,7 @@ function estimateShares(
       const s = o.learn!.priorStrength;
       const score = exploring
         ? learning[i] > 0
-          ? 1e12 + Math.pow(1 - random(), 1 / learning[i])
+          ? explorePriority(random(), learning[i])
           : -1
         : betaSample(m * s + counts[i].successes, (1 - m) * s + counts[i].trials - counts[i].successes, random) *
           o.value *

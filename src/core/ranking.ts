@@ -14,8 +14,10 @@ export interface RankedOffer {
 export interface SlotRanking {
   /** Constant propensity: sorted best first when the ruleset is prepared. */
   fixed: number[];
-  /** Propensity read from the context or learned: ranked per request. */
+  /** Propensity read from the context: ranked per request. */
   dynamic: number[];
+  /** Learned propensity: drawn per request (see learning.ts). */
+  learning: number[];
 }
 
 /** Everything ranking needs that does not change between requests. */
@@ -64,13 +66,12 @@ export function buildRanking(
   const idRank = new Int32Array(offers.length);
   [...offers].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).forEach((o, rank) => (idRank[o.index] = rank));
   const fixedPriority = new Float64Array(offers.length).fill(NaN);
-  const bySlot = new Map<string, SlotRanking>(slotIds.map((s) => [s, { fixed: [], dynamic: [] }]));
+  const bySlot = new Map<string, SlotRanking>(slotIds.map((s) => [s, { fixed: [], dynamic: [], learning: [] }]));
   for (const offer of offers) {
     const { propensity } = offer;
-    // A learned propensity changes per request like one read from the profile.
-    const fixed = propensity.path === null && !learns[offer.index];
-    if (fixed) fixedPriority[offer.index] = propensity.constant * offer.value * offer.weight;
-    for (const slot of offer.slots) bySlot.get(slot)![fixed ? "fixed" : "dynamic"].push(offer.index);
+    const list = learns[offer.index] ? "learning" : propensity.path === null ? "fixed" : "dynamic";
+    if (list === "fixed") fixedPriority[offer.index] = propensity.constant! * offer.value * offer.weight;
+    for (const slot of offer.slots) bySlot.get(slot)![list].push(offer.index);
   }
   for (const ranking of bySlot.values()) sortBest(ranking.fixed, fixedPriority, idRank);
   return { fixedPriority, idRank, bySlot };
