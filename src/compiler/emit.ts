@@ -146,6 +146,15 @@ function compileExperiment(
     ...(e.guardrails.length || e.goals.some((g) => typeof g !== "string") ? { metrics: experimentMetrics(e) } : {}),
     ...(e.covariate ? { covariate: e.covariate } : {}),
     ...(e.analysis ? { analysis: e.analysis } : {}),
+    ...(e.bandit
+      ? {
+          bandit: {
+            goal: e.bandit.goal ?? goalMetric(e.goals[0]).goal,
+            floor: e.bandit.floor,
+            step: e.bandit.step,
+          },
+        }
+      : {}),
   };
 }
 

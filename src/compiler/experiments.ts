@@ -6,6 +6,7 @@ import { checkContextPath } from "./context-paths";
 import type { Reporter } from "./diagnostics";
 import { checkReference } from "./references";
 import type { ExperimentSource } from "./schema";
+import { didYouMean } from "./suggest";
 import type { ExperimentMetric, MetricKind } from "../core/types";
 
 const close = (a: number, b: number) => Math.abs(a - b) < 1e-9;
@@ -121,6 +122,29 @@ export function checkExperiment(entry: Entry<ExperimentSource>, book: Playbook, 
   }
   const hashProblem = checkContextPath(exp.hashAttribute, book);
   if (hashProblem) report.error({ file, path: [...at, "hashAttribute"] }, hashProblem.message, hashProblem.suggestion);
+  if (exp.bandit) checkBandit(entry, report);
+}
+
+/** A bandit follows one of the experiment's goals, and its floor leaves room for the weights to move. */
+function checkBandit({ value: exp, file, at }: Entry<ExperimentSource>, report: Reporter): void {
+  const bandit = exp.bandit!;
+  const goals = exp.goals.map((g) => goalMetric(g).goal);
+  if (goals.length === 0) {
+    report.error({ file, path: [...at, "bandit"] }, "a bandit needs a goal to follow", "list it under `goals`");
+  } else if (bandit.goal !== undefined && !goals.includes(bandit.goal)) {
+    report.error(
+      { file, path: [...at, "bandit", "goal"] },
+      `bandit goal \`${bandit.goal}\` is not one of the experiment's goals (${goals.join(", ")})`,
+      didYouMean(bandit.goal, goals),
+    );
+  }
+  if (bandit.floor * exp.variants.length >= 1) {
+    report.error(
+      { file, path: [...at, "bandit", "floor"] },
+      `a floor of ${bandit.floor} for each of ${exp.variants.length} variants leaves the weights nothing to move`,
+      `use a floor below ${Number((1 / exp.variants.length).toFixed(4))}`,
+    );
+  }
 }
 
 /** Warns when two experiments share a namespace with overlapping ranges: they could share visitors. */

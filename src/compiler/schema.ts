@@ -172,6 +172,17 @@ const analysisSchema = z.strictObject({
     .meta({ description: "Sequential: units you expect in the experiment; the interval is narrowest there" }),
 });
 
+const banditSchema = z
+  .strictObject({
+    goal: id.optional().meta({ description: "The goal whose conversion rate the weights follow; default the primary" }),
+    floor: fraction("Minimum weight every variant keeps, so each goes on being measured").default(0.05),
+    step: fraction("Most a variant's weight may move in one roll-up (every minute)").default(0.1),
+  })
+  .meta({
+    description:
+      "Multi-armed bandit: new visitors are assigned by weights the cron roll-up moves towards each variant's chance of being best (Thompson sampling); assigned visitors keep their variant",
+  });
+
 export const experimentSchema = z.strictObject({
   id,
   description,
@@ -208,6 +219,7 @@ export const experimentSchema = z.strictObject({
       "A profile attribute known before the experiment (e.g. profile.pastSpend): CUPED narrows the intervals with it",
   }),
   analysis: analysisSchema.optional().meta({ description: "How results are computed; default sequential" }),
+  bandit: banditSchema.optional(),
   status: z
     .enum(["running", "paused"])
     .default("running")

@@ -34,6 +34,7 @@ export function assign(
     pageSlots: ctx.slots ? new Set(ctx.slots) : null,
     blockedTags: suppressedTags(prepared, ctx.stages),
     trace: options?.explain ? [] : undefined,
+    learned: options?.learning?.state ?? null,
   };
   const assignments = runExperiments(prepared, input);
   const settled = basic || input.holdout || prepared.experiments.every((exp) => knownNow(exp, input, assignments));

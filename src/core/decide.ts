@@ -82,7 +82,10 @@ export function decide(
   if (given?.settled && (!trace || given.trace)) {
     assignments = given.assignments;
     if (trace) trace.push(...given.trace!);
-  } else assignments = runExperiments(prepared, { ctx, attrs, scope, holdout, pageSlots, blockedTags, trace });
+  } else {
+    const learned = options?.learning?.state ?? null;
+    assignments = runExperiments(prepared, { ctx, attrs, scope, holdout, pageSlots, blockedTags, trace, learned });
+  }
 
   // 6. Slots: preview, slot experiments, then next-best-action arbitration.
   const history = historyByOffer(prepared.offersById, prepared.offers.length, ctx.offers);

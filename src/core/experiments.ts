@@ -2,12 +2,13 @@
  * Experiment assignment, GrowthBook-style (preview, sticky, namespace, audience, coverage, weights),
  * with where and when an experiment applies checked on every request, sticky or not.
  */
+import { banditRanges } from "./bandit";
 import { rendersOnPage } from "./candidates";
 import { readPath } from "./conditions/paths";
 import type { EvalScope } from "./conditions";
 import { chooseVariation, hash, inNamespace } from "./hash";
 import type { PreparedExperiment, PreparedRuleset } from "./prepare";
-import type { Assignment, Attributes, DecisionContext, TraceEntry } from "./types";
+import type { Assignment, Attributes, DecisionContext, LearnedState, TraceEntry } from "./types";
 
 /** What the experiment step needs besides the ruleset; assign() and decide() both fill it. */
 export interface ExperimentInput {
@@ -20,6 +21,8 @@ export interface ExperimentInput {
   /** Tags silenced by the stages held now, with the stage that silences each. */
   blockedTags: ReadonlyMap<string, string>;
   trace: TraceEntry[] | undefined;
+  /** The learned state bandit experiments take their weights from (null: their own weights). */
+  learned: LearnedState | null;
 }
 
 /** The value hashed for assignment, as GrowthBook reads it: a non-empty string or a number. */
@@ -27,6 +30,12 @@ function hashValueOf(attrs: Attributes, exp: PreparedExperiment): string {
   const value = readPath(attrs, exp.hashPath);
   if (typeof value === "number" && Number.isFinite(value)) return String(value);
   return typeof value === "string" ? value : "";
+}
+
+/** The ranges a fresh assignment uses: a bandit's learned ones when usable, else the experiment's own. */
+function rangesOf(exp: PreparedExperiment, input: ExperimentInput): [number, number][] {
+  if (!exp.bandit) return exp.ranges;
+  return banditRanges(exp, input.learned).ranges ?? exp.ranges;
 }
 
 /** A fresh assignment's variant index, or why the visitor is not in the experiment. */
@@ -40,7 +49,7 @@ function bucket(exp: PreparedExperiment, input: ExperimentInput): number | strin
   }
   if (!exp.targeting(input.attrs, input.scope)) return "audience not met";
   const n = hash(exp.seed, hashValue, exp.hashVersion);
-  const index = n === null ? -1 : chooseVariation(n, exp.ranges);
+  const index = n === null ? -1 : chooseVariation(n, rangesOf(exp, input));
   return index >= 0 && index < exp.variants.length ? index : "outside coverage";
 }
 
@@ -80,11 +89,19 @@ function assignOne(exp: PreparedExperiment, input: ExperimentInput): Assignment 
   return { experiment: exp.id, variant: exp.variants[index].id, fresh: true, forced: false };
 }
 
-function assignmentTrace(a: Assignment): TraceEntry {
+/** How a bandit's fresh assignment was weighted, for the trace. */
+function banditNote(exp: PreparedExperiment, input: ExperimentInput): string {
+  const learned = banditRanges(exp, input.learned);
+  if (learned.ranges === null) return `; bandit: ${learned.why}`;
+  const weights = exp.variants.map((v, i) => `${v.id} ${Number(learned.weights[i].toFixed(3))}`).join(", ");
+  return `; bandit weights from the learned state: ${weights}`;
+}
+
+function assignmentTrace(a: Assignment, exp: PreparedExperiment, input: ExperimentInput): TraceEntry {
   const detail = a.forced
     ? "forced by preview"
     : a.fresh
-      ? "new assignment (exposure recorded)"
+      ? `new assignment (exposure recorded)${exp.bandit ? banditNote(exp, input) : ""}`
       : "carried from an earlier visit";
   return { kind: "experiment", id: a.experiment, outcome: `assigned ${a.variant}`, detail };
 }
@@ -93,7 +110,8 @@ function assignmentTrace(a: Assignment): TraceEntry {
  * Assigns every experiment in id order. A preview override wins; then, if the experiment applies
  * on this request and no held stage silences it, a sticky assignment carried in the context (even
  * if weights changed, the audience no longer matches or the experiment is paused), then a fresh
- * GrowthBook-style bucket. Nothing is assigned in the holdout, with consent basic, or for a slot not on the page.
+ * GrowthBook-style bucket (a bandit's by its learned weights). Nothing is assigned in the holdout,
+ * with consent basic, or for a slot not on the page.
  */
 export function runExperiments(prepared: PreparedRuleset, input: ExperimentInput): Assignment[] {
   const assignments: Assignment[] = [];
@@ -103,7 +121,7 @@ export function runExperiments(prepared: PreparedRuleset, input: ExperimentInput
       input.trace?.push({ kind: "experiment", id: exp.id, outcome: "skipped", detail: result });
     else {
       assignments.push(result);
-      input.trace?.push(assignmentTrace(result));
+      input.trace?.push(assignmentTrace(result, exp, input));
     }
   }
   return assignments;

@@ -6,6 +6,7 @@ import { prepareLearning, type PreparedLearning } from "./learning";
 import { buildRanking, type Ranking } from "./ranking";
 import { parseTemplate, type ParsedTemplate } from "./templates";
 import type {
+  CompiledBandit,
   CompiledExperiment,
   CompiledHoldout,
   CompiledOffer,
@@ -87,6 +88,9 @@ export interface PreparedExperiment {
   tags: string[];
   namespace: [string, number, number] | null;
   active: boolean;
+  coverage: number;
+  /** A bandit's learning settings: fresh assignments follow the learned state's weights (see bandit.ts). */
+  bandit: CompiledBandit | null;
 }
 
 /** A ruleset ready to decide with; build it with `prepareRuleset` (decide() also caches one per compiled object). */
@@ -188,6 +192,8 @@ function prepareExperiment(exp: CompiledExperiment, prep: Preparer): PreparedExp
     tags,
     namespace: exp.namespace,
     active: exp.active,
+    coverage: exp.coverage,
+    bandit: exp.bandit ?? null,
   };
 }
 

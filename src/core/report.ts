@@ -7,7 +7,14 @@
 import { DEFAULT_ALPHA, DEFAULT_TUNING, relativeEffect, cupedTheta, type ArmSums, type Method } from "./inference";
 import type { ExposureDay, GoalSums, ResultUnit } from "./metric-sums";
 import { sampleRatioMismatch, wilsonInterval, Z95 } from "./stats";
-import type { CompiledExperiment, CompiledOffer, ExperimentMetric, MetricKind } from "./types";
+import type {
+  CompiledBandit,
+  CompiledExperiment,
+  CompiledOffer,
+  ExperimentMetric,
+  LearnedWeights,
+  MetricKind,
+} from "./types";
 import type { Comparison, MetricArm, MetricResult } from "./metric-result";
 import { comparisonStatus, experimentVerdict, guardrailWarning, type Verdict } from "./verdict";
 
@@ -45,6 +52,8 @@ export interface ExperimentReport {
   /** Things to look at before trusting or shipping: sample-ratio mismatch, guard-rails. */
   alerts: string[];
   srm: { chiSquare: number; df: number; pValue: number; expected: Record<string, number>; mismatch: boolean } | null;
+  /** A bandit experiment's settings and the weights fresh assignments use now (null: not a bandit). */
+  bandit: (CompiledBandit & { weights: Record<string, number> | null }) | null;
   /** Units first exposed per day per variant. */
   timeline: ExposureDay[];
 }
@@ -55,6 +64,8 @@ export interface ReportOptions {
   method: Method;
   alpha?: number;
   tuning?: number;
+  /** A bandit experiment's learned weights, from the learned state. */
+  learned?: LearnedWeights | null;
 }
 
 /** Each arm needs this many units, and (conversion) this many converters and non-converters, before any verdict. */
@@ -115,7 +126,7 @@ function compare(
   base: GoalSums,
   other: GoalSums,
   metric: ExperimentMetric,
-  options: Required<Omit<ReportOptions, "metrics" | "unit">>,
+  options: Required<Omit<ReportOptions, "metrics" | "unit" | "learned">>,
   useCovariate: boolean,
 ): Comparison {
   const a = armSums(base, metric.metric);
@@ -177,6 +188,16 @@ function unitsPerVariant(sums: GoalSums[], timeline: ExposureDay[]): Map<string,
   return units;
 }
 
+/** What a reader of a bandit's results must know: its split moved with the results. */
+function banditAlert(bandit: CompiledBandit & { weights: Record<string, number> | null }): string {
+  const weights = bandit.weights
+    ? Object.entries(bandit.weights)
+        .map(([v, w]) => `${v} ${Number(w.toFixed(3))}`)
+        .join(", ")
+    : "the variants' own, until the first roll-up";
+  return `Bandit on ${bandit.goal}: new visitors are assigned by learned weights (now ${weights}), so the split changed over time and the comparison mixes periods of different weights; read it as a guide, not a fixed-split test.`;
+}
+
 /** The experiment's results from its goal sums and exposure timeline (config null when not in the live ruleset). */
 export function experimentReport(
   id: string,
@@ -231,8 +252,11 @@ export function experimentReport(
     const warning = metric.role === "guardrail" ? guardrailWarning(result) : null;
     return warning ? { ...result, warning } : result;
   });
-  const srm = srmCheck(config, units);
+  // A bandit's split follows the results on purpose: no sample-ratio check against the configured weights.
+  const srm = config?.bandit ? null : srmCheck(config, units);
+  const bandit = config?.bandit ? { ...config.bandit, weights: options.learned?.weights ?? null } : null;
   const alerts = [
+    ...(bandit ? [banditAlert(bandit)] : []),
     ...(srm?.mismatch
       ? [
           `Sample-ratio mismatch (p = ${srm.pValue.toExponential(1)}): the split differs from the configured weights, so assignment or logging is broken; do not trust these results until it is fixed.`,
@@ -255,6 +279,7 @@ export function experimentReport(
     verdict: experimentVerdict(metrics.find((m) => m.role === "primary") ?? null, control, settings.method),
     alerts,
     srm,
+    bandit,
     timeline: [...timeline].sort((a, b) => a.day.localeCompare(b.day) || a.variant.localeCompare(b.variant)),
   };
 }

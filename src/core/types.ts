@@ -166,6 +166,18 @@ export interface CompiledExperiment {
   covariate?: string;
   /** The inference results use unless a reader asks otherwise. */
   analysis?: ExperimentAnalysis;
+  /** A multi-armed bandit: fresh assignments follow the learned state's weights instead of the variants' own. */
+  bandit?: CompiledBandit;
+}
+
+/** How a bandit experiment's weights learn (see docs/learning.md). */
+export interface CompiledBandit {
+  /** The goal whose conversion rate per exposed unit the weights follow. */
+  goal: string;
+  /** Least weight each variant keeps. */
+  floor: number;
+  /** Most a weight moves in one roll-up. */
+  step: number;
 }
 
 /** A goal read as a conversion (unit did it at all), a count (how often) or a value (Σ props.value, e.g. revenue). */
@@ -328,6 +340,8 @@ export interface Assigned {
 
 export interface AssignOptions {
   explain?: boolean;
+  /** The learned state, for bandit experiments' weights (as DecideOptions.learning). */
+  learning?: { state: LearnedState | null };
 }
 
 export interface TraceEntry {
@@ -386,4 +400,15 @@ export interface LearnedState {
   format: 1;
   builtAt: number;
   offers: Record<string, Record<string, LearnedCounts>>;
+  /** Bandit experiments' weights by experiment id (absent before the first bandit roll-up). */
+  experiments?: Record<string, LearnedWeights>;
+}
+
+/** A bandit experiment's variant weights, and the counts they were learned from. */
+export interface LearnedWeights {
+  /** By variant id; they add up to 1. */
+  weights: Record<string, number>;
+  /** Units exposed and converted (the bandit's goal) per variant at the roll-up. */
+  units: Record<string, number>;
+  converted: Record<string, number>;
 }

@@ -104,7 +104,7 @@ decideApi.post("/decide", jsonBodyOf(decideBodySchema, 64 * 1024), async (c) => 
   const decision = decide(ctx, live.prepared, now, {
     explain,
     ...options,
-    assignments: assign(ctx, live.prepared, now, { explain }),
+    assignments: assign(ctx, live.prepared, now, { explain, ...options }),
   });
 
   const preview = body.preview !== undefined;

@@ -18,10 +18,19 @@ const countsSchema = z.object({
   share: z.number().min(0).max(1).optional(),
 });
 
+const countOf = z.record(z.string(), z.number().nonnegative());
+
+const weightsSchema = z.object({
+  weights: z.record(z.string(), z.number().min(0).max(1)),
+  units: countOf,
+  converted: countOf,
+});
+
 export const learnedStateSchema = z.object({
   format: z.literal(1),
   builtAt: z.number().int().nonnegative(),
   offers: z.record(z.string(), z.record(z.string(), countsSchema)),
+  experiments: z.record(z.string(), weightsSchema).optional(),
 });
 
 /** What a read found: the state, or why there is none. */

@@ -1,6 +1,6 @@
 /**
  * decide()'s learning options for a request: the isolate's learned state, read only when the ruleset has learning
- * offers.
+ * offers or bandit experiments.
  */
 import type { DecideOptions, PreparedRuleset } from "../../core/index";
 import type { Env } from "../../env";
@@ -12,6 +12,6 @@ export async function learningFor(
   now: number,
   ctx: Pick<ExecutionContext, "waitUntil">,
 ): Promise<DecideOptions | undefined> {
-  if (prepared.learning.groups.length === 0) return undefined;
+  if (prepared.learning.groups.length === 0 && !prepared.experiments.some((e) => e.bandit)) return undefined;
   return { learning: { state: await learnedStateFor(env.RULES, now, learnedStateSettings(env), ctx) } };
 }

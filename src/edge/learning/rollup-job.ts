@@ -1,11 +1,14 @@
 /**
  * The scheduled learning job: reads the D1 counts per offer × context, rolls them into the learned
- * state (core's rollUpLearning, capped per run) for the live ruleset's learning offers, writes it
+ * state (core's rollUpLearning, capped per run) for the live ruleset's learning offers, moves each
+ * bandit experiment's weights from its variants' conversions (core's rollUpBandits), writes it
  * to KV for isolates, and keeps a snapshot row per changed offer × context for the dashboard.
  */
+import { rollUpBandits, type BanditCounts } from "../../core/bandit";
 import { posterior, priorMeanOf, rollUpLearning, type OutcomeCount } from "../../core/learning-rollup";
 import type { CompiledRuleset, LearnedState } from "../../core/index";
 import type { Env } from "../../env";
+import { experimentGoalSums } from "../analytics/goal-sums";
 import { readLearnedState, writeLearnedState } from "./learned-state";
 import { log } from "../lib/log";
 import { readLiveRuleset } from "../rulesets/live-ruleset";
@@ -38,19 +41,38 @@ function changedRows(ruleset: CompiledRuleset, state: LearnedState, previous: Le
   return rows;
 }
 
-/** One roll-up. Without a live ruleset, or one with no learning offer, nothing is written. */
+/** Visitors exposed and converted on its goal per variant, for each running bandit experiment (from the roll-ups). */
+async function readBanditCounts(db: D1Database, ruleset: CompiledRuleset): Promise<Map<string, BanditCounts[]>> {
+  const bandits = ruleset.experiments.filter((e) => e.bandit && e.active);
+  const sums = await Promise.all(bandits.map((e) => experimentGoalSums(db, e.id, [e.bandit!.goal], "visitor")));
+  return new Map(
+    bandits.map((e, i) => [e.id, sums[i].map((s) => ({ variant: s.variant, units: s.units, converted: s.converted }))]),
+  );
+}
+
+/** One roll-up. Without a live ruleset, or one with neither a learning offer nor a bandit, nothing is written. */
 export async function rollUpLearnedState(env: Env, now: number): Promise<LearnedState | null> {
   const ruleset = await readLiveRuleset(env.RULES);
-  if (!ruleset || !ruleset.offers.some((o) => o.learn)) return null;
-  const [counts, previous] = await Promise.all([readOutcomeCounts(env.ANALYTICS), readLearnedState(env.RULES)]);
+  if (!ruleset || !(ruleset.offers.some((o) => o.learn) || ruleset.experiments.some((e) => e.bandit))) return null;
+  const [counts, previous, banditCounts] = await Promise.all([
+    readOutcomeCounts(env.ANALYTICS),
+    readLearnedState(env.RULES),
+    readBanditCounts(env.ANALYTICS, ruleset),
+  ]);
   if (previous.problem) log("info", "learning roll-up starts from the counts alone", { reason: previous.problem });
   const state = rollUpLearning(ruleset, counts, previous.state, now);
+  const experiments = rollUpBandits(ruleset.experiments, banditCounts, previous.state, now);
+  if (Object.keys(experiments).length > 0) state.experiments = experiments;
   await writeLearnedState(env.RULES, state);
   const rows = changedRows(ruleset, state, previous.state);
   await env.ANALYTICS.batch([
     ...(rows.length > 0 ? [env.ANALYTICS.prepare(INSERT_SNAPSHOTS).bind(now, JSON.stringify(rows))] : []),
     env.ANALYTICS.prepare("DELETE FROM learning_snapshots WHERE built_at < ?1").bind(now - SNAPSHOT_DAYS * 86_400_000),
   ]);
-  log("info", "learned state rolled up", { offers: Object.keys(state.offers).length, changed: rows.length });
+  log("info", "learned state rolled up", {
+    offers: Object.keys(state.offers).length,
+    changed: rows.length,
+    bandits: Object.keys(experiments).length,
+  });
   return state;
 }

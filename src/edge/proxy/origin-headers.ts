@@ -57,7 +57,8 @@ export async function originHeaders(input: OriginPlanInput): Promise<OriginPlan>
     const decision = decide(early, prepared, now, input.options);
     return { headers: decision.headers, decision, profile: null };
   }
-  const assigned = assign(early, prepared, now);
+  const learning = input.options?.learning;
+  const assigned = assign(early, prepared, now, learning ? { learning } : undefined);
   if (assigned.settled)
     return {
       headers: decisionHeaders(assigned.assignments, input.lastSegments, false),

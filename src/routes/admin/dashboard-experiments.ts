@@ -56,6 +56,8 @@ ${report.covariate ? html`<td class="n">${adjusted}</td>` : ""}<td class="n">${c
 }
 
 function srmLine(report: ExperimentReport): Html {
+  if (report.bandit)
+    return html`<p class="muted">Sample-ratio check: not applicable, a bandit's split follows its results.</p>`;
   if (!report.srm) return html`<p class="muted">Sample-ratio check: not enough data or no configured weights.</p>`;
   const expected = Object.entries(report.srm.expected)
     .map(([v, n]) => `${v} ${n.toFixed(0)}`)
@@ -69,10 +71,12 @@ export function experimentCard(report: ExperimentReport): Html {
   const status = report.configured ? (report.active ? "running" : "paused") : "not in the live ruleset";
   const method = report.analysis.method === "sequential" ? "sequential (valid at any look)" : "fixed-horizon";
   const srmAlert = report.srm?.mismatch ? report.alerts[0] : null;
-  const guardrails = report.alerts.filter((a) => a !== srmAlert);
+  const banditAlert = report.bandit ? report.alerts[0] : null;
+  const guardrails = report.alerts.filter((a) => a !== srmAlert && a !== banditAlert);
   return html`<section class="experiment" data-experiment="${report.experiment}">
 <h3>${report.experiment} <span class="muted">(${status}; ${report.exposed} ${report.unit}s; ${method}${report.covariate ? `; CUPED on ${report.covariate}` : ""})</span></h3>
 ${srmAlert ? html`<div class="alert srm-alert" role="alert">⚠ ${srmAlert}</div>` : ""}
+${banditAlert ? html`<div class="alert bandit">${banditAlert}</div>` : ""}
 ${guardrails.map((a) => html`<div class="alert guardrail" role="alert">⚠ ${a}</div>`)}
 <div class="verdict ${report.verdict.status}">${report.verdict.lines.map((l) => html`<div>${l}</div>`)}${report.verdict.note ? html`<div class="muted">${report.verdict.note}</div>` : ""}</div>
 ${report.metrics.map((m) => metricTable(report, m))}

@@ -17,7 +17,7 @@ import { simulateVisitor, type SimulationInput } from "../../edge/rulesets/simul
 import { requireDashboardAccess } from "./dashboard-auth";
 import { renderDashboard, type SimulationView } from "./dashboard-view";
 import { learningReport } from "../../edge/learning/offers-report";
-import { experimentResults, listExperiments, offerResults } from "./results-api";
+import { experimentResults, learnedFor, listExperiments, offerResults } from "./results-api";
 
 export const dashboard = newApp();
 
@@ -94,14 +94,15 @@ dashboard.on("GET", ["/admin", "/admin/"], requireDashboardAccess, async (c) => 
     simulation(c, now),
   ]);
   const ruleset = live ? await readRulesetVersion(c.env.RULES, live.version) : null;
-  const [list, offers, learning] = await Promise.all([
+  const [list, offers, learning, learned] = await Promise.all([
     listExperiments(c.env.ANALYTICS, ruleset),
     offerResults(c.env.ANALYTICS, ruleset),
     learningReport(c.env.RULES, c.env.ANALYTICS, ruleset),
+    learnedFor(c.env.RULES, ruleset),
   ]);
   const unit = c.req.query("unit") === "customer" ? "customer" : "visitor";
   const reports = await Promise.all(
-    list.slice(0, MAX_EXPERIMENTS).map((x) => experimentResults(c.env.ANALYTICS, ruleset, x.id, { unit })),
+    list.slice(0, MAX_EXPERIMENTS).map((x) => experimentResults(c.env.ANALYTICS, ruleset, x.id, { unit }, learned)),
   );
   const experiments = reports.filter((r) => r !== null);
   const cache = await cacheRatio(c.env.ANALYTICS, now - DAY_MS).catch(

@@ -8,9 +8,10 @@ import { newApp } from "../app";
 import type { Method } from "../../core/inference";
 import type { ResultUnit } from "../../core/metric-sums";
 import { experimentReport, metricsOf, offerReport, type ExperimentReport, type OfferResult } from "../../core/report";
-import type { CompiledExperiment, CompiledRuleset } from "../../core/types";
+import type { CompiledExperiment, CompiledRuleset, LearnedState } from "../../core/types";
 import { jsonError, zodDetails } from "../../edge/lib/errors";
 import { experimentGoalSums, exposureTimeline } from "../../edge/analytics/goal-sums";
+import { readLearnedState } from "../../edge/learning/learned-state";
 import { learningReport } from "../../edge/learning/offers-report";
 import { exposedPerExperiment, offerCounts } from "../../edge/analytics/experiment-results";
 import { readLiveRuleset } from "../../edge/rulesets/live-ruleset";
@@ -72,6 +73,7 @@ export async function experimentResults(
   ruleset: CompiledRuleset | null,
   id: string,
   query: ResultsQuery = {},
+  learned: LearnedState | null = null,
 ): Promise<ExperimentReport | null> {
   const config = ruleset?.experiments.find((x) => x.id === id) ?? null;
   const metrics = query.goals?.length ? metricsOf(null, query.goals) : metricsOf(config, ruleset?.goals ?? []);
@@ -80,7 +82,12 @@ export async function experimentResults(
   const [sums, timeline] = await Promise.all([experimentGoalSums(db, id, goals, unit), exposureTimeline(db, id, unit)]);
   if (!config && timeline.length === 0) return null;
   const method = query.method ?? config?.analysis?.method ?? "sequential";
-  return experimentReport(id, config, sums, timeline, { unit, metrics, method });
+  return experimentReport(id, config, sums, timeline, { unit, metrics, method, learned: learned?.experiments?.[id] });
+}
+
+/** The learned state, read only when a bandit experiment's results need its weights. */
+export async function learnedFor(kv: KVNamespace, ruleset: CompiledRuleset | null): Promise<LearnedState | null> {
+  return ruleset?.experiments.some((e) => e.bandit) ? (await readLearnedState(kv)).state : null;
 }
 
 /** ?unit=visitor|customer, ?method=sequential|fixed, ?goal=… (repeatable). */
@@ -110,10 +117,14 @@ results.get("/experiments/:key", async (c) => {
       zodDetails(query.error),
     );
   }
-  const report = await experimentResults(c.env.ANALYTICS, await readLiveRuleset(c.env.RULES), key, {
-    ...query.data,
-    goals: c.req.queries("goal"),
-  });
+  const ruleset = await readLiveRuleset(c.env.RULES);
+  const report = await experimentResults(
+    c.env.ANALYTICS,
+    ruleset,
+    key,
+    { ...query.data, goals: c.req.queries("goal") },
+    await learnedFor(c.env.RULES, ruleset),
+  );
   if (!report)
     return jsonError(c, 404, "not_found", `No experiment "${key}" in the live ruleset or in the stored exposures.`);
   return c.json(report);
