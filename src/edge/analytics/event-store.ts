@@ -9,7 +9,6 @@
 import type { PzEvent } from "../events/event-schema";
 import { cacheCountStatements } from "../cache/cache-stats";
 import { learningStatements } from "../learning/outcome-counts";
-import { changesProfile } from "../events/fold-outcomes";
 
 /**
  * Set-based writes: each statement takes a JSON array of rows through json_each, so a batch of any
@@ -34,9 +33,6 @@ const UPSERT_VISITOR_CUSTOMERS = `INSERT INTO visitor_customers (visitor_id, cus
   ON CONFLICT (visitor_id) DO UPDATE SET customer_id = excluded.customer_id, at = excluded.at
   WHERE excluded.at > visitor_customers.at`;
 
-const SELECT_UNFOLDED = `SELECT id FROM events WHERE folded = 0 AND id IN (SELECT value FROM json_each(?1))`;
-const MARK_FOLDED = `UPDATE events SET folded = 1 WHERE id IN (SELECT value FROM json_each(?1))`;
-
 /** Rows per statement: a bound value stays far below D1's 2 MB limit even with full props. */
 const ROWS_PER_STATEMENT = 500;
 
@@ -59,8 +55,8 @@ function eventRow(e: PzEvent): unknown[] {
     e.campaign ?? null,
     e.rulesetVersion ?? null,
     e.props ? JSON.stringify(e.props) : null,
-    // Events that change no profile are born folded, so the unfolded index stays small.
-    changesProfile(e) ? 0 : 1,
+    // `folded` is legacy (0006): each ProfileObject remembers the events it applied, so nothing marks rows any more.
+    1,
     e.covariate ?? null,
   ];
 }
@@ -71,13 +67,8 @@ function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-/**
- * Stores the events (the roll-up triggers count first exposures and goals) in one transaction and returns the ids among
- * them not
- * yet folded into a profile: new events, and events a failed earlier delivery stored but could
- * not fold.
- */
-export async function storeEvents(db: D1Database, events: PzEvent[], receivedAt: number): Promise<Set<string>> {
+/** Stores the events (the roll-up triggers count first exposures and goals) in one transaction. */
+export async function storeEvents(db: D1Database, events: PzEvent[], receivedAt: number): Promise<void> {
   // Learning and cache counts first: they tell new events by their absence from `events`.
   const statements = [...learningStatements(db, events), ...cacheCountStatements(db, events)];
   const links = events.filter((e) => e.customerId).map((e) => [e.visitorId, e.customerId, e.at]);
@@ -85,14 +76,7 @@ export async function storeEvents(db: D1Database, events: PzEvent[], receivedAt:
     statements.push(db.prepare(UPSERT_VISITOR_CUSTOMERS).bind(JSON.stringify(rows)));
   for (const rows of chunks(events.map(eventRow), ROWS_PER_STATEMENT))
     statements.push(db.prepare(INSERT_EVENTS).bind(JSON.stringify(rows), receivedAt));
-  statements.push(db.prepare(SELECT_UNFOLDED).bind(JSON.stringify(events.map((e) => e.id))));
-  const results = await db.batch<{ id: string }>(statements);
-  return new Set(results[results.length - 1].results.map((row) => row.id));
-}
-
-/** Marks events as folded into their profile. */
-export async function markFolded(db: D1Database, ids: string[]): Promise<void> {
-  if (ids.length > 0) await db.prepare(MARK_FOLDED).bind(JSON.stringify(ids)).run();
+  await db.batch(statements);
 }
 
 export interface DeadLetter {

@@ -5,7 +5,7 @@
  * exhausted its retries in D1 `dead_letters`. Failures retry (at-least-once); nothing is dropped.
  */
 import type { Env } from "../../env";
-import { markFolded, storeDeadLetters, storeEvents, type DeadLetter } from "../analytics/event-store";
+import { storeDeadLetters, storeEvents, type DeadLetter } from "../analytics/event-store";
 import { archiveEvents } from "../analytics/archive";
 import { pzEventSchema, type PzEvent } from "./event-schema";
 import { log } from "../lib/log";
@@ -81,27 +81,21 @@ const FOLD_BUDGET_MS = 30_000;
 
 /**
  * Folds each profile's events through that profile's object (the only writer, which skips event
- * ids it has applied); returns the ids folded and the events whose fold failed.
+ * ids it has applied, so a redelivered event changes nothing); returns the events whose fold failed.
  */
-async function foldIntoProfiles(
-  env: Env,
-  events: PzEvent[],
-  now: number,
-): Promise<{ folded: string[]; failed: PzEvent[] }> {
-  const folded: string[] = [];
+async function foldIntoProfiles(env: Env, events: PzEvent[], now: number): Promise<PzEvent[]> {
   const failed: PzEvent[] = [];
   await Promise.all(
     [...groupByProfile(events).values()].map(async ({ ref, events: own }) => {
       try {
         await changeProfile(env, ref, { kind: "fold", events: own }, FOLD_BUDGET_MS, now);
-        folded.push(...own.map((e) => e.id));
       } catch (err) {
         log("error", "profile fold failed", { kind: ref.kind, events: own.length, reason: String(err) });
         failed.push(...own);
       }
     }),
   );
-  return { folded, failed };
+  return failed;
 }
 
 /**
@@ -126,10 +120,9 @@ async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<vo
   const now = Date.now();
   const { events, messages, unreadable } = readBatch(batch);
   const delaySeconds = retryDelaySeconds(Math.max(...batch.messages.map((m) => m.attempts)));
-  let unfolded: Set<string>;
   try {
     await storeDeadLetters(env.ANALYTICS, unreadable, now);
-    unfolded = events.length > 0 ? await storeEvents(env.ANALYTICS, events, now) : new Set();
+    if (events.length > 0) await storeEvents(env.ANALYTICS, events, now);
   } catch (err) {
     log("error", "event storage failed; batch retried", {
       messages: batch.messages.length,
@@ -148,26 +141,17 @@ async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<vo
       return false;
     },
   );
-  const [{ folded, failed }, unstitched] = await Promise.all([
-    foldIntoProfiles(
-      env,
-      events.filter((e) => unfolded.has(e.id) && changesProfile(e)),
-      now,
-    ),
+  // Every event that changes a profile goes to its object, redelivered ones too: the object remembers the event ids it
+  // applied (the last 10,000 per profile), so refolding changes nothing, and D1 writes no "folded" mark per event.
+  const [failed, unstitched] = await Promise.all([
+    foldIntoProfiles(env, events.filter(changesProfile), now),
     stitchClicks(env, events, now),
   ]);
   failed.push(...unstitched);
   if (!(await archived)) batch.retryAll({ delaySeconds });
-  // A message is retried whole; its events already folded are skipped on redelivery (see storeEvents).
+  // A message is retried whole; its events already applied are skipped by their objects on redelivery.
   const retried = new Set(failed.flatMap((event) => messages.get(event.id) ?? []));
   for (const message of retried) message.retry({ delaySeconds });
-  try {
-    await markFolded(env.ANALYTICS, folded);
-  } catch (err) {
-    // The objects hold the folds; a redelivery would reach them again and change nothing (they
-    // remember the event ids they applied). `folded` only spares them that request.
-    log("warn", "could not mark events folded", { events: folded.length, reason: String(err) });
-  }
 }
 
 async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
