@@ -291,4 +291,38 @@ describe("analytics roll-ups", () => {
       1,
     );
   });
+
+  it("count each offer outcome once, however the events are batched, redelivered or overlap at once", async () => {
+    const offer = uid("o");
+    const types = ["decision", "impression", "click", "accept", "dismiss"] as const;
+    const visitors = Array.from({ length: 12 }, () => uid("v"));
+    const events = Array.from({ length: 1_200 }, (_, i) =>
+      ev(types[i % 5], visitors[i % 12], T0 + i * 60_000, { offer }),
+    );
+    const order = shuffled(events, 7);
+    const third = Math.floor(order.length / 3);
+    // Statements of 500 rows: each batch spans several; the middle third is in both, consumed at the same time.
+    await Promise.all([deliver(order.slice(0, 2 * third)), deliver(order.slice(third))]);
+    await deliver(order.slice(0, 300), { attempts: 2 });
+    const days = (await offerDays(env.ANALYTICS)).filter((d) => d.offer === offer);
+    const total = (key: "decisions" | "impressions" | "clicks" | "accepts" | "dismissals") =>
+      days.reduce((n, d) => n + d[key], 0);
+    expect([total("decisions"), total("impressions"), total("clicks"), total("accepts"), total("dismissals")]).toEqual([
+      240, 240, 240, 240, 240,
+    ]);
+    // 1,200 minutes from T0 span two UTC days.
+    expect(days.map((d) => d.day)).toEqual(["2026-05-01", "2026-05-02"]);
+  });
+
+  it("count nothing of a visitor who asked to be forgotten", async () => {
+    const offer = uid("o");
+    const forgotten = uid("v");
+    await env.ANALYTICS.prepare("INSERT INTO forgotten_visitors (visitor_id, at) VALUES (?1, ?2)")
+      .bind(forgotten, T0)
+      .run();
+    await deliver([ev("decision", forgotten, T0, { offer }), ev("decision", uid("v"), T0, { offer })]);
+    expect((await offerDays(env.ANALYTICS)).filter((d) => d.offer === offer)).toEqual([
+      { offer, day: "2026-05-01", decisions: 1, impressions: 0, clicks: 0, accepts: 0, dismissals: 0 },
+    ]);
+  });
 });

@@ -1,10 +1,10 @@
 /**
- * D1 writes for the queue consumer. Every batch is one D1 batch() (a single transaction), and every
- * insert is idempotent: events on their unique id, dead letters on the message id. A redelivered batch therefore adds
- * nothing. The
- * roll-ups the results read (migrations/0003_rollups.sql) are kept by triggers on new event rows,
- * so they commit or fail with the raw rows. Nothing is stored for a visitor listed in
- * `forgotten_visitors` (forget-me, src/edge/profiles/forget.ts), so events queued before it bring nothing back.
+ * D1 writes for the queue consumer. Every batch is one D1 batch() (a single transaction), and every insert is
+ * idempotent: events on their unique id, dead letters on the message id. A redelivered batch therefore adds nothing.
+ * The roll-ups the results read (migrations/0003_rollups.sql) are kept by triggers on new event rows, or (offer days,
+ * learning and cache counts) by set-based statements over the batch's new events, so they commit or fail with the raw
+ * rows. Nothing is stored for a visitor listed in `forgotten_visitors` (forget-me, src/edge/profiles/forget.ts), so
+ * events queued before it bring nothing back.
  */
 import type { PzEvent } from "../events/event-schema";
 import { cacheCountStatements } from "../cache/cache-stats";
@@ -32,6 +32,24 @@ const UPSERT_VISITOR_CUSTOMERS = `INSERT INTO visitor_customers (visitor_id, cus
   WHERE NOT EXISTS (SELECT 1 FROM forgotten_visitors f WHERE f.visitor_id = value ->> 0)
   ON CONFLICT (visitor_id) DO UPDATE SET customer_id = excluded.customer_id, at = excluded.at
   WHERE excluded.at > visitor_customers.at`;
+
+/**
+ * Offer outcome counts per offer and UTC day, added once per batch, offer and day (one row written per pair, not one
+ * per event) for the batch's events not yet stored and not of a forgotten visitor. It runs before the events are
+ * inserted, in the same transaction, so a redelivered or concurrent batch adds nothing twice.
+ */
+const ADD_OFFER_DAYS = `INSERT INTO offer_days (offer, day, decisions, impressions, clicks, accepts, dismissals)
+  SELECT value ->> 0, strftime('%Y-%m-%d', (value ->> 2) / 1000, 'unixepoch'), SUM(value ->> 1 = 'decision'),
+    SUM(value ->> 1 = 'impression'), SUM(value ->> 1 = 'click'), SUM(value ->> 1 = 'accept'), SUM(value ->> 1 = 'dismiss')
+  FROM json_each(?1)
+  WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = value ->> 3)
+    AND NOT EXISTS (SELECT 1 FROM forgotten_visitors f WHERE f.visitor_id = value ->> 4)
+  GROUP BY 1, 2
+  ON CONFLICT (offer, day) DO UPDATE SET decisions = decisions + excluded.decisions,
+    impressions = impressions + excluded.impressions, clicks = clicks + excluded.clicks,
+    accepts = accepts + excluded.accepts, dismissals = dismissals + excluded.dismissals`;
+
+const OFFER_OUTCOMES = new Set<PzEvent["type"]>(["decision", "impression", "click", "accept", "dismiss"]);
 
 /** Rows per statement: a bound value stays far below D1's 2 MB limit even with full props. */
 const ROWS_PER_STATEMENT = 500;
@@ -67,10 +85,18 @@ function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-/** Stores the events (the roll-up triggers count first exposures and goals) in one transaction. */
+/**
+ * Stores the events in one transaction: the counts that tell new events by their absence from `events` (learning,
+ * cache, offer days) first, then the rows, whose triggers count first exposures and goals.
+ */
 export async function storeEvents(db: D1Database, events: PzEvent[], receivedAt: number): Promise<void> {
   // Learning and cache counts first: they tell new events by their absence from `events`.
   const statements = [...learningStatements(db, events), ...cacheCountStatements(db, events)];
+  const outcomes = events.filter((e) => e.offer && OFFER_OUTCOMES.has(e.type));
+  for (const rows of chunks(outcomes, ROWS_PER_STATEMENT)) {
+    const bound = rows.map((e) => [e.offer, e.type, e.at, e.id, e.visitorId]);
+    statements.push(db.prepare(ADD_OFFER_DAYS).bind(JSON.stringify(bound)));
+  }
   const links = events.filter((e) => e.customerId).map((e) => [e.visitorId, e.customerId, e.at]);
   for (const rows of chunks(links, ROWS_PER_STATEMENT))
     statements.push(db.prepare(UPSERT_VISITOR_CUSTOMERS).bind(JSON.stringify(rows)));
