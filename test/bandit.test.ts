@@ -177,9 +177,10 @@ experiments:
     expect(result.ok && result.ruleset.experiments[0].bandit).toEqual({ goal: "purchase", floor: 0.05, step: 0.1 });
   });
 
-  it("refuses a goal the experiment is not read against, a floor that leaves nothing to move, and no goal", () => {
+  it("refuses a goal the experiment is not read against, a floor that leaves nothing to move, no step, no goal", () => {
     expect(errors(compile("{ goal: signup }"))[0]).toContain("not one of the experiment's goals");
     expect(errors(compile("{ floor: 0.5 }"))[0]).toContain("leaves the weights nothing to move");
+    expect(errors(compile("{ step: 0 }"))[0]).toContain("a step of 0 never moves the weights");
     expect(errors(compile("{}", "goals: []"))[0]).toContain("a bandit needs a goal");
   });
 });

@@ -138,6 +138,8 @@ function checkBandit({ value: exp, file, at }: Entry<ExperimentSource>, report: 
       didYouMean(bandit.goal, goals),
     );
   }
+  if (bandit.step === 0)
+    report.error({ file, path: [...at, "bandit", "step"] }, "a step of 0 never moves the weights", "use e.g. 0.1");
   if (bandit.floor * exp.variants.length >= 1) {
     report.error(
       { file, path: [...at, "bandit", "floor"] },
