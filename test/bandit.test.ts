@@ -242,11 +242,21 @@ describe("bandit end to end", () => {
     return new RegExp(`${id}=([a-z]+)`).exec(header)?.[1] ?? "none";
   }
 
+  /** How many of `n` fresh visitors the origin is told each variant of `id`. */
+  async function variantsTold(id: string, n: number): Promise<Record<string, number>> {
+    const told: Record<string, number> = {};
+    for (let i = 0; i < n; i++) {
+      const v = await originVariant(id);
+      told[v] = (told[v] ?? 0) + 1;
+    }
+    return told;
+  }
+
+  /** A fresh experiment id, so the roll-ups of other tests never mix in. */
+  const experimentId = (prefix: string) => uid(prefix).slice(0, 12).toLowerCase();
+
   it("learns from conversions: the roll-up moves the weights, the next fresh visitors follow them", async () => {
-    const id = uid("bx")
-      .slice(0, 12)
-      .toLowerCase()
-      .replace(/[^a-z0-9-]/g, "x");
+    const id = experimentId("bx");
     const exp = banditExperiment(id, {
       variants: [
         { id: "control", weight: 0.5 },
@@ -262,11 +272,7 @@ describe("bandit end to end", () => {
     for (let run = 0; run < 4; run++) state = await rollUp();
     expect(state.experiments![id].weights.bold).toBeCloseTo(0.95, 5);
 
-    const told: Record<string, number> = {};
-    for (let i = 0; i < 40; i++) {
-      const v = await originVariant(id);
-      told[v] = (told[v] ?? 0) + 1;
-    }
+    const told = await variantsTold(id, 40);
     expect(told.bold).toBeGreaterThanOrEqual(30);
 
     const report = (await (await admin("GET", `/experiments/${id}`)).json()) as ExperimentReport;
@@ -276,25 +282,15 @@ describe("bandit end to end", () => {
   });
 
   it("falls back to the variants' own weights when the learned state is stale", async () => {
-    const id = uid("by")
-      .slice(0, 12)
-      .toLowerCase()
-      .replace(/[^a-z0-9-]/g, "x");
+    const id = experimentId("by");
     await publish(banditExperiment(id));
     await writeLearnedState(env.RULES, learnedWeights(id, { control: 0.01, treatment: 0.99 }, Date.now() - 86_400_000));
-    const told: Record<string, number> = {};
-    for (let i = 0; i < 40; i++) {
-      const v = await originVariant(id);
-      told[v] = (told[v] ?? 0) + 1;
-    }
+    const told = await variantsTold(id, 40);
     expect(told.control).toBeGreaterThanOrEqual(8);
   });
 
   it("answers the decide API with the weights too, and its origin headers match its assignments", async () => {
-    const id = uid("bz")
-      .slice(0, 12)
-      .toLowerCase()
-      .replace(/[^a-z0-9-]/g, "x");
+    const id = experimentId("bz");
     await publish(banditExperiment(id));
     await writeLearnedState(env.RULES, learnedWeights(id, { control: 0.02, treatment: 0.98 }, Date.now()));
     let treatment = 0;
