@@ -55,4 +55,14 @@ describe("a JSON route's body", () => {
       },
     });
   });
+
+  it("is refused with zod's own English message where the schema sets none (zod/mini loads no locale by itself)", async () => {
+    expect(await post(JSON.stringify({ fewerOffers: "yes" }))).toMatchObject({
+      status: 400,
+      error: {
+        code: "invalid_body",
+        details: [{ path: "fewerOffers", message: "Invalid input: expected boolean, received string" }],
+      },
+    });
+  });
 });

@@ -3,7 +3,7 @@
  * stamps them with the visitor from the signed pz_id cookie, updates pz_s at once so the next page
  * view already knows about an accept, a dismissal or a click, and enqueues without waiting.
  */
-import * as z from "zod";
+import * as z from "../edge/lib/zod";
 import { newApp } from "./app";
 import { readLimited } from "../edge/lib/json-body";
 import { jsonError, type ErrorDetail } from "../edge/lib/errors";

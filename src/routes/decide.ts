@@ -3,7 +3,7 @@
  * call centre, an email at open time). It builds the context exactly as the proxy does
  * (buildDecisionContext) and records the same events, unless it is a preview.
  */
-import * as z from "zod";
+import * as z from "../edge/lib/zod";
 import { newApp, type AppContext } from "./app";
 import { exposureCovariates } from "../core/covariates";
 import { assign, decide } from "../core/index";
@@ -27,39 +27,41 @@ import { getLiveRuleset, type LiveRuleset } from "../edge/rulesets/live-ruleset"
 import { settings } from "../edge/lib/settings";
 import { requireBearer } from "./admin/auth";
 
-const name = z.string().min(1).max(64);
+const name = z.string().check(z.minLength(1), z.maxLength(64));
 
 const decideBodySchema = z
   .strictObject({
-    customerId: customerIdSchema.optional(),
-    visitorId: z.string().min(8).max(64).optional(),
+    customerId: z.optional(customerIdSchema),
+    visitorId: z.optional(z.string().check(z.minLength(8), z.maxLength(64))),
     context: z.strictObject({
       /** Where the decision is used: "app", "email", "call-centre"… (recorded on the events). */
-      channel: name.optional(),
+      channel: z.optional(name),
       /** The page as a URL or a site path ("/offers?utm_source=app"). */
-      page: z.string().min(1).max(2048),
-      country: z.string().length(2).optional(),
-      city: z.string().max(128).optional(),
-      timezone: z.string().max(64).optional(),
-      device: z.enum(["mobile", "tablet", "desktop"]).optional(),
-      userAgent: z.string().max(512).optional(),
-      referrer: z.string().max(2048).optional(),
-      slots: z.array(name).max(50).optional(),
+      page: z.string().check(z.minLength(1), z.maxLength(2048)),
+      country: z.optional(z.string().check(z.length(2))),
+      city: z.optional(z.string().check(z.maxLength(128))),
+      timezone: z.optional(z.string().check(z.maxLength(64))),
+      device: z.optional(z.enum(["mobile", "tablet", "desktop"])),
+      userAgent: z.optional(z.string().check(z.maxLength(512))),
+      referrer: z.optional(z.string().check(z.maxLength(2048))),
+      slots: z.optional(z.array(name).check(z.maxLength(50))),
       /** "basic" when the caller knows the person has not consented to personalisation. */
-      consent: z.enum(["full", "basic"]).optional(),
+      consent: z.optional(z.enum(["full", "basic"])),
     }),
-    explain: z.boolean().default(false),
+    explain: z._default(z.boolean(), false),
     /**
      * Replays a decision's learned-propensity draws: the seed its trace names (default: visitor id, page views,
      * minute).
      */
-    learningSeed: z.string().min(1).max(256).optional(),
+    learningSeed: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
     /** QA: forced segments, stages, variants or offers; nothing is recorded. */
-    preview: overridesSchema.optional(),
+    preview: z.optional(overridesSchema),
   })
-  .refine((body) => (body.customerId === undefined) !== (body.visitorId === undefined), {
-    error: "give exactly one of customerId or visitorId",
-  });
+  .check(
+    z.refine((body) => (body.customerId === undefined) !== (body.visitorId === undefined), {
+      error: "give exactly one of customerId or visitorId",
+    }),
+  );
 
 type DecideBody = z.infer<typeof decideBodySchema>;
 

@@ -3,7 +3,7 @@
  * demo persona, as a personalised link would; an id with no profile is refused. Only when DEMO_MODE is "on" (`npm
  * start`); a 404 otherwise.
  */
-import * as z from "zod";
+import * as z from "../edge/lib/zod";
 import type { Env } from "../env";
 import { newApp } from "./app";
 import { SESSION_COOKIE, newSession, sessionCookie } from "../edge/identity/session-cookie";
@@ -16,7 +16,7 @@ import { settings } from "../edge/lib/settings";
 
 export const demo = newApp();
 
-const customerSchema = z.string().regex(/^[\w.-]{1,128}$/, "a customer id: letters, digits, '.', '_' or '-'");
+const customerSchema = z.string().check(z.regex(/^[\w.-]{1,128}$/, "a customer id: letters, digits, '.', '_' or '-'"));
 
 demo.use("*", async (c, next) => {
   if (c.env.DEMO_MODE !== "on") return jsonError(c, 404, "not_found", 'Demo routes are off (DEMO_MODE is not "on").');

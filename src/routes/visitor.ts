@@ -2,7 +2,7 @@
  * The visitor's own controls: POST /__pz/preferences (topics, fewer offers, personalisation on/off),
  * GET /__pz/me (what those are now) and DELETE /__pz/me (forget me).
  */
-import * as z from "zod";
+import * as z from "../edge/lib/zod";
 import type { MiddlewareHandler } from "hono";
 import { newApp, type AppContext, type AppEnv } from "./app";
 import { jsonBodyOf } from "../edge/lib/json-body";
@@ -24,35 +24,45 @@ import { profileRefOf } from "../edge/profiles/profile-store";
 
 type VisitorContext = AppContext;
 
-const topic = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { error: "topics are short kebab-case names" });
-const extra = z.union([z.string().max(128), z.number(), z.boolean(), z.array(z.string().max(64)).max(50)]);
+const topic = z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { error: "topics are short kebab-case names" }));
+const extra = z.union([
+  z.string().check(z.maxLength(128)),
+  z.number(),
+  z.boolean(),
+  z.array(z.string().check(z.maxLength(64))).check(z.maxLength(50)),
+]);
 
 /** Known preferences, plus a few site-specific ones (short names, simple values). */
 const preferencesSchema = z
-  .object({
-    topics: z.array(topic).max(50).optional(),
-    fewerOffers: z.boolean().optional(),
-    personalization: z.boolean().optional(),
-  })
-  .catchall(extra)
-  .superRefine((value, ctx) => {
-    const keys = Object.keys(value);
-    if (keys.length > 20) ctx.addIssue({ code: "custom", message: "at most 20 preferences at once" });
-    for (const key of keys) {
-      if (!/^[A-Za-z][\w-]{0,31}$/.test(key))
-        ctx.addIssue({ code: "custom", path: [key], message: "preference names are short words" });
-      // Preferences are stored in the profile and may be read by rules: no email address or phone number there.
-      const raw = (value as Record<string, unknown>)[key];
-      const texts =
-        typeof raw === "string"
-          ? [raw]
-          : Array.isArray(raw)
-            ? raw.filter((v): v is string => typeof v === "string")
-            : [];
-      const kind = texts.map(piiKind).find((k) => k !== null);
-      if (kind) ctx.addIssue({ code: "custom", path: [key], message: `looks like ${kind}: preferences carry no PII` });
-    }
-  });
+  .catchall(
+    z.object({
+      topics: z.optional(z.array(topic).check(z.maxLength(50))),
+      fewerOffers: z.optional(z.boolean()),
+      personalization: z.optional(z.boolean()),
+    }),
+    extra,
+  )
+  .check(
+    z.superRefine((value, ctx) => {
+      const keys = Object.keys(value);
+      if (keys.length > 20) ctx.addIssue({ code: "custom", message: "at most 20 preferences at once" });
+      for (const key of keys) {
+        if (!/^[A-Za-z][\w-]{0,31}$/.test(key))
+          ctx.addIssue({ code: "custom", path: [key], message: "preference names are short words" });
+        // Preferences are stored in the profile and may be read by rules: no email address or phone number there.
+        const raw = (value as Record<string, unknown>)[key];
+        const texts =
+          typeof raw === "string"
+            ? [raw]
+            : Array.isArray(raw)
+              ? raw.filter((v): v is string => typeof v === "string")
+              : [];
+        const kind = texts.map(piiKind).find((k) => k !== null);
+        if (kind)
+          ctx.addIssue({ code: "custom", path: [key], message: `looks like ${kind}: preferences carry no PII` });
+      }
+    }),
+  );
 
 export const visitor = newApp();
 

@@ -1,5 +1,5 @@
 /** The edge HTML cache's settings (EDGE_CACHE*), parsed once per distinct value and validated with zod. */
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { log } from "../lib/log";
 
 /** A per-path rule for an origin that sends no shared-cache headers: fresh for `fresh` s, then stale for `stale` s. */
@@ -21,17 +21,21 @@ export interface HtmlCacheSettings {
   maxSeconds: number;
 }
 
-const ruleSchema = z
-  .string()
-  .regex(
-    /^(\/[^\s=,]*)=(\d+)(?:\+(\d+))?$/,
-    "a rule is PATH=SECONDS or PATH=SECONDS+STALE_SECONDS, PATH starting with /",
-  )
-  .transform((text): CachePathRule => {
+const ruleSchema = z.pipe(
+  z
+    .string()
+    .check(
+      z.regex(
+        /^(\/[^\s=,]*)=(\d+)(?:\+(\d+))?$/,
+        "a rule is PATH=SECONDS or PATH=SECONDS+STALE_SECONDS, PATH starting with /",
+      ),
+    ),
+  z.transform((text: string): CachePathRule => {
     const [, pattern, fresh, stale] = /^(\/[^\s=,]*)=(\d+)(?:\+(\d+))?$/.exec(text)!;
     return { pattern, fresh: Number(fresh), stale: Number(stale ?? 0) };
-  });
-const cookieNameSchema = z.string().regex(/^[!#$%&'+.^_`|~0-9A-Za-z-]+\*?$/, "not a cookie name");
+  }),
+);
+const cookieNameSchema = z.string().check(z.regex(/^[!#$%&'+.^_`|~0-9A-Za-z-]+\*?$/, "not a cookie name"));
 
 const list = (text: string | undefined) =>
   (text ?? "")
@@ -40,7 +44,7 @@ const list = (text: string | undefined) =>
     .filter(Boolean);
 
 /** Valid entries of a comma-separated list; an invalid one is logged and left out (the worker still serves). */
-function validEntries<T>(name: string, text: string | undefined, schema: z.ZodType<T, string>): T[] {
+function validEntries<T>(name: string, text: string | undefined, schema: z.ZodMiniType<T, string>): T[] {
   const out: T[] = [];
   for (const entry of list(text)) {
     const parsed = schema.safeParse(entry);

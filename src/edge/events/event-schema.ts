@@ -2,7 +2,7 @@
  * The event every surface records (proxy, links, beacons, decide API): its types and its schema, checked wherever one
  * arrives.
  */
-import * as z from "zod";
+import * as z from "../lib/zod";
 
 export const EVENT_TYPES = [
   "impression",
@@ -19,34 +19,34 @@ export const EVENT_TYPES = [
   "custom",
 ] as const;
 
-const id = z.string().min(1).max(128);
+const id = z.string().check(z.minLength(1), z.maxLength(128));
 
 export const pzEventSchema = z.object({
   /** Unique per event (client-generated for beacons): storage is idempotent on it. */
-  id: z.string().min(8).max(64),
+  id: z.string().check(z.minLength(8), z.maxLength(64)),
   type: z.enum(EVENT_TYPES),
   /** Milliseconds since epoch. */
-  at: z.number().int().nonnegative(),
+  at: z.int().check(z.nonnegative()),
   visitorId: id,
-  customerId: id.optional(),
-  slot: id.optional(),
-  offer: id.optional(),
-  decision: id.optional(),
-  experiment: id.optional(),
-  variant: id.optional(),
-  layer: id.optional(),
-  stage: id.optional(),
+  customerId: z.optional(id),
+  slot: z.optional(id),
+  offer: z.optional(id),
+  decision: z.optional(id),
+  experiment: z.optional(id),
+  variant: z.optional(id),
+  layer: z.optional(id),
+  stage: z.optional(id),
   /** Goal or custom event name (conversion, custom). */
-  name: id.optional(),
-  channel: id.optional(),
-  campaign: id.optional(),
-  rulesetVersion: id.optional(),
+  name: z.optional(id),
+  channel: z.optional(id),
+  campaign: z.optional(id),
+  rulesetVersion: z.optional(id),
   /** On an exposure: the experiment's pre-exposure covariate for CUPED (the playbook names it). */
-  covariate: z.number().optional(),
+  covariate: z.optional(z.number()),
   /** On a decision: the learning context the offer was ranked in (e.g. `segment=lapsed`), for learned propensities. */
-  context: id.optional(),
+  context: z.optional(id),
   /** Small free-form properties (no PII by contract). */
-  props: z.record(z.string(), z.union([z.string().max(256), z.number(), z.boolean()])).optional(),
+  props: z.optional(z.record(z.string(), z.union([z.string().check(z.maxLength(256)), z.number(), z.boolean()]))),
 });
 
 export type PzEvent = z.infer<typeof pzEventSchema>;

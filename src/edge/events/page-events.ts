@@ -1,5 +1,5 @@
 /** What the page may send to /__pz/events (how its outcomes change pz_s is identity/session-changes.ts). */
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { piiKind } from "../identity/customer-id";
 import { pzEventSchema } from "./event-schema";
 
@@ -10,25 +10,26 @@ export const PAGE_EVENT_TYPES = ["impression", "click", "accept", "dismiss", "co
  * An event from the page: no visitor or customer id (the server takes them from the signed
  * cookie; any sent are dropped), and `at` optional (the server's clock fills it in).
  */
-export const pageEventSchema = pzEventSchema
-  .omit({ visitorId: true, customerId: true, rulesetVersion: true })
-  .extend({
+export const pageEventSchema = z
+  .extend(z.omit(pzEventSchema, { visitorId: true, customerId: true, rulesetVersion: true }), {
     type: z.enum(PAGE_EVENT_TYPES),
-    at: z.number().int().nonnegative().optional(),
+    at: z.optional(z.int().check(z.nonnegative())),
   })
-  .superRefine((event, ctx) => {
-    if ((event.type === "accept" || event.type === "dismiss") && !event.offer) {
-      ctx.addIssue({ code: "custom", path: ["offer"], message: `a ${event.type} event names its offer` });
-    }
-    if ((event.type === "conversion" || event.type === "custom") && !event.name) {
-      ctx.addIssue({ code: "custom", path: ["name"], message: `a ${event.type} event has a name` });
-    }
-    // Names, ids and props end up in D1, profiles and pz_s: no email address or phone number there.
-    for (const [path, value] of textFields(event)) {
-      const kind = piiKind(value);
-      if (kind) ctx.addIssue({ code: "custom", path, message: `looks like ${kind}: events carry no PII` });
-    }
-  });
+  .check(
+    z.superRefine((event, ctx) => {
+      if ((event.type === "accept" || event.type === "dismiss") && !event.offer) {
+        ctx.addIssue({ code: "custom", path: ["offer"], message: `a ${event.type} event names its offer` });
+      }
+      if ((event.type === "conversion" || event.type === "custom") && !event.name) {
+        ctx.addIssue({ code: "custom", path: ["name"], message: `a ${event.type} event has a name` });
+      }
+      // Names, ids and props end up in D1, profiles and pz_s: no email address or phone number there.
+      for (const [path, value] of textFields(event)) {
+        const kind = piiKind(value);
+        if (kind) ctx.addIssue({ code: "custom", path, message: `looks like ${kind}: events carry no PII` });
+      }
+    }),
+  );
 
 const TEXT_FIELDS = [
   "slot",

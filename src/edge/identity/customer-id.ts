@@ -1,5 +1,5 @@
 /** The rule for customer ids: opaque CRM ids only, never an email address or a phone number (no PII in keys). */
-import * as z from "zod";
+import * as z from "../lib/zod";
 
 /** E.164 (+447700900123), an international 00 prefix, or a national 0-prefixed number. */
 const PHONE_SHAPES = [/^\+\d{6,15}$/, /^00\d{8,15}$/, /^0\d{9,10}$/];

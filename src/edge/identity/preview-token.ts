@@ -2,7 +2,7 @@
  * Preview for QA: a signed, short-lived token that forces segments, stages, variants or offers for
  * one browser (the pz_preview cookie). A previewed decision is never recorded as a real exposure.
  */
-import * as z from "zod";
+import * as z from "../lib/zod";
 import type { Overrides } from "../../core/types";
 import { signValue, verifyValue } from "./sign";
 
@@ -11,13 +11,13 @@ const PREVIEW_PURPOSE = "preview";
 /** QA sessions are short; a longer ttl is clamped to this. */
 export const MAX_PREVIEW_TTL_MS = 24 * 60 * 60 * 1000;
 
-const name = z.string().min(1).max(64);
+const name = z.string().check(z.minLength(1), z.maxLength(64));
 
 export const overridesSchema = z.strictObject({
-  segments: z.array(name).max(50).optional(),
-  stages: z.record(name, name).optional(),
-  variants: z.record(name, name).optional(),
-  offers: z.record(name, name).optional(),
+  segments: z.optional(z.array(name).check(z.maxLength(50))),
+  stages: z.optional(z.record(name, name)),
+  variants: z.optional(z.record(name, name)),
+  offers: z.optional(z.record(name, name)),
 });
 
 const tokenSchema = z.object({ o: overridesSchema, e: z.number() });

@@ -2,7 +2,7 @@
  * pz_s: signed, compact session state that makes the last click count on the very next request,
  * wherever it lands: its schema, the caps on what it keeps, and its codec. No PII.
  */
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { MAX_COOKIE_BYTES, serializeCookie } from "./cookie-header";
 import { signJson, verifyValue } from "./sign";
 import { VISITOR_MAX_AGE } from "./visitor-cookie";
@@ -27,17 +27,17 @@ const JSON_SHARE = 0.6;
 /** A layer the visitor left this session: stored as "" so the profile's older stage is not revived. */
 export const NO_STAGE = "";
 
-const times = z.array(z.number()).max(OUTCOME_TIMES_READ).optional();
+const times = z.optional(z.array(z.number()).check(z.maxLength(OUTCOME_TIMES_READ)));
 const sessionSchema = z.object({
   /** Session start and last activity, seconds since epoch. */
   t0: z.number(),
   t: z.number(),
   /** Page views this session. */
-  n: z.number().int().nonnegative(),
+  n: z.int().check(z.nonnegative()),
   /** Recent paths, newest first. */
-  p: z.array(z.string().max(256)).max(MAX_PAGES),
+  p: z.array(z.string().check(z.maxLength(256))).check(z.maxLength(MAX_PAGES)),
   /** Last click: slot, offer, seconds. */
-  lc: z.object({ s: z.string(), o: z.string().optional(), t: z.number() }).optional(),
+  lc: z.optional(z.object({ s: z.string(), o: z.optional(z.string()), t: z.number() })),
   /** Stage per layer (NO_STAGE: left this session). */
   st: z.record(z.string(), z.string()),
   /** Offer outcomes this session, seconds: shown, clicked, accepted, dismissed. */

@@ -1,5 +1,5 @@
 /** pz_id: the signed visitor identity (about 13 months), an anonymous id and, once known, the customer id. No PII. */
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { MAX_COOKIE_BYTES, serializeCookie } from "./cookie-header";
 import { randomId, signValue, verifyValue } from "./sign";
 
@@ -7,7 +7,10 @@ export const VISITOR_COOKIE = "pz_id";
 /** How long pz_id lives (seconds); pz_s and pz_consent live as long. */
 export const VISITOR_MAX_AGE = 60 * 60 * 24 * 395;
 
-const visitorSchema = z.object({ v: z.string().min(8).max(64), c: z.string().min(1).max(128).optional() });
+const visitorSchema = z.object({
+  v: z.string().check(z.minLength(8), z.maxLength(64)),
+  c: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+});
 export type VisitorIdentity = { visitorId: string; customerId?: string };
 
 /** The verified identity in pz_id, or null when missing, malformed, oversized or tampered. */

@@ -4,7 +4,7 @@
  * request that found it due, so no request waits on another's read. A missing, stale or broken
  * state gives null (decide() then uses the priors) and the reason is logged once per read.
  */
-import * as z from "zod";
+import * as z from "../lib/zod";
 import type { LearnedState } from "../../core/index";
 import { withinDeadline } from "../lib/deadline";
 import { IsolateCopy } from "../lib/isolate-copy";
@@ -13,24 +13,24 @@ import { log } from "../lib/log";
 import { DEFAULTS } from "../lib/settings";
 
 const countsSchema = z.object({
-  trials: z.number().nonnegative(),
-  successes: z.number().nonnegative(),
-  share: z.number().min(0).max(1).optional(),
+  trials: z.number().check(z.nonnegative()),
+  successes: z.number().check(z.nonnegative()),
+  share: z.optional(z.number().check(z.gte(0), z.lte(1))),
 });
 
-const countOf = z.record(z.string(), z.number().nonnegative());
+const countOf = z.record(z.string(), z.number().check(z.nonnegative()));
 
 const weightsSchema = z.object({
-  weights: z.record(z.string(), z.number().min(0).max(1)),
+  weights: z.record(z.string(), z.number().check(z.gte(0), z.lte(1))),
   units: countOf,
   converted: countOf,
 });
 
 export const learnedStateSchema = z.object({
   format: z.literal(1),
-  builtAt: z.number().int().nonnegative(),
+  builtAt: z.int().check(z.nonnegative()),
   offers: z.record(z.string(), z.record(z.string(), countsSchema)),
-  experiments: z.record(z.string(), weightsSchema).optional(),
+  experiments: z.optional(z.record(z.string(), weightsSchema)),
 });
 
 /** What a read found: the state, or why there is none. */

@@ -1,7 +1,7 @@
 /** The JSON error shape every endpoint answers with: {"error": {"code", "message", "details"}}. */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type * as z from "zod";
+import type * as z from "./zod";
 
 export interface ErrorDetail {
   /** The file a problem is in (compiler diagnostics). */

@@ -2,7 +2,7 @@
 import type { Context, Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { zValidator } from "@hono/zod-validator";
-import type * as z from "zod";
+import type * as z from "./zod";
 import { jsonError, zodDetails } from "./errors";
 
 export type BodyResult<T> = { ok: true; data: T } | { ok: false; response: Response };
@@ -52,7 +52,7 @@ const invalid = (c: Context, error: z.core.$ZodError) =>
  * `maxBytes` (Hono's bodyLimit), 400 `invalid_json`, 400 `invalid_body` with zod's issues as details
  * (zValidator). The handler reads the parsed body with `c.req.valid("json")`.
  */
-export function jsonBodyOf<S extends z.ZodType>(schema: S, maxBytes: number) {
+export function jsonBodyOf<S extends z.ZodMiniType>(schema: S, maxBytes: number) {
   const validate = zValidator("json", schema, (result, c) => (result.success ? undefined : invalid(c, result.error)));
   const limit = bodyLimit({ maxSize: maxBytes, onError: (c) => tooLarge(c, maxBytes) });
   return async (c: Parameters<typeof validate>[0], next: Next) => {
@@ -71,7 +71,7 @@ export function jsonBodyOf<S extends z.ZodType>(schema: S, maxBytes: number) {
 }
 
 /** Parses and validates a JSON body of at most `maxBytes`, for a route whose body is optional (see jsonBodyOf). */
-export async function jsonBody<S extends z.ZodType>(
+export async function jsonBody<S extends z.ZodMiniType>(
   c: Context,
   schema: S,
   maxBytes: number,

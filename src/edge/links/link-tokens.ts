@@ -3,7 +3,7 @@
  * self-contained) for email, and a short random code for SMS whose payload lives in KV. The
  * payload carries ids only (customer, campaign, channel), never PII and never merge fields.
  */
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { customerIdSchema } from "../identity/customer-id";
 import { signValue, verifyValue } from "../identity/sign";
 
@@ -15,13 +15,13 @@ const linkPayloadSchema = z.object({
   /** Customer id (opaque CRM id). */
   c: customerIdSchema,
   /** Campaign id. */
-  k: z.string().min(1).max(64),
+  k: z.string().check(z.minLength(1), z.maxLength(64)),
   /** Channel the link was sent through. */
   ch: z.enum(CHANNELS),
   /** Destination: a site path or an absolute URL, checked against the campaign at click time. */
-  d: z.string().min(1).max(2048),
+  d: z.string().check(z.minLength(1), z.maxLength(2048)),
   /** Expiry, seconds since epoch. */
-  e: z.number().int().positive(),
+  e: z.int().check(z.positive()),
 });
 
 export type LinkPayload = z.infer<typeof linkPayloadSchema>;

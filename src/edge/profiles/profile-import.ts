@@ -3,7 +3,7 @@
  * line, written to KV in batches (one bulk read per 100 profiles, then the puts in parallel). A bad
  * line is reported by its number and never stops the good ones.
  */
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { customerIdSchema } from "../identity/customer-id";
 import type { Env } from "../../env";
 import { BodyTooLarge, readLines } from "../lib/ndjson";
@@ -12,7 +12,7 @@ import { changeProfile } from "./profile-writes";
 import { resolveRelativeDates } from "./relative-dates";
 
 /** One line: `{"id": "C-1001", "attributes": {...}, "preferences": {...}, "consent": {...}}`. */
-const importLineSchema = profilePatchSchema.extend({ id: customerIdSchema });
+const importLineSchema = z.extend(profilePatchSchema, { id: customerIdSchema });
 
 export interface ImportLimits {
   maxBytes: number;
@@ -42,7 +42,7 @@ interface Pending {
   patch: ProfilePatch;
 }
 
-function describe(error: z.ZodError): string {
+function describe(error: z.core.$ZodError): string {
   return error.issues
     .map((issue) => (issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
     .join("; ");

@@ -1,8 +1,8 @@
 /** The stored profile's shape (validated on read) and the pure merge used by imports, links and events. */
-import * as z from "zod";
+import * as z from "../lib/zod";
 import type { Attributes, OfferHistory } from "../../core/types";
 
-const timestamps = z.array(z.number()).default([]);
+const timestamps = z._default(z.array(z.number()), []);
 
 export const offerHistorySchema = z.object({
   shown: timestamps,
@@ -13,21 +13,21 @@ export const offerHistorySchema = z.object({
 
 export const storedProfileSchema = z.object({
   /** CRM attributes and scores imported from outside (conditions read them as profile.*). */
-  attributes: z.record(z.string(), z.unknown()).default({}),
+  attributes: z._default(z.record(z.string(), z.unknown()), {}),
   /** Self-service preferences the visitor set (profile.preferences.*). */
-  preferences: z.record(z.string(), z.unknown()).default({}),
+  preferences: z._default(z.record(z.string(), z.unknown()), {}),
   /** False once the visitor opted out of personalisation. */
-  consent: z.object({ personalization: z.boolean(), at: z.number() }).optional(),
+  consent: z.optional(z.object({ personalization: z.boolean(), at: z.number() })),
   /** Current stage per layer, with when it was entered. */
-  stages: z.record(z.string(), z.object({ stage: z.string(), since: z.number() })).default({}),
-  offers: z.record(z.string(), offerHistorySchema).default({}),
+  stages: z._default(z.record(z.string(), z.object({ stage: z.string(), since: z.number() })), {}),
+  offers: z._default(z.record(z.string(), offerHistorySchema), {}),
   /** Sticky experiment assignments. */
-  assignments: z.record(z.string(), z.string()).default({}),
+  assignments: z._default(z.record(z.string(), z.string()), {}),
   /** Conversions per goal. */
-  goals: z.record(z.string(), z.number()).default({}),
+  goals: z._default(z.record(z.string(), z.number()), {}),
   /** Anonymous visitor ids merged into this profile. */
-  mergedVisitors: z.array(z.string()).default([]),
-  updatedAt: z.number().default(0),
+  mergedVisitors: z._default(z.array(z.string()), []),
+  updatedAt: z._default(z.number(), 0),
 });
 
 export type StoredProfile = z.infer<typeof storedProfileSchema>;

@@ -3,18 +3,18 @@
  * preferences are merged key by key, a null removes a key, consent is replaced. Behaviour the
  * worker learned (stages, offers, goals, assignments) is kept.
  */
-import * as z from "zod";
+import * as z from "../lib/zod";
 import type { StoredProfile } from "./profile-model";
 
 const MAX_KEYS = 200;
 const fields = z
-  .record(z.string().min(1).max(128), z.unknown())
-  .refine((record) => Object.keys(record).length <= MAX_KEYS, { error: `at most ${MAX_KEYS} keys` });
+  .record(z.string().check(z.minLength(1), z.maxLength(128)), z.unknown())
+  .check(z.refine((record) => Object.keys(record).length <= MAX_KEYS, { error: `at most ${MAX_KEYS} keys` }));
 
 export const profilePatchSchema = z.strictObject({
-  attributes: fields.optional(),
-  preferences: fields.optional(),
-  consent: z.strictObject({ personalization: z.boolean(), at: z.number().int().nonnegative().optional() }).optional(),
+  attributes: z.optional(fields),
+  preferences: z.optional(fields),
+  consent: z.optional(z.strictObject({ personalization: z.boolean(), at: z.optional(z.int().check(z.nonnegative())) })),
 });
 
 export type ProfilePatch = z.infer<typeof profilePatchSchema>;

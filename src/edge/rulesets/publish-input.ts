@@ -2,13 +2,13 @@
  * What POST /__pz/admin/rules accepts: a compiled ruleset only (the CLI compiles the playbook), which
  * must be intact — its version is its content hash, so a hand-edited file is caught — and must prepare.
  */
-import * as z from "zod";
+import * as z from "../lib/zod";
 import { prepareRuleset, rulesetVersion, type CompiledRuleset } from "../../core/index";
 import type { ErrorDetail } from "../lib/errors";
 
 const compiledShape = z.looseObject({
   format: z.literal(1),
-  version: z.string().regex(/^[0-9a-f]{16}$/),
+  version: z.string().check(z.regex(/^[0-9a-f]{16}$/)),
   slots: z.record(z.string(), z.unknown()),
   segments: z.array(z.unknown()),
   layers: z.array(z.unknown()),

@@ -3,7 +3,7 @@
  * host (all queries, variants and languages). The Cache API is per data centre, so this reaches
  * the data centre that answers the request; a publish, which changes the cache generation, reaches all.
  */
-import * as z from "zod";
+import * as z from "../../edge/lib/zod";
 import { newApp } from "../app";
 import { jsonBodyOf } from "../../edge/lib/json-body";
 import { jsonError } from "../../edge/lib/errors";
@@ -14,13 +14,9 @@ import { settings } from "../../edge/lib/settings";
 const purgeSchema = z.strictObject({
   paths: z
     .array(
-      z
-        .string()
-        .regex(/^\/[^\s?#]*$/, "a path starts with / and has no query or fragment")
-        .max(2048),
+      z.string().check(z.regex(/^\/[^\s?#]*$/, "a path starts with / and has no query or fragment"), z.maxLength(2048)),
     )
-    .min(1)
-    .max(100),
+    .check(z.minLength(1), z.maxLength(100)),
 });
 
 export const adminCache = newApp();

@@ -4,7 +4,7 @@
  * guard (see dashboard-auth.ts). Its paths are relative to /__pz: mounted on /admin, its "" and "/"
  * would both be /__pz/admin, and /__pz/admin/ would go unanswered.
  */
-import * as z from "zod";
+import * as z from "../../edge/lib/zod";
 import type { Env } from "../../env";
 import { newApp } from "../app";
 import { cacheRatio } from "../../edge/cache/cache-stats";

@@ -3,7 +3,7 @@
  * one page of dead letters back through the events queue (see edge/events/dead-letters.ts); the
  * answer's `next` is the cursor for the following page (`pz events replay` walks them all).
  */
-import * as z from "zod";
+import * as z from "../../edge/lib/zod";
 import { newApp } from "../app";
 import { countDeadLetters, MAX_REPLAY_PAGE, replayDeadLetters } from "../../edge/events/dead-letters";
 import { jsonBodyOf } from "../../edge/lib/json-body";
@@ -11,8 +11,8 @@ import { jsonError } from "../../edge/lib/errors";
 import { log } from "../../edge/lib/log";
 
 const replaySchema = z.strictObject({
-  limit: z.number().int().min(1).max(MAX_REPLAY_PAGE).default(100),
-  after: z.string().min(1).max(256).optional(),
+  limit: z._default(z.int().check(z.gte(1), z.lte(MAX_REPLAY_PAGE)), 100),
+  after: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
 });
 
 export const adminDeadLetters = newApp();

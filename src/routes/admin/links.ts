@@ -2,7 +2,7 @@
  * POST /__pz/admin/links: mints short SMS codes in batches (the CLI's `links create --short`). Codes
  * live in KV, so only the worker can create them; each is checked against the live campaign first.
  */
-import * as z from "zod";
+import * as z from "../../edge/lib/zod";
 import { newApp } from "../app";
 import { jsonBodyOf } from "../../edge/lib/json-body";
 import { linkPayloadFor } from "../../edge/links/campaigns";
@@ -16,11 +16,11 @@ import { storeShortLink } from "../../edge/links/short-codes";
 const MAX_SHORT_LINKS_PER_REQUEST = 400;
 
 const batchSchema = z.strictObject({
-  campaign: z.string().min(1).max(64),
+  campaign: z.string().check(z.minLength(1), z.maxLength(64)),
   channel: z.enum(CHANNELS),
-  destination: z.string().min(1).max(2048),
-  ttlMs: z.number().int().positive().optional(),
-  customers: z.array(z.unknown()).min(1).max(MAX_SHORT_LINKS_PER_REQUEST),
+  destination: z.string().check(z.minLength(1), z.maxLength(2048)),
+  ttlMs: z.optional(z.int().check(z.positive())),
+  customers: z.array(z.unknown()).check(z.minLength(1), z.maxLength(MAX_SHORT_LINKS_PER_REQUEST)),
 });
 
 export const adminLinks = newApp();

@@ -1,7 +1,7 @@
 /**
  * POST /__pz/admin/preview: mints a signed QA preview link (the CLI's `pz preview`), checked against the live ruleset.
  */
-import * as z from "zod";
+import * as z from "../../edge/lib/zod";
 import type { MiddlewareHandler } from "hono";
 import { newApp, type AppEnv } from "../app";
 import { jsonBodyOf } from "../../edge/lib/json-body";
@@ -12,14 +12,9 @@ import { readLiveRuleset } from "../../edge/rulesets/live-ruleset";
 
 const mintSchema = z.strictObject({
   overrides: overridesSchema,
-  ttlMs: z
-    .number()
-    .int()
-    .positive()
-    .max(MAX_PREVIEW_TTL_MS)
-    .default(60 * 60 * 1000),
+  ttlMs: z._default(z.int().check(z.positive(), z.lte(MAX_PREVIEW_TTL_MS)), 60 * 60 * 1000),
   /** Where the browser lands after the preview starts (a site path). */
-  to: z.string().startsWith("/").max(1024).optional(),
+  to: z.optional(z.string().check(z.startsWith("/"), z.maxLength(1024))),
 });
 
 export const adminPreview = newApp();

@@ -2,6 +2,7 @@
  * /__pz/admin/profiles: read, replace (PUT), merge (PATCH) and delete a customer's profile by its
  * opaque id, and POST /profiles:import for NDJSON bulk upserts streamed from the body.
  */
+import * as z from "../../edge/lib/zod";
 import type { Context, MiddlewareHandler } from "hono";
 import { newApp, type AppContext } from "../app";
 import { jsonBodyOf } from "../../edge/lib/json-body";
@@ -28,7 +29,7 @@ const MAX_PROFILE_BYTES = 256 * 1024;
 const IMPORT_LIMITS = { maxBytes: MAX_IMPORT_BYTES, maxLineChars: MAX_PROFILE_BYTES, maxErrors: 1000 };
 
 /** PUT takes a whole stored profile; unknown keys are refused rather than silently dropped. */
-const replaceSchema = storedProfileSchema.strict();
+const replaceSchema = z.catchall(storedProfileSchema, z.never());
 
 export const profiles = newApp();
 

@@ -3,7 +3,7 @@
  * effects over control with sequential or fixed intervals, CUPED, verdict, guard-rails, SRM,
  * exposure timeline; by visitor or customer) and offer results.
  */
-import * as z from "zod";
+import * as z from "../../edge/lib/zod";
 import { newApp } from "../app";
 import type { Method } from "../../core/inference";
 import type { ResultUnit } from "../../core/metric-sums";
@@ -92,8 +92,8 @@ export async function learnedFor(kv: KVNamespace, ruleset: CompiledRuleset | nul
 
 /** ?unit=visitor|customer, ?method=sequential|fixed, ?goal=… (repeatable). */
 export const resultsQuerySchema = z.object({
-  unit: z.enum(["visitor", "customer"]).optional(),
-  method: z.enum(["sequential", "fixed"]).optional(),
+  unit: z.optional(z.enum(["visitor", "customer"])),
+  method: z.optional(z.enum(["sequential", "fixed"])),
 });
 
 /** Results for every offer in the live ruleset and every offer in the data. */

@@ -2,7 +2,7 @@
  * /__pz/admin/rules: publish a compiled ruleset as a new immutable version, list versions with who
  * and when, show one, and roll the live pointer back.
  */
-import * as z from "zod";
+import * as z from "../../edge/lib/zod";
 import { newApp } from "../app";
 import { jsonBody } from "../../edge/lib/json-body";
 import { jsonError } from "../../edge/lib/errors";
@@ -60,10 +60,7 @@ rules.get("/rules/:version{[0-9a-f]{16}}", async (c) => {
 });
 
 const rollbackSchema = z.strictObject({
-  version: z
-    .string()
-    .regex(/^[0-9a-f]{16}$/)
-    .optional(),
+  version: z.optional(z.string().check(z.regex(/^[0-9a-f]{16}$/))),
 });
 
 rules.post("/rules/rollback", async (c) => {
