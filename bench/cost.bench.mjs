@@ -13,6 +13,11 @@ const tmpPath = (name) => fileURLToPath(new URL(`.tmp/${name}`, import.meta.url)
 const PAGE_VIEWS = Number(process.env.PZ_BENCH_COST_VIEWS ?? 60);
 /** The consumer takes batches every 2 s (wrangler.toml); wait past that so its work is counted. */
 const SETTLE_MS = 4000;
+/**
+ * After the views, wait past PROFILE_WRITE_SECONDS (60 s by default): the profile objects' coalesced KV writes, made by
+ * their alarms, are then counted too.
+ */
+const WRITES_SETTLE_MS = Number(process.env.PZ_BENCH_COST_SETTLE_MS ?? 65_000);
 
 /**
  * USD per operation beyond the included allowances, Workers Paid (docs/storage.md, "Unit prices",
@@ -25,6 +30,7 @@ export const PRICES = {
   kv_write: 5 / 1e6,
   kv_list: 5 / 1e6,
   do_request: 0.15 / 1e6,
+  do_row_written: 1 / 1e6,
   queue_operation: 0.4 / 1e6,
   d1_row_read: 0.001 / 1e6,
   d1_row_written: 1 / 1e6,
@@ -41,6 +47,7 @@ const R2_CLASS_B = new Set(["get", "head"]);
 export function billable({ ops, kinds }) {
   const units = Object.fromEntries(Object.keys(PRICES).map((k) => [k, 0]));
   units.worker_request = (ops["worker.fetch"] ?? 0) + (ops["worker.queue"] ?? 0) + (ops["worker.scheduled"] ?? 0);
+  units.do_row_written = ops["do_storage.rows_written"] ?? 0;
   for (const [key, n] of Object.entries(ops)) {
     const match = /^([A-Z0-9_]+)(:stub)?\.(.+)$/.exec(key);
     if (!match) continue;
@@ -79,7 +86,7 @@ async function counted(host, visit, views) {
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   await fetch(counter, { method: "POST" });
   for (let i = 0; i < views; i++) await (await fetch(`${host.url}/`, { headers: visit(i) })).arrayBuffer();
-  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  await new Promise((r) => setTimeout(r, Math.max(SETTLE_MS, WRITES_SETTLE_MS)));
   const raw = await (await fetch(counter)).json();
   return { raw, ...perView(billable(raw), views) };
 }
@@ -105,15 +112,32 @@ async function main() {
       returning_visitor: returning,
       prices_usd_per_unit: PRICES,
       method:
-        "bench/workers/pz-op-count.js wraps every binding in env and counts the calls the worker makes (D1 rows from each result's meta, queue messages sent x3 operations); " +
-        "the page views are proxied requests without the browser's beacon POSTs (pz.js); CPU time and Durable Object duration are not counted",
+        "bench/workers/pz-op-count.js wraps every binding in env, and those of its ProfileObject, and counts the calls " +
+        "the worker and the object make (D1 rows from each result's meta, the object's own SQLite rows from each " +
+        "statement's cursor and each KV-API put, queue messages sent x3 operations); " +
+        "the page views are proxied requests without the browser's beacon POSTs (pz.js); " +
+        "CPU time and Durable Object duration are not counted",
+      // Errors the worker logged while counted (a failing fold is retried and counted twice): a figure with any is not
+      // trusted.
+      worker_errors: host.output.errors,
+      worker_error_lines: host.output.errorLines,
     };
+    if (result.worker_errors > 0)
+      console.log(
+        `[cost] !! the worker logged ${result.worker_errors} errors: ${host.output.errorLines.slice(0, 3).join(" | ")}`,
+      );
     result.summary = [
       summaryRow({
         label: "cost per million page views (worse of new / returning)",
         value: worst,
         unit: "USD",
         target: { op: "<", value: 1 },
+      }),
+      summaryRow({
+        label: "worker errors while counted",
+        value: result.worker_errors,
+        unit: "",
+        target: { op: "<=", value: 0 },
       }),
       summaryRow({
         label: "new visitor: D1 rows written per page view",

@@ -14,15 +14,17 @@ const LINES_KEPT = 20;
 
 /**
  * Collects the runtime's output: the first few lines are shown as they come, the first 20 kept for
- * the results, the rest counted (a worker that logs per request would otherwise flood the run).
+ * the results, the rest counted (a worker that logs per request would otherwise flood the run). The worker's error
+ * lines are counted apart, the first 20 of them kept.
  */
 function runtimeOutput(label) {
-  const output = { count: 0, lines: [] };
+  const output = { count: 0, lines: [], errors: 0, errorLines: [] };
   const handle = (stream) =>
     createInterface({ input: stream }).on("line", (line) => {
       if (line.trim() === "" || CLOSED_BY_CLIENT.test(line)) return;
       output.count += 1;
       if (output.lines.length < LINES_KEPT) output.lines.push(line);
+      if (line.includes('"level":"error"') && output.errors++ < LINES_KEPT) output.errorLines.push(line);
       if (output.count <= LINES_SHOWN) console.log(`  [${label}] ${line}`);
       if (output.count === LINES_SHOWN + 1) console.log(`  [${label}] … further output counted, not shown`);
     });
@@ -36,8 +38,8 @@ function runtimeOutput(label) {
  *   `extra` carries further Miniflare worker options (KV namespaces, queues, D1).
  * `pid` is the workerd process Miniflare started for it (found as the one that was not running
  * before; workers are started one at a time), null where it cannot be told.
- * @returns {Promise<{ url: string, mf: Miniflare, pid: string | null, output: { count: number, lines: string[] },
- * close: () => Promise<void> }>}
+ * @returns {Promise<{ url: string, mf: Miniflare, pid: string | null, output: { count: number, lines: string[],
+ * errors: number, errorLines: string[] }, close: () => Promise<void> }>}
  */
 export async function hostWorker({ label, scriptPath, bindings = {}, compatibilityFlags = [], extra = {} }) {
   const { output, handleRuntimeStdio } = runtimeOutput(label);

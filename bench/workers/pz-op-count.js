@@ -1,6 +1,6 @@
 // Benchmark-only entry around the pz worker: wraps every binding object it gets (KV, D1, queues, R2, Durable Object
 // namespaces, services) and counts the platform operations it calls, read back at /__bench/ops.
-import worker from "../../src/index.ts";
+import worker, { ProfileObject as CountedObject } from "../../src/index.ts";
 
 /** Counts per `<binding>.<method>` (calls), plus D1 rows and queue messages. */
 let ops = {};
@@ -25,11 +25,12 @@ function counting(target, path, binding) {
     get(obj, prop) {
       const value = Reflect.get(obj, prop, obj);
       if (typeof value !== "function" || typeof prop === "symbol") return value;
+      // Reflect.apply, not value.apply: on a Durable Object stub every property is a remote method, `apply` too.
       return (...args) => {
         if (!LOCAL.has(prop)) add(`${path}.${prop}`);
         if (prop === "sendBatch" && Array.isArray(args[0])) add(`${binding}.messages`, args[0].length);
         if (prop === "send") add(`${binding}.messages`);
-        const out = value.apply(obj, args);
+        const out = Reflect.apply(value, obj, args);
         // Statements and stubs are wrapped so their calls count; ids, values and results are passed as they are.
         const wraps = prop === "prepare" || prop === "bind" || (prop === "get" && kinds[binding] === "durable_object");
         const wrapOut = (v) =>
@@ -68,6 +69,37 @@ function wrapEnv(env) {
     } else out[name] = value;
   }
   return out;
+}
+
+/**
+ * Counts the object's own storage writes as Cloudflare bills SQLite-backed Durable Objects: each row a statement writes
+ * (the cursor's rowsWritten, read when exec() returns: writes run at once; creating a table writes its schema rows),
+ * and one row per key put or deleted through the synchronous KV API and per alarm set or deleted. The storage
+ * objects are patched in place: the runtime accepts only its own DurableObjectState.
+ */
+function countStorage(storage) {
+  const patch = (obj, name, rows) => {
+    const original = obj[name];
+    obj[name] = (...args) => {
+      const out = Reflect.apply(original, obj, args);
+      add("do_storage.rows_written", rows(out));
+      return out;
+    };
+  };
+  patch(storage.sql, "exec", (cursor) => cursor.rowsWritten);
+  patch(storage.kv, "put", () => 1);
+  // A delete of a key that is not there writes nothing (delete() answers whether it was).
+  patch(storage.kv, "delete", (deleted) => (deleted ? 1 : 0));
+  patch(storage, "setAlarm", () => 1);
+  patch(storage, "deleteAlarm", () => 1);
+}
+
+/** The worker's ProfileObject with its bindings and its own storage counted like the worker's. */
+export class ProfileObject extends CountedObject {
+  constructor(ctx, env) {
+    countStorage(ctx.storage);
+    super(ctx, wrapEnv(env));
+  }
 }
 
 export default {

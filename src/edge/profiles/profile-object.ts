@@ -50,13 +50,32 @@ function foldDelayMs(env: Env): number {
   return (Number.isFinite(seconds) && seconds >= 0 ? seconds : DEFAULTS.PROFILE_WRITE_SECONDS) * 1000;
 }
 
+/**
+ * Creates the table of applied ids and returns the highest sequence number in it. One row per id (WITHOUT ROWID: a
+ * rowid table with a text key writes its index too, two billed rows per id). Objects created before it kept a rowid
+ * table `applied` and a `seq` key: their ids move over once, and both go.
+ */
+export function appliedIdsTable(storage: DurableObjectStorage): number {
+  const sql = storage.sql;
+  sql.exec("CREATE TABLE IF NOT EXISTS applied_ids (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID");
+  const legacy = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'applied'").toArray();
+  if (legacy.length > 0) {
+    sql.exec("INSERT OR IGNORE INTO applied_ids (id, seq) SELECT id, seq FROM applied");
+    sql.exec("DROP TABLE applied");
+    storage.kv.delete("seq");
+  }
+  return Number(sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM applied_ids").one().seq ?? 0);
+}
+
 export class ProfileObject extends DurableObject<Env> {
   private readonly outbox: Outbox;
+  /** The sequence number of the last ids remembered (kept in memory: the table holds it). */
+  private seq: number;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.outbox = new Outbox(ctx.storage, env.PROFILES, foldDelayMs(env));
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS applied (id TEXT PRIMARY KEY, seq INTEGER NOT NULL)");
+    this.seq = appliedIdsTable(ctx.storage);
   }
 
   private get<T>(key: string): T | undefined {
@@ -147,7 +166,7 @@ export class ProfileObject extends DurableObject<Env> {
     const seen = new Set<string>();
     if (ids.length === 0) return seen;
     const rows = this.ctx.storage.sql.exec<{ id: string }>(
-      "SELECT id FROM applied WHERE id IN (SELECT value FROM json_each(?))",
+      "SELECT id FROM applied_ids WHERE id IN (SELECT value FROM json_each(?))",
       JSON.stringify(ids),
     );
     for (const row of rows) seen.add(row.id);
@@ -157,10 +176,9 @@ export class ProfileObject extends DurableObject<Env> {
   private remember(ids: string[]): void {
     if (ids.length === 0) return;
     const sql = this.ctx.storage.sql;
-    const seq = (this.get<number>("seq") ?? 0) + ids.length;
-    this.put("seq", seq);
-    sql.exec("INSERT OR IGNORE INTO applied (id, seq) SELECT value, ? FROM json_each(?)", seq, JSON.stringify(ids));
-    sql.exec("DELETE FROM applied WHERE seq <= ?", seq - APPLIED_IDS);
+    const seq = (this.seq += ids.length);
+    sql.exec("INSERT OR IGNORE INTO applied_ids (id, seq) SELECT value, ? FROM json_each(?)", seq, JSON.stringify(ids));
+    sql.exec("DELETE FROM applied_ids WHERE seq <= ?", seq - APPLIED_IDS);
   }
 
   /**
