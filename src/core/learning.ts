@@ -29,8 +29,9 @@ export interface PreparedLearning {
   offerIds: string[];
   /** By offer position: the hash of its id, mixed with the decision's seed into the offer's own draw stream. */
   idSeeds: Uint32Array;
-  /** By offer position: its constant propensity (the prior mean), NaN when read from the profile; value × weight. */
+  /** By offer position: its constant propensity (the prior mean), NaN when read from the profile. */
   constantPrior: Float64Array;
+  /** By offer position: value × weight, what a draw is multiplied by into a priority. */
   scale: Float64Array;
 }
 

@@ -117,6 +117,8 @@ export interface PreparedRuleset {
   readsOutcomes: boolean;
   /** Learned-propensity configs by offer position and the context groups they use (see learning.ts). */
   learning: PreparedLearning;
+  /** True when a decision reads the learned state: some offer learns or some experiment is a bandit. */
+  readsLearnedState: boolean;
   /** Short id for (version, slot, offer or variant): no visitor data goes into it. */
   decisionId(slot: string, filler: string): string;
 }
@@ -264,6 +266,7 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
     holdout: compiled.holdout,
     readsOutcomes: readsOutcomes(compiled),
     learning,
+    readsLearnedState: learning.groups.length > 0 || experiments.some((e) => e.bandit !== null),
     decisionId,
   };
 }

@@ -12,6 +12,6 @@ export async function learningFor(
   now: number,
   ctx: Pick<ExecutionContext, "waitUntil">,
 ): Promise<DecideOptions | undefined> {
-  if (prepared.learning.groups.length === 0 && !prepared.experiments.some((e) => e.bandit)) return undefined;
+  if (!prepared.readsLearnedState) return undefined;
   return { learning: { state: await learnedStateFor(env.RULES, now, learnedStateSettings(env), ctx) } };
 }
