@@ -6,7 +6,7 @@ import { createMessageBatch, env, getQueueResult, createExecutionContext } from 
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import type { Env } from "../src/env";
-import type { GoalSums } from "../src/core/metric-sums";
+import { emptyGoalSums, type GoalSums } from "../src/core/metric-sums";
 import type { PzEvent } from "../src/edge/events/event-schema";
 import { experimentGoalSums, exposureTimeline, offerDays } from "../src/edge/analytics/goal-sums";
 import { uid } from "./helpers/events";
@@ -52,21 +52,7 @@ function oracle(events: PzEvent[], experiment: string, goals: string[], unitOf: 
   const variants = [...new Set([...first.values()].map((e) => e.variant!))].sort();
   return variants.flatMap((variant) =>
     goals.map((goal) => {
-      const s: GoalSums = {
-        variant,
-        goal,
-        units: 0,
-        covariateSum: 0,
-        covariateSquares: 0,
-        converted: 0,
-        convertedCross: 0,
-        count: 0,
-        countSquares: 0,
-        countCross: 0,
-        value: 0,
-        valueSquares: 0,
-        valueCross: 0,
-      };
+      const s = emptyGoalSums(variant, goal);
       for (const [u, x] of first) {
         if (x.variant !== variant) continue;
         const cov = x.covariate ?? 0;

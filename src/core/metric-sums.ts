@@ -1,6 +1,5 @@
 /**
- * The sufficient statistics the experiment and offer results are computed from, as the analytics roll-ups keep them
- * (pure types).
+ * The sufficient statistics the experiment and offer results are computed from, as the analytics roll-ups keep them.
  */
 
 /** Whose results: the browser visitor (`pz_id`) or, once stitched, the customer. */
@@ -32,6 +31,25 @@ export interface GoalSums {
   value: number;
   valueSquares: number;
   valueCross: number;
+}
+
+/** A variant's sums for a goal before any unit is counted. */
+export function emptyGoalSums(variant: string, goal: string): GoalSums {
+  return {
+    variant,
+    goal,
+    units: 0,
+    covariateSum: 0,
+    covariateSquares: 0,
+    converted: 0,
+    convertedCross: 0,
+    count: 0,
+    countSquares: 0,
+    countCross: 0,
+    value: 0,
+    valueSquares: 0,
+    valueCross: 0,
+  };
 }
 
 /** Units first exposed per UTC day (`YYYY-MM-DD`) per variant: the exposure timeline. */

@@ -5,7 +5,7 @@
  * the exposure timeline; and the offer results.
  */
 import { DEFAULT_ALPHA, DEFAULT_TUNING, relativeEffect, cupedTheta, type ArmSums, type Method } from "./inference";
-import type { ExposureDay, GoalSums, ResultUnit } from "./metric-sums";
+import { emptyGoalSums, type ExposureDay, type GoalSums, type ResultUnit } from "./metric-sums";
 import { sampleRatioMismatch, wilsonInterval, Z95 } from "./stats";
 import type {
   CompiledBandit,
@@ -78,22 +78,6 @@ export function metricsOf(config: CompiledExperiment | null, fallbackGoals: stri
   const goals = config?.goals.length ? config.goals : fallbackGoals;
   return goals.map((goal, i) => ({ goal, metric: "conversion", role: i === 0 ? "primary" : "secondary" }));
 }
-
-const zero = (variant: string, goal: string): GoalSums => ({
-  variant,
-  goal,
-  units: 0,
-  covariateSum: 0,
-  covariateSquares: 0,
-  converted: 0,
-  convertedCross: 0,
-  count: 0,
-  countSquares: 0,
-  countCross: 0,
-  value: 0,
-  valueSquares: 0,
-  valueCross: 0,
-});
 
 function armSums(s: GoalSums, kind: MetricKind): ArmSums {
   const base = { n: s.units, covariateSum: s.covariateSum, covariateSquares: s.covariateSquares };
@@ -228,7 +212,7 @@ export function experimentReport(
   const metrics = options.metrics.map((metric): MetricResult => {
     const row = (variant: string) =>
       sums.find((s) => s.variant === variant && s.goal === metric.goal) ?? {
-        ...zero(variant, metric.goal),
+        ...emptyGoalSums(variant, metric.goal),
         units: units.get(variant) ?? 0,
       };
     const arms = order.map((variant): MetricArm => {
