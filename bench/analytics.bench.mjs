@@ -115,16 +115,13 @@ async function main() {
     const events = await db.prepare("SELECT COUNT(*) AS n FROM events").first("n");
     log(`${events} events from ${VISITORS} visitors generated in ${round(generatedS, 1)} s; roll-ups built`);
 
-    const { experiment, offer, ruleset } = await load("test/fixtures/ruleset.ts");
+    const { CONTROL_AND_BOLD, experiment, offer, ruleset } = await load("test/fixtures/ruleset.ts");
     const { publishRuleset } = await load("src/edge/rulesets/live-ruleset.ts");
     const offers = Array.from({ length: OFFERS }, (_, i) => offer(`offer-${i}`));
     const rules = ruleset({
       experiments: [
         experiment("hero-test", {
-          variants: [
-            { id: "control", weight: 0.5 },
-            { id: "bold", weight: 0.5 },
-          ],
+          variants: CONTROL_AND_BOLD,
           goals: ["purchase"],
         }),
       ],

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Miniflare } from "miniflare";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { experiment, ruleset } from "../test/fixtures/ruleset";
+import { CONTROL_AND_BOLD, experiment, ruleset } from "../test/fixtures/ruleset";
 import { hostResultsWorker, type D1 } from "./helpers/results-worker";
 
 const temp = mkdtempSync(join(tmpdir(), "pz-dashboard-"));
@@ -55,10 +55,7 @@ beforeAll(async () => {
   const rules = ruleset({
     experiments: [
       experiment("split-test", {
-        variants: [
-          { id: "control", weight: 0.5 },
-          { id: "bold", weight: 0.5 },
-        ],
+        variants: CONTROL_AND_BOLD,
         goals: ["purchase"],
       }),
     ],

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { experiment, offer, ruleset } from "../test/fixtures/ruleset";
+import { CONTROL_AND_BOLD, experiment, offer, ruleset } from "../test/fixtures/ruleset";
 import { hostResultsWorker, type D1 } from "./helpers/results-worker";
 
 const root = join(import.meta.dirname, "..");
@@ -47,10 +47,7 @@ beforeAll(async () => {
   const rules = ruleset({
     experiments: [
       experiment("hero-test", {
-        variants: [
-          { id: "control", weight: 0.5 },
-          { id: "bold", weight: 0.5 },
-        ],
+        variants: CONTROL_AND_BOLD,
         goals: ["purchase"],
       }),
     ],

@@ -29,7 +29,7 @@ import { forgetPageSlots } from "../src/edge/proxy/page-slots";
 import { forgetCachedProfiles } from "../src/edge/profiles/profile-cache";
 import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets/live-ruleset";
 import { compilePlaybook } from "../src/compiler/index";
-import { context, experiment, NOW, ruleset } from "./fixtures/ruleset";
+import { context, CONTROL_AND_BOLD, experiment, NOW, ruleset } from "./fixtures/ruleset";
 import { admin } from "./helpers/admin";
 import { uid, visitorCookiePair } from "./helpers/events";
 import { visit } from "./helpers/proxy";
@@ -258,10 +258,7 @@ describe("bandit end to end", () => {
   it("learns from conversions: the roll-up moves the weights, the next fresh visitors follow them", async () => {
     const id = experimentId("bx");
     const exp = banditExperiment(id, {
-      variants: [
-        { id: "control", weight: 0.5 },
-        { id: "bold", weight: 0.5 },
-      ],
+      variants: CONTROL_AND_BOLD,
     });
     await publish(exp);
     await record(id, { control: [200, 10], bold: [200, 60] });

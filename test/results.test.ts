@@ -5,7 +5,7 @@ import worker from "../src/index";
 import type { ExperimentReport, OfferResult } from "../src/core/report";
 import type { PzEvent } from "../src/edge/events/event-schema";
 import { publishRuleset } from "../src/edge/rulesets/live-ruleset";
-import { experiment, offer, ruleset } from "./fixtures/ruleset";
+import { CONTROL_AND_BOLD, experiment, offer, ruleset } from "./fixtures/ruleset";
 import { uid } from "./helpers/events";
 
 const T0 = Date.UTC(2026, 4, 1, 12);
@@ -83,18 +83,12 @@ beforeAll(async () => {
   const rules = ruleset({
     experiments: [
       experiment("hero-test", {
-        variants: [
-          { id: "control", weight: 0.5 },
-          { id: "bold", weight: 0.5 },
-        ],
+        variants: CONTROL_AND_BOLD,
         goals: ["purchase"],
       }),
       experiment("empty-test"),
       experiment("revenue-test", {
-        variants: [
-          { id: "control", weight: 0.5 },
-          { id: "bold", weight: 0.5 },
-        ],
+        variants: CONTROL_AND_BOLD,
         goals: ["purchase", "complaint"],
         metrics: [
           { goal: "purchase", metric: "value", role: "primary" },
@@ -104,17 +98,11 @@ beforeAll(async () => {
         covariate: "profile.pastSpend",
       }),
       experiment("skewed-test", {
-        variants: [
-          { id: "control", weight: 0.5 },
-          { id: "bold", weight: 0.5 },
-        ],
+        variants: CONTROL_AND_BOLD,
         goals: ["purchase"],
       }),
       experiment("stitched-test", {
-        variants: [
-          { id: "control", weight: 0.5 },
-          { id: "bold", weight: 0.5 },
-        ],
+        variants: CONTROL_AND_BOLD,
         goals: ["purchase"],
       }),
     ],

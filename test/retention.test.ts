@@ -15,7 +15,7 @@ import type { Env } from "../src/env";
 import type { ExperimentReport, OfferResult } from "../src/core/report";
 import type { PzEvent } from "../src/edge/events/event-schema";
 import { publishRuleset } from "../src/edge/rulesets/live-ruleset";
-import { experiment, offer, ruleset } from "./fixtures/ruleset";
+import { CONTROL_AND_BOLD, experiment, offer, ruleset } from "./fixtures/ruleset";
 import { uid } from "./helpers/events";
 
 const DAY = 86_400_000;
@@ -86,10 +86,7 @@ describe("retention", () => {
     vi.useRealTimers();
     const exp = (id: string) =>
       experiment(id, {
-        variants: [
-          { id: "control", weight: 0.5 },
-          { id: "bold", weight: 0.5 },
-        ],
+        variants: CONTROL_AND_BOLD,
         goals: ["purchase"],
       });
     // The ended experiment was switched off; the running one is live.
