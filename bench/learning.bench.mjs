@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { decide, prepareRuleset } from "../src/core/index.ts";
 import { rollUpLearning } from "../src/core/learning-rollup.ts";
 import { seededRandom as random } from "../src/core/beta.ts";
+import { context, offer, ruleset, segment } from "../test/fixtures/ruleset.ts";
 import { summaryRow } from "./lib/table.mjs";
 
 const VISITORS = Number(process.env.BENCH_LEARNING_VISITORS ?? 100_000);
@@ -40,64 +41,30 @@ function trueRates() {
  */
 const wrongFrom = (rates) => rates.map((row) => row.map((_, i) => row[(i + 7) % OFFERS]));
 
-function ruleset(learn) {
-  const offers = offerIds.map((id) => ({
-    id,
-    slots: ["hero"],
-    tags: [],
-    eligibility: {},
-    value: 1,
-    weight: 1,
-    propensity: { path: `profile.scores.${id}`, default: 0.03 },
-    content: { kind: "header" },
-    policy: { cap: null, suppressAfterAccept: null, backoff: null },
-    nonPersonal: false,
-    ...(learn ? { learn: { ...LEARN, per: { kind: "segment", segments: segmentIds } } } : {}),
-  }));
-  return {
-    format: 1,
+/** The simulated playbook: one hero slot, an offer per id with its CRM score as propensity, learning or not. */
+function playbook(learn) {
+  return ruleset({
     version: learn ? "learning-bench-l" : "learning-bench-f",
-    slots: { hero: { id: "hero", fallback: "keep" } },
-    segments: segmentIds.map((id) => ({
-      id,
-      condition: { "profile.segment": id },
-      needsProfile: true,
-      nonPersonal: false,
-    })),
-    layers: [],
-    offers,
-    experiments: [],
-    holdout: null,
-    campaigns: [],
-    goals: [],
-    savedGroups: {},
-  };
+    segments: segmentIds.map((id) => segment(id, { "profile.segment": id })),
+    offers: offerIds.map((id) =>
+      offer(id, {
+        propensity: { path: `profile.scores.${id}`, default: 0.03 },
+        content: { kind: "header" },
+        ...(learn ? { learn: { ...LEARN, per: { kind: "segment", segments: segmentIds } } } : {}),
+      }),
+    ),
+  });
 }
 
-function context(i, segment, scores) {
-  return {
+/** Visitor `i` of `segment` with its CRM scores, new, on the home page with the hero slot. */
+function visitorContext(i, segment, scores) {
+  return context({
     visitor: { id: `v${i}`, isNew: true },
     profile: { segment: segmentIds[segment], scores },
     session: { pages: [], pageviews: 0, startedAt: 0 },
-    request: {
-      url: "https://shop.example/",
-      path: "/",
-      query: {},
-      utm: {},
-      referrer: "",
-      country: "GB",
-      city: "",
-      timezone: "UTC",
-      device: "desktop",
-      hour: 12,
-      weekday: 2,
-    },
-    stages: {},
-    offers: {},
-    assignments: {},
-    consent: "full",
+    request: { country: "GB", city: "", timezone: "UTC", hour: 12 },
     slots: ["hero"],
-  };
+  });
 }
 
 /**
@@ -143,10 +110,10 @@ const offerIndex = new Map(offerIds.map((id, i) => [id, i]));
 const scoresOf = (beliefs) => beliefs.map((row) => Object.fromEntries(offerIds.map((id, i) => [id, row[i]])));
 
 function fixed(rates, beliefs) {
-  const linked = prepareRuleset(ruleset(false));
+  const linked = prepareRuleset(playbook(false));
   const scores = scoresOf(beliefs);
   return run(rates, (i, segment, now) =>
-    offerIndex.get(decide(context(i, segment, scores[segment]), linked, now).slots.hero.offer),
+    offerIndex.get(decide(visitorContext(i, segment, scores[segment]), linked, now).slots.hero.offer),
   );
 }
 
@@ -156,7 +123,7 @@ function uniform(rates) {
 }
 
 function learning(rates, beliefs) {
-  const compiled = ruleset(true);
+  const compiled = playbook(true);
   const linked = prepareRuleset(compiled);
   const scores = scoresOf(beliefs);
   /** What the consumer adds to D1: per offer × context, decisions and accepts. */
@@ -170,7 +137,7 @@ function learning(rates, beliefs) {
   const result = run(
     rates,
     (i, segment, now) => {
-      const slot = decide(context(i, segment, scores[segment]), linked, now, { learning: { state } }).slots.hero;
+      const slot = decide(visitorContext(i, segment, scores[segment]), linked, now, { learning: { state } }).slots.hero;
       add(slot.offer, slot.context, "decision");
       return offerIndex.get(slot.offer);
     },
