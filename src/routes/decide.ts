@@ -21,7 +21,7 @@ import { overridesSchema } from "../edge/identity/preview-token";
 import type { StoredProfile } from "../edge/profiles/profile-model";
 import { profileRefOf, readIdentityLink, readProfile } from "../edge/profiles/profile-store";
 import { withinDeadline } from "../edge/lib/deadline";
-import { learningFor } from "../edge/learning/learning-options";
+import { learningFor } from "../edge/learning/learned-state";
 import { log } from "../edge/lib/log";
 import { getLiveRuleset, type LiveRuleset } from "../edge/rulesets/live-ruleset";
 import { settings } from "../edge/lib/settings";

@@ -25,7 +25,7 @@ import { profileAttributes, type StoredProfile } from "../edge/profiles/profile-
 import { profileRefOf, readProfileWithin, type ProfileRead } from "../edge/profiles/profile-store";
 import { rewritePage } from "../edge/proxy/rewriter";
 import { getLiveRuleset } from "../edge/rulesets/live-ruleset";
-import { learningFor } from "../edge/learning/learning-options";
+import { learningFor } from "../edge/learning/learned-state";
 import { applyDecisionToSession, exposuresToRecord } from "../edge/identity/session-changes";
 import { settings, type Settings } from "../edge/lib/settings";
 import { privateWhenVaried } from "../edge/proxy/shared-caching";

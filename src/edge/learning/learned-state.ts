@@ -5,7 +5,8 @@
  * state gives null (decide() then uses the priors) and the reason is logged once per read.
  */
 import * as z from "../lib/zod";
-import type { LearnedState } from "../../core/index";
+import type { DecideOptions, LearnedState, PreparedRuleset } from "../../core/index";
+import type { Env } from "../../env";
 import { withinDeadline } from "../lib/deadline";
 import { IsolateCopy } from "../lib/isolate-copy";
 import { LEARNED_STATE_KEY } from "../lib/kv-keys";
@@ -135,6 +136,20 @@ export async function learnedStateFor(
     });
     return null;
   }
+}
+
+/**
+ * decide()'s (and assign()'s) learning options for a request: the isolate's learned state, read only when the ruleset
+ * has learning offers or bandit experiments.
+ */
+export async function learningFor(
+  env: Env,
+  prepared: PreparedRuleset,
+  now: number,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+): Promise<DecideOptions | undefined> {
+  if (!prepared.readsLearnedState) return undefined;
+  return { learning: { state: await learnedStateFor(env.RULES, now, learnedStateSettings(env), ctx) } };
 }
 
 /** Forgets the isolate's copy (tests, and after a roll-up through this isolate). */
