@@ -7,11 +7,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { Miniflare } from "miniflare";
+import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExperimentReport } from "../src/core/report";
 import type { PzEvent } from "../src/edge/events/event-schema";
-import { applyMigrations, bundlePz, pzWorkerOptions } from "../bench/lib/pz.mjs";
+import { applyMigrations, pzWorkerOptions } from "../bench/lib/pz.mjs";
+import { hostBundledWorker } from "./helpers/results-worker";
 
 const temp = mkdtempSync(join(tmpdir(), "pz-archive-"));
 const TOKEN = "bench-admin-token";
@@ -20,17 +21,7 @@ let mf: Miniflare;
 let url: string;
 
 beforeAll(async () => {
-  const script = await bundlePz("src/index.ts", join(temp, "worker.js"));
-  mf = new Miniflare({
-    host: "127.0.0.1",
-    port: 0,
-    modules: true,
-    scriptPath: script,
-    modulesRoot: temp,
-    compatibilityDate: "2026-04-01",
-    ...pzWorkerOptions({ ORIGIN_URL: "http://127.0.0.1:9" }),
-  });
-  url = (await mf.ready).origin;
+  ({ mf, url } = await hostBundledWorker(temp, pzWorkerOptions({ ORIGIN_URL: "http://127.0.0.1:9" })));
   await applyMigrations(await mf.getD1Database("ANALYTICS"));
 }, 60_000);
 

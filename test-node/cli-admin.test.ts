@@ -6,11 +6,11 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync, cpSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Miniflare } from "miniflare";
+import type { Miniflare, MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCsv } from "../cli/csv.ts";
-import { bundlePz } from "../bench/lib/pz.mjs";
+import { hostBundledWorker } from "./helpers/results-worker";
 
 const root = join(import.meta.dirname, "..");
 const temp = mkdtempSync(join(tmpdir(), "pz-admin-cli-"));
@@ -20,20 +20,12 @@ let mf: Miniflare;
 let url: string;
 
 beforeAll(async () => {
-  const script = join(temp, "worker.js");
-  await bundlePz("src/index.ts", script);
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml"));
   const { modulesRules: _rules, bindings, ...options } = workerOptions;
-  mf = new Miniflare({
+  ({ mf, url } = await hostBundledWorker(temp, {
     ...options,
-    host: "127.0.0.1",
-    port: 0,
-    modules: true,
-    scriptPath: script,
-    modulesRoot: temp,
     bindings: { ...bindings, ...SECRETS, ORIGIN_URL: "http://127.0.0.1:9" },
-  } as ConstructorParameters<typeof Miniflare>[0]);
-  url = (await mf.ready).origin;
+  } as Partial<MiniflareOptions>));
 }, 60_000);
 
 afterAll(async () => {
@@ -139,27 +131,18 @@ describe("pz profiles import", () => {
   });
 });
 
+/** `pz links create --short` for the spring SMS campaign, from `csv` in the temp dir. */
+const createShortLinks = (csv: string) =>
+  pz([
+    ...["links", "create", "--campaign", "spring-sms", "--channel", "sms", "--to", "/offers/spring", "--short"],
+    ...["--url", url, "--in", csv, "--dir", rulesDir],
+  ]);
+
 describe("pz links create --short and pz preview", () => {
   it("stores short codes in the worker, and each one stitches the customer when followed", async () => {
     await pz(["rules", "publish", "--url", url, "--dir", rulesDir]);
     writeFileSync(join(temp, "sms.csv"), "id,firstName\nC-7001,Ana\nC-7002,Bo\n");
-    const run = await pz([
-      "links",
-      "create",
-      "--campaign",
-      "spring-sms",
-      "--channel",
-      "sms",
-      "--to",
-      "/offers/spring",
-      "--short",
-      "--url",
-      url,
-      "--in",
-      "sms.csv",
-      "--dir",
-      rulesDir,
-    ]);
+    const run = await createShortLinks("sms.csv");
     expect(run.code).toBe(0);
     const [, ...rows] = parseCsv(run.stdout);
     expect(rows.map((r) => r.fields[0])).toEqual(["C-7001", "C-7002"]);
@@ -176,23 +159,7 @@ describe("pz links create --short and pz preview", () => {
     const kv = await mf.getKVNamespace("PROFILES");
     const before = (await kv.list({ prefix: "short:" })).keys.length;
     writeFileSync(join(temp, "unclosed.csv"), 'id,firstName\nC-7101,Ana\nC-7102,"Bo\nC-7103,Cy\n');
-    const run = await pz([
-      "links",
-      "create",
-      "--campaign",
-      "spring-sms",
-      "--channel",
-      "sms",
-      "--to",
-      "/offers/spring",
-      "--short",
-      "--url",
-      url,
-      "--in",
-      "unclosed.csv",
-      "--dir",
-      rulesDir,
-    ]);
+    const run = await createShortLinks("unclosed.csv");
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^pz links create: unclosed\.csv:3: a quoted field is never closed/);
     expect(run.stdout).toBe("");

@@ -1,9 +1,9 @@
 /**
- * The worker bundled and hosted by Miniflare with a published ruleset and migrated D1, for Node tests of the results
- * surfaces.
+ * The worker bundled and hosted by Miniflare for Node tests (hostBundledWorker), and with a published ruleset and
+ * migrated D1 for the results surfaces (hostResultsWorker).
  */
 import { join } from "node:path";
-import { Miniflare } from "miniflare";
+import { Miniflare, type MiniflareOptions } from "miniflare";
 import { expect } from "vitest";
 import type { CompiledRuleset } from "../../src/core/types";
 import { rulesetVersion } from "../../src/compiler/index";
@@ -18,10 +18,13 @@ export interface ResultsWorker {
 }
 
 /**
- * Bundles src/index.ts into `temp`, hosts it on 127.0.0.1 with `token` as the admin token, publishes `rules` and
- * migrates D1.
+ * Bundles src/index.ts into `temp` and hosts it with Miniflare on 127.0.0.1 (a free port), with `options` (bindings,
+ * flags) beside the module settings every Node test of the worker shares.
  */
-export async function hostResultsWorker(temp: string, token: string, rules: CompiledRuleset): Promise<ResultsWorker> {
+export async function hostBundledWorker(
+  temp: string,
+  options: Partial<MiniflareOptions>,
+): Promise<{ mf: Miniflare; url: string }> {
   const script = join(temp, "worker.js");
   await bundlePz("src/index.ts", script);
   const mf = new Miniflare({
@@ -32,6 +35,17 @@ export async function hostResultsWorker(temp: string, token: string, rules: Comp
     // Module names are relative to this; the default (the working directory) is not above a temp dir.
     modulesRoot: temp,
     compatibilityDate: "2026-04-01",
+    ...options,
+  } as MiniflareOptions);
+  return { mf, url: (await mf.ready).origin };
+}
+
+/**
+ * Bundles src/index.ts into `temp`, hosts it on 127.0.0.1 with `token` as the admin token, publishes `rules` and
+ * migrates D1.
+ */
+export async function hostResultsWorker(temp: string, token: string, rules: CompiledRuleset): Promise<ResultsWorker> {
+  const { mf, url } = await hostBundledWorker(temp, {
     compatibilityFlags: ["nodejs_compat"],
     kvNamespaces: ["PROFILES", "RULES"],
     d1Databases: ["ANALYTICS"],
@@ -42,7 +56,6 @@ export async function hostResultsWorker(temp: string, token: string, rules: Comp
       ORIGIN_URL: "http://127.0.0.1:9",
     },
   });
-  const url = (await mf.ready).origin;
   rules.version = rulesetVersion(rules);
   const published = await fetch(`${url}/__pz/admin/rules`, {
     method: "POST",
