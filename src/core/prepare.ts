@@ -119,6 +119,8 @@ export interface PreparedRuleset {
   learning: PreparedLearning;
   /** True when a decision reads the learned state: some offer learns or some experiment is a bandit. */
   readsLearnedState: boolean;
+  /** True when some offer or slot experiment variant is an origin-rendered variant (`<template data-pz-variant>`). */
+  usesTemplates: boolean;
   /** Short id for (version, slot, offer or variant): no visitor data goes into it. */
   decisionId(slot: string, filler: string): string;
 }
@@ -267,6 +269,9 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
     readsOutcomes: readsOutcomes(compiled),
     learning,
     readsLearnedState: learning.groups.length > 0 || experiments.some((e) => e.bandit !== null),
+    usesTemplates:
+      offers.some((o) => o.content.kind === "variant") ||
+      experiments.some((e) => e.variants.some((v) => v.content?.kind === "variant")),
     decisionId,
   };
 }

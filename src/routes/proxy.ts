@@ -18,7 +18,7 @@ import { log } from "../edge/lib/log";
 import { withCacheCounts } from "../edge/cache/cache-stats";
 import { originPage } from "../edge/cache/html-cache";
 import { fetchOrigin } from "../edge/proxy/origin";
-import { knownPage, rememberPage, usesTemplates } from "../edge/proxy/page-slots";
+import { knownPage, rememberPage } from "../edge/proxy/page-slots";
 import { prescanPage, type Prescan } from "../edge/proxy/page-prescan";
 import { originHeaders } from "../edge/proxy/origin-headers";
 import { profileAttributes, type StoredProfile } from "../edge/profiles/profile-model";
@@ -168,7 +168,7 @@ async function personalise(
   // 7. A page this isolate has not streamed, under a ruleset with origin-rendered variants: its start
   //    is read first for the templates it carries (page-prescan.ts), so its first view can show one;
   //    a page neither seen nor prescanned (HEAD) is taken to carry none.
-  const templated = usesTemplates(live.prepared);
+  const templated = live.prepared.usesTemplates;
   const unseenTemplates = !page && templated;
   let prescanned: Prescan["shape"] | null = null;
   if (unseenTemplates && response.body) {

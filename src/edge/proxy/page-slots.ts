@@ -5,7 +5,6 @@
  * and keeps an origin-rendered variant from being chosen where the page has no template for it.
  * A path not seen yet in this isolate is decided for every slot, with no template assumed.
  */
-import type { PreparedRuleset } from "../../core/prepare";
 
 /** A page's slots and the template variants inside each. */
 export interface PageShape {
@@ -50,21 +49,4 @@ export function rememberPage(path: string, shape: PageShape): void {
 /** Forgets every learned page (tests). */
 export function forgetPageSlots(): void {
   shapeByPath.clear();
-}
-
-const usesTemplatesOf = new WeakMap<PreparedRuleset, boolean>();
-
-/**
- * Whether any offer or slot experiment variant of `prepared` is an origin-rendered variant (worked out once per
- * ruleset).
- */
-export function usesTemplates(prepared: PreparedRuleset): boolean {
-  let uses = usesTemplatesOf.get(prepared);
-  if (uses === undefined) {
-    uses =
-      prepared.offers.some((o) => o.content.kind === "variant") ||
-      prepared.experiments.some((e) => e.variants.some((v) => v.content?.kind === "variant"));
-    usesTemplatesOf.set(prepared, uses);
-  }
-  return uses;
 }
