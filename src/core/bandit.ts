@@ -13,8 +13,7 @@ export type BanditRanges = { ranges: [number, number][]; weights: number[] } | {
 const cached = new WeakMap<LearnedState, Map<string, BanditRanges>>();
 
 /** Learned weights in the experiment's variant order, or why they cannot be used. */
-function weightsFor(exp: Pick<PreparedExperiment, "id" | "variants">, state: LearnedState): number[] | string {
-  const learned = state.experiments?.[exp.id];
+function weightsFor(exp: Pick<PreparedExperiment, "variants">, learned: LearnedWeights | undefined): number[] | string {
   if (!learned) return "no learned weights yet: the variants' own weights";
   const weights = exp.variants.map((v) => learned.weights[v.id]);
   const total = weights.reduce((a, b) => a + (b ?? 0), 0);
@@ -34,7 +33,7 @@ export function banditRanges(exp: PreparedExperiment, state: LearnedState | null
   if (!byExperiment) cached.set(state, (byExperiment = new Map()));
   let known = byExperiment.get(exp.id);
   if (!known) {
-    const weights = weightsFor(exp, state);
+    const weights = weightsFor(exp, state.experiments?.[exp.id]);
     known =
       typeof weights === "string"
         ? { ranges: null, why: weights }
@@ -95,7 +94,7 @@ export function rollUpBandits(
   const out: Record<string, LearnedWeights> = {};
   for (const exp of experiments) {
     if (!exp.bandit || !exp.active) continue;
-    const held = weightsFor(exp, previous ?? { format: 1, builtAt: 0, offers: {} });
+    const held = weightsFor(exp, previous?.experiments?.[exp.id]);
     const from = typeof held === "string" ? exp.variants.map((v) => v.weight) : held;
     const byVariant = new Map((counts.get(exp.id) ?? []).map((c) => [c.variant, c]));
     const rows = exp.variants.map((v) => byVariant.get(v.id) ?? { variant: v.id, units: 0, converted: 0 });

@@ -32,6 +32,9 @@ export interface VariantResult {
   units: number;
 }
 
+/** A bandit's settings and the weights its fresh assignments use now (null before the first roll-up). */
+export type BanditReport = CompiledBandit & { weights: Record<string, number> | null };
+
 export interface ExperimentReport {
   experiment: string;
   /** False when the live ruleset no longer has this experiment (results from stored data only). */
@@ -53,7 +56,7 @@ export interface ExperimentReport {
   alerts: string[];
   srm: { chiSquare: number; df: number; pValue: number; expected: Record<string, number>; mismatch: boolean } | null;
   /** A bandit experiment's settings and the weights fresh assignments use now (null: not a bandit). */
-  bandit: (CompiledBandit & { weights: Record<string, number> | null }) | null;
+  bandit: BanditReport | null;
   /** Units first exposed per day per variant. */
   timeline: ExposureDay[];
 }
@@ -173,7 +176,7 @@ function unitsPerVariant(sums: GoalSums[], timeline: ExposureDay[]): Map<string,
 }
 
 /** What a reader of a bandit's results must know: its split moved with the results. */
-function banditAlert(bandit: CompiledBandit & { weights: Record<string, number> | null }): string {
+function banditAlert(bandit: BanditReport): string {
   const weights = bandit.weights
     ? Object.entries(bandit.weights)
         .map(([v, w]) => `${v} ${Number(w.toFixed(3))}`)

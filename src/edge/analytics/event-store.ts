@@ -49,7 +49,8 @@ const ADD_OFFER_DAYS = `INSERT INTO offer_days (offer, day, decisions, impressio
     impressions = impressions + excluded.impressions, clicks = clicks + excluded.clicks,
     accepts = accepts + excluded.accepts, dismissals = dismissals + excluded.dismissals`;
 
-const OFFER_OUTCOMES = new Set<PzEvent["type"]>(["decision", "impression", "click", "accept", "dismiss"]);
+/** The event types `offer_days` counts. */
+const OFFER_DAY_TYPES = new Set<PzEvent["type"]>(["decision", "impression", "click", "accept", "dismiss"]);
 
 /** Rows per statement: a bound value stays far below D1's 2 MB limit even with full props. */
 const ROWS_PER_STATEMENT = 500;
@@ -92,7 +93,7 @@ function chunks<T>(items: T[], size: number): T[][] {
 export async function storeEvents(db: D1Database, events: PzEvent[], receivedAt: number): Promise<void> {
   // Learning and cache counts first: they tell new events by their absence from `events`.
   const statements = [...learningStatements(db, events), ...cacheCountStatements(db, events)];
-  const outcomes = events.filter((e) => e.offer && OFFER_OUTCOMES.has(e.type));
+  const outcomes = events.filter((e) => e.offer && OFFER_DAY_TYPES.has(e.type));
   for (const rows of chunks(outcomes, ROWS_PER_STATEMENT)) {
     const bound = rows.map((e) => [e.offer, e.type, e.at, e.id, e.visitorId]);
     statements.push(db.prepare(ADD_OFFER_DAYS).bind(JSON.stringify(bound)));
