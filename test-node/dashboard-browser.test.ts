@@ -9,7 +9,7 @@ import type { Miniflare } from "miniflare";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONTROL_AND_BOLD, experiment, ruleset } from "../test/fixtures/ruleset";
-import { hostResultsWorker, type D1 } from "./helpers/results-worker";
+import { hostResultsWorker, seedEvents, type D1, type SeededEvents } from "./helpers/results-worker";
 
 const temp = mkdtempSync(join(tmpdir(), "pz-dashboard-"));
 const TOKEN = "browser-test-admin-token";
@@ -21,36 +21,20 @@ let mf: Miniflare;
 let url: string;
 let browser: Browser;
 
-/**
- * 50/50 configured, but 1,000 control units against 600 bold ones: 10% vs 20% buying. The rows go in as two JSON
- * arrays: a statement per row would be thousands of synchronous calls through Miniflare's proxy, which under load can
- * lose one.
- */
+/** 50/50 configured, but 1,000 control units against 600 bold ones: 10% vs 20% buying. */
 async function seed(db: D1): Promise<void> {
-  const exposures: unknown[][] = [];
-  const conversions: unknown[][] = [];
+  const events: SeededEvents = { experiment: "split-test", exposures: [], purchases: [] };
   const arm = (variant: string, units: number, converted: number) => {
     for (let i = 0; i < units; i++) {
       const visitor = `${variant}-${i}`;
       const at = T0 + (i % 5) * DAY;
-      exposures.push([`x-${visitor}`, at, visitor, variant]);
-      if (i % 10 < converted) conversions.push([`e-${visitor}`, at + 1000, visitor]);
+      events.exposures.push({ id: `x-${visitor}`, at, visitor, variant });
+      if (i % 10 < converted) events.purchases.push({ id: `e-${visitor}`, at: at + 1000, visitor });
     }
   };
   arm("control", 1000, 1);
   arm("bold", 600, 2);
-  await db.batch([
-    db
-      .prepare(
-        "INSERT INTO events (id, type, at, visitor_id, experiment, variant, received_at) SELECT value ->> 0, 'exposure', value ->> 1, value ->> 2, 'split-test', value ->> 3, value ->> 1 FROM json_each(?1)",
-      )
-      .bind(JSON.stringify(exposures)),
-    db
-      .prepare(
-        "INSERT INTO events (id, type, at, visitor_id, name, received_at) SELECT value ->> 0, 'conversion', value ->> 1, value ->> 2, 'purchase', value ->> 1 FROM json_each(?1)",
-      )
-      .bind(JSON.stringify(conversions)),
-  ]);
+  await seedEvents(db, events);
 }
 
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONTROL_AND_BOLD, experiment, offer, ruleset } from "../test/fixtures/ruleset";
-import { hostResultsWorker, type D1 } from "./helpers/results-worker";
+import { hostResultsWorker, seedEvents, type D1, type SeededEvents } from "./helpers/results-worker";
 
 const root = join(import.meta.dirname, "..");
 const temp = mkdtempSync(join(tmpdir(), "pz-results-"));
@@ -16,31 +16,17 @@ let url: string;
 
 /** Raw event rows, as the consumer stores them; the roll-up triggers of migrations/0003 count them. */
 async function seed(db: D1): Promise<void> {
-  const statements: ReturnType<D1["prepare"]>[] = [];
+  const events: SeededEvents = { experiment: "hero-test", exposures: [], purchases: [] };
   const arm = (variant: string, exposed: number, converted: number) => {
     for (let i = 0; i < exposed; i++) {
       const visitor = `${variant}-${i}`;
-      statements.push(
-        db
-          .prepare(
-            "INSERT INTO events (id, type, at, visitor_id, experiment, variant, received_at) VALUES (?1, 'exposure', 1000, ?2, 'hero-test', ?3, 1000)",
-          )
-          .bind(`x-${visitor}`, visitor, variant),
-      );
-      if (i < converted) {
-        statements.push(
-          db
-            .prepare(
-              "INSERT INTO events (id, type, at, visitor_id, name, received_at) VALUES (?1, 'conversion', 2000, ?2, 'purchase', 2000)",
-            )
-            .bind(`e-${visitor}`, visitor),
-        );
-      }
+      events.exposures.push({ id: `x-${visitor}`, at: 1000, visitor, variant });
+      if (i < converted) events.purchases.push({ id: `e-${visitor}`, at: 2000, visitor });
     }
   };
   arm("control", 100, 10);
   arm("bold", 100, 20);
-  await db.batch(statements);
+  await seedEvents(db, events);
 }
 
 beforeAll(async () => {

@@ -67,3 +67,30 @@ export async function hostResultsWorker(temp: string, token: string, rules: Comp
   await applyMigrations(db);
   return { mf, url, db };
 }
+
+/** An exposure of `visitor` to `variant` of `experiment`, and a `purchase` of a visitor, as raw event rows. */
+export interface SeededEvents {
+  experiment: string;
+  exposures: { id: string; at: number; visitor: string; variant: string }[];
+  purchases: { id: string; at: number; visitor: string }[];
+}
+
+/**
+ * Stores raw exposure and purchase rows as the consumer does (the roll-up triggers of migrations/0003 count them), in
+ * two set-based statements: a statement per row would be thousands of synchronous calls through Miniflare's proxy,
+ * which under load can lose one.
+ */
+export async function seedEvents(db: D1, { experiment, exposures, purchases }: SeededEvents): Promise<void> {
+  await db.batch([
+    db
+      .prepare(
+        "INSERT INTO events (id, type, at, visitor_id, experiment, variant, received_at) SELECT value ->> 'id', 'exposure', value ->> 'at', value ->> 'visitor', ?2, value ->> 'variant', value ->> 'at' FROM json_each(?1)",
+      )
+      .bind(JSON.stringify(exposures), experiment),
+    db
+      .prepare(
+        "INSERT INTO events (id, type, at, visitor_id, name, received_at) SELECT value ->> 'id', 'conversion', value ->> 'at', value ->> 'visitor', 'purchase', value ->> 'at' FROM json_each(?1)",
+      )
+      .bind(JSON.stringify(purchases)),
+  ]);
+}
