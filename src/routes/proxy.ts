@@ -16,9 +16,9 @@ import { deviceClass, type DeviceClass } from "../edge/proxy/device";
 import { enqueueEvents } from "../edge/events/event-queue";
 import { log } from "../edge/lib/log";
 import { withCacheCounts } from "../edge/cache/cache-stats";
-import { originPage } from "../edge/cache/html-cache";
+import { isCheckedCopy, originPage } from "../edge/cache/html-cache";
 import { fetchOrigin } from "../edge/proxy/origin";
-import { knownPage, rememberPage } from "../edge/proxy/page-slots";
+import { knownPage, needsCare, rememberPage } from "../edge/proxy/page-slots";
 import { prescanPage, type Prescan } from "../edge/proxy/page-prescan";
 import { originHeaders } from "../edge/proxy/origin-headers";
 import { profileAttributes, type StoredProfile } from "../edge/profiles/profile-model";
@@ -157,6 +157,8 @@ async function personalise(
     plan.profile ?? profileRead ?? Promise.resolve<ProfileRead>({ profile: null }),
   ]);
   let response = originResponse;
+  // A cached copy checked when it was stored is rewritten with no fail-safe in between (rewrite-fallback.ts).
+  const checked = isCheckedCopy(originResponse);
   if (profileResult.error)
     log("warn", "deciding without the profile", { path: url.pathname, reason: profileResult.error });
   if (profileResult.cached) timing.describe("profile", "cache");
@@ -246,10 +248,13 @@ async function personalise(
     bindings: decision.holdout ? {} : { profile: attributes, request: info, stages: decision.stages },
     beforeBodyEnd: config.injectTracker && track ? trackerScriptTag() : undefined,
     learnTemplates: templated,
+    careful: needsCare(url.pathname),
+    checked,
   });
   ctx.waitUntil(
-    rewritten.seen.then(async ({ slots, templates }) => {
-      rememberPage(url.pathname, { slots, templates });
+    rewritten.seen.then(async (shape) => {
+      const { slots } = shape;
+      rememberPage(url.pathname, shape);
       if (!track) return;
       const onPage = {
         ...decision,

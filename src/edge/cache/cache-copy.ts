@@ -11,7 +11,16 @@ const STORED_AT = "x-pz-cache-stored-at";
 const FRESH_UNTIL = "x-pz-cache-fresh-until";
 const STALE_UNTIL = "x-pz-cache-stale-until";
 const VARY_NAMES = "x-pz-cache-vary";
-const INTERNAL = [STORED_AT, FRESH_UNTIL, STALE_UNTIL, VARY_NAMES, ...SET_ASIDE.map((name) => `x-pz-origin-${name}`)];
+/** Set when the copy was looked through before it was stored and carries nothing the rewriter may give up on. */
+const CHECKED = "x-pz-cache-checked";
+const INTERNAL = [
+  STORED_AT,
+  FRESH_UNTIL,
+  STALE_UNTIL,
+  VARY_NAMES,
+  CHECKED,
+  ...SET_ASIDE.map((name) => `x-pz-origin-${name}`),
+];
 
 /** A copy read back from the cache. */
 export interface CachedPage {
@@ -22,14 +31,17 @@ export interface CachedPage {
   staleUntil: number;
   /** The Vary names its key holds. */
   vary: string[];
+  /** Looked through before it was stored: nothing in it the rewriter may give up on (rewrite-risk.ts). */
+  checked: boolean;
 }
 
 /** The response to put: the origin's body and headers, our lifetime, the origin's caching headers set aside. */
 export function storedCopy(
-  body: ReadableStream | null,
+  body: BodyInit | null,
   origin: Response,
   plan: StoragePlan,
   storedAt: number,
+  checked = false,
 ): Response {
   const headers = new Headers(origin.headers);
   for (const name of SET_ASIDE) {
@@ -43,6 +55,7 @@ export function storedCopy(
   headers.set(FRESH_UNTIL, String(storedAt + plan.fresh * 1000));
   headers.set(STALE_UNTIL, String(storedAt + (plan.fresh + plan.stale) * 1000));
   headers.set(VARY_NAMES, plan.vary.join(","));
+  if (checked) headers.set(CHECKED, "1");
   return new Response(body, { status: origin.status, statusText: origin.statusText, headers });
 }
 
@@ -66,5 +79,6 @@ export function readCopy(stored: Response): CachedPage | null {
     freshUntil,
     staleUntil,
     vary,
+    checked: h.get(CHECKED) === "1",
   };
 }

@@ -6,13 +6,14 @@
  */
 import type { PreparedRuleset } from "../../core/prepare";
 import type { Env } from "../../env";
-import { keySegments, keyVariants, requestBypass, storagePlan, varyValues } from "./cache-policy";
+import { keySegments, keyVariants, requestBypass, storagePlan, varyValues, type StoragePlan } from "./cache-policy";
 import type { HtmlCacheSettings } from "./cache-settings";
 import { readCopy, storedCopy, type CachedPage } from "./cache-copy";
 import { countCacheOutcome } from "./cache-stats";
 import { log } from "../lib/log";
 import { fetchOrigin, type OriginOptions } from "../proxy/origin";
 import { isHtmlPage } from "../proxy/skip";
+import { nativeCharset, RiskWatch } from "../proxy/rewrite-risk";
 
 const CACHE_NAME = "pz-html";
 const PURGED_AT = "x-pz-purged-at";
@@ -79,16 +80,94 @@ function openCache(): Promise<Cache> {
   return caches.open(CACHE_NAME);
 }
 
+/**
+ * Each path's purge marker as this isolate last read it (or wrote it), for PURGE_MEMO_MS: a hit then costs one Cache
+ * API read, not two. A purge applies at once in the isolate that made it, and within PURGE_MEMO_MS in the data
+ * centre's others.
+ */
+const PURGE_MEMO_MS = 5_000;
+const purgeMemo = new Map<string, { purgedAt: number; until: number }>();
+function rememberPurge(marker: string, purgedAt: number, now: number): void {
+  purgeMemo.delete(marker);
+  purgeMemo.set(marker, { purgedAt, until: now + PURGE_MEMO_MS });
+  if (purgeMemo.size > MAX_PATHS) purgeMemo.delete(purgeMemo.keys().next().value!);
+}
+
+/** When `marker`'s path was last purged (0: never), read from the cache unless this isolate read it just now. */
+async function purgedAt(cache: Cache, marker: string, now: number): Promise<number> {
+  const memo = purgeMemo.get(marker);
+  if (memo && now < memo.until) return memo.purgedAt;
+  const found = await cache.match(marker);
+  await found?.body?.cancel();
+  const at = Number(found?.headers.get(PURGED_AT) ?? 0);
+  rememberPurge(marker, at, now);
+  return at;
+}
+
 /** The copy at `key`, unless it was purged after it was stored. */
 async function lookup(cache: Cache, key: string, p: PageRequest): Promise<CachedPage | null> {
-  const [stored, marker] = await Promise.all([cache.match(key), cache.match(purgeKey(p.url.origin, p.url.pathname))]);
-  await marker?.body?.cancel();
+  const [stored, purged] = await Promise.all([
+    cache.match(key),
+    purgedAt(cache, purgeKey(p.url.origin, p.url.pathname), Date.now()),
+  ]);
   if (!stored) return null;
   const copy = readCopy(stored);
-  const purgedAt = Number(marker?.headers.get(PURGED_AT) ?? 0);
-  if (copy && copy.storedAt >= purgedAt) return copy;
+  if (copy && copy.storedAt >= purged) return copy;
   await stored.body?.cancel();
   return null;
+}
+
+/** Copies up to this size are looked through before they are stored (read whole in the background first). */
+const MAX_CHECKED_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The stored form of `origin`'s page, looked through first: a copy with nothing the rewriter may give up on is
+ * rewritten on its hits with no fail-safe between the cache and the browser (rewrite-fallback.ts), the fastest way. A
+ * page over MAX_CHECKED_BYTES is stored as it streams, unchecked.
+ */
+async function checkedCopy(
+  body: ReadableStream<Uint8Array> | null,
+  origin: Response,
+  plan: StoragePlan,
+  storedAt: number,
+): Promise<Response> {
+  if (!body || !nativeCharset(origin.headers.get("content-type"))) return storedCopy(body, origin, plan, storedAt);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.length;
+    if (size > MAX_CHECKED_BYTES) {
+      const rest = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const chunk of chunks) controller.enqueue(chunk);
+        },
+        async pull(controller) {
+          const next = await reader.read();
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        },
+        cancel: (reason) => reader.cancel(reason),
+      });
+      return storedCopy(rest, origin, plan, storedAt);
+    }
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) bytes.set(chunk, (at += chunk.length) - chunk.length);
+  const checked = new RiskWatch().scan(bytes, true).risk < 0;
+  return storedCopy(bytes, origin, plan, storedAt, checked);
+}
+
+/** Responses of copies that were checked before they were stored (see `checkedCopy`). */
+const checkedResponses = new WeakSet<Response>();
+
+/** True when `response` is a cached copy checked before it was stored: the rewriter can read it natively. */
+export function isCheckedCopy(response: Response): boolean {
+  return checkedResponses.has(response);
 }
 
 /** Puts `response` in the cache when its headers allow; the visitor's copy streams on meanwhile. */
@@ -105,7 +184,7 @@ function keepWhileStreaming(p: PageRequest, cache: Cache, response: Response, fe
   const key = cacheKey(p, plan.vary);
   p.ctx.waitUntil(
     Promise.resolve()
-      .then(() => cache.put(key, storedCopy(forCache, response, plan, fetchedAt)))
+      .then(async () => cache.put(key, await checkedCopy(forCache, response, plan, fetchedAt)))
       .catch(async (err: unknown) => {
         log("warn", "edge cache write failed; the page was served from the origin", {
           path: p.url.pathname,
@@ -153,7 +232,7 @@ function refreshInBackground(p: PageRequest, cache: Cache, key: string): void {
     }
     rememberVary(p.url.pathname, plan.vary);
     const fresh = cacheKey(p, plan.vary);
-    await cache.put(fresh, storedCopy(response.body, response, plan, fetchedAt));
+    await cache.put(fresh, await checkedCopy(response.body, response, plan, fetchedAt));
     if (fresh !== key) await cache.delete(key);
   };
   p.ctx.waitUntil(
@@ -206,6 +285,7 @@ export async function originPage(p: PageRequest): Promise<Response> {
 function found(p: PageRequest, outcome: "hit" | "stale", copy: CachedPage): Response {
   countCacheOutcome(outcome);
   p.describe(outcome);
+  if (copy.checked) checkedResponses.add(copy.response);
   return copy.response;
 }
 
@@ -225,11 +305,13 @@ export async function purgePaths(
       headers: { "cache-control": `public, max-age=${settings.maxSeconds}`, [PURGED_AT]: String(now) },
     });
   await Promise.all(paths.map((path) => cache.put(purgeKey(origin, path), marker())));
+  for (const path of paths) rememberPurge(purgeKey(origin, path), now, Date.now());
 }
 
 /** Forgets the isolate's learned Vary names and uncacheable paths (tests). */
 export function forgetCacheMemory(): void {
   varyByPath.clear();
   uncacheableUntil.clear();
+  purgeMemo.clear();
   refreshing.clear();
 }

@@ -10,6 +10,10 @@
 export interface PageShape {
   slots: string[];
   templates: Record<string, string[]>;
+  /** The page carries what the rewriter may give up on: its next view is rewritten the careful way. */
+  careful?: boolean;
+  /** Not all of the page was rewritten (a failure, or a watched view cut short): its slots are not all known. */
+  partial?: boolean;
 }
 
 /**
@@ -22,9 +26,15 @@ const MAX_SLOTS = 50;
 const MAX_ID = 128;
 const shapeByPath = new Map<string, PageShape>();
 
-/** What `path` was last seen to carry, or undefined when this isolate has not streamed it yet. */
+/** What `path` was last seen to carry, or undefined when this isolate has not streamed all of it yet. */
 export function knownPage(path: string): PageShape | undefined {
-  return shapeByPath.get(path);
+  const shape = shapeByPath.get(path);
+  return shape?.partial ? undefined : shape;
+}
+
+/** True when `path`'s last view found what the rewriter may give up on (rewrite-fallback.ts). */
+export function needsCare(path: string): boolean {
+  return shapeByPath.get(path)?.careful === true;
 }
 
 function withinBounds(path: string, shape: PageShape): boolean {

@@ -1,15 +1,16 @@
 /**
  * Streams an HTML page through HTMLRewriter with the decision applied: slots filled, origin-rendered
  * variants chosen, text bindings filled (always escaped), the tracker tag added. Nothing is buffered
- * beyond one origin chunk: each chunk leaves once the next sync point has been parsed, and a page the
- * parser cannot follow is finished with the origin's own bytes (rewrite-fallback.ts).
+ * beyond one origin chunk, and a page the parser cannot follow is finished with the origin's own
+ * bytes (rewrite-fallback.ts: the checked, watched and careful ways).
  */
 import type { SlotDecision } from "../../core/types";
 import { readPath } from "../../core/conditions/paths";
 import { printable } from "../../core/templates";
 import { log } from "../lib/log";
 import type { PageShape } from "./page-slots";
-import { rewriteFailSafe } from "./rewrite-fallback";
+import { rewriteFailSafe, unmarked } from "./rewrite-fallback";
+import { nativeCharset } from "./rewrite-risk";
 
 export interface RewritePlan {
   /** Decided slots by slot id; slots without a decision keep the origin's content. */
@@ -20,6 +21,13 @@ export interface RewritePlan {
   beforeBodyEnd?: string;
   /** Note each slot's `<template data-pz-variant>` children (the ruleset uses origin-rendered variants). */
   learnTemplates?: boolean;
+  /** The page was at risk last time (page-slots.ts `needsCare`): rewrite it the careful way. */
+  careful?: boolean;
+  /**
+   * The page is a cached copy looked through before it was stored, with nothing the rewriter may give up on: it is
+   * rewritten with no fail-safe between (the cheapest way, as the rewriter alone).
+   */
+  checked?: boolean;
 }
 
 export interface RewrittenPage {
@@ -36,9 +44,30 @@ class Seen {
     const list = (this.templates[slot] ??= []);
     if (!list.includes(variant)) list.push(variant);
   }
+  /** What the rewriter may give up on was found (rewrite-fallback.ts); `partial` when the rest went unrewritten. */
+  careful = false;
+  partial = false;
   shape(): PageShape {
-    return { slots: [...this.slots], templates: this.templates };
+    return { slots: [...this.slots], templates: this.templates, careful: this.careful, partial: this.partial };
   }
+}
+
+/**
+ * `handlers` with each call kept from throwing into the parser (which would stop the page): the element then
+ * keeps what it had when the handler stopped.
+ */
+function guarded<T extends object>(handlers: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(handlers)) {
+    out[name] = (arg: unknown) => {
+      try {
+        return (fn as (arg: unknown) => unknown)(arg);
+      } catch (err) {
+        log("warn", "a rewriting handler failed; that element keeps the origin's content", { reason: String(err) });
+      }
+    };
+  }
+  return out as T;
 }
 
 /** Elements whose text is live code or style, never a place for a text binding. */
@@ -63,32 +92,75 @@ export function rewritePage(response: Response, plan: RewritePlan): RewrittenPag
   const seen = new Seen();
   let finish: (shape: PageShape) => void = () => {};
   const shape = new Promise<PageShape>((resolve) => (finish = resolve));
-  const rewriter = new HTMLRewriter();
-  // Each handler is a call from the parser into JS; the variant machinery is attached only when a
-  // decision chooses among origin-rendered variants.
-  if (plan.learnTemplates || Object.values(plan.slots).some((d) => d.content.kind === "variant"))
-    onSlotsWithVariants(rewriter, plan, seen);
-  else onSlots(rewriter, plan, seen);
-  rewriter
-    .on("[data-pz-text]", {
-      element(el) {
-        // Text written into a script or style would run as code or style: the origin's content stays.
-        if (LIVE_TEXT.has(el.tagName)) return;
-        const path = el.getAttribute("data-pz-text") ?? "";
-        const value = printable(readPath(plan.bindings, path.split(".")));
-        if (value !== undefined) el.setInnerContent(value, { html: false });
-      },
-    })
-    .onDocument({
-      end() {
+  // A page at risk may be taken over by a second rewriter (rewrite-fallback.ts): only the last one's end is the page's.
+  let generation = 0;
+  const build = (): HTMLRewriter => {
+    const own = generation;
+    const rewriter = new HTMLRewriter();
+    // Each handler is a call from the parser into JS; the variant machinery is attached only when a
+    // decision chooses among origin-rendered variants.
+    if (plan.learnTemplates || Object.values(plan.slots).some((d) => d.content.kind === "variant"))
+      onSlotsWithVariants(rewriter, plan, seen);
+    else onSlots(rewriter, plan, seen);
+    rewriter
+      .on(
+        "[data-pz-text]",
+        guarded({
+          element(el) {
+            // Text written into a script or style would run as code or style: the origin's content stays.
+            if (LIVE_TEXT.has(el.tagName)) return;
+            const path = unmarked(el.getAttribute("data-pz-text") ?? "");
+            const value = printable(readPath(plan.bindings, path.split(".")));
+            if (value !== undefined) el.setInnerContent(value, { html: false });
+          },
+        }),
+      )
+      .onDocument(
+        guarded({
+          end() {
+            if (own === generation) finish(seen.shape());
+          },
+        }),
+      );
+    if (plan.beforeBodyEnd) onBodyEnd(rewriter, plan.beforeBodyEnd);
+    return rewriter;
+  };
+  if (plan.checked) {
+    const page = build().transform(new Response(response.body, { headers: response.headers }));
+    return { response: new Response(page.body, response), seen: shape };
+  }
+  const body = rewriteFailSafe(
+    response.body!,
+    (page) => build().transform(new Response(page, { headers: response.headers })).body!,
+    {
+      careful: plan.careful === true || !nativeCharset(response.headers.get("content-type")),
+      onFailure(reason) {
+        log("error", "the page could not be rewritten past this point; its rest is served as the origin sent it", {
+          reason: String(reason),
+        });
+        seen.careful = seen.partial = true;
         finish(seen.shape());
       },
-    });
-  if (plan.beforeBodyEnd) {
-    const tag = plan.beforeBodyEnd;
-    // Once per page, before the first </body>: some real pages close body twice.
-    let added = false;
-    rewriter.on("body", {
+      onRisk(how) {
+        seen.careful = true;
+        if (how === "takeover") generation += 1;
+        if (how !== "cut") return;
+        seen.partial = true;
+        log("warn", "the page carries what the rewriter may give up on; its rest is served as the origin sent it", {
+          next: "the page's next views are rewritten the careful way",
+        });
+      },
+    },
+  );
+  return { response: new Response(body, response), seen: shape };
+}
+
+/** Adds `tag` once per page, before the first </body>: some real pages close body twice. */
+function onBodyEnd(rewriter: HTMLRewriter, tag: string): void {
+  let added = false;
+  rewriter.on(
+    "body",
+    guarded({
       element(el) {
         if (added) return;
         el.onEndTag((end) => {
@@ -97,19 +169,8 @@ export function rewritePage(response: Response, plan: RewritePlan): RewrittenPag
           end.before(tag, { html: true });
         });
       },
-    });
-  }
-  const body = rewriteFailSafe(
-    response.body!,
-    (marked) => rewriter.transform(new Response(marked, { headers: response.headers })).body!,
-    (reason) => {
-      log("error", "the page could not be rewritten past this point; its rest is served as the origin sent it", {
-        reason: String(reason),
-      });
-      finish(seen.shape());
-    },
+    }),
   );
-  return { response: new Response(body, response), seen: shape };
 }
 
 /** Fills a slot element from its decision (marks it; replaces its content for a template). */
@@ -120,14 +181,17 @@ function fillSlot(el: Element, d: SlotDecision): void {
 
 /** Slots when no decision chooses a variant: one handler per slot element, nothing else. */
 function onSlots(rewriter: HTMLRewriter, plan: RewritePlan, seen: Seen): void {
-  rewriter.on("[data-pz-slot]", {
-    element(el) {
-      const slot = el.getAttribute("data-pz-slot") ?? "";
-      seen.slots.add(slot);
-      const d = plan.slots[slot];
-      if (d) fillSlot(el, d);
-    },
-  });
+  rewriter.on(
+    "[data-pz-slot]",
+    guarded({
+      element(el) {
+        const slot = unmarked(el.getAttribute("data-pz-slot") ?? "");
+        seen.slots.add(slot);
+        const d = plan.slots[slot];
+        if (d) fillSlot(el, d);
+      },
+    }),
+  );
 }
 
 /**
@@ -143,36 +207,44 @@ function onSlotsWithVariants(rewriter: HTMLRewriter, plan: RewritePlan, seen: Se
     return d?.content.kind === "variant" ? d.content.variant : undefined;
   };
   rewriter
-    .on("[data-pz-slot]", {
-      element(el) {
-        const slot = el.getAttribute("data-pz-slot") ?? "";
-        seen.slots.add(slot);
-        const d = plan.slots[slot] ?? null;
-        try {
-          el.onEndTag(() => void open.pop());
-          open.push({ slot, d });
-        } catch {
-          // A void or self-closing element has no end tag and so no children to choose among.
-        }
-        if (d) fillSlot(el, d);
-      },
-      text(chunk) {
-        // Text written straight into a variant slot is default content too (text handlers see every descendant's text).
-        if (variantOf() !== undefined && !insideChosen) chunk.remove();
-      },
-    })
-    .on("[data-pz-slot] > *", {
-      element(el) {
-        const variant = el.tagName === "template" ? el.getAttribute("data-pz-variant") : null;
-        const parent = open.at(-1);
-        if (variant !== null && parent) seen.template(parent.slot, variant);
-        const chosen = variantOf();
-        if (chosen === undefined) return;
-        // Origin-rendered variants: the chosen template is unwrapped, every other child goes.
-        if (variant !== chosen) return void el.remove();
-        el.removeAndKeepContent();
-        insideChosen = true;
-        el.onEndTag(() => void (insideChosen = false));
-      },
-    });
+    .on(
+      "[data-pz-slot]",
+      guarded({
+        element(el) {
+          const slot = unmarked(el.getAttribute("data-pz-slot") ?? "");
+          seen.slots.add(slot);
+          const d = plan.slots[slot] ?? null;
+          try {
+            el.onEndTag(() => void open.pop());
+            open.push({ slot, d });
+          } catch {
+            // A void or self-closing element has no end tag and so no children to choose among.
+          }
+          if (d) fillSlot(el, d);
+        },
+        text(chunk) {
+          // Text written straight into a variant slot is default content too (text handlers see every
+          // descendant's text).
+          if (variantOf() !== undefined && !insideChosen) chunk.remove();
+        },
+      }),
+    )
+    .on(
+      "[data-pz-slot] > *",
+      guarded({
+        element(el) {
+          const named = el.tagName === "template" ? el.getAttribute("data-pz-variant") : null;
+          const variant = named === null ? null : unmarked(named);
+          const parent = open.at(-1);
+          if (variant !== null && parent) seen.template(parent.slot, variant);
+          const chosen = variantOf();
+          if (chosen === undefined) return;
+          // Origin-rendered variants: the chosen template is unwrapped, every other child goes.
+          if (variant !== chosen) return void el.remove();
+          el.removeAndKeepContent();
+          insideChosen = true;
+          el.onEndTag(() => void (insideChosen = false));
+        },
+      }),
+    );
 }
