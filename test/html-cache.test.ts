@@ -335,7 +335,7 @@ describe("the edge HTML cache", () => {
     expect((await view("/cached", { Cookie: await visitorPair(CUSTOMER) })).outcome).toBe("hit");
   });
 
-  it("stores a copy checked only when nothing in it may stop the rewriter; every view of either is whole", async () => {
+  it("stores a copy checked only when nothing in it stops the rewriter; every view of either is whole", async () => {
     const real: CacheStorage = caches;
     const stored = new Map<string, string | null>();
     vi.stubGlobal(
@@ -373,7 +373,8 @@ describe("the edge HTML cache", () => {
         expect(html, path).toContain(path === "/broken" ? "<h1>Default hero</h1>" : "<h1>Welcome back, Ana</h1>");
       }
     }
-    expect(Object.fromEntries(stored)).toEqual({ cached: "1", form: null, broken: null });
+    // The form's <select> is tried whole and the rewriter follows it; the <style> in a <select> stops the trial.
+    expect(Object.fromEntries(stored)).toEqual({ cached: "1", form: "1", broken: null });
     expect(errors.mock.calls.filter(([line]) => String(line).includes("could not be rewritten"))).toHaveLength(2);
   });
 

@@ -13,7 +13,8 @@ import { countCacheOutcome } from "./cache-stats";
 import { log } from "../lib/log";
 import { fetchOrigin, type OriginOptions } from "../proxy/origin";
 import { isHtmlPage } from "../proxy/skip";
-import { nativeCharset, RiskWatch } from "../proxy/rewrite-risk";
+import { MAX_TAGS, nativeCharset, RiskWatch } from "../proxy/rewrite-risk";
+import { rewriterFollows } from "../proxy/rewriter";
 
 const CACHE_NAME = "pz-html";
 const PURGED_AT = "x-pz-purged-at";
@@ -121,9 +122,10 @@ async function lookup(cache: Cache, key: string, p: PageRequest): Promise<Cached
 const MAX_CHECKED_BYTES = 2 * 1024 * 1024;
 
 /**
- * The stored form of `origin`'s page, looked through first: a copy with nothing the rewriter may give up on is
- * rewritten on its hits with no fail-safe between the cache and the browser (rewrite-fallback.ts), the fastest way. A
- * page over MAX_CHECKED_BYTES is stored as it streams, unchecked.
+ * The stored form of `origin`'s page, looked through first: a copy with nothing the rewriter may give up on, or
+ * with a <select> or <frameset> it is then tried on and reads whole, is rewritten on its hits with no fail-safe
+ * between the cache and the browser (rewrite-fallback.ts), the fastest way. A page over MAX_CHECKED_BYTES is stored
+ * as it streams, unchecked.
  */
 async function checkedCopy(
   body: ReadableStream<Uint8Array> | null,
@@ -158,7 +160,10 @@ async function checkedCopy(
   const bytes = new Uint8Array(size);
   let at = 0;
   for (const chunk of chunks) bytes.set(chunk, (at += chunk.length) - chunk.length);
-  const checked = new RiskWatch().scan(bytes, true).risk < 0;
+  // A page at risk only for a <select> or <frameset> is tried whole: most such pages the rewriter reads to the end.
+  const watch = new RiskWatch();
+  const checked =
+    watch.scan(bytes, true).risk < 0 || (watch.tags < MAX_TAGS && (await rewriterFollows(bytes, origin.headers)));
   return storedCopy(bytes, origin, plan, storedAt, checked);
 }
 

@@ -37,7 +37,8 @@ export function nativeCharset(contentType: string | null): boolean {
 
 /** Follows one page, chunk by chunk. */
 export class RiskWatch {
-  private tags = 0;
+  /** "<" bytes counted so far (a page at risk for its length has MAX_TAGS). */
+  tags = 0;
 
   /**
    * Looks through `chunk` (the bytes held back from the last call first). `risk` is the offset of

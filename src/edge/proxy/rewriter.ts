@@ -155,6 +155,26 @@ export function rewritePage(response: Response, plan: RewritePlan): RewrittenPag
   return { response: new Response(body, response), seen: shape };
 }
 
+/**
+ * True when HTMLRewriter, with every selector the page's rewriter may register, reads `page` to its end: a trial
+ * for a cached copy the page search alone would not let through (a <select> the parser follows). What stops it
+ * depends on the bytes parsed, not on what the handlers change, so a copy it reads once it reads on every view.
+ */
+export async function rewriterFollows(page: Uint8Array, headers: Headers): Promise<boolean> {
+  const none = { element() {} };
+  const trial = new HTMLRewriter()
+    .on("[data-pz-slot]", { ...none, text() {} })
+    .on("[data-pz-slot] > *", none)
+    .on("[data-pz-text]", none)
+    .on("body", none);
+  try {
+    await trial.transform(new Response(page, { headers })).arrayBuffer();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Adds `tag` once per page, before the first </body>: some real pages close body twice. */
 function onBodyEnd(rewriter: HTMLRewriter, tag: string): void {
   let added = false;
