@@ -1,13 +1,15 @@
 /**
  * Keeps a page whole when HTMLRewriter gives up part-way (a parser ambiguity such as a <style>
  * inside a <select>): the rest of the page then reaches the browser as the origin sent it. Bytes
- * already sent stay sent, and nothing is lost or doubled. Two ways, chosen per view:
+ * already sent stay sent, and nothing is lost or doubled. Two ways, chosen per view (a third, for cached
+ * copies checked when stored, is no fail-safe at all: rewriter.ts; all three in docs/architecture.md):
  *
- * **Watched** (most pages): the page goes to the rewriter, and the rewriter's output to the browser,
- * through native streams, as cheap as a bare HTMLRewriter. Each origin chunk is looked through first
- * for what the rewriter may give up on (rewrite-risk.ts). From the first such point the rewriter is
- * given no more: its input ends there, its output is finished, and the origin's bytes from that point
- * on follow as they are. `onRisk` is told, and the page's next views are careful.
+ * **Watched** (most pages): each origin chunk is looked through with the native search for what the
+ * rewriter may give up on (rewrite-risk.ts) before the rewriter is given it. From the first such
+ * point the rewriter is given no more: its input ends there and its output is finished. The careful
+ * way then rewrites the page again from its start, and its output from that point on follows; a page
+ * too long to have been kept is followed by the origin's bytes as they are. `onRisk` is told, and the
+ * page's next views are careful.
  *
  * **Careful** (a page at risk before, or a charset the rewriter may refuse): sync markers go into the
  * page fed to the rewriter, and come out of its output in source order: the output before marker N is
@@ -90,7 +92,10 @@ export function rewriteFailSafe(
   return options.careful ? rewriteCarefully(origin, rewrite, options) : rewriteWatched(origin, rewrite, options);
 }
 
-/** The watched way: native streams both sides, the rewriter's input ended where the page is at risk. */
+/**
+ * The watched way: each origin chunk is searched, then fed to the rewriter through a native stream; its input ends
+ * where the page is at risk, and what follows (see takeOver) comes after its output.
+ */
 function rewriteWatched(
   origin: ReadableStream<Uint8Array>,
   rewrite: (page: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>,
