@@ -8,8 +8,11 @@ import { TestOrigin } from "./origin/index";
 const SELECT_PAGE = "<!doctype html><body><select><style>x</style></select><p>after</p></body></html>";
 const BANNER = '<div data-pz-slot="banner"><p>Default banner</p></div>';
 
-/** An origin that streams the page it is given in the chunk sizes it is given. */
-function pageOrigin(page: string, sizes: number[] = []): TestOrigin {
+/**
+ * An origin that streams the page it is given in the chunk sizes it is given, saying its length when `length` (so the
+ * proxy may read a short page whole first), a chunk every `interval` ms when set.
+ */
+function pageOrigin(page: string, sizes: number[] = [], length = false, interval = 0): TestOrigin {
   const bytes = new TextEncoder().encode(page);
   const origin = new TestOrigin();
   const fetcher = {
@@ -17,13 +20,16 @@ function pageOrigin(page: string, sizes: number[] = []): TestOrigin {
       let at = 0;
       let i = 0;
       const body = new ReadableStream<Uint8Array>({
-        pull(controller) {
+        async pull(controller) {
+          if (interval > 0 && at > 0) await new Promise((resolve) => setTimeout(resolve, interval));
           if (at >= bytes.length) return controller.close();
           const size = sizes.length ? sizes[i++ % sizes.length] : bytes.length;
           controller.enqueue(bytes.slice(at, (at += size)));
         },
       });
-      return new Response(body, { headers: { "content-type": "text/html; charset=utf-8" } });
+      const headers: Record<string, string> = { "content-type": "text/html; charset=utf-8" };
+      if (length) headers["content-length"] = String(bytes.length);
+      return new Response(body, { headers });
     },
   } as unknown as Fetcher;
   return Object.assign(origin, { fetcher });
@@ -45,8 +51,8 @@ beforeEach(async () => {
   return () => vi.restoreAllMocks();
 });
 
-async function fetchThrough(page: string, sizes?: number[]): Promise<string> {
-  const { res, done } = await visit(pageOrigin(page, sizes), "/page");
+async function fetchThrough(page: string, sizes?: number[], length = false, interval = 0): Promise<string> {
+  const { res, done } = await visit(pageOrigin(page, sizes, length, interval), "/page");
   expect(res.status).toBe(200);
   const text = await res.text();
   await done();
@@ -57,7 +63,22 @@ describe("a page the parser cannot follow", () => {
   it("comes back whole, as the origin sent it, and the failure is logged", async () => {
     expect(await fetchThrough(SELECT_PAGE)).toBe(SELECT_PAGE);
     expect(await fetchThrough(SELECT_PAGE, [7])).toBe(SELECT_PAGE);
-    expect(failures).toHaveLength(2);
+    // Its length said, read whole first: the page search finds the <select> and the fail-safe still runs.
+    expect(await fetchThrough(SELECT_PAGE, [7], true)).toBe(SELECT_PAGE);
+    expect(failures).toHaveLength(3);
+  });
+
+  it("a short page whose length is said is rewritten whole, or streamed when it is slower than the read-ahead", async () => {
+    const page = `<!doctype html><body>${BANNER}<p>rest</p></body></html>`;
+    for (const [sizes, interval] of [
+      [[page.length], 0],
+      [[9], 0],
+      [[9], 20],
+    ] as const) {
+      const body = await fetchThrough(page, [...sizes], true, interval);
+      expect(body).toMatch(/<p>(Calm banner|<b>Bold banner<\/b>)<\/p>/);
+      expect(sameSlots(body)).toBe(sameSlots(page));
+    }
   });
 
   it("keeps the slot filled before the failure, and every byte of the origin after it exactly once", async () => {
@@ -130,7 +151,8 @@ describe("fuzzed pages through the proxy", () => {
       const slots = n % 2 === 1;
       const page = fuzzPage(next, slots);
       const sizes = Array.from({ length: 4 }, () => 1 + Math.floor(next() * 200));
-      const body = await fetchThrough(page, sizes);
+      // Every third page says its length: read whole first, then rewritten alone or through the fail-safe.
+      const body = await fetchThrough(page, sizes, n % 3 === 0);
       expect(body, `page ${n}`).not.toContain("\u0001");
       if (slots) expect(sameSlots(body), `page ${n}`).toBe(sameSlots(page));
       else expect(body, `page ${n}`).toBe(page);

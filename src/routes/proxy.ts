@@ -227,6 +227,7 @@ async function personalise(
   }
 
   // 10. Headers: never storable by a shared cache, no validators for a body the origin did not write.
+  const length = Number(response.headers.get("Content-Length") ?? NaN);
   const out = new Response(response.body, response);
   const headers = out.headers;
   headers.set("Cache-Control", "private, no-store");
@@ -242,7 +243,7 @@ async function personalise(
 
   // 11. Stream the page through the rewriter; events leave once the page has streamed, off the request path.
   const attributes = personal && !withdrawn && profileResult.profile ? profileAttributes(profileResult.profile) : null;
-  const rewritten = rewritePage(out, {
+  const rewritten = await rewritePage(out, {
     slots: decision.slots,
     // The holdout gets no personalisation at all: its text bindings keep the origin's words too.
     bindings: decision.holdout ? {} : { profile: attributes, request: info, stages: decision.stages },
@@ -250,6 +251,7 @@ async function personalise(
     learnTemplates: templated,
     careful: needsCare(url.pathname),
     checked,
+    length: Number.isFinite(length) ? length : undefined,
   });
   ctx.waitUntil(
     rewritten.seen.then(async (shape) => {

@@ -10,7 +10,7 @@ import { printable } from "../../core/templates";
 import { log } from "../lib/log";
 import type { PageShape } from "./page-slots";
 import { rewriteFailSafe, unmarked } from "./rewrite-fallback";
-import { nativeCharset } from "./rewrite-risk";
+import { nativeCharset, RiskWatch } from "./rewrite-risk";
 
 export interface RewritePlan {
   /** Decided slots by slot id; slots without a decision keep the origin's content. */
@@ -28,6 +28,69 @@ export interface RewritePlan {
    * rewritten with no fail-safe between (the cheapest way, as the rewriter alone).
    */
   checked?: boolean;
+  /** The origin's Content-Length, when it sent one: a short page is read whole first (see READ_AHEAD_BYTES). */
+  length?: number;
+}
+
+/**
+ * A page the origin says is this short is read whole before it is rewritten, for at most READ_AHEAD_MS: when it has
+ * nothing the rewriter may give up on, it then goes through the rewriter alone, with no fail-safe between (the
+ * cheapest way). A page not whole by then streams on the watched way, its first bytes first.
+ */
+const READ_AHEAD_BYTES = 128 * 1024;
+const READ_AHEAD_MS = 5;
+
+/**
+ * Reads `body` up to `length` bytes for at most `ms`: `whole` when all of it came (and the stream ended), else `rest`,
+ * the stream again with what was read first.
+ */
+async function readAhead(
+  body: ReadableStream<Uint8Array>,
+  length: number,
+  ms: number,
+): Promise<{ whole: Uint8Array | null; rest: ReadableStream<Uint8Array> }> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+  let timer: number | null = null;
+  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), ms)));
+  try {
+    for (;;) {
+      pending = reader.read();
+      const next = await Promise.race([pending, late]);
+      if (next === "late") break;
+      pending = null;
+      if (next.done) {
+        const whole = new Uint8Array(size);
+        let at = 0;
+        for (const chunk of chunks) at += (whole.set(chunk, at), chunk.length);
+        return { whole, rest: new Response(whole).body! };
+      }
+      chunks.push(next.value);
+      size += next.value.length;
+      if (size > length) break;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  let waiting = pending;
+  return {
+    whole: null,
+    rest: new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          if (chunks.length > 0) return controller.enqueue(chunks.shift()!);
+          const next = await (waiting ?? reader.read());
+          waiting = null;
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        },
+        cancel: (reason) => reader.cancel(reason),
+      },
+      { highWaterMark: 0 },
+    ),
+  };
 }
 
 export interface RewrittenPage {
@@ -87,7 +150,7 @@ function markSlot(el: Element, d: SlotDecision): void {
  * Rewrites `response` (an HTML 200) with `plan`. The returned response has the origin's status and
  * headers; the caller sets cookies and cache headers on it.
  */
-export function rewritePage(response: Response, plan: RewritePlan): RewrittenPage {
+export async function rewritePage(response: Response, plan: RewritePlan): Promise<RewrittenPage> {
   if (!response.body) return { response, seen: Promise.resolve({ slots: [], templates: {} }) };
   const seen = new Seen();
   let finish: (shape: PageShape) => void = () => {};
@@ -125,15 +188,24 @@ export function rewritePage(response: Response, plan: RewritePlan): RewrittenPag
     if (plan.beforeBodyEnd) onBodyEnd(rewriter, plan.beforeBodyEnd);
     return rewriter;
   };
-  if (plan.checked) {
-    const page = build().transform(new Response(response.body, { headers: response.headers }));
+  const careful = plan.careful === true || !nativeCharset(response.headers.get("content-type"));
+  let origin: ReadableStream<Uint8Array> = response.body;
+  let whole: Uint8Array | null = null;
+  if (!plan.checked && !careful && plan.length !== undefined && plan.length <= READ_AHEAD_BYTES) {
+    const ahead = await readAhead(response.body, plan.length, READ_AHEAD_MS);
+    if (ahead.whole && new RiskWatch().scan(ahead.whole, true).risk < 0) whole = ahead.whole;
+    else origin = ahead.rest;
+  }
+  if (plan.checked || whole) {
+    // Nothing in the page the rewriter may give up on: the rewriter alone, no fail-safe between.
+    const page = build().transform(new Response(whole ?? response.body, { headers: response.headers }));
     return { response: new Response(page.body, response), seen: shape };
   }
   const body = rewriteFailSafe(
-    response.body!,
+    origin,
     (page) => build().transform(new Response(page, { headers: response.headers })).body!,
     {
-      careful: plan.careful === true || !nativeCharset(response.headers.get("content-type")),
+      careful,
       onFailure(reason) {
         log("error", "the page could not be rewritten past this point; its rest is served as the origin sent it", {
           reason: String(reason),
