@@ -58,7 +58,8 @@ async function readAhead(
   try {
     for (;;) {
       pending = reader.read();
-      const next = await Promise.race([pending, late]);
+      // An origin that breaks off now is read on (and fails) as the page streams, as it would have without this.
+      const next = await Promise.race([pending, late]).catch(() => "late" as const);
       if (next === "late") break;
       pending = null;
       if (next.done) {
