@@ -68,6 +68,37 @@ describe("a page the parser cannot follow", () => {
     expect(failures).toHaveLength(3);
   });
 
+  it("a short page whose origin breaks off while it is read whole still answers 200 with what came", async () => {
+    const page = `<!doctype html><body>${BANNER}<p>rest</p></body></html>`;
+    const bytes = new TextEncoder().encode(page);
+    const origin = new TestOrigin();
+    const fetcher = {
+      fetch: async () => {
+        let sent = false;
+        const body = new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (sent) return controller.error(new Error("origin connection reset"));
+            sent = true;
+            controller.enqueue(bytes.slice(0, 40));
+          },
+        });
+        const headers = { "content-type": "text/html; charset=utf-8", "content-length": String(bytes.length) };
+        return new Response(body, { headers });
+      },
+    } as unknown as Fetcher;
+    const { res, done } = await visit(Object.assign(origin, { fetcher }), "/page");
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    let got = "";
+    try {
+      for (let r = await reader.read(); !r.done; r = await reader.read()) got += new TextDecoder().decode(r.value);
+    } catch {
+      // The page ends where the origin broke off.
+    }
+    expect(got.startsWith("<!doctype html><body>")).toBe(true);
+    await done();
+  });
+
   it("a short page whose length is said is rewritten whole, or streamed when it is slower than the read-ahead", async () => {
     const page = `<!doctype html><body>${BANNER}<p>rest</p></body></html>`;
     for (const [sizes, interval] of [

@@ -8,6 +8,7 @@
  * before it. It is only used until the rewriter has seen the whole page once (page-slots.ts).
  */
 import type { PageShape } from "./page-slots";
+import { readStart } from "../lib/read-start";
 
 export const PRESCAN_BYTES = 64 * 1024;
 export const PRESCAN_MS = 50;
@@ -49,45 +50,9 @@ export async function prescanPage(
   body: ReadableStream<Uint8Array>,
   limits = { bytes: PRESCAN_BYTES, ms: PRESCAN_MS },
 ): Promise<Prescan> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let done = false;
-  let pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), limits.ms)));
-  try {
-    while (size < limits.bytes) {
-      pending = reader.read();
-      const result = await Promise.race([pending, late]);
-      if (result === "late") break;
-      pending = null;
-      if (result.done) {
-        done = true;
-        break;
-      }
-      chunks.push(result.value);
-      size += result.value.byteLength;
-    }
-  } finally {
-    clearTimeout(timer);
-  }
+  const start = await readStart(body, limits.bytes, limits.ms);
   const decoder = new TextDecoder();
-  const scanned = scanShape(chunks.map((c) => decoder.decode(c, { stream: true })).join(""));
-  const shape: Prescan["shape"] = done ? scanned : { templates: scanned.templates };
-  let replay = 0;
-  const rest = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (replay < chunks.length) return controller.enqueue(chunks[replay++]);
-      if (done) return controller.close();
-      const result = await (pending ?? reader.read());
-      pending = null;
-      if (result.done) controller.close();
-      else controller.enqueue(result.value);
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
-  return { body: rest, shape };
+  const scanned = scanShape(start.chunks.map((c) => decoder.decode(c, { stream: true })).join(""));
+  const shape: Prescan["shape"] = start.done ? scanned : { templates: scanned.templates };
+  return { body: start.rest, shape };
 }

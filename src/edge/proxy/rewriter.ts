@@ -11,6 +11,7 @@ import { log } from "../lib/log";
 import type { PageShape } from "./page-slots";
 import { rewriteFailSafe, unmarked } from "./rewrite-fallback";
 import { nativeCharset, RiskWatch } from "./rewrite-risk";
+import { readStart } from "../lib/read-start";
 
 export interface RewritePlan {
   /** Decided slots by slot id; slots without a decision keep the origin's content. */
@@ -39,60 +40,6 @@ export interface RewritePlan {
  */
 const READ_AHEAD_BYTES = 128 * 1024;
 const READ_AHEAD_MS = 5;
-
-/**
- * Reads `body` up to `length` bytes for at most `ms`: `whole` when all of it came (and the stream ended), else `rest`,
- * the stream again with what was read first.
- */
-async function readAhead(
-  body: ReadableStream<Uint8Array>,
-  length: number,
-  ms: number,
-): Promise<{ whole: Uint8Array | null; rest: ReadableStream<Uint8Array> }> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
-  let timer: number | null = null;
-  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), ms)));
-  try {
-    for (;;) {
-      pending = reader.read();
-      // An origin that breaks off now is read on (and fails) as the page streams, as it would have without this.
-      const next = await Promise.race([pending, late]).catch(() => "late" as const);
-      if (next === "late") break;
-      pending = null;
-      if (next.done) {
-        const whole = new Uint8Array(size);
-        let at = 0;
-        for (const chunk of chunks) at += (whole.set(chunk, at), chunk.length);
-        return { whole, rest: new Response(whole).body! };
-      }
-      chunks.push(next.value);
-      size += next.value.length;
-      if (size > length) break;
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-  let waiting = pending;
-  return {
-    whole: null,
-    rest: new ReadableStream<Uint8Array>(
-      {
-        async pull(controller) {
-          if (chunks.length > 0) return controller.enqueue(chunks.shift()!);
-          const next = await (waiting ?? reader.read());
-          waiting = null;
-          if (next.done) controller.close();
-          else controller.enqueue(next.value);
-        },
-        cancel: (reason) => reader.cancel(reason),
-      },
-      { highWaterMark: 0 },
-    ),
-  };
-}
 
 export interface RewrittenPage {
   response: Response;
@@ -193,9 +140,11 @@ export async function rewritePage(response: Response, plan: RewritePlan): Promis
   let origin: ReadableStream<Uint8Array> = response.body;
   let whole: Uint8Array | null = null;
   if (!plan.checked && !careful && plan.length !== undefined && plan.length <= READ_AHEAD_BYTES) {
-    const ahead = await readAhead(response.body, plan.length, READ_AHEAD_MS);
-    if (ahead.whole && new RiskWatch().scan(ahead.whole, true).risk < 0) whole = ahead.whole;
-    else origin = ahead.rest;
+    // One byte more than the origin said: a body longer than it said is not taken for whole.
+    const start = await readStart(response.body, plan.length + 1, READ_AHEAD_MS);
+    const bytes = start.done ? joined(start.chunks) : null;
+    if (bytes && new RiskWatch().scan(bytes, true).risk < 0) whole = bytes;
+    else origin = start.rest;
   }
   if (plan.checked || whole) {
     // Nothing in the page the rewriter may give up on: the rewriter alone, no fail-safe between.
@@ -246,6 +195,13 @@ export async function rewriterFollows(page: Uint8Array, headers: Headers): Promi
   } catch {
     return false;
   }
+}
+
+function joined(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) at += (out.set(chunk, at), chunk.length);
+  return out;
 }
 
 /** Adds `tag` once per page, before the first </body>: some real pages close body twice. */

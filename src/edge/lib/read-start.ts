@@ -1,0 +1,56 @@
+/**
+ * The first bytes of a body, read before it is passed on: the page prescan (templates on an unseen page) and the
+ * rewriter's read-ahead of short pages both look at a page's start, within a byte and time budget.
+ */
+
+export interface BodyStart {
+  /** What was read, in order. */
+  chunks: Uint8Array[];
+  /** The body ended within the budget: `chunks` are all of it. */
+  done: boolean;
+  /** The body again: `chunks` first, then what was not read yet (an error of the body comes out here). */
+  rest: ReadableStream<Uint8Array>;
+}
+
+/** Reads `body` until `bytes` are in, it ends, `ms` pass, or it fails (the failure then comes out of `rest`). */
+export async function readStart(body: ReadableStream<Uint8Array>, bytes: number, ms: number): Promise<BodyStart> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let done = false;
+  let pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+  let timer: number | null = null;
+  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), ms)));
+  try {
+    while (size < bytes) {
+      pending = reader.read();
+      // A body that fails now fails as it is passed on, as it would have without this look.
+      const result = await Promise.race([pending, late]).catch(() => "late" as const);
+      if (result === "late") break;
+      pending = null;
+      if (result.done) {
+        done = true;
+        break;
+      }
+      chunks.push(result.value);
+      size += result.value.byteLength;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  let replay = 0;
+  const rest = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (replay < chunks.length) return controller.enqueue(chunks[replay++]);
+      if (done) return controller.close();
+      const result = await (pending ?? reader.read());
+      pending = null;
+      if (result.done) controller.close();
+      else controller.enqueue(result.value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return { chunks, done, rest };
+}
