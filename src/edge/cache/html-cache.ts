@@ -15,6 +15,7 @@ import { fetchOrigin, type OriginOptions } from "../proxy/origin";
 import { isHtmlPage } from "../proxy/skip";
 import { MAX_TAGS, nativeCharset, RiskWatch } from "../proxy/rewrite-risk";
 import { rewriterFollows } from "../proxy/rewriter";
+import { joinBytes, readStart } from "../lib/read-start";
 
 const CACHE_NAME = "pz-html";
 const PURGED_AT = "x-pz-purged-at";
@@ -118,8 +119,12 @@ async function lookup(cache: Cache, key: string, p: PageRequest): Promise<Cached
   return null;
 }
 
-/** Copies up to this size are looked through before they are stored (read whole in the background first). */
+/**
+ * Copies up to this size are looked through before they are stored (read whole in the background first, for at most
+ * CHECK_READ_MS: a slower origin's copy is stored as it streams, unchecked).
+ */
 const MAX_CHECKED_BYTES = 2 * 1024 * 1024;
+const CHECK_READ_MS = 20_000;
 
 /**
  * The stored form of `origin`'s page, looked through first: a copy with nothing the rewriter may give up on, or
@@ -134,32 +139,9 @@ async function checkedCopy(
   storedAt: number,
 ): Promise<Response> {
   if (!body || !nativeCharset(origin.headers.get("content-type"))) return storedCopy(body, origin, plan, storedAt);
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.length;
-    if (size > MAX_CHECKED_BYTES) {
-      const rest = new ReadableStream<Uint8Array>({
-        start(controller) {
-          for (const chunk of chunks) controller.enqueue(chunk);
-        },
-        async pull(controller) {
-          const next = await reader.read();
-          if (next.done) controller.close();
-          else controller.enqueue(next.value);
-        },
-        cancel: (reason) => reader.cancel(reason),
-      });
-      return storedCopy(rest, origin, plan, storedAt);
-    }
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) bytes.set(chunk, (at += chunk.length) - chunk.length);
+  const start = await readStart(body, MAX_CHECKED_BYTES + 1, CHECK_READ_MS);
+  if (!start.done) return storedCopy(start.rest, origin, plan, storedAt);
+  const bytes = joinBytes(start.chunks);
   // A page at risk only for a <select> or <frameset> is tried whole: most such pages the rewriter reads to the end.
   const watch = new RiskWatch();
   const checked =

@@ -54,3 +54,14 @@ export async function readStart(body: ReadableStream<Uint8Array>, bytes: number,
   });
   return { chunks, done, rest };
 }
+
+/** `chunks` as one array of bytes. */
+export function joinBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}

@@ -27,6 +27,7 @@
  * Handlers that read an attribute strip markers from it (`unmarked`).
  */
 import { RiskWatch } from "./rewrite-risk";
+import { joinBytes } from "../lib/read-start";
 
 const encoder = new TextEncoder();
 const GT = 0x3e;
@@ -118,7 +119,7 @@ function rewriteWatched(
     let held: Uint8Array | null = null;
     for (;;) {
       const { done, value } = await source.read();
-      const chunk: Uint8Array | null = held && value ? concat(held, value) : (value ?? held);
+      const chunk: Uint8Array | null = held && value ? joinBytes([held, value]) : (value ?? held);
       held = null;
       if (!chunk) break;
       const { risk, hold } = watch.scan(chunk, done);
@@ -340,7 +341,7 @@ function rewriteCarefully(
           if (held.length > 0) await send(held);
           return;
         }
-        held = held.length > 0 ? concat(held, result.value) : result.value;
+        held = held.length > 0 ? joinBytes([held, result.value]) : result.value;
         await release(send);
       } catch (err) {
         if (gone) throw err;
@@ -388,11 +389,4 @@ function replayThen(
     },
     { highWaterMark: 0 },
   );
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

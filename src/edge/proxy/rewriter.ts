@@ -11,7 +11,7 @@ import { log } from "../lib/log";
 import type { PageShape } from "./page-slots";
 import { rewriteFailSafe, unmarked } from "./rewrite-fallback";
 import { nativeCharset, RiskWatch } from "./rewrite-risk";
-import { readStart } from "../lib/read-start";
+import { joinBytes, readStart } from "../lib/read-start";
 
 export interface RewritePlan {
   /** Decided slots by slot id; slots without a decision keep the origin's content. */
@@ -142,7 +142,7 @@ export async function rewritePage(response: Response, plan: RewritePlan): Promis
   if (!plan.checked && !careful && plan.length !== undefined && plan.length <= READ_AHEAD_BYTES) {
     // One byte more than the origin said: a body longer than it said is not taken for whole.
     const start = await readStart(response.body, plan.length + 1, READ_AHEAD_MS);
-    const bytes = start.done ? joined(start.chunks) : null;
+    const bytes = start.done ? joinBytes(start.chunks) : null;
     if (bytes && new RiskWatch().scan(bytes, true).risk < 0) whole = bytes;
     else origin = start.rest;
   }
@@ -195,13 +195,6 @@ export async function rewriterFollows(page: Uint8Array, headers: Headers): Promi
   } catch {
     return false;
   }
-}
-
-function joined(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) at += (out.set(chunk, at), chunk.length);
-  return out;
 }
 
 /** Adds `tag` once per page, before the first </body>: some real pages close body twice. */
