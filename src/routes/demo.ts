@@ -13,6 +13,7 @@ import { jsonError } from "../edge/lib/errors";
 import { readProfile } from "../edge/profiles/profile-store";
 import { getLiveRuleset } from "../edge/rulesets/live-ruleset";
 import { settings } from "../edge/lib/settings";
+import { inHoldout } from "../core/holdout";
 
 export const demo = newApp();
 
@@ -69,9 +70,18 @@ demo.get("/login", async (c) => {
   const url = new URL(c.req.url);
   const secret = c.env.PZ_SIGNING_KEY!;
   const known = await readVisitorCookie(secret, parseCookies(c.req.header("cookie"))[VISITOR_COOKIE]);
-  const identity = { visitorId: (known ?? newVisitor()).visitorId, customerId: customer.data };
+  const withExperiments = c.req.query("experiments") === "on";
+  let visitorId = (known ?? newVisitor()).visitorId;
+  if (!withExperiments) {
+    // The global holdout would show a persona none of the README's table: without experiments=on the browser gets a
+    // visitor id outside it (5 % of ids fall in the demo's; 64 tries leave a miss with odds of about 1e-83).
+    const live = await getLiveRuleset(c.env.RULES, Date.now(), settings(c.env).rulesRefreshMs, c.executionCtx);
+    const holdout = live?.prepared.holdout ?? null;
+    for (let i = 0; i < 64 && inHoldout(holdout, visitorId); i++) visitorId = newVisitor().visitorId;
+  }
+  const identity = { visitorId, customerId: customer.data };
   c.header("Set-Cookie", await visitorCookie(secret, identity, cookieSecure(url)), { append: true });
-  c.header("Set-Cookie", await personaSession(c, c.req.query("experiments") === "on", url), { append: true });
+  c.header("Set-Cookie", await personaSession(c, withExperiments, url), { append: true });
   return c.redirect("/", 302);
 });
 
