@@ -128,9 +128,13 @@ async function main() {
     const rss = { start: rssMb(pid), warm: null, peak: 0, end: null };
     const started = performance.now();
     const heap = { warm: null, end: null };
+    /** Every 10 s: seconds since the start, requests sent, RSS in MB. */
+    const series = [];
     const sampler = setInterval(() => {
       const now = rssMb(pid);
       if (now !== null) rss.peak = Math.max(rss.peak, now);
+      const second = Math.round((performance.now() - started) / 1000);
+      if (now !== null && second >= (series.length + 1) * 10) series.push([second, n, round(now, 1)]);
       if (rss.warm === null && performance.now() - started >= WARM_SECONDS * 1000) {
         rss.warm = now;
         heapUsedMb(INSPECTOR_PORT).then(
@@ -177,6 +181,10 @@ async function main() {
       js_heap_mb_warm: round(heap.warm, 2),
       js_heap_mb_end: round(heap.end, 2),
       js_heap_growth_after_warmup: round(heapGrowth, 3),
+      // Durable Objects the load brought into being: one per new visitor's page view and per link click's customer, and
+      // the pool of returning visitors. The local runtime keeps a little of each after it is evicted (bench/README.md).
+      profile_objects: Math.ceil(counts.page / 2) + counts.link + RETURNING,
+      rss_mb_series: series,
       worker_5xx: counts.worker_5xx,
       request_failures: counts.failed,
       cross_request_warnings: warnings.cross,
