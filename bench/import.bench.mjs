@@ -1,8 +1,7 @@
 // Profile import through the local worker: 2,000 generated CRM profiles POSTed as NDJSON to
 // /__pz/admin/profiles:import (profiles/s), as `pz profiles import` sends them. Each new customer is a new
-// ProfileObject, and local workerd keeps every object's SQLite database in its one process after the object is
-// evicted; past a few thousand objects its SQLite allocations fail (SQLITE_NOMEM), so the bench stays below that
-// (bench/README.md, "Links and import").
+// ProfileObject in the one local workerd process, where 20,000 of them failed with SQLITE_NOMEM; the bench stays
+// below that (bench/README.md, "Links and import").
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { bundlePz, hostPz, PZ_SECRETS } from "./lib/pz.mjs";
