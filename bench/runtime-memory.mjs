@@ -6,13 +6,14 @@
 // 2. PZ_PROBE_OBJECTS minimal Durable Objects (one SQLite row and one key each) created through Miniflare, then 15 s
 //    idle: how many objects are still live, and how many of workerd's storage wrappers the heap still holds.
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { Miniflare } from "miniflare";
 import WebSocket from "ws";
+import { rssMb } from "./lib/cpu.mjs";
 import { COMPATIBILITY_DATE } from "./lib/host.mjs";
 
 const ROUNDS = Number(process.env.PZ_PROBE_ROUNDS ?? 4);
@@ -22,9 +23,11 @@ const PORT = 18931;
 const WORKERD = fileURLToPath(new URL("../node_modules/.bin/workerd", import.meta.url));
 const INSPECTOR_PORT = 9241;
 
-async function rssMb(pid) {
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, "utf8"))?.[1]);
-  return Math.round(kb / 1024);
+/** RSS in whole MB; throws when the process is gone (workerd did not start, or died). */
+function rssWholeMb(pid) {
+  const mb = rssMb(pid);
+  if (mb === null) throw new Error(`workerd (pid ${pid}) is not running`);
+  return Math.round(mb);
 }
 
 /** RSS of an empty worker in raw workerd after each round of load, with the given V8 flags. */
@@ -55,12 +58,12 @@ const w :Workerd.Worker = (modules = [(name = "empty.js", esModule = embed "empt
         break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const rounds = [{ requests: 0, rss_mb: await rssMb(child.pid) }];
+    const rounds = [{ requests: 0, rss_mb: rssWholeMb(child.pid) }];
     let requests = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const result = await autocannon({ url: `http://127.0.0.1:${PORT}/`, connections: 8, duration: 15 });
       requests += result.requests.total;
-      rounds.push({ requests, rss_mb: await rssMb(child.pid) });
+      rounds.push({ requests, rss_mb: rssWholeMb(child.pid) });
     }
     return rounds;
   } finally {

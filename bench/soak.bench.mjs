@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { tsImport } from "tsx/esm/api";
-import { workerdPids } from "./lib/cpu.mjs";
+import { rssMb, workerdPids } from "./lib/cpu.mjs";
 import { hostWorker } from "./lib/host.mjs";
 import { heapUsedMb } from "./lib/inspector.mjs";
 import { startOrigin } from "./lib/origin.mjs";
@@ -23,16 +23,6 @@ const RETURNING = 500;
 const UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
 /** What the runtime prints when a promise or I/O object crosses from one request to another. */
 const CROSS_REQUEST = /different request|cross-request|Cannot perform I\/O on behalf of/i;
-
-/** Resident memory of a process in MB, from /proc; null where unreadable. */
-function rssMb(pid) {
-  try {
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
-    return Number.isFinite(kb) ? kb / 1024 : null;
-  } catch {
-    return null;
-  }
-}
 
 /** The workerd process this script started: the one whose parent is this process (others may run beside it). */
 function ownWorkerd(pids) {

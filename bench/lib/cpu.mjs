@@ -23,6 +23,16 @@ export function workerdPids() {
   }
 }
 
+/** Resident memory of a process in MB, from /proc; null where unreadable. */
+export function rssMb(pid) {
+  try {
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+    return Number.isFinite(kb) ? kb / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
 /** User + system CPU milliseconds used so far by process `pid` (all its threads); null when unreadable. */
 export function cpuMs(pid) {
   if (!pid) return null;
