@@ -12,9 +12,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { Miniflare } from "miniflare";
-import WebSocket from "ws";
 import { rssMb } from "./lib/cpu.mjs";
 import { COMPATIBILITY_DATE } from "./lib/host.mjs";
+import { openInspector } from "./lib/inspector.mjs";
 
 const ROUNDS = Number(process.env.PZ_PROBE_ROUNDS ?? 4);
 const OBJECTS = Number(process.env.PZ_PROBE_OBJECTS ?? 2000);
@@ -93,39 +93,14 @@ export default {
   },
 };`;
 
-/** Counts of the storage classes in a heap snapshot of the worker's isolate (taken while a request keeps it awake). */
+/** Counts of the storage classes in a heap snapshot of the worker's isolate (taken while requests keep it awake). */
 async function storageCounts(url) {
-  const target = (await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json`)).json()).find(
-    (t) => t.webSocketDebuggerUrl,
-  );
-  const ws = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => (ws.once("open", resolve), ws.once("error", reject)));
-  let id = 0;
-  let chunks = [];
-  const pending = new Map();
-  ws.on("message", (raw) => {
-    const message = JSON.parse(String(raw));
-    if (message.method === "HeapProfiler.addHeapSnapshotChunk") chunks.push(message.params.chunk);
-    if (!message.id || !pending.has(message.id)) return;
-    pending.get(message.id)(message);
-    pending.delete(message.id);
-  });
-  // An idle isolate serves the inspector only while it runs something: requests keep it awake until the answer comes.
-  const call = async (method, params = {}) => {
-    let answered = false;
-    const answer = new Promise((resolve) => pending.set(++id, resolve)).then((message) => {
-      answered = true;
-      return message;
-    });
-    ws.send(JSON.stringify({ id, method, params }));
-    while (!answered) await (await fetch(`${url}wake`)).text();
-    return answer;
-  };
+  const inspector = await openInspector(INSPECTOR_PORT, { wake: async () => (await fetch(`${url}wake`)).text() });
   try {
-    await call("HeapProfiler.collectGarbage");
-    chunks = [];
-    await call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
-    const snapshot = JSON.parse(chunks.join(""));
+    await inspector.call("HeapProfiler.collectGarbage");
+    inspector.snapshotChunks.length = 0;
+    await inspector.call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+    const snapshot = JSON.parse(inspector.snapshotChunks.join(""));
     const fields = snapshot.snapshot.meta.node_fields;
     const nameAt = fields.indexOf("name");
     const counts = {};
@@ -136,7 +111,7 @@ async function storageCounts(url) {
     }
     return counts;
   } finally {
-    ws.close();
+    inspector.close();
   }
 }
 
