@@ -13,7 +13,6 @@ import {
 } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { appliedIdsTable } from "../src/edge/profiles/profile-object";
 import type { Env } from "../src/env";
 import type { PzEvent } from "../src/edge/events/event-schema";
 import { identityLinkKey, visitorProfileKey } from "../src/edge/lib/kv-keys";
@@ -130,27 +129,30 @@ describe("every write to a profile goes through its object", () => {
     }
   });
 
-  it("an object from before the one-row-per-id table keeps every id it applied, so its redeliveries still change nothing", async () => {
-    const visitorId = uid("v");
-    const stub = objectOf(visitor(visitorId));
-    const old = goal(visitorId, "quote");
-    await runInDurableObject(stub, (_instance, state: DurableObjectState) => {
-      // The layout such an object has: a rowid table of ids and their sequence in a `seq` key.
-      state.storage.sql.exec("DROP TABLE applied_ids");
-      state.storage.sql.exec("CREATE TABLE applied (id TEXT PRIMARY KEY, seq INTEGER NOT NULL)");
-      state.storage.sql.exec("INSERT INTO applied (id, seq) VALUES (?, 7), ('older', 3)", old.id);
-      state.storage.kv.put("seq", 7);
-      expect(appliedIdsTable(state.storage)).toBe(7);
-      const ids = state.storage.sql.exec<{ id: string }>("SELECT id FROM applied_ids ORDER BY id").toArray();
-      expect(ids.map((r) => r.id).sort()).toEqual([old.id, "older"].sort());
-      const legacy = state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'applied'").toArray();
-      expect(legacy).toEqual([]);
-      expect(state.storage.kv.get("seq")).toBeUndefined();
+  for (const layout of ["applied_ids", "applied"] as const)
+    it(`an object from before one key per change (a \`${layout}\` table) keeps every id it applied, so its redeliveries still change nothing`, async () => {
+      const visitorId = uid("v");
+      const stub = objectOf(visitor(visitorId));
+      const old = goal(visitorId, "quote");
+      await runInDurableObject(stub, (_instance, state: DurableObjectState) => {
+        // The layouts such objects have: a WITHOUT ROWID table, or before it a rowid table and a `seq` key.
+        const rowid = layout === "applied" ? "" : " WITHOUT ROWID";
+        state.storage.sql.exec(`CREATE TABLE ${layout} (id TEXT PRIMARY KEY, seq INTEGER NOT NULL)${rowid}`);
+        state.storage.sql.exec(`INSERT INTO ${layout} (id, seq) VALUES (?, 7), ('older', 3)`, old.id);
+        if (layout === "applied") state.storage.kv.put("seq", 7);
+      });
+      // The id it had applied is still known: delivering that event again adds nothing, a new one is folded.
+      await deliver([old, goal(visitorId, "quote")]);
+      expect((await kvProfile(visitor(visitorId)))!.goals).toEqual({ quote: 1 });
+      await runInDurableObject(stub, (_instance, state: DurableObjectState) => {
+        const tables = state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name LIKE 'applied%'").toArray();
+        expect(tables).toEqual([]);
+        expect(state.storage.kv.get("seq")).toBeUndefined();
+        const kept = [...state.storage.kv.list<string[]>({ prefix: "applied:" })];
+        expect(kept.flatMap(([, ids]) => ids)).toHaveLength(3);
+        expect(kept[0][1]).toEqual(["older", old.id]);
+      });
     });
-    // The id it had applied is still known: delivering that event again adds nothing, a new one is folded.
-    await deliver([old, goal(visitorId, "quote")]);
-    expect((await kvProfile(visitor(visitorId)))!.goals).toEqual({ quote: 1 });
-  });
 
   it("a batch beside a link click: the anonymous history, queued or not, ends up with the customer", async () => {
     for (let round = 0; round < ROUNDS; round++) {

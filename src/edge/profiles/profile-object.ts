@@ -13,13 +13,12 @@ import { identityLinkKey } from "../lib/kv-keys";
 import { log } from "../lib/log";
 import { DEFAULTS } from "../lib/settings";
 import { emptyProfile, parseProfile, type StoredProfile } from "./profile-model";
+import { AppliedIds } from "./applied-ids";
 import { applyChange, differs, isPrompt, type ProfileChange } from "./profile-change";
 import { Outbox } from "./profile-outbox";
 import { profileKey, type ProfileRef } from "./profile-store";
 import { profileStub } from "./profile-writes";
 
-/** Event ids remembered per profile; a redelivery older than this many later events could fold twice. */
-export const APPLIED_IDS = 10_000;
 /** How long a failed hand-over of a stitched visitor's profile waits before the alarm retries it. */
 const HANDOFF_RETRY_MS = 5000;
 
@@ -50,32 +49,14 @@ function foldDelayMs(env: Env): number {
   return (Number.isFinite(seconds) && seconds >= 0 ? seconds : DEFAULTS.PROFILE_WRITE_SECONDS) * 1000;
 }
 
-/**
- * Creates the table of applied ids and returns the highest sequence number in it. One row per id (WITHOUT ROWID: a
- * rowid table with a text key writes its index too, two billed rows per id). Objects created before it kept a rowid
- * table `applied` and a `seq` key: their ids move over once, and both go.
- */
-export function appliedIdsTable(storage: DurableObjectStorage): number {
-  const sql = storage.sql;
-  sql.exec("CREATE TABLE IF NOT EXISTS applied_ids (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID");
-  const legacy = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'applied'").toArray();
-  if (legacy.length > 0) {
-    sql.exec("INSERT OR IGNORE INTO applied_ids (id, seq) SELECT id, seq FROM applied");
-    sql.exec("DROP TABLE applied");
-    storage.kv.delete("seq");
-  }
-  return Number(sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM applied_ids").one().seq ?? 0);
-}
-
 export class ProfileObject extends DurableObject<Env> {
   private readonly outbox: Outbox;
-  /** The sequence number of the last ids remembered (kept in memory: the table holds it). */
-  private seq: number;
+  private readonly appliedIds: AppliedIds;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.outbox = new Outbox(ctx.storage, env.PROFILES, foldDelayMs(env));
-    this.seq = appliedIdsTable(ctx.storage);
+    this.appliedIds = new AppliedIds(ctx.storage);
   }
 
   private get<T>(key: string): T | undefined {
@@ -123,7 +104,7 @@ export class ProfileObject extends DurableObject<Env> {
   async apply(ref: ProfileRef, change: ProfileChange, now: number, changeId?: string): Promise<ProfileResult> {
     ref = await this.own(ref);
     if (this.get<Tombstone>("tombstone")) return { ref, profile: null, forgotten: true };
-    if (changeId && this.applied([changeId]).size > 0)
+    if (changeId && this.appliedIds.applied([changeId]).size > 0)
       return { ref, profile: this.get<StoredProfile>("profile") ?? null };
     if (change.kind === "fold") {
       const fresh = this.freshEvents(change.events);
@@ -132,14 +113,16 @@ export class ProfileObject extends DurableObject<Env> {
       change = { kind: "fold", events: fresh };
     }
     const profile = this.change(ref, change, now);
-    if (changeId) this.remember([changeId]);
-    if (change.kind === "fold") this.remember(change.events.map((e) => e.id));
+    this.appliedIds.remember([
+      ...(changeId ? [changeId] : []),
+      ...(change.kind === "fold" ? change.events.map((e) => e.id) : []),
+    ]);
     await this.settle(now, true);
     return { ref, profile };
   }
 
   private freshEvents(events: PzEvent[]): PzEvent[] {
-    const seen = this.applied(events.map((e) => e.id));
+    const seen = this.appliedIds.applied(events.map((e) => e.id));
     const erasedAt = this.get<number>("erasedAt") ?? -1;
     // An admin erase drops what was queued before it; events after it start a new profile.
     return events.filter((e) => !seen.has(e.id) && e.at > erasedAt);
@@ -160,25 +143,6 @@ export class ProfileObject extends DurableObject<Env> {
     const customer: ProfileRef = { kind: "customer", id: customerId };
     if (events.length === 0) return { ref: customer, profile: null };
     return profileStub(this.env, customer).apply(customer, { kind: "fold", events }, now);
-  }
-
-  private applied(ids: string[]): Set<string> {
-    const seen = new Set<string>();
-    if (ids.length === 0) return seen;
-    const rows = this.ctx.storage.sql.exec<{ id: string }>(
-      "SELECT id FROM applied_ids WHERE id IN (SELECT value FROM json_each(?))",
-      JSON.stringify(ids),
-    );
-    for (const row of rows) seen.add(row.id);
-    return seen;
-  }
-
-  private remember(ids: string[]): void {
-    if (ids.length === 0) return;
-    const sql = this.ctx.storage.sql;
-    const seq = (this.seq += ids.length);
-    sql.exec("INSERT OR IGNORE INTO applied_ids (id, seq) SELECT value, ? FROM json_each(?)", seq, JSON.stringify(ids));
-    sql.exec("DELETE FROM applied_ids WHERE seq <= ?", seq - APPLIED_IDS);
   }
 
   /**

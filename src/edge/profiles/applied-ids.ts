@@ -1,0 +1,92 @@
+/**
+ * A profile object's memory of the event ids (and change ids) it has applied, so a redelivery changes nothing. One
+ * storage key per change, whatever its size (one billed row for a fold of any number of events), the oldest keys
+ * dropped once the newer ones hold APPLIED_IDS ids. The ids are kept in memory too: every fold asks about all of its
+ * events, and the object is the only reader.
+ */
+
+/** Event ids remembered per profile at least; a redelivery older than this many later events could fold twice. */
+export const APPLIED_IDS = 10_000;
+/** Ids per key at most: a key's value stays far below the storage's 2 MB per value. */
+const IDS_PER_KEY = 1_000;
+const PREFIX = "applied:";
+/** Keys sort by their sequence number: list() answers in key order. */
+const keyOf = (seq: number) => `${PREFIX}${String(seq).padStart(12, "0")}`;
+
+export class AppliedIds {
+  private readonly seen = new Set<string>();
+  /** The stored keys, oldest first, with the ids each holds. */
+  private readonly held: { key: string; ids: string[] }[] = [];
+  private count = 0;
+  private next = 1;
+  private loaded = false;
+
+  constructor(private readonly storage: DurableObjectStorage) {}
+
+  /** Reads the keys in on first use (an object that only serves reads never does). */
+  private load(): void {
+    if (this.loaded) return;
+    this.loaded = true;
+    moveTables(this.storage);
+    for (const [key, ids] of this.storage.kv.list<string[]>({ prefix: PREFIX })) this.hold(key, ids);
+    const last = this.held.at(-1);
+    if (last) this.next = Number(last.key.slice(PREFIX.length)) + 1;
+  }
+
+  private hold(key: string, ids: string[]): void {
+    this.held.push({ key, ids });
+    for (const id of ids) this.seen.add(id);
+    this.count += ids.length;
+  }
+
+  /** The ids of `ids` already applied. */
+  applied(ids: readonly string[]): Set<string> {
+    this.load();
+    return new Set(ids.filter((id) => this.seen.has(id)));
+  }
+
+  /** Remembers `ids` as applied (those already known are skipped), then drops the oldest beyond APPLIED_IDS. */
+  remember(ids: readonly string[]): void {
+    this.load();
+    const fresh = [...new Set(ids)].filter((id) => !this.seen.has(id));
+    for (let i = 0; i < fresh.length; i += IDS_PER_KEY) {
+      const key = keyOf(this.next++);
+      const part = fresh.slice(i, i + IDS_PER_KEY);
+      this.storage.kv.put(key, part);
+      this.hold(key, part);
+    }
+    while (this.held.length > 1 && this.count - this.held[0].ids.length >= APPLIED_IDS) {
+      const oldest = this.held.shift()!;
+      this.storage.kv.delete(oldest.key);
+      for (const id of oldest.ids) this.seen.delete(id);
+      this.count -= oldest.ids.length;
+    }
+  }
+}
+
+/**
+ * Objects created before these keys kept one SQL row per id: `applied_ids` (WITHOUT ROWID) or, earlier, a rowid table
+ * `applied` with a `seq` key. Their ids move into keys once, oldest first, and the tables go.
+ */
+function moveTables(storage: DurableObjectStorage): void {
+  const sql = storage.sql;
+  const tables = sql
+    .exec<{ name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('applied', 'applied_ids')",
+    )
+    .toArray()
+    .map((row) => row.name);
+  if (tables.length === 0) return;
+  const ids = sql
+    .exec<{ id: string }>(
+      `SELECT id FROM (${tables.map((t) => `SELECT id, seq FROM ${t}`).join(" UNION ALL ")}) GROUP BY id ORDER BY MAX(seq)`,
+    )
+    .toArray()
+    .map((row) => row.id)
+    .slice(-APPLIED_IDS);
+  // The move is one synchronous run of storage calls, so it commits whole: no key exists before it.
+  let seq = 1;
+  for (let i = 0; i < ids.length; i += IDS_PER_KEY) storage.kv.put(keyOf(seq++), ids.slice(i, i + IDS_PER_KEY));
+  for (const table of tables) sql.exec(`DROP TABLE ${table}`);
+  storage.kv.delete("seq");
+}
