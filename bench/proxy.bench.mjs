@@ -2,7 +2,14 @@
 // after another in front of one origin.
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { bundlePzWorkers, startGrowthbook, startNoopRewriter, startPassthrough, startPz } from "./lib/contenders.mjs";
+import {
+  bundlePzWorkers,
+  startCacheFloor,
+  startGrowthbook,
+  startNoopRewriter,
+  startPassthrough,
+  startPz,
+} from "./lib/contenders.mjs";
 import { measureCacheCase } from "./lib/cache-case.mjs";
 import { compileDemoPlaybook } from "./lib/pz.mjs";
 import { countKvReads } from "./lib/kv-reads.mjs";
@@ -280,7 +287,8 @@ async function main() {
     log("latency at one connection (nothing queued)");
     const single = await loadOneConnection(contenders);
     log("cacheable page behind a 100 ms origin: pz's edge cache against peers that fetch every time");
-    const cache = await measureCacheCase(contenders, log);
+    const floor = await startCacheFloor(origin);
+    const cache = await measureCacheCase({ ...contenders, cache_floor: floor }, log).finally(() => floor.close());
     const workers = {};
     for (const [name, c] of Object.entries(contenders)) workers[name] = await figuresOf(c, records[name], ttfb[name]);
     for (const [name, w] of Object.entries(workers)) {

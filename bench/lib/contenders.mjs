@@ -48,6 +48,11 @@ async function untouchedContender(label, script, origin) {
 export const startPassthrough = (origin) => untouchedContender("passthrough", "passthrough.js", origin);
 /** @returns {Promise<Contender>} */
 export const startNoopRewriter = (origin) => untouchedContender("no-op rewriter", "noop-rewriter.js", origin);
+/**
+ * The floor of the edge-cache case: the Cache API and a no-op rewriter, no personalisation.
+ * @returns {Promise<Contender>}
+ */
+export const startCacheFloor = (origin) => untouchedContender("cache floor", "cache-floor.js", origin);
 
 /**
  * GrowthBook's edge app. Its visitors are bucketed by a random id unless they carry one, so the load

@@ -1,5 +1,6 @@
 // Drives workers with autocannon in interleaved rounds and summarises throughput and sub-millisecond latency.
 import autocannon from "autocannon";
+import http from "node:http";
 import { cpuMs } from "./cpu.mjs";
 import { quantile, round } from "./table.mjs";
 
@@ -17,6 +18,13 @@ export const LOAD = {
 };
 
 /**
+ * An offered load: this many requests per second, evenly spaced, whatever the answers take (open loop). Latency is
+ * read here, where no contender is saturated: at saturation a closed loop's latency is its connections divided by
+ * its throughput, queueing rather than the view's own time.
+ */
+export const OFFERED = { rps: Number(process.env.BENCH_OFFERED_RPS ?? 100) };
+
+/**
  * What every benchmark request carries, as a desktop browser navigating to a page would. Without a
  * user agent the pz worker rightly treats the request as a bot and passes the page through untouched.
  */
@@ -32,11 +40,19 @@ export const BROWSER_HEADERS = {
  * histogram rounds to whole milliseconds, too coarse for a sub-millisecond target. No
  * Accept-Encoding is sent, so no worker pays for compression.
  */
-function run(url, headers, seconds, connections = LOAD.connections) {
+function run(url, headers, seconds, connections = LOAD.connections, overallRate = undefined) {
   const durations = [];
   const statuses = {};
+  const options = {
+    url,
+    connections,
+    headers,
+    duration: seconds,
+    timeout: 10,
+    ...(overallRate ? { overallRate } : {}),
+  };
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ url, connections, headers, duration: seconds, timeout: 10 }, (err, result) =>
+    const instance = autocannon(options, (err, result) =>
       err ? reject(err) : resolve({ result, durations, statuses }),
     );
     instance.on("response", (_client, status, _bytes, ms) => {
@@ -44,6 +60,44 @@ function run(url, headers, seconds, connections = LOAD.connections) {
       statuses[status] = (statuses[status] ?? 0) + 1;
     });
   });
+}
+
+/**
+ * An open-loop load: one request every 1000 / rate ms on kept-alive connections, each timed from the moment it was
+ * due, so a slow answer neither holds back the requests after it nor hides their wait (autocannon's paced mode sends
+ * each second's requests in a burst). Answers as `run` does.
+ */
+async function paced(url, headers, seconds, rate) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const durations = [];
+  const statuses = {};
+  const result = { "2xx": 0, errors: 0, timeouts: 0, non2xx: 0, throughput: { total: 0 }, duration: seconds };
+  const one = (due) =>
+    new Promise((resolve) => {
+      const req = http.get(url, { agent, headers, timeout: 10_000 }, (res) => {
+        res.on("data", (chunk) => (result.throughput.total += chunk.length));
+        res.on("end", () => {
+          durations.push(performance.now() - due);
+          statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+          if (res.statusCode >= 200 && res.statusCode < 300) result["2xx"] += 1;
+          else result.non2xx += 1;
+          resolve();
+        });
+      });
+      req.on("timeout", () => (result.timeouts++, req.destroy()));
+      req.on("error", () => (result.errors++, resolve()));
+    });
+  const started = performance.now();
+  const sent = [];
+  for (let i = 0; i < Math.round(seconds * rate); i++) {
+    const due = started + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    sent.push(one(due));
+  }
+  await Promise.all(sent);
+  agent.destroy();
+  return { result, durations, statuses };
 }
 
 /** Warms a worker up (isolate, caches, connections); nothing is recorded. */
@@ -58,10 +112,14 @@ export async function warmUp(target) {
  * @param {{ url: string, headers: Record<string, string>, pid?: string | null, settleMs?: number }} target
  * @param {{ durations?: number[], rounds?: object[] }} into
  * @param {number} connections 8 (LOAD.connections) to saturate the worker; 1 for latency with no queueing
+ * @param {number} [rate] requests per second, open loop (an offered load, see OFFERED; `connections` is then unused);
+ * none: as fast as the worker answers
  */
-export async function measureRound(target, into, connections = LOAD.connections) {
+export async function measureRound(target, into, connections = LOAD.connections, rate = undefined) {
   const cpuBefore = cpuMs(target.pid);
-  const { result, durations, statuses } = await run(target.url, target.headers, LOAD.roundSeconds, connections);
+  const { result, durations, statuses } = rate
+    ? await paced(target.url, target.headers, LOAD.roundSeconds, rate)
+    : await run(target.url, target.headers, LOAD.roundSeconds, connections);
   // Work the responses left behind (a queue consumer's batches) finishes before the next round and is counted with this
   // one.
   if (target.settleMs) await new Promise((resolve) => setTimeout(resolve, target.settleMs));

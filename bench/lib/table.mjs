@@ -21,8 +21,14 @@ export function formatTable(header, rows) {
 export function summaryRow({ label, value, unit = "", target, warning }) {
   let pass = null;
   if (target && typeof value === "number" && Number.isFinite(value)) {
-    pass =
-      target.op === ">=" ? value >= target.value : target.op === "<=" ? value <= target.value : value < target.value;
+    const tests = {
+      ">=": value >= target.value,
+      "<=": value <= target.value,
+      ">": value > target.value,
+      "<": value < target.value,
+    };
+    if (!(target.op in tests)) throw new Error(`summary row ${label}: unknown target ${target.op}`);
+    pass = tests[target.op];
   }
   return {
     label,
