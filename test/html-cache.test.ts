@@ -6,7 +6,8 @@ import worker from "../src/index";
 import type { CompiledRuleset } from "../src/core/types";
 import { readSessionCookie } from "../src/edge/identity/session-cookie";
 import { publishRuleset } from "../src/edge/rulesets/live-ruleset";
-import { forgetCacheMemory } from "../src/edge/cache/html-cache";
+import { forgetCacheMemory, purgeKey } from "../src/edge/cache/html-cache";
+import { forgetHotCopies, hotCopiesHeld } from "../src/edge/cache/hot-copies";
 import { admin } from "./helpers/admin";
 import { BROWSER_UA, CUSTOMER, setCookie, setUp, testRuleset, visitorPair } from "./helpers/proxy";
 
@@ -323,6 +324,8 @@ describe("the edge HTML cache", () => {
     for (const fail of ["put", "open", "match"] as const) {
       vi.stubGlobal("caches", broken(fail));
       for (let i = 0; i < 2; i++) {
+        // Every view reads the Cache API, as in an isolate that holds no copy of its own (see "copies held" below).
+        forgetHotCopies();
         const { res, html, outcome } = await view("/cached", { Cookie: await visitorPair(CUSTOMER) });
         expect(res.status).toBe(200);
         expect(outcome).toBe("miss");
@@ -393,5 +396,119 @@ describe("the edge HTML cache", () => {
     );
     expect(hit.html).toContain("<h1>Welcome back, Ana</h1>");
     expect(cookiesOf(hit.res)).toContain("pz_s=");
+  });
+
+  describe("copies held in the isolate", () => {
+    /** Counts the Cache API reads of pages (not of purge markers) while `body` runs. */
+    async function pageReads<T>(body: () => Promise<T>): Promise<{ reads: number; result: T }> {
+      const real: CacheStorage = caches;
+      let reads = 0;
+      vi.stubGlobal(
+        "caches",
+        new Proxy(real, {
+          get(target, prop) {
+            if (prop !== "open") return Reflect.get(target, prop);
+            return async (name: string) => {
+              const cache = await target.open(name);
+              const match = (key: string, options?: CacheQueryOptions) => {
+                if (!String(key).includes("/__pz/html-cache-purge")) reads++;
+                return cache.match(key, options);
+              };
+              return new Proxy(cache, {
+                get(c, p) {
+                  const value = Reflect.get(c, p);
+                  return p === "match" ? match : typeof value === "function" ? value.bind(c) : value;
+                },
+              });
+            };
+          },
+        }),
+      );
+      try {
+        const result = await body();
+        return { reads, result };
+      } finally {
+        vi.unstubAllGlobals();
+      }
+    }
+
+    it("serves fresh hits from memory with no Cache API read, byte for byte as a Cache API hit, to views at once", async () => {
+      const cookie = await visitorPair(CUSTOMER);
+      await view("/cached", { Cookie: cookie });
+      const fromCache = await (async () => {
+        forgetHotCopies();
+        return view("/cached", { Cookie: cookie });
+      })();
+      expect(fromCache.outcome).toBe("hit");
+      const { reads, result: views } = await pageReads(() =>
+        Promise.all(Array.from({ length: 8 }, () => view("/cached", { Cookie: cookie }))),
+      );
+      expect(reads).toBe(0);
+      for (const hit of views) {
+        expect(hit.outcome).toBe("hit");
+        expect(hit.html).toBe(fromCache.html);
+        expect(hit.html).toContain("<h1>Welcome back, Ana</h1>");
+        expect(hit.res.headers.get("Cache-Control")).toBe("private, no-store");
+      }
+      expect(origin.asked("/cached")).toBe(1);
+    });
+
+    it("a copy the Cache API served is held from then on; a copy that stops the rewriter is never held", async () => {
+      const cookie = await visitorPair(CUSTOMER);
+      for (const path of ["/cached", "/broken"]) await view(path, { Cookie: cookie });
+      // As in another isolate of the data centre: the copies are in the Cache API, not in this isolate's memory.
+      forgetHotCopies();
+      const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+      const first = await pageReads(() => view("/cached", { Cookie: cookie }));
+      const next = await pageReads(() => view("/cached", { Cookie: cookie }));
+      expect([first.reads, next.reads]).toEqual([1, 0]);
+      expect(next.result.html).toBe(first.result.html);
+      const broken = [await pageReads(() => view("/broken", { Cookie: cookie }))];
+      broken.push(await pageReads(() => view("/broken", { Cookie: cookie })));
+      expect(broken.map((b) => [b.reads, b.result.outcome])).toEqual([
+        [1, "hit"],
+        [1, "hit"],
+      ]);
+      expect(hotCopiesHeld().copies).toBe(1);
+      errors.mockRestore();
+    });
+
+    it("a purge made in another isolate stops memory hits within five seconds; one made here at once", async () => {
+      const cookie = { Cookie: await visitorPair(CUSTOMER) };
+      await view("/cached", cookie);
+      expect((await view("/cached", cookie)).outcome).toBe("hit");
+      // Another isolate's purge: its marker in the Cache API, nothing in this isolate's memory.
+      const cache = await caches.open("pz-html");
+      const at = Date.now();
+      await cache.put(
+        purgeKey("http://localhost", "/cached"),
+        new Response("", { headers: { "cache-control": "public, max-age=600", "x-pz-purged-at": String(at) } }),
+      );
+      vi.useFakeTimers({ now: at + 1_000, toFake: ["Date"] });
+      try {
+        expect((await view("/cached", cookie)).outcome).toBe("hit");
+        vi.setSystemTime(at + 5_500);
+        expect((await view("/cached", cookie)).outcome).toBe("miss");
+        expect((await view("/cached", cookie)).outcome).toBe("hit");
+        expect(origin.asked("/cached")).toBe(2);
+        vi.setSystemTime(at + 5_550);
+        const purged = await admin("POST", "/cache/purge", { paths: ["/cached"] });
+        expect(purged.status).toBe(200);
+        vi.setSystemTime(at + 5_600);
+        expect((await view("/cached", cookie)).outcome).toBe("miss");
+        expect(origin.asked("/cached")).toBe(3);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it("lets a copy go when it is no longer fresh: the Cache API serves it stale while one refresh runs", async () => {
+      const cookie = { Cookie: await visitorPair(CUSTOMER) };
+      await view("/swr", cookie);
+      // s-maxage=0: never fresh, so never served from memory.
+      const again = await pageReads(() => view("/swr", cookie));
+      expect(again.result.outcome).toBe("stale");
+      expect(again.reads).toBe(1);
+    });
   });
 });

@@ -16,6 +16,7 @@ import { isHtmlPage } from "../proxy/skip";
 import { MAX_TAGS, nativeCharset, RiskWatch } from "../proxy/rewrite-risk";
 import { rewriterFollows } from "../proxy/rewriter";
 import { joinBytes, readStart } from "../lib/read-start";
+import { forgetHotCopies, holdsHot, HOT_COPY_MAX_BYTES, hotCopy, keepHot } from "./hot-copies";
 
 const CACHE_NAME = "pz-html";
 const PURGED_AT = "x-pz-purged-at";
@@ -95,10 +96,16 @@ function rememberPurge(marker: string, purgedAt: number, now: number): void {
   if (purgeMemo.size > MAX_PATHS) purgeMemo.delete(purgeMemo.keys().next().value!);
 }
 
+/** When `marker`'s path was last purged as this isolate read it within PURGE_MEMO_MS, or null when it has not. */
+function knownPurge(marker: string, now: number): number | null {
+  const memo = purgeMemo.get(marker);
+  return memo && now < memo.until ? memo.purgedAt : null;
+}
+
 /** When `marker`'s path was last purged (0: never), read from the cache unless this isolate read it just now. */
 async function purgedAt(cache: Cache, marker: string, now: number): Promise<number> {
-  const memo = purgeMemo.get(marker);
-  if (memo && now < memo.until) return memo.purgedAt;
+  const known = knownPurge(marker, now);
+  if (known !== null) return known;
   const found = await cache.match(marker);
   await found?.body?.cancel();
   const at = Number(found?.headers.get(PURGED_AT) ?? 0);
@@ -126,6 +133,12 @@ async function lookup(cache: Cache, key: string, p: PageRequest): Promise<Cached
 const MAX_CHECKED_BYTES = 2 * 1024 * 1024;
 const CHECK_READ_MS = 20_000;
 
+/** A copy ready to store, with its bytes when it was read whole and checked (then it can be kept hot too). */
+interface CopyToStore {
+  stored: Response;
+  checkedBytes: Uint8Array | null;
+}
+
 /**
  * The stored form of `origin`'s page, looked through first: a copy with nothing the rewriter may give up on, or
  * with a <select> or <frameset> it is then tried on and reads whole, is rewritten on its hits with no fail-safe
@@ -137,17 +150,59 @@ async function checkedCopy(
   origin: Response,
   plan: StoragePlan,
   storedAt: number,
-): Promise<Response> {
-  if (!body || !nativeCharset(origin.headers.get("content-type"))) return storedCopy(body, origin, plan, storedAt);
+): Promise<CopyToStore> {
+  if (!body || !nativeCharset(origin.headers.get("content-type")))
+    return { stored: storedCopy(body, origin, plan, storedAt), checkedBytes: null };
   const start = await readStart(body, MAX_CHECKED_BYTES + 1, CHECK_READ_MS);
-  if (!start.done) return storedCopy(start.rest, origin, plan, storedAt);
+  if (!start.done) return { stored: storedCopy(start.rest, origin, plan, storedAt), checkedBytes: null };
   const bytes = joinBytes(start.chunks);
   // A page at risk only for a <select> or <frameset> is tried whole: most such pages the rewriter reads to the end.
   const watch = new RiskWatch();
   const checked =
     watch.scan(bytes, true).risk < 0 || (watch.tags < MAX_TAGS && (await rewriterFollows(bytes, origin.headers)));
-  return storedCopy(bytes, origin, plan, storedAt, checked);
+  return { stored: storedCopy(bytes, origin, plan, storedAt, checked), checkedBytes: checked ? bytes : null };
 }
+
+/** Stores `copy` at `key`, then keeps it hot in this isolate when it was checked. */
+async function store(cache: Cache, key: string, copy: CopyToStore): Promise<void> {
+  const { stored, checkedBytes } = copy;
+  const headersOnly = new Response(null, {
+    status: stored.status,
+    statusText: stored.statusText,
+    headers: stored.headers,
+  });
+  await cache.put(key, stored);
+  const page = checkedBytes ? readCopy(headersOnly) : null;
+  if (page && checkedBytes) keepHot(key, page, checkedBytes);
+}
+
+/**
+ * A checked copy the Cache API served that this isolate does not hold yet: its body is read whole beside the visitor's
+ * stream (in this request's waitUntil) and kept hot, so the next views need no Cache API read.
+ */
+function keepWhileServing(p: PageRequest, key: string, copy: CachedPage): void {
+  const body = copy.response.body;
+  if (!copy.checked || !body || filling.has(key) || holdsHot(key, copy.storedAt)) return;
+  filling.add(key);
+  const [forVisitor, forMemory] = body.tee();
+  const { status, statusText, headers } = copy.response;
+  copy.response = new Response(forVisitor, { status, statusText, headers });
+  p.ctx.waitUntil(
+    readStart(forMemory, HOT_COPY_MAX_BYTES + 1, CHECK_READ_MS)
+      .then(async (read) => {
+        if (!read.done) return void (await read.rest.cancel().catch(() => undefined));
+        keepHot(
+          key,
+          { ...copy, response: new Response(null, { status, statusText, headers }) },
+          joinBytes(read.chunks),
+        );
+      })
+      .finally(() => filling.delete(key)),
+  );
+}
+
+/** Keys whose copy a request of this isolate is reading into memory: the views meanwhile do not read it too. */
+const filling = new Set<string>();
 
 /** Responses of copies that were checked before they were stored (see `checkedCopy`). */
 const checkedResponses = new WeakSet<Response>();
@@ -171,7 +226,7 @@ function keepWhileStreaming(p: PageRequest, cache: Cache, response: Response, fe
   const key = cacheKey(p, plan.vary);
   p.ctx.waitUntil(
     Promise.resolve()
-      .then(async () => cache.put(key, await checkedCopy(forCache, response, plan, fetchedAt)))
+      .then(async () => store(cache, key, await checkedCopy(forCache, response, plan, fetchedAt)))
       .catch(async (err: unknown) => {
         log("warn", "edge cache write failed; the page was served from the origin", {
           path: p.url.pathname,
@@ -219,7 +274,7 @@ function refreshInBackground(p: PageRequest, cache: Cache, key: string): void {
     }
     rememberVary(p.url.pathname, plan.vary);
     const fresh = cacheKey(p, plan.vary);
-    await cache.put(fresh, await checkedCopy(response.body, response, plan, fetchedAt));
+    await store(cache, fresh, await checkedCopy(response.body, response, plan, fetchedAt));
     if (fresh !== key) await cache.delete(key);
   };
   p.ctx.waitUntil(
@@ -249,6 +304,10 @@ export async function originPage(p: PageRequest): Promise<Response> {
   }
   const vary = varyByPath.get(p.url.pathname) ?? [];
   const key = cacheKey(p, vary);
+  // A copy this isolate holds, fresh and not purged since as far as it knows now, needs no Cache API read.
+  const purged = knownPurge(purgeKey(p.url.origin, p.url.pathname), now);
+  const hot = purged === null ? null : hotCopy(key, now, purged);
+  if (hot) return found(p, "hit", hot);
   let cache: Cache | null = null;
   let copy: CachedPage | null = null;
   try {
@@ -257,7 +316,10 @@ export async function originPage(p: PageRequest): Promise<Response> {
   } catch (err) {
     log("warn", "edge cache read failed; asking the origin", { path: p.url.pathname, reason: String(err) });
   }
-  if (copy && now < copy.freshUntil) return found(p, "hit", copy);
+  if (copy && now < copy.freshUntil) {
+    keepWhileServing(p, key, copy);
+    return found(p, "hit", copy);
+  }
   if (copy && now < copy.staleUntil && cache) {
     refreshInBackground(p, cache, key);
     return found(p, "stale", copy);
@@ -295,8 +357,10 @@ export async function purgePaths(
   for (const path of paths) rememberPurge(purgeKey(origin, path), now, Date.now());
 }
 
-/** Forgets the isolate's learned Vary names and uncacheable paths (tests). */
+/** Forgets the isolate's hot copies, learned Vary names, uncacheable paths and purge memos (tests). */
 export function forgetCacheMemory(): void {
+  forgetHotCopies();
+  filling.clear();
   varyByPath.clear();
   uncacheableUntil.clear();
   purgeMemo.clear();
