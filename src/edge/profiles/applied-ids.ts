@@ -47,6 +47,7 @@ export class AppliedIds {
 
   /** Remembers `ids` as applied (those already known are skipped), then drops the oldest beyond APPLIED_IDS. */
   remember(ids: readonly string[]): void {
+    if (ids.length === 0) return;
     this.load();
     const fresh = [...new Set(ids)].filter((id) => !this.seen.has(id));
     for (let i = 0; i < fresh.length; i += IDS_PER_KEY) {
