@@ -267,6 +267,7 @@ async function personalise(
       const meta = {
         visitorId: identity.visitorId,
         customerId: identity.customerId,
+        newVisitor: !known,
         channel: "web",
         now,
         preview: false,

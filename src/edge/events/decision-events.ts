@@ -10,6 +10,8 @@ import { randomId } from "../identity/sign";
 export interface DecisionEventMeta {
   visitorId: string;
   customerId?: string;
+  /** True when this request minted the visitor id (see PzEvent `newVisitor`). */
+  newVisitor?: boolean;
   /** Where the decision was used: "web", "app", "email", "call-centre"… */
   channel?: string;
   now: number;
@@ -29,6 +31,7 @@ export function decisionEvents(decision: Decision, meta: DecisionEventMeta): PzE
     visitorId: meta.visitorId,
     ...(meta.customerId ? { customerId: meta.customerId } : {}),
     ...(meta.channel ? { channel: meta.channel } : {}),
+    ...(meta.newVisitor ? { newVisitor: true as const } : {}),
     rulesetVersion: decision.rulesetVersion,
   };
   const events: PzEvent[] = [];

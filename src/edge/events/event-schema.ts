@@ -45,6 +45,11 @@ export const pzEventSchema = z.object({
   covariate: z.optional(z.number()),
   /** On a decision: the learning context the offer was ranked in (e.g. `segment=lapsed`), for learned propensities. */
   context: z.optional(id),
+  /**
+   * Set by the proxy on the events of the page view that minted this visitor id (it had no pz_id cookie): nothing can
+   * be stored for the id yet, so the profile object their fold creates adopts nothing from KV.
+   */
+  newVisitor: z.optional(z.literal(true)),
   /** Small free-form properties (no PII by contract). */
   props: z.optional(z.record(z.string(), z.union([z.string().check(z.maxLength(256)), z.number(), z.boolean()]))),
 });

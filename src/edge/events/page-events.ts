@@ -11,7 +11,7 @@ export const PAGE_EVENT_TYPES = ["impression", "click", "accept", "dismiss", "co
  * cookie; any sent are dropped), and `at` optional (the server's clock fills it in).
  */
 export const pageEventSchema = z
-  .extend(z.omit(pzEventSchema, { visitorId: true, customerId: true, rulesetVersion: true }), {
+  .extend(z.omit(pzEventSchema, { visitorId: true, customerId: true, rulesetVersion: true, newVisitor: true }), {
     type: z.enum(PAGE_EVENT_TYPES),
     at: z.optional(z.int().check(z.nonnegative())),
   })

@@ -49,6 +49,15 @@ function foldDelayMs(env: Env): number {
   return (Number.isFinite(seconds) && seconds >= 0 ? seconds : DEFAULTS.PROFILE_WRITE_SECONDS) * 1000;
 }
 
+/** True when `change` folds events of the page view that minted the visitor `ref` (see PzEvent `newVisitor`). */
+function mintedBy(ref: ProfileRef, change: ProfileChange): boolean {
+  return (
+    ref.kind === "visitor" &&
+    change.kind === "fold" &&
+    change.events.some((e) => e.newVisitor === true && e.visitorId === ref.id && !e.customerId)
+  );
+}
+
 export class ProfileObject extends DurableObject<Env> {
   private readonly outbox: Outbox;
   private readonly appliedIds: AppliedIds;
@@ -71,11 +80,16 @@ export class ProfileObject extends DurableObject<Env> {
   /**
    * On its first call the object learns whose profile it holds and adopts what KV holds for it
    * (profiles written before objects owned them, or seeded straight into KV): the profile and, for
-   * a visitor, the customer it was stitched to. Nothing else runs meanwhile.
+   * a visitor, the customer it was stitched to. Nothing else runs meanwhile. A visitor id minted by
+   * the page view whose events this is (`nothingStored`) has nothing in KV: nothing is read.
    */
-  private async own(ref: ProfileRef): Promise<ProfileRef> {
+  private async own(ref: ProfileRef, nothingStored = false): Promise<ProfileRef> {
     const known = this.get<ProfileRef>("ref");
     if (known) return known;
+    if (nothingStored) {
+      this.put("ref", ref);
+      return ref;
+    }
     await this.ctx.blockConcurrencyWhile(async () => {
       if (this.get<ProfileRef>("ref")) return;
       const kv = this.env.PROFILES;
@@ -102,7 +116,7 @@ export class ProfileObject extends DurableObject<Env> {
    * answer). Folds skip event ids already applied. A stitched visitor forwards folds to its customer.
    */
   async apply(ref: ProfileRef, change: ProfileChange, now: number, changeId?: string): Promise<ProfileResult> {
-    ref = await this.own(ref);
+    ref = await this.own(ref, mintedBy(ref, change));
     if (this.get<Tombstone>("tombstone")) return { ref, profile: null, forgotten: true };
     if (changeId && this.appliedIds.applied([changeId]).size > 0)
       return { ref, profile: this.get<StoredProfile>("profile") ?? null };
