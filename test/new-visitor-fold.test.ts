@@ -3,13 +3,13 @@
  * profile object their fold creates reads nothing from KV. Every other first fold adopts what KV holds, and the page
  * can never claim the mark for its own events.
  */
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../src/index";
 import type { EventMessage } from "../src/edge/events/event-queue";
 import type { PzEvent } from "../src/edge/events/event-schema";
 import { visitorProfileKey } from "../src/edge/lib/kv-keys";
-import { BROWSER_UA, setCookieValue, uid } from "./helpers/events";
+import { BROWSER_UA, deliverEvents, setCookieValue, uid } from "./helpers/events";
 import { kvProfile } from "./helpers/profiles";
 import { setUp, visit } from "./helpers/proxy";
 import { TestOrigin } from "./origin/index";
@@ -27,16 +27,6 @@ function recordingQueue(sent: PzEvent[]): Queue {
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
-}
-
-async function deliver(events: PzEvent[]) {
-  const batch = createMessageBatch(
-    "pz-events",
-    events.map((body) => ({ id: uid("m"), timestamp: new Date(), attempts: 1, body })),
-  );
-  const ctx = createExecutionContext();
-  await worker.queue(batch, env);
-  return getQueueResult(batch, ctx);
 }
 
 const goal = (visitorId: string, more: Partial<PzEvent> = {}): PzEvent => ({
@@ -76,7 +66,7 @@ describe("a visitor id minted by a page view", () => {
     // What KV would hold for a visitor whose profile predates its object (here seeded for both ids).
     for (const id of [minted, older])
       await env.PROFILES.put(visitorProfileKey(id), JSON.stringify({ attributes: { seeded: "yes" } }));
-    await deliver([goal(minted, { newVisitor: true }), goal(older)]);
+    await deliverEvents([goal(minted, { newVisitor: true }), goal(older)]);
     expect((await kvProfile({ kind: "visitor", id: minted }))!.attributes).toEqual({});
     expect((await kvProfile({ kind: "visitor", id: older }))!.attributes).toEqual({ seeded: "yes" });
     expect((await kvProfile({ kind: "visitor", id: minted }))!.goals).toEqual({ quote: 1 });

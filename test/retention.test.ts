@@ -1,35 +1,19 @@
 /**
  * Retention (the scheduled handler) and the R2 archive: old rows go, the results stay; the archive never loses a batch.
  */
-import {
-  createExecutionContext,
-  createMessageBatch,
-  createScheduledController,
-  env,
-  getQueueResult,
-  SELF,
-} from "cloudflare:test";
+import { createExecutionContext, createScheduledController, env, SELF } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
-import type { Env } from "../src/env";
 import type { ExperimentReport, OfferResult } from "../src/core/report";
 import type { PzEvent } from "../src/edge/events/event-schema";
 import { publishRuleset } from "../src/edge/rulesets/live-ruleset";
 import { CONTROL_AND_BOLD, experiment, offer, ruleset } from "./fixtures/ruleset";
-import { uid } from "./helpers/events";
+import { deliverEvents, uid } from "./helpers/events";
 
 const DAY = 86_400_000;
 const AUTH = { Authorization: "Bearer test-admin-token" };
 
-async function deliver(events: PzEvent[], e: Env = env) {
-  const batch = createMessageBatch(
-    "pz-events",
-    events.map((body) => ({ id: uid("m"), timestamp: new Date(), attempts: 1, body })),
-  );
-  const ctx = createExecutionContext();
-  await worker.queue(batch, e);
-  return getQueueResult(batch, ctx);
-}
+const deliver = deliverEvents;
 
 function ev(type: PzEvent["type"], visitorId: string, at: number, more: Partial<PzEvent> = {}): PzEvent {
   return { id: uid("e"), type, visitorId, at, ...more };

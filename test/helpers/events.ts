@@ -1,5 +1,11 @@
-/** Shared by the event tests: a browser's cookies and headers, posting beacons, waiting for the consumer. */
-import { env, SELF } from "cloudflare:test";
+/**
+ * Shared by the event tests: a browser's cookies and headers, posting beacons, delivering queue batches, waiting for
+ * the consumer.
+ */
+import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF } from "cloudflare:test";
+import worker from "../../src/index";
+import type { Env } from "../../src/env";
+import type { PzEvent } from "../../src/edge/events/event-schema";
 import { readSessionCookie, type SessionState } from "../../src/edge/identity/session-cookie";
 import { visitorCookie, type VisitorIdentity } from "../../src/edge/identity/visitor-cookie";
 
@@ -65,3 +71,14 @@ export const refusingQueue = new Proxy(env.EVENTS, {
     return typeof value === "function" ? value.bind(target) : value;
   },
 });
+
+/** Delivers `events` to the worker's consumer as one pz-events batch, a message each, as the platform does. */
+export async function deliverEvents(events: PzEvent[], useEnv: Env = env) {
+  const batch = createMessageBatch(
+    "pz-events",
+    events.map((body) => ({ id: uid("m"), timestamp: new Date(), attempts: 1, body })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, useEnv);
+  return getQueueResult(batch, ctx);
+}
