@@ -166,13 +166,11 @@ async function checkedCopy(
 /** Stores `copy` at `key`, then keeps it hot in this isolate when it was checked. */
 async function store(cache: Cache, key: string, copy: CopyToStore): Promise<void> {
   const { stored, checkedBytes } = copy;
-  const headersOnly = new Response(null, {
-    status: stored.status,
-    statusText: stored.statusText,
-    headers: stored.headers,
-  });
+  // Read before the put takes the body: the visitor's headers and the copy's times.
+  const page = checkedBytes
+    ? readCopy(new Response(null, { status: stored.status, statusText: stored.statusText, headers: stored.headers }))
+    : null;
   await cache.put(key, stored);
-  const page = checkedBytes ? readCopy(headersOnly) : null;
   if (page && checkedBytes) keepHot(key, page, checkedBytes);
 }
 
