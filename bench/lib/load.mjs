@@ -40,19 +40,11 @@ export const BROWSER_HEADERS = {
  * histogram rounds to whole milliseconds, too coarse for a sub-millisecond target. No
  * Accept-Encoding is sent, so no worker pays for compression.
  */
-function run(url, headers, seconds, connections = LOAD.connections, overallRate = undefined) {
+function run(url, headers, seconds, connections = LOAD.connections) {
   const durations = [];
   const statuses = {};
-  const options = {
-    url,
-    connections,
-    headers,
-    duration: seconds,
-    timeout: 10,
-    ...(overallRate ? { overallRate } : {}),
-  };
   return new Promise((resolve, reject) => {
-    const instance = autocannon(options, (err, result) =>
+    const instance = autocannon({ url, connections, headers, duration: seconds, timeout: 10 }, (err, result) =>
       err ? reject(err) : resolve({ result, durations, statuses }),
     );
     instance.on("response", (_client, status, _bytes, ms) => {
