@@ -76,8 +76,10 @@ async function paced(url, headers, seconds, rate) {
           resolve();
         });
       });
-      req.on("timeout", () => (result.timeouts++, req.destroy()));
-      req.on("error", () => (result.errors++, resolve()));
+      // A timed-out request is destroyed, which also raises "error": it counts as a timeout only.
+      let timedOut = false;
+      req.on("timeout", () => ((timedOut = true), result.timeouts++, req.destroy()));
+      req.on("error", () => (timedOut || result.errors++, resolve()));
     });
   const started = performance.now();
   const sent = [];
