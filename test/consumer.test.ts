@@ -50,6 +50,24 @@ function failingD1(failures: number): D1Database {
   return failingD1While(() => left-- > 0);
 }
 
+/** The real D1 binding, counting the rows every batch() writes (D1's own figure, from each result's meta). */
+function observedRows(): { db: D1Database; total: () => number } {
+  const real = env.ANALYTICS;
+  let rows = 0;
+  const db = {
+    prepare: (sql: string) => real.prepare(sql),
+    batch: async <T>(statements: D1PreparedStatement[]) => {
+      const results = await real.batch<T>(statements);
+      for (const r of results) rows += r.meta.rows_written ?? 0;
+      return results;
+    },
+    exec: (sql: string) => real.exec(sql),
+    dump: () => real.dump(),
+    withSession: (c?: string) => real.withSession(c),
+  } as D1Database;
+  return { db, total: () => rows };
+}
+
 /** The real objects binding with the object of `key`'s profile failing every call. */
 function failingProfile(key: string): Env["PROFILE_OBJECTS"] {
   return failingObjects("throw", (name) => name === key);
@@ -75,8 +93,14 @@ describe("queue consumer", () => {
     expect(result.retryBatch.retry).toBe(false);
     expect(result.retryMessages).toEqual([]);
 
+    // Every event has its row but the stage change, which only the profile (and the archive) keeps.
     const rows = await storedEvents(batch.map((e) => e.id));
-    expect(rows).toHaveLength(batch.length);
+    expect(rows.map((r) => r.type).sort()).toEqual(
+      batch
+        .filter((e) => e.type !== "stage_entered")
+        .map((e) => e.type)
+        .sort(),
+    );
     expect(
       await countRows(
         "SELECT count(*) AS n FROM unit_exposures WHERE experiment = 'hero-test' AND unit_kind = 'visitor' AND unit = ?1",
@@ -241,6 +265,61 @@ describe("queue consumer", () => {
     const profile = (await kvProfile({ kind: "visitor", id: visitorId }))!;
     expect(profile.goals).toEqual({ quote: 1 });
     expect(profile.offers.loan.accepted).toEqual([T0]);
+  });
+
+  it("stores no row for a stage change, unless it carries the edge cache's counts, which are then added once", async () => {
+    const visitorId = uid("v");
+    const stages = [
+      event({ type: "stage_entered", visitorId, layer: "nba", stage: "onboard" }),
+      event({ type: "stage_exited", visitorId, layer: "context", stage: "browsing" }),
+    ];
+    const written = observedRows();
+    await deliver(stages, { env: { ...env, ANALYTICS: written.db } });
+    expect(written.total()).toBe(0);
+    expect(await storedEvents(stages.map((e) => e.id))).toEqual([]);
+    // The profile has the change all the same.
+    const ref = { kind: "visitor", id: visitorId } as const;
+    await runDurableObjectAlarm(objectOf(ref));
+    expect((await kvProfile(ref))!.stages).toEqual({ nba: { stage: "onboard", since: T0 } });
+
+    // The first event of a page view carries the cache's counts, whatever its type: its row tells a redelivery.
+    const day = Date.UTC(2031, 0, 2, 9);
+    const hits = () => countRows("SELECT COALESCE(SUM(hit), 0) AS n FROM cache_counts WHERE day = '2031-01-02'");
+    const before = await hits();
+    const carrier = event(
+      { type: "stage_entered", visitorId, layer: "nba", stage: "grow", props: { pz_cache_hit: 3 } },
+      day,
+    );
+    await deliver([carrier]);
+    await deliver([carrier], { attempts: 2 });
+    expect(await hits()).toBe(before + 3);
+    expect(await storedEvents([carrier.id])).toHaveLength(1);
+  });
+
+  it("writes one visitor-customer link per visitor and batch, keeping the latest customer", async () => {
+    const goals = (visitorId: string, customers: (string | undefined)[]) =>
+      customers.map((customerId, i) =>
+        event({ type: "custom", visitorId, name: "read", ...(customerId ? { customerId } : {}) }, T0 + i * 1000),
+      );
+    const rowsFor = async (events: PzEvent[]) => {
+      const written = observedRows();
+      await deliver([events], { env: { ...env, ANALYTICS: written.db } });
+      return written.total();
+    };
+    const [c1, c2] = [uid("c"), uid("c")];
+    const visitor = uid("v");
+    // The same three events with and without customer ids: the difference is what the link costs.
+    const linkOfThree =
+      (await rowsFor(goals(visitor, [c1, c2, c1]))) -
+      (await rowsFor(goals(uid("v"), [undefined, undefined, undefined])));
+    const linkOfOne = (await rowsFor(goals(uid("v"), [c1]))) - (await rowsFor(goals(uid("v"), [undefined])));
+    expect(linkOfOne).toBeGreaterThan(0);
+    expect(linkOfThree).toBe(linkOfOne);
+    // The latest event's customer is the visitor's (the second c1 came at T0 + 2000).
+    const linked = await env.ANALYTICS.prepare("SELECT customer_id, at FROM visitor_customers WHERE visitor_id = ?1")
+      .bind(visitor)
+      .first();
+    expect(linked).toEqual({ customer_id: c1, at: T0 + 2000 });
   });
 
   it("stores every column of every event, props as JSON, in batches larger than one statement", async () => {

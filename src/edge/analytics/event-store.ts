@@ -1,13 +1,14 @@
 /**
  * D1 writes for the queue consumer. Every batch is one D1 batch() (a single transaction), and every insert is
  * idempotent: events on their unique id, dead letters on the message id. A redelivered batch therefore adds nothing.
+ * Stage changes get no row (storedInD1): nothing here reads them.
  * The roll-ups the results read (migrations/0003_rollups.sql) are kept by triggers on new event rows, or (offer days,
  * learning and cache counts) by set-based statements over the batch's new events, so they commit or fail with the raw
  * rows. Nothing is stored for a visitor listed in `forgotten_visitors` (forget-me, src/edge/profiles/forget.ts), so
  * events queued before it bring nothing back.
  */
 import type { PzEvent } from "../events/event-schema";
-import { cacheCountStatements } from "../cache/cache-stats";
+import { cacheCountStatements, carriesCacheCounts } from "../cache/cache-stats";
 import { learningStatements } from "../learning/outcome-counts";
 
 /**
@@ -51,6 +52,35 @@ const ADD_OFFER_DAYS = `INSERT INTO offer_days (offer, day, decisions, impressio
 
 /** The event types `offer_days` counts. */
 const OFFER_DAY_TYPES = new Set<PzEvent["type"]>(["decision", "impression", "click", "accept", "dismiss"]);
+
+/**
+ * Event types that only change the profile: no roll-up, recount or report reads their rows, so D1 does not store them
+ * (two rows written each, the row and its id's index entry, about one per new visitor's page view). The archive and
+ * the profile keep them.
+ */
+const PROFILE_ONLY_TYPES = new Set<PzEvent["type"]>(["stage_entered", "stage_exited"]);
+
+/**
+ * True when `e` gets a row in `events`: every event but the profile-only ones, and those too when they carry the edge
+ * cache's counts (cache-stats.ts), since the row is what tells a redelivered carrier from a new one.
+ */
+export function storedInD1(e: PzEvent): boolean {
+  return !PROFILE_ONLY_TYPES.has(e.type) || carriesCacheCounts(e);
+}
+
+/**
+ * The visitor-customer links of a batch, one per visitor: the latest (the first of equal times), which is what the
+ * upsert would keep of them all, for one row written per visitor and batch instead of one per event.
+ */
+function latestLinks(events: PzEvent[]): [string, string, number][] {
+  const latest = new Map<string, [string, string, number]>();
+  for (const e of events) {
+    if (!e.customerId) continue;
+    const known = latest.get(e.visitorId);
+    if (!known || e.at > known[2]) latest.set(e.visitorId, [e.visitorId, e.customerId, e.at]);
+  }
+  return [...latest.values()];
+}
 
 /** Rows per statement: a bound value stays far below D1's 2 MB limit even with full props. */
 const ROWS_PER_STATEMENT = 500;
@@ -98,12 +128,12 @@ export async function storeEvents(db: D1Database, events: PzEvent[], receivedAt:
     const bound = rows.map((e) => [e.offer, e.type, e.at, e.id, e.visitorId]);
     statements.push(db.prepare(ADD_OFFER_DAYS).bind(JSON.stringify(bound)));
   }
-  const links = events.filter((e) => e.customerId).map((e) => [e.visitorId, e.customerId, e.at]);
-  for (const rows of chunks(links, ROWS_PER_STATEMENT))
+  for (const rows of chunks(latestLinks(events), ROWS_PER_STATEMENT))
     statements.push(db.prepare(UPSERT_VISITOR_CUSTOMERS).bind(JSON.stringify(rows)));
-  for (const rows of chunks(events.map(eventRow), ROWS_PER_STATEMENT))
+  for (const rows of chunks(events.filter(storedInD1).map(eventRow), ROWS_PER_STATEMENT))
     statements.push(db.prepare(INSERT_EVENTS).bind(JSON.stringify(rows), receivedAt));
-  await db.batch(statements);
+  // A batch of stage changes alone has nothing to store (D1 refuses an empty batch).
+  if (statements.length > 0) await db.batch(statements);
 }
 
 export interface DeadLetter {

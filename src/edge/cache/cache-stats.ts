@@ -47,6 +47,11 @@ export interface CacheRatio {
   sinceMs: number;
 }
 
+/** True when `e` carries cache counts (its row must then be stored: it tells a redelivered carrier from a new one). */
+export function carriesCacheCounts(e: PzEvent): boolean {
+  return (Object.values(PROPS) as string[]).some((name) => typeof e.props?.[name] === "number");
+}
+
 /**
  * Adds the counts carried by `events` to their UTC day in `cache_counts`. Run in the consumer's
  * batch before the events are inserted: only events not yet in `events` count, so a redelivered
