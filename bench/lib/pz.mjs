@@ -128,8 +128,8 @@ export async function seedPz(mf, ruleset, now) {
   await applyMigrations(await mf.getD1Database("ANALYTICS"));
 }
 
-/** The pz_id cookie value for a visitor stitched to CUSTOMER_ID, signed as src/edge/identity/sign.ts signs it. */
-export async function visitorCookieValue(visitorId) {
+/** The pz_id cookie value for a visitor stitched to `customerId`, signed as src/edge/identity/sign.ts signs it. */
+export async function visitorCookieValue(visitorId, customerId = CUSTOMER_ID) {
   const { signValue } = await load("src/edge/identity/sign.ts");
-  return signValue(PZ_SECRETS.PZ_SIGNING_KEY, "pz_id", { v: visitorId, c: CUSTOMER_ID });
+  return signValue(PZ_SECRETS.PZ_SIGNING_KEY, "pz_id", { v: visitorId, c: customerId });
 }
