@@ -1,6 +1,6 @@
 /**
- * Where a page starts to carry what HTMLRewriter may give up on, found with the native search as
- * the page streams. Probed in workerd, lol-html stops with an error on:
+ * Where a page starts to carry what HTMLRewriter may give up on, found as the page streams (every
+ * "<" is looked at, four bytes at a time: see nextLt). Probed in workerd, lol-html stops with an error on:
  * - a text tag (<style>, <textarea>, <title>, …) inside a <select>, or inside or after a
  *   <frameset>: it cannot tell whether a browser would ignore the tag;
  * - more open elements than its element stack holds (it gave up between 10,000 and 20,000
@@ -47,7 +47,12 @@ export class RiskWatch {
    */
   scan(chunk: Uint8Array, last = false): { risk: number; hold: number } {
     const n = chunk.length;
-    for (let at = chunk.indexOf(LT); at >= 0; at = chunk.indexOf(LT, at + 1)) {
+    const head = (4 - (chunk.byteOffset & 3)) & 3;
+    const first = Math.min(n, head);
+    // A chunk too short to reach an aligned word is read byte by byte.
+    const words = head < n ? new Uint32Array(chunk.buffer, chunk.byteOffset + head, (n - head) >> 2) : EMPTY;
+    const end = first + words.length * 4;
+    for (let at = nextLt(chunk, words, first, end, 0); at >= 0; at = nextLt(chunk, words, first, end, at + 1)) {
       const next = chunk[at + 1] | 0x20;
       // Most tags are neither: one byte tells.
       if (next === S || next === F) {
@@ -60,6 +65,37 @@ export class RiskWatch {
     }
     return { risk: -1, hold: 0 };
   }
+}
+
+/** "<" in each byte of a 32-bit word, and the constants of the zero-byte test below. */
+const LT_WORD = 0x3c3c3c3c;
+const ONES = 0x01010101;
+const HIGHS = 0x80808080;
+
+const EMPTY = new Uint32Array(0);
+
+/**
+ * The offset of the first "<" of `chunk` at or after `from`, or -1. Offsets [first, end) of the chunk, where its
+ * memory is 4-byte aligned, are read as whole `words`, and a word holding no "<" is passed over with one test
+ * (v = word ^ "<<<<" has a zero byte exactly when the word holds a "<": (v - 0x01010101) & ~v & 0x80808080 is then
+ * non-zero). In V8 that is about twice as fast as calling indexOf once per "<" on ordinary markup (a "<" every 20
+ * bytes or so).
+ */
+function nextLt(chunk: Uint8Array, words: Uint32Array, first: number, end: number, from: number): number {
+  const n = chunk.length;
+  let i = from;
+  // Byte by byte outside the words, and up to the next word's start inside them.
+  while (i < n && (i < first || i >= end || ((i - first) & 3) !== 0)) {
+    if (chunk[i] === LT) return i;
+    i++;
+  }
+  for (let w = (i - first) >> 2; i < end; w++, i += 4) {
+    const v = words[w] ^ LT_WORD;
+    if (((v - ONES) & ~v & HIGHS) === 0) continue;
+    for (let k = i; k < i + 4; k++) if (chunk[k] === LT) return k;
+  }
+  for (; i < n; i++) if (chunk[i] === LT) return i;
+  return -1;
 }
 
 /** 1 when `chunk` holds `name` (lower-case letters) at `from` in any case, 0 when not, -1 when it ends first. */
