@@ -16,6 +16,7 @@ import worker from "../src/index";
 import type { Env } from "../src/env";
 import type { PzEvent } from "../src/edge/events/event-schema";
 import { identityLinkKey, visitorProfileKey } from "../src/edge/lib/kv-keys";
+import { emptyProfile } from "../src/edge/profiles/profile-model";
 import { mintLinkToken, type LinkPayload } from "../src/edge/links/link-tokens";
 import { ORIGIN, publish } from "./helpers/admin";
 import { uid, visitorCookiePair } from "./helpers/events";
@@ -148,11 +149,38 @@ describe("every write to a profile goes through its object", () => {
         const tables = state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name LIKE 'applied%'").toArray();
         expect(tables).toEqual([]);
         expect(state.storage.kv.get("seq")).toBeUndefined();
+        // The moved ids in a key of their own, the new event's in the object's cell.
         const kept = [...state.storage.kv.list<string[]>({ prefix: "applied:" })];
-        expect(kept.flatMap(([, ids]) => ids)).toHaveLength(3);
-        expect(kept[0][1]).toEqual(["older", old.id]);
+        expect(kept.map(([, ids]) => ids)).toEqual([["older", old.id]]);
+        expect(state.storage.kv.get<{ applied: string[] }>("cell")?.applied).toHaveLength(1);
       });
     });
+
+  it("an object from before the cell (ref, profile and outbox keys) moves them into it with its next change, owing KV nothing less", async () => {
+    const visitorId = uid("v");
+    const ref = visitor(visitorId);
+    const stub = objectOf(ref);
+    const stored = { ...emptyProfile(), goals: { quote: 2 } };
+    await runInDurableObject(stub, (_instance, state: DurableObjectState) => {
+      // What such an object kept: its ref, its profile, and a KV write still owed for it.
+      state.storage.kv.put("ref", ref);
+      state.storage.kv.put("profile", stored);
+      state.storage.kv.put("outbox", {
+        owed: { [visitorProfileKey(visitorId)]: JSON.stringify(stored) },
+        dueAt: T0,
+        lastWriteAt: 0,
+      });
+    });
+    await deliver([goal(visitorId, "quote")]);
+    // The owed copy and the new goal both reach KV, from the one profile the object now keeps.
+    expect((await kvProfile(ref))!.goals).toEqual({ quote: 3 });
+    await runInDurableObject(stub, (_instance, state: DurableObjectState) => {
+      for (const key of ["ref", "profile", "outbox"]) expect(state.storage.kv.get(key), key).toBeUndefined();
+      const cell = state.storage.kv.get<{ ref: unknown; profile: { goals: unknown } }>("cell")!;
+      expect(cell.ref).toEqual(ref);
+      expect(cell.profile.goals).toEqual({ quote: 3 });
+    });
+  });
 
   it("a batch beside a link click: the anonymous history, queued or not, ends up with the customer", async () => {
     for (let round = 0; round < ROUNDS; round++) {

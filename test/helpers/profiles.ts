@@ -21,7 +21,10 @@ export async function kvProfile(ref: ProfileRef): Promise<StoredProfile | null> 
   // The alarm may already be running on its own: wait until the object owes KV nothing.
   for (let attempt = 0; attempt < 100; attempt++) {
     await runDurableObjectAlarm(object);
-    const outbox = await runInDurableObject(object, (_, state) => state.storage.kv.get<{ owed: object }>("outbox"));
+    const outbox = await runInDurableObject(
+      object,
+      (_, state) => state.storage.kv.get<{ outbox?: { owed: object } }>("cell")?.outbox,
+    );
     if (!outbox || Object.keys(outbox.owed).length === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -1,40 +1,51 @@
 /**
- * A profile object's memory of the event ids (and change ids) it has applied, so a redelivery changes nothing. One
- * storage key per change, whatever its size (one billed row for a fold of any number of events), the oldest keys
- * dropped once the newer ones hold APPLIED_IDS ids. The ids are kept in memory too: every fold asks about all of its
+ * A profile object's memory of the event ids (and change ids) it has applied, so a redelivery changes nothing. The
+ * newest ids ride in the object's cell (profile-cell.ts), which each change writes anyway, so remembering them costs
+ * no row of its own; once they reach IDS_PER_KEY they move to a key of their own (`applied:<seq>`), and the oldest
+ * such keys go once the newer ids number APPLIED_IDS. The ids are kept in memory too: every fold asks about all of its
  * events, and the object is the only reader.
  */
+import type { ProfileCell } from "./profile-cell";
 
 /** Event ids remembered per profile at least; a redelivery older than this many later events could fold twice. */
 export const APPLIED_IDS = 10_000;
-/** Ids per key at most: a key's value stays far below the storage's 2 MB per value. */
-const IDS_PER_KEY = 1_000;
+/** Ids per key: a value stays far below the storage's 2 MB per value (the cell holds fewer). */
+export const IDS_PER_KEY = 1_000;
 const PREFIX = "applied:";
 /** Keys sort by their sequence number: list() answers in key order. */
 const keyOf = (seq: number) => `${PREFIX}${String(seq).padStart(12, "0")}`;
 
 export class AppliedIds {
   private readonly seen = new Set<string>();
-  /** The stored keys, oldest first, with the ids each holds. */
+  /** The keys of their own, oldest first, with the ids each holds. */
   private readonly held: { key: string; ids: string[] }[] = [];
+  /** The newest ids, kept in the cell. */
+  private tail: string[] = [];
   private count = 0;
   private next = 1;
   private loaded = false;
 
-  constructor(private readonly storage: DurableObjectStorage) {}
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly cell: ProfileCell,
+  ) {}
 
-  /** Reads the keys in on first use (an object that only serves reads never does). */
+  /** Reads the ids in on first use (an object that only serves reads never does). */
   private load(): void {
     if (this.loaded) return;
     this.loaded = true;
     moveTables(this.storage);
-    for (const [key, ids] of this.storage.kv.list<string[]>({ prefix: PREFIX })) this.hold(key, ids);
+    for (const [key, ids] of this.storage.kv.list<string[]>({ prefix: PREFIX })) {
+      this.held.push({ key, ids });
+      this.know(ids);
+    }
     const last = this.held.at(-1);
     if (last) this.next = Number(last.key.slice(PREFIX.length)) + 1;
+    this.tail = this.cell.get("applied") ?? [];
+    this.know(this.tail);
   }
 
-  private hold(key: string, ids: string[]): void {
-    this.held.push({ key, ids });
+  private know(ids: readonly string[]): void {
     for (const id of ids) this.seen.add(id);
     this.count += ids.length;
   }
@@ -45,18 +56,27 @@ export class AppliedIds {
     return new Set(ids.filter((id) => this.seen.has(id)));
   }
 
-  /** Remembers `ids` as applied (those already known are skipped), then drops the oldest beyond APPLIED_IDS. */
+  /**
+   * Remembers `ids` as applied (those already known are skipped): in the cell, and a full IDS_PER_KEY in a key of its
+   * own; then drops the oldest keys beyond APPLIED_IDS.
+   */
   remember(ids: readonly string[]): void {
     if (ids.length === 0) return;
     this.load();
     const fresh = [...new Set(ids)].filter((id) => !this.seen.has(id));
-    for (let i = 0; i < fresh.length; i += IDS_PER_KEY) {
+    if (fresh.length === 0) return;
+    this.know(fresh);
+    let tail = [...this.tail, ...fresh];
+    while (tail.length >= IDS_PER_KEY) {
       const key = keyOf(this.next++);
-      const part = fresh.slice(i, i + IDS_PER_KEY);
+      const part = tail.slice(0, IDS_PER_KEY);
       this.storage.kv.put(key, part);
-      this.hold(key, part);
+      this.held.push({ key, ids: part });
+      tail = tail.slice(IDS_PER_KEY);
     }
-    while (this.held.length > 1 && this.count - this.held[0].ids.length >= APPLIED_IDS) {
+    this.tail = tail;
+    this.cell.set("applied", tail);
+    while (this.held.length > 0 && this.count - this.held[0].ids.length >= APPLIED_IDS) {
       const oldest = this.held.shift()!;
       this.storage.kv.delete(oldest.key);
       for (const id of oldest.ids) this.seen.delete(id);

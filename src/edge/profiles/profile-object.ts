@@ -14,6 +14,7 @@ import { log } from "../lib/log";
 import { DEFAULTS } from "../lib/settings";
 import { emptyProfile, parseProfile, type StoredProfile } from "./profile-model";
 import { AppliedIds } from "./applied-ids";
+import { ProfileCell } from "./profile-cell";
 import { applyChange, differs, isPrompt, type ProfileChange } from "./profile-change";
 import { Outbox } from "./profile-outbox";
 import { profileKey, type ProfileRef } from "./profile-store";
@@ -59,13 +60,16 @@ function mintedBy(ref: ProfileRef, change: ProfileChange): boolean {
 }
 
 export class ProfileObject extends DurableObject<Env> {
+  /** The ref, profile, outbox state and newest applied ids: what a change writes, as one stored value. */
+  private readonly cell: ProfileCell;
   private readonly outbox: Outbox;
   private readonly appliedIds: AppliedIds;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.outbox = new Outbox(ctx.storage, env.PROFILES, foldDelayMs(env));
-    this.appliedIds = new AppliedIds(ctx.storage);
+    this.cell = new ProfileCell(ctx.storage);
+    this.outbox = new Outbox(this.cell, env.PROFILES, foldDelayMs(env));
+    this.appliedIds = new AppliedIds(ctx.storage, this.cell);
   }
 
   private get<T>(key: string): T | undefined {
@@ -84,31 +88,37 @@ export class ProfileObject extends DurableObject<Env> {
    * the page view whose events this is (`nothingStored`) has nothing in KV: nothing is read.
    */
   private async own(ref: ProfileRef, nothingStored = false): Promise<ProfileRef> {
-    const known = this.get<ProfileRef>("ref");
+    const known = this.cell.get("ref");
     if (known) return known;
     if (nothingStored) {
-      this.put("ref", ref);
+      this.cell.set("ref", ref);
       return ref;
     }
     await this.ctx.blockConcurrencyWhile(async () => {
-      if (this.get<ProfileRef>("ref")) return;
+      if (this.cell.get("ref")) return;
       const kv = this.env.PROFILES;
       const [text, alias] = await Promise.all([
         kv.get(profileKey(ref)),
         ref.kind === "visitor" ? kv.get(identityLinkKey(ref.id)) : null,
       ]);
-      this.put("profile", parseProfile(text));
+      this.cell.set("profile", parseProfile(text));
       this.put("alias", alias);
-      this.put("ref", ref);
+      this.cell.set("ref", ref);
+      this.cell.commit();
     });
-    return this.get<ProfileRef>("ref")!;
+    return this.cell.get("ref")!;
+  }
+
+  /** The stored profile (null: none). */
+  private profile(): StoredProfile | null {
+    return this.cell.get("profile") ?? null;
   }
 
   /** The authoritative profile (null: none). */
   async read(ref: ProfileRef): Promise<ProfileResult> {
     await this.own(ref);
     const forgotten = this.get<Tombstone>("tombstone") !== undefined;
-    return { ref, profile: this.get<StoredProfile>("profile") ?? null, ...(forgotten ? { forgotten } : {}) };
+    return { ref, profile: this.profile(), ...(forgotten ? { forgotten } : {}) };
   }
 
   /**
@@ -118,8 +128,7 @@ export class ProfileObject extends DurableObject<Env> {
   async apply(ref: ProfileRef, change: ProfileChange, now: number, changeId?: string): Promise<ProfileResult> {
     ref = await this.own(ref, mintedBy(ref, change));
     if (this.get<Tombstone>("tombstone")) return { ref, profile: null, forgotten: true };
-    if (changeId && this.appliedIds.applied([changeId]).size > 0)
-      return { ref, profile: this.get<StoredProfile>("profile") ?? null };
+    if (changeId && this.appliedIds.applied([changeId]).size > 0) return { ref, profile: this.profile() };
     if (change.kind === "fold") {
       const fresh = this.freshEvents(change.events);
       const alias = this.get<string>("alias");
@@ -144,16 +153,17 @@ export class ProfileObject extends DurableObject<Env> {
 
   /** Applies a change to the stored profile and owes KV the new copy when anything readable changed. */
   private change(ref: ProfileRef, change: ProfileChange, now: number): StoredProfile | null {
-    const current = this.get<StoredProfile>("profile") ?? null;
+    const current = this.profile();
     if (change.kind === "fold" && change.events.length === 0) return current;
     const next = applyChange(current ?? emptyProfile(), change, now);
     if (current !== null && !differs(current, next)) return current;
-    this.put("profile", next);
+    this.cell.set("profile", next);
     this.outbox.owe({ [profileKey(ref)]: JSON.stringify(next) }, isPrompt(change) ? "prompt" : "coalesced", now);
     return next;
   }
 
   private async forward(customerId: string, events: PzEvent[], now: number): Promise<ProfileResult> {
+    this.cell.commit();
     const customer: ProfileRef = { kind: "customer", id: customerId };
     if (events.length === 0) return { ref: customer, profile: null };
     return profileStub(this.env, customer).apply(customer, { kind: "fold", events }, now);
@@ -171,9 +181,9 @@ export class ProfileObject extends DurableObject<Env> {
     const ref = await this.own({ kind: "visitor", id: visitorId });
     if (this.get<Tombstone>("tombstone")) return { merged: false, customer: null };
     if (this.get<string>("alias") !== customerId) {
-      const visitor = this.get<StoredProfile>("profile") ?? null;
+      const visitor = this.profile();
       this.put("alias", customerId);
-      this.put("profile", null);
+      this.cell.set("profile", null);
       this.put("handoff", { customerId, visitor } satisfies Handoff);
       this.outbox.owe({ [profileKey(ref)]: null, [identityLinkKey(visitorId)]: customerId }, "prompt", now);
     }
@@ -184,6 +194,7 @@ export class ProfileObject extends DurableObject<Env> {
 
   /** Sends a pending hand-over to the customer; null when there was none or it failed (the alarm retries). */
   private async handOver(visitorId: string, now: number): Promise<{ merged: boolean; customer: ProfileResult } | null> {
+    this.cell.commit();
     const handoff = this.get<Handoff>("handoff");
     if (!handoff) return null;
     const ref: ProfileRef = { kind: "customer", id: handoff.customerId };
@@ -216,7 +227,8 @@ export class ProfileObject extends DurableObject<Env> {
     const customer = customerId ?? known?.customerId ?? this.get<string>("alias") ?? null;
     const pending: ForgetStep[] = customer ? ["events", "stitch"] : ["events"];
     this.put("tombstone", { at: known?.at ?? now, customerId: customer, pending } satisfies Tombstone);
-    for (const key of ["profile", "alias", "handoff"]) this.put(key, null);
+    this.cell.set("profile", null);
+    for (const key of ["alias", "handoff"]) this.put(key, null);
     this.outbox.owe({ [profileKey(ref)]: null, [identityLinkKey(visitorId)]: null }, "erasure", now);
     await this.settle(now, true, now + FORGET_RETRY_MS);
     return { customerId: customer, copyPending: this.outbox.dueAt !== null };
@@ -237,9 +249,9 @@ export class ProfileObject extends DurableObject<Env> {
    */
   async erase(ref: ProfileRef, now: number): Promise<{ deleted: boolean; identityLinksDeleted: number }> {
     ref = await this.own(ref);
-    const profile = this.get<StoredProfile>("profile") ?? null;
+    const profile = this.profile();
     const visitors = profile?.mergedVisitors ?? [];
-    this.put("profile", null);
+    this.cell.set("profile", null);
     this.put("erasedAt", now);
     this.outbox.owe(
       Object.fromEntries([[profileKey(ref), null], ...visitors.map((v) => [identityLinkKey(v), null])]),
@@ -253,7 +265,7 @@ export class ProfileObject extends DurableObject<Env> {
   /** Retries whatever is owed: KV write-through, a stitch hand-over, forget steps. */
   override async alarm(): Promise<void> {
     const now = Date.now();
-    const ref = this.get<ProfileRef>("ref");
+    const ref = this.cell.get("ref");
     if (ref?.kind === "visitor") {
       await this.handOver(ref.id, now);
       await this.finishForget(ref.id);
@@ -270,6 +282,8 @@ export class ProfileObject extends DurableObject<Env> {
 
   /** Writes through what is due, then keeps an alarm for whatever is still owed. */
   private async settle(now: number, inline: boolean, also?: number): Promise<void> {
+    // What this change wrote is stored before anything leaves: the write-through carries it.
+    this.cell.commit();
     await this.outbox.flush(now, inline);
     const due = this.outbox.dueAt;
     if (due !== null) await this.schedule(Math.max(due, now + (inline ? 0 : 1000)));

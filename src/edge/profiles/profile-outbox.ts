@@ -1,6 +1,7 @@
 /**
  * A profile object's write-through to KV: the KV values it still owes (the profile copy, identity
- * links), kept in the object's storage so a failed or interrupted write is retried by its alarm.
+ * links), kept in the object's storage (its cell, profile-cell.ts) so a failed or interrupted write is retried by
+ * its alarm.
  * KV takes about one write per second per key, so writes are coalesced: a prompt change (the
  * visitor or an admin just asked for it, or the visitor acted) is written at once unless the last
  * write was under a second ago; what page views record waits `foldDelayMs`, so one write carries
@@ -8,6 +9,7 @@
  */
 import { withinDeadline } from "../lib/deadline";
 import { log } from "../lib/log";
+import type { ProfileCell } from "./profile-cell";
 
 /** KV's own limit: about one write per second to one key. */
 export const MIN_WRITE_GAP_MS = 1000;
@@ -34,17 +36,17 @@ export class Outbox {
   private writing: Promise<void> | null = null;
 
   constructor(
-    private readonly storage: DurableObjectStorage,
+    private readonly cell: ProfileCell,
     private readonly kv: KVNamespace,
     private readonly foldDelayMs: number,
   ) {}
 
   private get state(): OutboxState {
-    return this.storage.kv.get<OutboxState>("outbox") ?? { owed: {}, lastWriteAt: 0 };
+    return (this.cell.get("outbox") as OutboxState | undefined) ?? { owed: {}, lastWriteAt: 0 };
   }
 
   private set state(next: OutboxState) {
-    this.storage.kv.put("outbox", next);
+    this.cell.set("outbox", next);
   }
 
   /** When the owed values are due, or null when nothing is owed. */
@@ -95,6 +97,7 @@ export class Outbox {
     } catch (err) {
       const state = this.state;
       this.state = { ...state, dueAt: Math.min(state.dueAt ?? Infinity, Date.now() + RETRY_MS) };
+      this.cell.commit();
       throw err;
     }
     // Values changed while the write was in flight stay owed, due a second after this write.
@@ -103,5 +106,6 @@ export class Outbox {
     for (const [key, value] of Object.entries(state.owed)) if (owed[key] !== value) left[key] = value;
     const dueAt = Object.keys(left).length > 0 ? Math.max(state.dueAt ?? now, now + MIN_WRITE_GAP_MS) : undefined;
     this.state = { owed: left, dueAt, lastWriteAt: now };
+    this.cell.commit();
   }
 }
