@@ -12,47 +12,63 @@ export interface BodyStart {
   rest: ReadableStream<Uint8Array>;
 }
 
-/** Reads `body` until `bytes` are in, it ends, `ms` pass, or it fails (the failure then comes out of `rest`). */
+/**
+ * Reads `body` until `bytes` are in, it ends, `ms` pass, or it fails (the failure then comes out of `rest`). The reads
+ * run in one loop raced once against the deadline, not each read against it; `rest` is made only when asked for.
+ */
 export async function readStart(body: ReadableStream<Uint8Array>, bytes: number, ms: number): Promise<BodyStart> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   let done = false;
+  /** The read in flight when the deadline passed (or that failed): `rest` passes its answer on. */
   let pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
-  let timer: number | null = null;
-  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), ms)));
-  try {
+  let stopped = false;
+  const reads = (async () => {
     while (size < bytes) {
       pending = reader.read();
-      // A body that fails now fails as it is passed on, as it would have without this look.
-      const result = await Promise.race([pending, late]).catch(() => "late" as const);
-      if (result === "late") break;
+      const result = await pending;
+      if (stopped) return;
       pending = null;
-      if (result.done) {
-        done = true;
-        break;
-      }
+      if (result.done) return void (done = true);
       chunks.push(result.value);
       size += result.value.byteLength;
     }
+  })();
+  let timer: number | null = null;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  try {
+    await Promise.race([reads, late]);
+  } catch {
+    // A body that fails now fails as it is passed on, as it would have without this look.
   } finally {
+    stopped = true;
     clearTimeout(timer);
   }
-  let replay = 0;
-  const rest = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (replay < chunks.length) return controller.enqueue(chunks[replay++]);
-      if (done) return controller.close();
-      const result = await (pending ?? reader.read());
-      pending = null;
-      if (result.done) controller.close();
-      else controller.enqueue(result.value);
+  let rest: ReadableStream<Uint8Array> | null = null;
+  const restOf = (): ReadableStream<Uint8Array> => {
+    let replay = 0;
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (replay < chunks.length) return controller.enqueue(chunks[replay++]);
+        if (done) return controller.close();
+        const result = await (pending ?? reader.read());
+        pending = null;
+        if (result.done) controller.close();
+        else controller.enqueue(result.value);
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    });
+  };
+  return {
+    chunks,
+    done,
+    get rest() {
+      return (rest ??= restOf());
     },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
-  return { chunks, done, rest };
+  };
 }
 
 /** `chunks` as one array of bytes. */
