@@ -95,6 +95,15 @@ describe("device and bots", () => {
     ).toBe("mobile");
   });
 
+  it("gives a user agent the same class however often and among however many others it is seen", () => {
+    const agents = [IPHONE, IPAD, ANDROID_TABLET, DESKTOP, "curl/8.5.0", `${DESKTOP} ${"x".repeat(500)}`];
+    const first = agents.map(deviceClass);
+    // More distinct user agents than the isolate's memo holds, then the same ones again.
+    for (let i = 0; i < 600; i++) deviceClass(`Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/${i}.0 Safari/537.36`);
+    expect(agents.map(deviceClass)).toEqual(first);
+    expect(agents.map(deviceClass)).toEqual(["mobile", "tablet", "tablet", "desktop", "bot", "desktop"]);
+  });
+
   it("trusts Cloudflare's verified-bot flag even with a browser user agent", () => {
     const request = (cf?: Record<string, unknown>, ua: string | null = DESKTOP) =>
       new Request("https://example.com/", { headers: ua === null ? {} : { "User-Agent": ua }, ...(cf ? { cf } : {}) });
