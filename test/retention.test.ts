@@ -58,7 +58,7 @@ describe("retention", () => {
       events.push(ev("decision", v, old, { offer: gift }), ev("impression", v, old, { offer: gift }));
     }
     const fresh = uid("v");
-    // Stored when they happened: the consumer's clock is set to then (retention goes by storage time).
+    // Stored when they happened: the consumer's clock is set to then.
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(old + 10_000);
     await deliver(events);
@@ -107,6 +107,66 @@ describe("retention", () => {
       ...conversions(before[1]),
       bold: conversions(before[1]).bold + 1,
     });
+  });
+});
+
+describe("raw events stored before 0007 (events_0006)", () => {
+  /** A row as the table held it before 0007 (keyed by id, in storage order). */
+  const legacyRow = (e: PzEvent, receivedAt: number) =>
+    env.ANALYTICS.prepare(
+      "INSERT INTO events_0006 (id, type, at, visitor_id, offer, name, received_at, unit) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?4)",
+    )
+      .bind(e.id, e.type, e.at, e.visitorId, e.offer ?? null, e.name ?? null, receivedAt)
+      .run();
+
+  it("a redelivery of one adds nothing, and its goals still count for an exposure that comes later", async () => {
+    const at = Date.UTC(2026, 5, 3, 12);
+    const v = uid("v");
+    const gift = uid("o");
+    const decision = ev("decision", v, at, { offer: gift });
+    const goal = ev("conversion", v, at + 60_000, { name: "purchase" });
+    // Stored (and counted) before the migration: the roll-ups already hold the decision.
+    await legacyRow(decision, at);
+    await legacyRow(goal, at);
+    await env.ANALYTICS.prepare(
+      "INSERT INTO offer_days (offer, day, decisions, impressions, clicks, accepts, dismissals) VALUES (?1, '2026-06-03', 1, 0, 0, 0, 0)",
+    )
+      .bind(gift)
+      .run();
+    await deliver([decision, goal]);
+    expect(await count("SELECT decisions AS n FROM offer_days WHERE offer = ?", gift)).toBe(1);
+    expect(await count("SELECT COUNT(*) AS n FROM events WHERE visitor_id = ?", v)).toBe(0);
+    // An exposure before the stored goal: the recount reads the rows of both tables.
+    const x = uid("x");
+    await deliver([ev("exposure", v, at, { experiment: x, variant: "bold" })]);
+    expect(
+      await count(
+        "SELECT count AS n FROM unit_goals WHERE experiment = ? AND unit_kind = 'visitor' AND unit = ?",
+        x,
+        v,
+      ),
+    ).toBe(1);
+  });
+
+  it("retention deletes events by when they happened, and rows stored before 0007 by when they were stored", async () => {
+    const now = Date.UTC(2026, 7, 20, 10, 7);
+    const v = uid("v");
+    // Happened 40 days ago, delivered only now (a replayed dead letter, say): past RETENTION_DAYS all the same.
+    const late = ev("impression", v, now - 40 * DAY, { offer: uid("o") });
+    const recent = ev("impression", v, now - DAY, { offer: uid("o") });
+    await deliver([late, recent]);
+    // Before 0007: one stored 40 days ago, one stored yesterday (whatever their times).
+    const storedLongAgo = ev("click", v, now - DAY, { offer: uid("o") });
+    const storedYesterday = ev("click", v, now - 40 * DAY, { offer: uid("o") });
+    await legacyRow(storedLongAgo, now - 40 * DAY);
+    await legacyRow(storedYesterday, now - DAY);
+    await tick(now);
+    const ids = async (table: string) =>
+      (
+        await env.ANALYTICS.prepare(`SELECT id FROM ${table} WHERE visitor_id = ?`).bind(v).all<{ id: string }>()
+      ).results.map((r) => r.id);
+    expect(await ids("events")).toEqual([recent.id]);
+    expect(await ids("events_0006")).toEqual([storedYesterday.id]);
   });
 });
 

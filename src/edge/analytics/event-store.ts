@@ -1,6 +1,7 @@
 /**
  * D1 writes for the queue consumer. Every batch is one D1 batch() (a single transaction), and every insert is
- * idempotent: events on their unique id, dead letters on the message id. A redelivered batch therefore adds nothing.
+ * idempotent: events on their time and id (stored-events.ts), dead letters on the message id. A redelivered batch
+ * therefore adds nothing.
  * Stage changes get no row (storedInD1): nothing here reads them.
  * The roll-ups the results read (migrations/0003_rollups.sql) are kept by triggers on new event rows, or (offer days,
  * learning and cache counts) by set-based statements over the batch's new events, so they commit or fail with the raw
@@ -10,6 +11,7 @@
 import type { PzEvent } from "../events/event-schema";
 import { cacheCountStatements, carriesCacheCounts } from "../cache/cache-stats";
 import { learningStatements } from "../learning/outcome-counts";
+import { notStored } from "./stored-events";
 
 /**
  * Set-based writes: each statement takes a JSON array of rows through json_each, so a batch of any
@@ -22,7 +24,8 @@ const INSERT_EVENTS = `INSERT OR IGNORE INTO events
     value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15,
     value ->> 16, ?2, value ->> 17, value ->> 18,
     COALESCE(value ->> 4, (SELECT customer_id FROM visitor_customers WHERE visitor_id = value ->> 3), value ->> 3)
-  FROM json_each(?1) WHERE NOT EXISTS (SELECT 1 FROM forgotten_visitors f WHERE f.visitor_id = value ->> 3)`;
+  FROM json_each(?1) WHERE NOT EXISTS (SELECT 1 FROM forgotten_visitors f WHERE f.visitor_id = value ->> 3)
+    AND NOT EXISTS (SELECT 1 FROM events_0006 o WHERE o.id = value ->> 0)`;
 
 /**
  * Visitors known to belong to a customer (any event carrying both ids, e.g. a link click), latest
@@ -43,7 +46,7 @@ const ADD_OFFER_DAYS = `INSERT INTO offer_days (offer, day, decisions, impressio
   SELECT value ->> 0, strftime('%Y-%m-%d', (value ->> 2) / 1000, 'unixepoch'), SUM(value ->> 1 = 'decision'),
     SUM(value ->> 1 = 'impression'), SUM(value ->> 1 = 'click'), SUM(value ->> 1 = 'accept'), SUM(value ->> 1 = 'dismiss')
   FROM json_each(?1)
-  WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = value ->> 3)
+  WHERE ${notStored("value ->> 3", "value ->> 2")}
     AND NOT EXISTS (SELECT 1 FROM forgotten_visitors f WHERE f.visitor_id = value ->> 4)
   GROUP BY 1, 2
   ON CONFLICT (offer, day) DO UPDATE SET decisions = decisions + excluded.decisions,

@@ -1,7 +1,7 @@
 /**
- * Retention: deletes raw events stored more than RETENTION_DAYS ago and the per-unit rows of experiments that
- * ended, in bounded chunks. The roll-ups the results read are kept (no trigger fires on a delete),
- * so the results do not change.
+ * Retention: deletes raw events that happened more than RETENTION_DAYS ago (rows stored before 0007: stored more than
+ * RETENTION_DAYS ago) and the per-unit rows of experiments that ended, in bounded chunks. The roll-ups the results
+ * read are kept (no trigger fires on a delete), so the results do not change.
  */
 import type { Env } from "../../env";
 import { readLiveRuleset } from "../rulesets/live-ruleset";
@@ -17,12 +17,15 @@ export const MAX_CHUNKS = 40;
 
 const DAY_MS = 86_400_000;
 
+/** `events` is keyed by (at, id) (0007): the events that happened before the cutoff are the front of the key. */
+const DELETE_OLD_EVENTS = `DELETE FROM events WHERE (at, id) IN (SELECT at, id FROM events WHERE at < ?1 LIMIT ?2)`;
+
 /**
- * Rows are stored in rowid order, which is the order they were received, so the oldest are at the
- * front: each chunk looks at the first rows only, and stops at the first one stored after the cutoff.
+ * The rows stored before 0007 (`events_0006`) are in rowid order, which is the order they were received, so the oldest
+ * are at the front: each chunk looks at the first rows only, and stops at the first one stored after the cutoff.
  */
-const DELETE_OLD_EVENTS = `DELETE FROM events WHERE rowid IN
-  (SELECT rowid FROM (SELECT rowid, received_at FROM events ORDER BY rowid LIMIT ?2) WHERE received_at < ?1)`;
+const DELETE_OLD_LEGACY_EVENTS = `DELETE FROM events_0006 WHERE rowid IN
+  (SELECT rowid FROM (SELECT rowid, received_at FROM events_0006 ORDER BY rowid LIMIT ?2) WHERE received_at < ?1)`;
 
 /** Experiments with per-unit rows whose last new unit was exposed before the cutoff day. */
 const QUIET_EXPERIMENTS = `SELECT experiment FROM exposure_days GROUP BY experiment HAVING MAX(day) < ?1`;
@@ -65,7 +68,9 @@ export interface RetentionRun {
 export async function runRetention(env: Env, now: number): Promise<RetentionRun> {
   const cutoff = now - retentionDays(env) * DAY_MS;
   const db = env.ANALYTICS;
-  const events = await deleteInChunks(db, DELETE_OLD_EVENTS, cutoff);
+  const events =
+    (await deleteInChunks(db, DELETE_OLD_EVENTS, cutoff)) +
+    (await deleteInChunks(db, DELETE_OLD_LEGACY_EVENTS, cutoff));
   const live = await readLiveRuleset(env.RULES);
   const running = new Set((live?.experiments ?? []).filter((x) => x.active).map((x) => x.id));
   const cutoffDay = new Date(cutoff).toISOString().slice(0, 10);

@@ -4,6 +4,7 @@
  * event of the next page view that records events; the consumer adds them up per day in D1.
  */
 import type { PzEvent } from "../events/event-schema";
+import { notStored } from "../analytics/stored-events";
 
 export type CacheOutcome = "hit" | "stale" | "miss" | "pass";
 
@@ -62,7 +63,7 @@ export function cacheCountStatements(db: D1Database, events: PzEvent[]): D1Prepa
     const n = (outcome: CacheOutcome) =>
       typeof e.props?.[PROPS[outcome]] === "number" ? (e.props[PROPS[outcome]] as number) : 0;
     const counted = [n("hit"), n("stale"), n("miss"), n("pass")];
-    return counted.some((x) => x > 0) ? [[e.id, new Date(e.at).toISOString().slice(0, 10), ...counted]] : [];
+    return counted.some((x) => x > 0) ? [[e.id, new Date(e.at).toISOString().slice(0, 10), ...counted, e.at]] : [];
   });
   if (rows.length === 0) return [];
   return [db.prepare(ADD_CACHE_COUNTS).bind(JSON.stringify(rows))];
@@ -70,7 +71,7 @@ export function cacheCountStatements(db: D1Database, events: PzEvent[]): D1Prepa
 
 const ADD_CACHE_COUNTS = `INSERT INTO cache_counts (day, hit, stale, miss, pass)
   SELECT value ->> 1 AS d, SUM(value ->> 2), SUM(value ->> 3), SUM(value ->> 4), SUM(value ->> 5)
-  FROM json_each(?1) WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = value ->> 0) GROUP BY d
+  FROM json_each(?1) WHERE ${notStored("value ->> 0", "value ->> 6")} GROUP BY d
   ON CONFLICT (day) DO UPDATE SET hit = hit + excluded.hit, stale = stale + excluded.stale,
     miss = miss + excluded.miss, pass = pass + excluded.pass`;
 

@@ -4,11 +4,12 @@
  * and skip every event already in `events`, so a redelivered or concurrent batch counts nothing twice.
  */
 import type { PzEvent } from "../events/event-schema";
+import { notStored } from "../analytics/stored-events";
 
 /** A decision's context, kept per visitor and offer so later outcomes are counted in it. */
 const UPSERT_CONTEXTS = `INSERT INTO learning_contexts (visitor_id, offer, context, at)
   SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1)
-  WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = value ->> 4)
+  WHERE ${notStored("value ->> 4", "value ->> 3")}
   ON CONFLICT (visitor_id, offer) DO UPDATE SET context = excluded.context, at = excluded.at WHERE excluded.at >= learning_contexts.at`;
 
 const ADD = `ON CONFLICT (offer, context, outcome) DO UPDATE SET count = learning_counts.count + excluded.count`;
@@ -16,20 +17,20 @@ const ADD = `ON CONFLICT (offer, context, outcome) DO UPDATE SET count = learnin
 /** Trials by decision: the context travels on the decision event itself. */
 const COUNT_DECISIONS = `INSERT INTO learning_counts (offer, context, outcome, count)
   SELECT value ->> 0, value ->> 1, 'decision', COUNT(*) FROM json_each(?1)
-  WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = value ->> 2) GROUP BY 1, 2 ${ADD}`;
+  WHERE ${notStored("value ->> 2", "value ->> 3")} GROUP BY 1, 2 ${ADD}`;
 
 /** Outcomes naming their offer: counted in the context the visitor last saw that offer in. */
 const COUNT_OFFER_OUTCOMES = `INSERT INTO learning_counts (offer, context, outcome, count)
   SELECT c.offer, c.context, value ->> 3, COUNT(*) FROM json_each(?1)
   JOIN learning_contexts c ON c.visitor_id = value ->> 1 AND c.offer = value ->> 2
-  WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = value ->> 0) GROUP BY 1, 2, 3 ${ADD}`;
+  WHERE ${notStored("value ->> 0", "value ->> 4")} GROUP BY 1, 2, 3 ${ADD}`;
 
 /** Goals naming no offer: counted for the learning offer the visitor was shown last. */
 const COUNT_GOALS = `INSERT INTO learning_counts (offer, context, outcome, count)
   SELECT c.offer, c.context, value ->> 2, COUNT(*) FROM json_each(?1)
   JOIN learning_contexts c ON c.visitor_id = value ->> 1
     AND c.at = (SELECT MAX(at) FROM learning_contexts WHERE visitor_id = value ->> 1)
-  WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = value ->> 0) GROUP BY 1, 2, 3 ${ADD}`;
+  WHERE ${notStored("value ->> 0", "value ->> 3")} GROUP BY 1, 2, 3 ${ADD}`;
 
 const OFFER_OUTCOMES = new Set<PzEvent["type"]>(["impression", "click", "accept", "dismiss"]);
 
@@ -71,17 +72,17 @@ export function learningStatements(db: D1Database, events: readonly PzEvent[]): 
     ...bound(
       db,
       COUNT_DECISIONS,
-      decisions.map((e) => [e.offer, e.context, e.id]),
+      decisions.map((e) => [e.offer, e.context, e.id, e.at]),
     ),
     ...bound(
       db,
       COUNT_OFFER_OUTCOMES,
-      withOffer.map(({ e, outcome }) => [e.id, e.visitorId, e.offer, outcome]),
+      withOffer.map(({ e, outcome }) => [e.id, e.visitorId, e.offer, outcome, e.at]),
     ),
     ...bound(
       db,
       COUNT_GOALS,
-      goals.map(({ e, outcome }) => [e.id, e.visitorId, outcome]),
+      goals.map(({ e, outcome }) => [e.id, e.visitorId, outcome, e.at]),
     ),
   ];
 }

@@ -87,6 +87,7 @@ async function deleteEvents(db: D1Database, visitorId: string, now: number): Pro
   await db.batch([
     db.prepare("INSERT OR IGNORE INTO forgotten_visitors (visitor_id, at) VALUES (?1, ?2)").bind(visitorId, now),
     db.prepare("DELETE FROM events WHERE visitor_id = ?").bind(visitorId),
+    db.prepare("DELETE FROM events_0006 WHERE visitor_id = ?").bind(visitorId),
     db.prepare("DELETE FROM exposures WHERE visitor_id = ?").bind(visitorId),
     // The roll-ups' per-visitor rows and the visitor's link to a customer; the anonymous sums stay.
     db
