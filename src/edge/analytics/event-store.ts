@@ -11,7 +11,7 @@
 import type { PzEvent } from "../events/event-schema";
 import { cacheCountStatements, carriesCacheCounts } from "../cache/cache-stats";
 import { learningStatements } from "../learning/outcome-counts";
-import { notStored } from "./stored-events";
+import { notStored, notStoredBefore0007 } from "./stored-events";
 
 /**
  * Set-based writes: each statement takes a JSON array of rows through json_each, so a batch of any
@@ -25,7 +25,7 @@ const INSERT_EVENTS = `INSERT OR IGNORE INTO events
     value ->> 16, ?2, value ->> 17, value ->> 18,
     COALESCE(value ->> 4, (SELECT customer_id FROM visitor_customers WHERE visitor_id = value ->> 3), value ->> 3)
   FROM json_each(?1) WHERE NOT EXISTS (SELECT 1 FROM forgotten_visitors f WHERE f.visitor_id = value ->> 3)
-    AND NOT EXISTS (SELECT 1 FROM events_0006 o WHERE o.id = value ->> 0)`;
+    AND ${notStoredBefore0007("value ->> 0")}`;
 
 /**
  * Visitors known to belong to a customer (any event carrying both ids, e.g. a link click), latest

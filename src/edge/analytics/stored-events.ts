@@ -5,8 +5,12 @@
  * nothing twice.
  */
 
+/** SQL true when no row of `events_0006` has the id `id` (an SQL expression over the bound row). */
+export function notStoredBefore0007(id: string): string {
+  return `NOT EXISTS (SELECT 1 FROM events_0006 WHERE id = ${id})`;
+}
+
 /** SQL true when the event of id `id` and time `at` (SQL expressions over the bound row) is in neither table. */
 export function notStored(id: string, at: string): string {
-  return `NOT EXISTS (SELECT 1 FROM events WHERE at = ${at} AND id = ${id})
-    AND NOT EXISTS (SELECT 1 FROM events_0006 WHERE id = ${id})`;
+  return `NOT EXISTS (SELECT 1 FROM events WHERE at = ${at} AND id = ${id}) AND ${notStoredBefore0007(id)}`;
 }
