@@ -11,7 +11,7 @@ import {
   bundlePz,
   compileDemoPlaybook,
   FIRST_NAME,
-  PZ_SECRETS,
+  importProfiles,
   visitorCookieValue,
 } from "./lib/pz.mjs";
 import { round, summaryRow } from "./lib/table.mjs";
@@ -160,12 +160,7 @@ async function counted(host, views) {
 async function returningCustomers(host) {
   const ids = Array.from({ length: RETURNING_CUSTOMERS }, (_, i) => `bench-returning-${i + 1}`);
   const lines = ids.map((id) => JSON.stringify({ id, attributes: BENCH_PROFILE_ATTRIBUTES })).join("\n");
-  const res = await fetch(`${host.url}/__pz/admin/profiles:import`, {
-    method: "POST",
-    body: lines,
-    headers: { authorization: `Bearer ${PZ_SECRETS.PZ_ADMIN_TOKEN}`, "content-type": "application/x-ndjson" },
-  });
-  if (res.status !== 200) throw new Error(`import answered ${res.status}: ${await res.text()}`);
+  await importProfiles(host.url, lines);
   // The import writes each profile through to KV at once or, past half a second, from the object's alarm.
   await sleep(SETTLE_MS);
   const browsers = [];
@@ -197,7 +192,7 @@ async function main() {
   });
   try {
     if (host.problems.length > 0)
-      console.log(`[cost] !! the returning visitor is not personalised: ${host.problems.join("; ")}`);
+      console.log(`[cost] !! the bench's own customer is not personalised: ${host.problems.join("; ")}`);
     // New visitors: no cookie, every page view a different browser.
     const fresh = await counted(
       host,

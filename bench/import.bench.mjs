@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { bundlePz, hostPz, PZ_SECRETS } from "./lib/pz.mjs";
+import { bundlePz, hostPz, importProfiles } from "./lib/pz.mjs";
 import { writeBenchResult, round, summaryRow } from "./lib/table.mjs";
 
 const tmpPath = (name) => fileURLToPath(new URL(`.tmp/${name}`, import.meta.url));
@@ -38,24 +38,11 @@ function profileLine(run, i) {
 /** Connection resets a retry survives, as the CLI's; counted and reported. */
 let retries = 0;
 
-async function post(url, body, attempt = 1) {
-  let res;
-  try {
-    res = await fetch(`${url}/__pz/admin/profiles:import`, {
-      method: "POST",
-      body,
-      headers: { authorization: `Bearer ${PZ_SECRETS.PZ_ADMIN_TOKEN}`, "content-type": "application/x-ndjson" },
-    });
-  } catch (err) {
-    if (attempt >= 3) throw err;
+function post(url, body) {
+  return importProfiles(url, body, (reason) => {
     retries++;
-    console.log(`  retry after ${err.cause?.code ?? err.message}`);
-    return post(url, body, attempt + 1);
-  }
-  const answer = await res.json();
-  if (res.status !== 200 || answer.failed !== 0)
-    throw new Error(`import answered ${res.status}: ${JSON.stringify(answer).slice(0, 300)}`);
-  return answer.imported;
+    console.log(`  retry after ${reason}`);
+  });
 }
 
 /** Sends `lines` in chunks with CONCURRENCY requests in flight; returns profiles/s. */

@@ -128,6 +128,33 @@ export async function seedPz(mf, ruleset, now) {
   await applyMigrations(await mf.getD1Database("ANALYTICS"));
 }
 
+/**
+ * POSTs NDJSON profile lines to the worker's admin import, as `pz profiles import` does; returns the count imported.
+ * A reset connection is retried twice (an import line is an upsert), each retry reported to `onRetry`; an answer
+ * other than 200 with nothing failed throws.
+ * @param {string} url the worker's origin
+ * @param {string} body NDJSON lines
+ * @param {(reason: string) => void} [onRetry]
+ */
+export async function importProfiles(url, body, onRetry = () => {}, attempt = 1) {
+  let res;
+  try {
+    res = await fetch(`${url}/__pz/admin/profiles:import`, {
+      method: "POST",
+      body,
+      headers: { authorization: `Bearer ${PZ_SECRETS.PZ_ADMIN_TOKEN}`, "content-type": "application/x-ndjson" },
+    });
+  } catch (err) {
+    if (attempt >= 3) throw err;
+    onRetry(err.cause?.code ?? err.message);
+    return importProfiles(url, body, onRetry, attempt + 1);
+  }
+  const answer = await res.json();
+  if (res.status !== 200 || answer.failed !== 0)
+    throw new Error(`import answered ${res.status}: ${JSON.stringify(answer).slice(0, 300)}`);
+  return answer.imported;
+}
+
 /** The pz_id cookie value for a visitor stitched to `customerId`, signed as src/edge/identity/sign.ts signs it. */
 export async function visitorCookieValue(visitorId, customerId = CUSTOMER_ID) {
   const { signValue } = await load("src/edge/identity/sign.ts");
