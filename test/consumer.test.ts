@@ -12,7 +12,7 @@ import type { Env } from "../src/env";
 import type { PzEvent } from "../src/edge/events/event-schema";
 import { retryDelaySeconds } from "../src/edge/events/consumer";
 import { storedEvents, uid } from "./helpers/events";
-import { failingD1 as failingD1While, failingObjects, kvProfile, objectOf } from "./helpers/profiles";
+import { d1WithBatch, failingD1 as failingD1While, failingObjects, kvProfile, objectOf } from "./helpers/profiles";
 
 const T0 = Date.UTC(2026, 4, 1, 12, 0, 0);
 
@@ -52,19 +52,12 @@ function failingD1(failures: number): D1Database {
 
 /** The real D1 binding, counting the rows every batch() writes (D1's own figure, from each result's meta). */
 function observedRows(): { db: D1Database; total: () => number } {
-  const real = env.ANALYTICS;
   let rows = 0;
-  const db = {
-    prepare: (sql: string) => real.prepare(sql),
-    batch: async <T>(statements: D1PreparedStatement[]) => {
-      const results = await real.batch<T>(statements);
-      for (const r of results) rows += r.meta.rows_written ?? 0;
-      return results;
-    },
-    exec: (sql: string) => real.exec(sql),
-    dump: () => real.dump(),
-    withSession: (c?: string) => real.withSession(c),
-  } as D1Database;
+  const db = d1WithBatch(async (statements, real) => {
+    const results = await real.batch(statements);
+    for (const r of results) rows += r.meta.rows_written ?? 0;
+    return results;
+  });
   return { db, total: () => rows };
 }
 

@@ -84,17 +84,24 @@ export function failingKv(fault: Fault): KVNamespace {
   });
 }
 
-/** The real D1 binding whose batch() fails while `failing()` is true. */
-export function failingD1(failing: () => boolean): D1Database {
+/** The real D1 binding with its batch() run through `batch` (which gets the real one to call). */
+export function d1WithBatch(
+  batch: (statements: D1PreparedStatement[], real: D1Database) => Promise<D1Result[]>,
+): D1Database {
   const real = env.ANALYTICS;
   return {
     prepare: (sql: string) => real.prepare(sql),
-    batch: async <T>(statements: D1PreparedStatement[]) => {
-      if (failing()) throw new Error("D1_ERROR: simulated outage");
-      return real.batch<T>(statements);
-    },
+    batch: (statements: D1PreparedStatement[]) => batch(statements, real),
     exec: (sql: string) => real.exec(sql),
     dump: () => real.dump(),
     withSession: (c?: string) => real.withSession(c),
   } as D1Database;
+}
+
+/** The real D1 binding whose batch() fails while `failing()` is true. */
+export function failingD1(failing: () => boolean): D1Database {
+  return d1WithBatch(async (statements, real) => {
+    if (failing()) throw new Error("D1_ERROR: simulated outage");
+    return real.batch(statements);
+  });
 }
