@@ -1,6 +1,6 @@
-/** readStart: a body's first bytes within a byte and time budget, and the whole body again after them. */
+/** readStart and readWhole: a body's first bytes within a byte and time budget, and the whole body again after them. */
 import { describe, expect, it } from "vitest";
-import { readStart } from "../src/edge/lib/read-start";
+import { readStart, readWhole } from "../src/edge/lib/read-start";
 
 const enc = new TextEncoder();
 
@@ -73,5 +73,85 @@ describe("readStart", () => {
     const reader = start.rest.getReader();
     expect(new TextDecoder().decode((await reader.read()).value)).toBe("first");
     await expect(reader.read()).rejects.toThrow("origin broke off");
+  });
+});
+
+/** A native byte stream (as fetch bodies are) sending `parts`, each after its delay (ms), then ending or failing. */
+function nativeBody(parts: [string, number][], end: "close" | "fail" = "close"): ReadableStream<Uint8Array> {
+  const { readable, writable } = new IdentityTransformStream();
+  const writer = writable.getWriter();
+  void (async () => {
+    for (const [part, delay] of parts) {
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      await writer.write(enc.encode(part));
+    }
+    await (end === "close" ? writer.close() : writer.abort(new Error("origin broke off")));
+  })().catch(() => undefined);
+  return readable;
+}
+
+describe("readWhole", () => {
+  it("reads a body of the length it said in one read, as one chunk", async () => {
+    const page = "<p>" + "a".repeat(20_000) + "</p>";
+    const start = await readWhole(
+      nativeBody([
+        [page.slice(0, 4096), 0],
+        [page.slice(4096, 9000), 0],
+        [page.slice(9000), 0],
+      ]),
+      page.length,
+      1000,
+    );
+    expect(start.done).toBe(true);
+    expect(start.chunks).toHaveLength(1);
+    expect(text(start.chunks)).toBe(page);
+  });
+
+  it("a body longer than it said is not whole, and its rest is all of it once", async () => {
+    const start = await readWhole(
+      nativeBody([
+        ["aaaa", 0],
+        ["bbbb", 0],
+        ["cccc", 0],
+      ]),
+      6,
+      1000,
+    );
+    expect(start.done).toBe(false);
+    expect(await new Response(start.rest).text()).toBe("aaaabbbbcccc");
+  });
+
+  it("stops at the deadline; the rest then carries every byte once", async () => {
+    const start = await readWhole(
+      nativeBody([
+        ["first", 0],
+        ["second", 150],
+        ["third", 0],
+      ]),
+      16,
+      30,
+    );
+    expect(start.done).toBe(false);
+    expect(await new Response(start.rest).text()).toBe("firstsecondthird");
+  });
+
+  it("a body that fails while it is read fails out of the rest", async () => {
+    const start = await readWhole(nativeBody([["first", 0]], "fail"), 100, 1000);
+    expect(start.done).toBe(false);
+    await expect(new Response(start.rest).text()).rejects.toThrow();
+  });
+
+  it("a stream made in JS (no BYOB reader) is read as readStart reads it", async () => {
+    const start = await readWhole(
+      body([
+        ["<p>", 0],
+        ["a", 0],
+        ["</p>", 0],
+      ]),
+      8,
+      1000,
+    );
+    expect(start.done).toBe(true);
+    expect(text(start.chunks)).toBe("<p>a</p>");
   });
 });

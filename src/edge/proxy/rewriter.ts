@@ -11,7 +11,7 @@ import { log } from "../lib/log";
 import type { PageShape } from "./page-slots";
 import { rewriteFailSafe, unmarked } from "./rewrite-fallback";
 import { nativeCharset, RiskWatch } from "./rewrite-risk";
-import { joinBytes, readStart } from "../lib/read-start";
+import { joinBytes, readWhole } from "../lib/read-start";
 
 export interface RewritePlan {
   /** Decided slots by slot id; slots without a decision keep the origin's content. */
@@ -140,8 +140,7 @@ export async function rewritePage(response: Response, plan: RewritePlan): Promis
   let origin: ReadableStream<Uint8Array> = response.body;
   let whole: Uint8Array | null = null;
   if (!plan.checked && !careful && plan.length !== undefined && plan.length <= READ_AHEAD_BYTES) {
-    // One byte more than the origin said: a body longer than it said is not taken for whole.
-    const start = await readStart(response.body, plan.length + 1, READ_AHEAD_MS);
+    const start = await readWhole(response.body, plan.length, READ_AHEAD_MS);
     const bytes = start.done ? joinBytes(start.chunks) : null;
     if (bytes && new RiskWatch().scan(bytes, true).risk < 0) whole = bytes;
     else origin = start.rest;
