@@ -55,6 +55,8 @@ export async function hostWorker({ label, scriptPath, bindings = {}, compatibili
     compatibilityFlags,
     bindings,
     handleRuntimeStdio,
+    // PZ_INSPECTOR_PORT: workerd's V8 inspector on that port, for a CPU profile of the worker (bench/README.md).
+    ...(process.env.PZ_INSPECTOR_PORT ? { inspectorPort: Number(process.env.PZ_INSPECTOR_PORT) } : {}),
     ...extra,
   });
   const url = await mf.ready;
