@@ -107,6 +107,19 @@ describe("readWhole", () => {
     expect(text(start.chunks)).toBe(page);
   });
 
+  it("a whole body is also replayed by its rest (a page read whole that must stream after all)", async () => {
+    const start = await readWhole(
+      nativeBody([
+        ["<p>a", 0],
+        ["</p>", 0],
+      ]),
+      8,
+      1000,
+    );
+    expect(start.done).toBe(true);
+    expect(await new Response(start.rest).text()).toBe("<p>a</p>");
+  });
+
   it("a body longer than it said is not whole, and its rest is all of it once", async () => {
     const start = await readWhole(
       nativeBody([

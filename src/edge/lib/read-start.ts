@@ -103,7 +103,7 @@ export async function readWhole(body: ReadableStream<Uint8Array>, length: number
   const chunks = value && value.byteLength > 0 ? [value] : [];
   // readAtLeast answers with fewer bytes than asked for only when the body has ended.
   const done = result !== null && (result.done || (value?.byteLength ?? 0) < wanted);
-  // A body read to its end is let go at once: an origin body still locked keeps the runtime's hold on its connection.
+  // A body read to its end is let go at once: nothing more is read from it here.
   if (done) reader.releaseLock();
   let rest: ReadableStream<Uint8Array> | null = null;
   const restOf = (): ReadableStream<Uint8Array> => {
@@ -122,7 +122,7 @@ export async function readWhole(body: ReadableStream<Uint8Array>, length: number
         else controller.enqueue(next.value);
       },
       cancel(reason) {
-        return (tail ?? reader).cancel(reason);
+        return (tail ?? (done ? body : reader)).cancel(reason);
       },
     });
   };
