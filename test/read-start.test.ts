@@ -76,17 +76,12 @@ describe("readStart", () => {
   });
 });
 
-/** A native byte stream (as fetch bodies are) sending `parts`, each after its delay (ms), then ending or failing. */
+/** The same body as a byte stream of the runtime's own, as fetch bodies are (a failure of `body` fails it too). */
 function nativeBody(parts: [string, number][], end: "close" | "fail" = "close"): ReadableStream<Uint8Array> {
   const { readable, writable } = new IdentityTransformStream();
-  const writer = writable.getWriter();
-  void (async () => {
-    for (const [part, delay] of parts) {
-      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-      await writer.write(enc.encode(part));
-    }
-    await (end === "close" ? writer.close() : writer.abort(new Error("origin broke off")));
-  })().catch(() => undefined);
+  body(parts, end)
+    .pipeTo(writable)
+    .catch(() => undefined);
   return readable;
 }
 

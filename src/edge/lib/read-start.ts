@@ -12,6 +12,8 @@ export interface BodyStart {
   rest: ReadableStream<Uint8Array>;
 }
 
+type Read = ReadableStreamReadResult<Uint8Array>;
+
 /**
  * Reads `body` until `bytes` are in, it ends, `ms` pass, or it fails (the failure then comes out of `rest`). The reads
  * run in one loop raced once against the deadline, not each read against it; `rest` is made only when asked for.
@@ -22,7 +24,7 @@ export async function readStart(body: ReadableStream<Uint8Array>, bytes: number,
   let size = 0;
   let done = false;
   /** The read in flight when the deadline passed (or that failed): `rest` passes its answer on. */
-  let pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+  let pending: Promise<Read> | null = null;
   let stopped = false;
   const reads = (async () => {
     while (size < bytes) {
@@ -35,40 +37,15 @@ export async function readStart(body: ReadableStream<Uint8Array>, bytes: number,
       size += result.value.byteLength;
     }
   })();
-  let timer: number | null = null;
-  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  try {
-    await Promise.race([reads, late]);
-  } catch {
-    // A body that fails now fails as it is passed on, as it would have without this look.
-  } finally {
-    stopped = true;
-    clearTimeout(timer);
-  }
-  let rest: ReadableStream<Uint8Array> | null = null;
-  const restOf = (): ReadableStream<Uint8Array> => {
-    let replay = 0;
-    return new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (replay < chunks.length) return controller.enqueue(chunks[replay++]);
-        if (done) return controller.close();
-        const result = await (pending ?? reader.read());
-        pending = null;
-        if (result.done) controller.close();
-        else controller.enqueue(result.value);
-      },
-      cancel(reason) {
-        return reader.cancel(reason);
-      },
-    });
-  };
-  return {
+  await settledWithin(reads, ms);
+  stopped = true;
+  return started(
     chunks,
     done,
-    get rest() {
-      return (rest ??= restOf());
-    },
-  };
+    pending,
+    () => reader.read(),
+    (reason) => reader.cancel(reason),
+  );
 }
 
 /**
@@ -89,41 +66,62 @@ export async function readWhole(body: ReadableStream<Uint8Array>, length: number
   // One byte more than said: a body longer than it said is not taken for whole.
   const wanted = length + 1;
   const first = reader.readAtLeast(wanted, new Uint8Array(wanted));
-  let timer: number | null = null;
-  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
-  let result: ReadableStreamReadResult<Uint8Array> | null = null;
-  try {
-    result = await Promise.race([first, late]);
-  } catch {
-    // A body that fails now fails as it is passed on (out of `rest`).
-  } finally {
-    clearTimeout(timer);
-  }
+  const result = await settledWithin(first, ms);
   const value = result?.value;
-  const chunks = value && value.byteLength > 0 ? [value] : [];
   // readAtLeast answers with fewer bytes than asked for only when the body has ended.
   const done = result !== null && (result.done || (value?.byteLength ?? 0) < wanted);
   // A body read to its end is let go at once: nothing more is read from it here.
   if (done) reader.releaseLock();
+  // Past the first read the body is read as any other, its BYOB reader let go.
+  let tail: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  return started(
+    value && value.byteLength > 0 ? [value] : [],
+    done,
+    // Not answered within the deadline (or failed): `rest` waits for it, or fails with it.
+    result === null ? first : null,
+    () => (tail ??= (reader.releaseLock(), body.getReader())).read(),
+    (reason) => (tail ?? (done ? body : reader)).cancel(reason),
+  );
+}
+
+/** Waits for `work` for at most `ms`: its value, or null when the deadline came first or it failed. */
+async function settledWithin<T>(work: Promise<T>, ms: number): Promise<T | null> {
+  let timer: number | null = null;
+  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
+  try {
+    return await Promise.race([work, late]);
+  } catch {
+    // A body that fails now fails as it is passed on (out of `rest`), as it would have without this look.
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * What was read, with a `rest` made when first asked for: `chunks`, then (unless the body ended) the answer of the read
+ * still in flight, then the body's further reads through `next`.
+ */
+function started(
+  chunks: Uint8Array[],
+  done: boolean,
+  pending: Promise<Read> | null,
+  next: () => Promise<Read>,
+  cancel: (reason: unknown) => Promise<void>,
+): BodyStart {
   let rest: ReadableStream<Uint8Array> | null = null;
   const restOf = (): ReadableStream<Uint8Array> => {
-    let tail: ReadableStreamDefaultReader<Uint8Array> | null = null;
+    let replay = 0;
     return new ReadableStream<Uint8Array>({
       async pull(controller) {
-        if (!tail) {
-          // The first read's answer (waited for here when the deadline came first; its failure fails the body).
-          const read = await first;
-          if (!done) reader.releaseLock();
-          tail = body.getReader();
-          if (read.value && read.value.byteLength > 0) return controller.enqueue(read.value);
-        }
-        const next = await tail.read();
-        if (next.done) controller.close();
-        else controller.enqueue(next.value);
+        if (replay < chunks.length) return controller.enqueue(chunks[replay++]);
+        if (done) return controller.close();
+        const result = await (pending ?? next());
+        pending = null;
+        if (result.done) controller.close();
+        else controller.enqueue(result.value);
       },
-      cancel(reason) {
-        return (tail ?? (done ? body : reader)).cancel(reason);
-      },
+      cancel,
     });
   };
   return {
