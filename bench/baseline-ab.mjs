@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import * as contenders from "./lib/contenders.mjs";
-import { LOAD, measureRound, summariseLoad, warmUp } from "./lib/load.mjs";
+import { LOAD, loadInTurns, summariseLoad } from "./lib/load.mjs";
 import { startOrigin } from "./lib/origin.mjs";
 import * as pz from "./lib/pz.mjs";
 import { round } from "./lib/table.mjs";
@@ -85,14 +85,8 @@ async function main() {
       if (worker.problems.length > 0) throw new Error(`${name} does not do its job: ${worker.problems.join("; ")}`);
       // The consumer's batches (2 s apart) are counted with the round that sent them.
       worker.settleMs = 2500;
-      await warmUp(worker);
     }
-    const records = Object.fromEntries(Object.keys(workers).map((name) => [name, {}]));
-    for (let r = 1; r <= ROUNDS; r++)
-      for (const [name, worker] of Object.entries(workers)) {
-        await measureRound(worker, records[name]);
-        log(`round ${r}/${ROUNDS} ${name}: cpu ${records[name].rounds.at(-1).cpu_ms} ms`);
-      }
+    const records = await loadInTurns(workers, log, ROUNDS);
     const figures = Object.fromEntries(Object.entries(records).map(([name, record]) => [name, summariseLoad(record)]));
     const cpu = (name) => figures[name].cpu_ms_per_response;
     const result = {

@@ -13,7 +13,7 @@ import {
 import { measureCacheCase } from "./lib/cache-case.mjs";
 import { compileDemoPlaybook } from "./lib/pz.mjs";
 import { countKvReads } from "./lib/kv-reads.mjs";
-import { LOAD, measureRound, summariseLoad, warmUp } from "./lib/load.mjs";
+import { LOAD, loadInTurns, measureRound, summariseLoad } from "./lib/load.mjs";
 import { PAGE_BYTES, SLOW_BYTES, SLOW_CHUNK, SLOW_INTERVAL_MS, startOrigin } from "./lib/origin.mjs";
 import { formatTable, round, summaryRow, verdict } from "./lib/table.mjs";
 import { measureTtfb } from "./lib/ttfb.mjs";
@@ -78,21 +78,6 @@ async function startContenders(origin, countReads = true) {
   for (const [name, c] of Object.entries(contenders))
     if (c.problems.length > 0) log(`!! ${name} does not do its job: ${c.problems.join("; ")}`);
   return { contenders, pz };
-}
-
-/** Warm-up, then interleaved rounds: every contender gets the same share of whatever else the machine is doing. */
-async function loadAll(contenders) {
-  const records = Object.fromEntries(Object.keys(contenders).map((name) => [name, {}]));
-  log(`warming up each worker (${LOAD.warmupSeconds} s, ${LOAD.connections} connections)`);
-  for (const c of Object.values(contenders)) await warmUp(c);
-  for (let r = 1; r <= LOAD.rounds; r++) {
-    for (const [name, c] of Object.entries(contenders)) {
-      await measureRound(c, records[name]);
-      const last = records[name].rounds.at(-1);
-      log(`round ${r}/${LOAD.rounds} ${name}: ${Math.round(last.ok / last.seconds)} req/s`);
-    }
-  }
-  return records;
 }
 
 /**
@@ -283,7 +268,7 @@ async function main() {
       ttfb[name] = await measureTtfb(`${contenders[name].url}/slow`, contenders[name].headers);
       log(`${name}: slow 2 MB page, first byte after ${ttfb[name].first_byte_ms} ms`);
     }
-    const records = await loadAll(contenders);
+    const records = await loadInTurns(contenders, log);
     log("latency at one connection (nothing queued)");
     const single = await loadOneConnection(contenders);
     log("cacheable page behind a 100 ms origin: pz's edge cache against peers that fetch every time");

@@ -154,3 +154,21 @@ export function summariseLoad({ durations = [], rounds = [] }) {
     cpu_ms_per_response: cpuKnown && ok ? round(sum("cpu_ms") / ok) : null,
   };
 }
+
+/**
+ * Warm-up, then `rounds` interleaved rounds: every contender gets the same share of whatever else the machine is
+ * doing. Answers each one's record (for summariseLoad); `log` hears each round's throughput.
+ */
+export async function loadInTurns(contenders, log, rounds = LOAD.rounds) {
+  const records = Object.fromEntries(Object.keys(contenders).map((name) => [name, {}]));
+  log(`warming up each worker (${LOAD.warmupSeconds} s, ${LOAD.connections} connections)`);
+  for (const c of Object.values(contenders)) await warmUp(c);
+  for (let r = 1; r <= rounds; r++) {
+    for (const [name, c] of Object.entries(contenders)) {
+      await measureRound(c, records[name]);
+      const last = records[name].rounds.at(-1);
+      log(`round ${r}/${rounds} ${name}: ${Math.round(last.ok / last.seconds)} req/s`);
+    }
+  }
+  return records;
+}
