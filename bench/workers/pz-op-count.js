@@ -74,10 +74,19 @@ function wrapEnv(env) {
 /**
  * Counts the object's own storage writes as Cloudflare bills SQLite-backed Durable Objects: each row a statement writes
  * (the cursor's rowsWritten, read when exec() returns: writes run at once; creating a table writes its schema rows),
- * and one row per key put or deleted through the synchronous KV API and per alarm set or deleted. The storage
+ * and one row per key put or deleted and per alarm set or deleted. The storage
  * objects are patched in place: the runtime accepts only its own DurableObjectState.
  */
 function countStorage(storage) {
+  /** An asynchronous write: rows counted from its arguments at once, and from its answer when it comes. */
+  const patchWrite = (obj, name, fromArgs, fromAnswer = () => 0) => {
+    const original = obj[name];
+    obj[name] = (...args) => {
+      add("do_storage.rows_written", fromArgs(args));
+      const out = Reflect.apply(original, obj, args);
+      return Promise.resolve(out).then((answer) => (add("do_storage.rows_written", fromAnswer(answer)), answer));
+    };
+  };
   const patch = (obj, name, rows) => {
     const original = obj[name];
     obj[name] = (...args) => {
@@ -87,9 +96,15 @@ function countStorage(storage) {
     };
   };
   patch(storage.sql, "exec", (cursor) => cursor.rowsWritten);
-  patch(storage.kv, "put", () => 1);
-  // A delete of a key that is not there writes nothing (delete() answers whether it was).
-  patch(storage.kv, "delete", (deleted) => (deleted ? 1 : 0));
+  // The object writes its keys through the asynchronous API (src/edge/profiles/object-kv.ts): one row per key put,
+  // and per key deleted that was there (delete() answers whether it was, or how many of several were).
+  patchWrite(storage, "put", (args) => (typeof args[0] === "string" ? 1 : Object.keys(args[0]).length));
+  patchWrite(
+    storage,
+    "delete",
+    () => 0,
+    (deleted) => (typeof deleted === "number" ? deleted : deleted ? 1 : 0),
+  );
   patch(storage, "setAlarm", () => 1);
   patch(storage, "deleteAlarm", () => 1);
 }

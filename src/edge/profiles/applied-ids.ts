@@ -5,6 +5,7 @@
  * such keys go once the newer ids number APPLIED_IDS. The ids are kept in memory too: every fold asks about all of its
  * events, and the object is the only reader.
  */
+import type { ObjectKv } from "./object-kv";
 import type { ProfileCell } from "./profile-cell";
 
 /** Event ids remembered per profile at least; a redelivery older than this many later events could fold twice. */
@@ -26,16 +27,18 @@ export class AppliedIds {
   private loaded = false;
 
   constructor(
-    private readonly storage: DurableObjectStorage,
+    private readonly storage: ObjectKv,
     private readonly cell: ProfileCell,
+    /** The object's SQL, for the tables of objects created before these keys (moveTables). */
+    private readonly sql: SqlStorage,
   ) {}
 
   /** Reads the ids in on first use (an object that only serves reads never does). */
   private load(): void {
     if (this.loaded) return;
     this.loaded = true;
-    moveTables(this.storage);
-    for (const [key, ids] of this.storage.kv.list<string[]>({ prefix: PREFIX })) {
+    moveTables(this.sql, this.storage);
+    for (const [key, ids] of this.storage.list<string[]>(PREFIX)) {
       this.held.push({ key, ids });
       this.know(ids);
     }
@@ -70,7 +73,7 @@ export class AppliedIds {
     while (tail.length >= IDS_PER_KEY) {
       const key = keyOf(this.next++);
       const part = tail.slice(0, IDS_PER_KEY);
-      this.storage.kv.put(key, part);
+      this.storage.put(key, part);
       this.held.push({ key, ids: part });
       tail = tail.slice(IDS_PER_KEY);
     }
@@ -78,7 +81,7 @@ export class AppliedIds {
     this.cell.set("applied", tail);
     while (this.held.length > 0 && this.count - this.held[0].ids.length >= APPLIED_IDS) {
       const oldest = this.held.shift()!;
-      this.storage.kv.delete(oldest.key);
+      this.storage.delete(oldest.key);
       for (const id of oldest.ids) this.seen.delete(id);
       this.count -= oldest.ids.length;
     }
@@ -89,8 +92,7 @@ export class AppliedIds {
  * Objects created before these keys kept one SQL row per id: `applied_ids` (WITHOUT ROWID) or, earlier, a rowid table
  * `applied` with a `seq` key. Their ids move into keys once, oldest first, and the tables go.
  */
-function moveTables(storage: DurableObjectStorage): void {
-  const sql = storage.sql;
+function moveTables(sql: SqlStorage, storage: ObjectKv): void {
   const tables = sql
     .exec<{ name: string }>(
       "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('applied', 'applied_ids')",
@@ -107,7 +109,7 @@ function moveTables(storage: DurableObjectStorage): void {
     .slice(-APPLIED_IDS);
   // The move is one synchronous run of storage calls, so it commits whole: no key exists before it.
   let seq = 1;
-  for (let i = 0; i < ids.length; i += IDS_PER_KEY) storage.kv.put(keyOf(seq++), ids.slice(i, i + IDS_PER_KEY));
+  for (let i = 0; i < ids.length; i += IDS_PER_KEY) storage.put(keyOf(seq++), ids.slice(i, i + IDS_PER_KEY));
   for (const table of tables) sql.exec(`DROP TABLE ${table}`);
-  storage.kv.delete("seq");
+  storage.delete("seq");
 }

@@ -9,6 +9,7 @@
  * written by a timer set when it was made, so nothing changed is ever left unstored; it is a net, not the rule (it
  * would write a change that awaits nothing twice: once half made, once whole).
  */
+import type { ObjectKv } from "./object-kv";
 import type { StoredProfile } from "./profile-model";
 import type { ProfileRef } from "./profile-store";
 
@@ -32,15 +33,15 @@ export class ProfileCell {
   private dirty = false;
   private scheduled = false;
 
-  constructor(private readonly storage: DurableObjectStorage) {}
+  constructor(private readonly storage: ObjectKv) {}
 
   private load(): Partial<CellFields> {
     if (this.value) return this.value;
-    const stored = this.storage.kv.get<Partial<CellFields>>(CELL_KEY);
+    const stored = this.storage.get<Partial<CellFields>>(CELL_KEY);
     if (stored) return (this.value = stored);
     const value: Record<string, unknown> = {};
     for (const key of LEGACY_KEYS) {
-      const legacy = this.storage.kv.get(key);
+      const legacy = this.storage.get(key);
       if (legacy === undefined) continue;
       value[key] = legacy;
       this.moved.push(key);
@@ -70,8 +71,8 @@ export class ProfileCell {
     this.scheduled = false;
     if (!this.dirty) return;
     this.dirty = false;
-    this.storage.kv.put(CELL_KEY, this.value);
-    for (const key of this.moved) this.storage.kv.delete(key);
+    this.storage.put(CELL_KEY, this.value);
+    for (const key of this.moved) this.storage.delete(key);
     this.moved = [];
   }
 }

@@ -14,6 +14,7 @@ import { log } from "../lib/log";
 import { DEFAULTS } from "../lib/settings";
 import { emptyProfile, parseProfile, type StoredProfile } from "./profile-model";
 import { AppliedIds } from "./applied-ids";
+import { ObjectKv } from "./object-kv";
 import { ProfileCell } from "./profile-cell";
 import { applyChange, differs, isPrompt, type ProfileChange } from "./profile-change";
 import { Outbox } from "./profile-outbox";
@@ -60,6 +61,8 @@ function mintedBy(ref: ProfileRef, change: ProfileChange): boolean {
 }
 
 export class ProfileObject extends DurableObject<Env> {
+  /** The object's keys, in memory once opened (object-kv.ts): every entry point opens it first. */
+  private readonly kv: ObjectKv;
   /** The ref, profile, outbox state and newest applied ids: what a change writes, as one stored value. */
   private readonly cell: ProfileCell;
   private readonly outbox: Outbox;
@@ -67,18 +70,19 @@ export class ProfileObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.cell = new ProfileCell(ctx.storage);
+    this.kv = new ObjectKv(ctx);
+    this.cell = new ProfileCell(this.kv);
     this.outbox = new Outbox(this.cell, env.PROFILES, foldDelayMs(env));
-    this.appliedIds = new AppliedIds(ctx.storage, this.cell);
+    this.appliedIds = new AppliedIds(this.kv, this.cell, ctx.storage.sql);
   }
 
   private get<T>(key: string): T | undefined {
-    return this.ctx.storage.kv.get<T>(key);
+    return this.kv.get<T>(key);
   }
 
   private put(key: string, value: unknown): void {
-    if (value === undefined || value === null) this.ctx.storage.kv.delete(key);
-    else this.ctx.storage.kv.put(key, value);
+    if (value === undefined || value === null) this.kv.delete(key);
+    else this.kv.put(key, value);
   }
 
   /**
@@ -88,6 +92,7 @@ export class ProfileObject extends DurableObject<Env> {
    * the page view whose events this is (`nothingStored`) has nothing in KV: nothing is read.
    */
   private async own(ref: ProfileRef, nothingStored = false): Promise<ProfileRef> {
+    await this.kv.open();
     const known = this.cell.get("ref");
     if (known) return known;
     if (nothingStored) {
@@ -235,7 +240,8 @@ export class ProfileObject extends DurableObject<Env> {
   }
 
   /** The route finished these forget steps itself; the alarm does the rest. */
-  forgetDone(done: ForgetStep[]): ForgetStep[] {
+  async forgetDone(done: ForgetStep[]): Promise<ForgetStep[]> {
+    await this.kv.open();
     const tombstone = this.get<Tombstone>("tombstone");
     if (!tombstone) return [];
     const pending = tombstone.pending.filter((step) => !done.includes(step));
@@ -265,6 +271,7 @@ export class ProfileObject extends DurableObject<Env> {
   /** Retries whatever is owed: KV write-through, a stitch hand-over, forget steps. */
   override async alarm(): Promise<void> {
     const now = Date.now();
+    await this.kv.open();
     const ref = this.cell.get("ref");
     if (ref?.kind === "visitor") {
       await this.handOver(ref.id, now);
@@ -277,7 +284,7 @@ export class ProfileObject extends DurableObject<Env> {
     const tombstone = this.get<Tombstone>("tombstone");
     if (!tombstone || tombstone.pending.length === 0) return;
     const done = await completeForget(this.env, visitorId, tombstone.customerId, tombstone.pending, Date.now());
-    if (this.forgetDone(done).length > 0) await this.schedule(Date.now() + FORGET_RETRY_MS);
+    if ((await this.forgetDone(done)).length > 0) await this.schedule(Date.now() + FORGET_RETRY_MS);
   }
 
   /** Writes through what is due, then keeps an alarm for whatever is still owed. */
