@@ -41,7 +41,10 @@ describe("applied ids", () => {
         memory.remember([first[0], "merge:someone"]);
         const puts: string[] = [];
         const put = state.storage.put.bind(state.storage) as (key: string, value: unknown) => Promise<void>;
-        state.storage.put = ((key: string, value: unknown) => (puts.push(key), put(key, value))) as never;
+        state.storage.put = ((key: string, value: unknown) => (
+          puts.push(key),
+          put(key, value)
+        )) as DurableObjectStorage["put"];
         cell.commit();
         expect(puts).toEqual([]);
         const restarted = (await memoryOf(state)).memory;

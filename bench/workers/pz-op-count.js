@@ -78,33 +78,20 @@ function wrapEnv(env) {
  * objects are patched in place: the runtime accepts only its own DurableObjectState.
  */
 function countStorage(storage) {
-  /** An asynchronous write: rows counted from its arguments at once, and from its answer when it comes. */
-  const patchWrite = (obj, name, fromArgs, fromAnswer = () => 0) => {
-    const original = obj[name];
-    obj[name] = (...args) => {
-      add("do_storage.rows_written", fromArgs(args));
-      const out = Reflect.apply(original, obj, args);
-      return Promise.resolve(out).then((answer) => (add("do_storage.rows_written", fromAnswer(answer)), answer));
-    };
-  };
+  /** `rows(answer, args)` of each call, counted when its answer comes (at once, or when its promise settles). */
   const patch = (obj, name, rows) => {
     const original = obj[name];
     obj[name] = (...args) => {
       const out = Reflect.apply(original, obj, args);
-      add("do_storage.rows_written", rows(out));
-      return out;
+      const count = (answer) => (add("do_storage.rows_written", rows(answer, args)), answer);
+      return out instanceof Promise ? out.then(count) : count(out);
     };
   };
   patch(storage.sql, "exec", (cursor) => cursor.rowsWritten);
   // The object writes its keys through the asynchronous API (src/edge/profiles/object-kv.ts): one row per key put,
   // and per key deleted that was there (delete() answers whether it was, or how many of several were).
-  patchWrite(storage, "put", (args) => (typeof args[0] === "string" ? 1 : Object.keys(args[0]).length));
-  patchWrite(
-    storage,
-    "delete",
-    () => 0,
-    (deleted) => (typeof deleted === "number" ? deleted : deleted ? 1 : 0),
-  );
+  patch(storage, "put", (_, args) => (typeof args[0] === "string" ? 1 : Object.keys(args[0]).length));
+  patch(storage, "delete", (deleted) => (typeof deleted === "number" ? deleted : deleted ? 1 : 0));
   patch(storage, "setAlarm", () => 1);
   patch(storage, "deleteAlarm", () => 1);
 }
