@@ -11,6 +11,7 @@ import worker from "../src/index";
 import type { Env } from "../src/env";
 import type { PzEvent } from "../src/edge/events/event-schema";
 import { retryDelaySeconds } from "../src/edge/events/consumer";
+import type { StoredProfile } from "../src/edge/profiles/profile-model";
 import { storedEvents, uid } from "./helpers/events";
 import { d1WithBatch, failingD1 as failingD1While, failingObjects, kvProfile, objectOf } from "./helpers/profiles";
 
@@ -112,22 +113,29 @@ describe("queue consumer", () => {
     expect(await runDurableObjectAlarm(objectOf({ kind: "visitor", id: v1 }))).toBe(false);
   });
 
-  it("coalesces what page views record into one trailing KV write per profile", async () => {
+  it("writes a new profile at once, then coalesces what later page views record into one trailing KV write", async () => {
     const visitorId = uid("v");
     const ref = { kind: "visitor", id: visitorId } as const;
+    const copy = async () => JSON.parse((await env.PROFILES.get(`profile:v:${visitorId}`))!) as StoredProfile;
     await deliver([
       [
         event({ type: "decision", visitorId, slot: "hero", offer: "gold-card", decision: "d1" }),
         event({ type: "exposure", visitorId, experiment: "x9", variant: "a" }),
       ],
     ]);
+    // The first fold of a profile KV has no copy of is written through at once, with no alarm left.
+    expect((await copy()).offers["gold-card"].shown).toEqual([T0]);
+    expect(await runDurableObjectAlarm(objectOf(ref))).toBe(false);
     await deliver([
       event({ type: "decision", visitorId, slot: "hero", offer: "gold-card", decision: "d2" }, T0 + 30_000),
     ]);
-    // Neither page view has reached KV yet: the write waits PROFILE_WRITE_SECONDS to carry both.
-    expect(await env.PROFILES.get(`profile:v:${visitorId}`)).toBeNull();
+    await deliver([
+      event({ type: "decision", visitorId, slot: "hero", offer: "gold-card", decision: "d3" }, T0 + 40_000),
+    ]);
+    // The later page views wait PROFILE_WRITE_SECONDS so one write carries both.
+    expect((await copy()).offers["gold-card"].shown).toEqual([T0]);
     const profile = (await kvProfile(ref))!;
-    expect(profile.offers["gold-card"].shown).toEqual([T0, T0 + 30_000]);
+    expect(profile.offers["gold-card"].shown).toEqual([T0, T0 + 30_000, T0 + 40_000]);
     expect(profile.assignments).toEqual({ x9: "a" });
     // A page view that changes nothing a condition, policy or report reads owes KV nothing.
     await deliver([event({ type: "exposure", visitorId, experiment: "x9", variant: "a" }, T0 + 60_000)]);

@@ -5,7 +5,9 @@
  * KV takes about one write per second per key, so writes are coalesced: a prompt change (the
  * visitor or an admin just asked for it, or the visitor acted) is written at once unless the last
  * write was under a second ago; what page views record waits `foldDelayMs`, so one write carries
- * every page view of that window.
+ * every page view of that window. A profile this object has never written yet is written at once
+ * whatever the urgency: there is no copy to coalesce with, and the object need not stay awake for
+ * the window (one new visitor, one page view, one object that can be evicted right after).
  */
 import { withinDeadline } from "../lib/deadline";
 import { log } from "../lib/log";
@@ -56,12 +58,13 @@ export class Outbox {
 
   /**
    * Owes `values` to KV: an erasure is due at once (a refusal for KV's rate is retried), a prompt
-   * change as soon as KV's rate allows, page-view records after foldDelayMs.
+   * change as soon as KV's rate allows, page-view records after foldDelayMs, except the first
+   * write this object ever makes, which is due at once.
    */
   owe(values: Owed, urgency: Urgency, now: number): void {
     const state = this.state;
     const due =
-      urgency === "erasure"
+      urgency === "erasure" || (state.lastWriteAt === 0 && state.dueAt === undefined)
         ? now
         : urgency === "prompt"
           ? Math.max(now, state.lastWriteAt + MIN_WRITE_GAP_MS)
