@@ -24,7 +24,7 @@ const SCRIPTS = [
 ];
 /** Whole-run budget; a script still running when its share is spent is stopped and reported. */
 const TOTAL_SECONDS = Number(process.env.BENCH_TOTAL_SECONDS ?? 1260);
-const SCRIPT_SECONDS = Number(process.env.BENCH_SCRIPT_SECONDS ?? 360);
+const SCRIPT_SECONDS = Number(process.env.BENCH_SCRIPT_SECONDS ?? 420);
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const TSX = fileURLToPath(new URL("../node_modules/.bin/tsx", import.meta.url));

@@ -40,10 +40,11 @@ export async function openInspector(port, { wake } = {}) {
 
 /**
  * The isolate's JS heap in use after a full garbage collection, in MB: what the worker's own
- * objects (and its Durable Objects', which share the isolate) hold, apart from the runtime's native memory.
+ * objects (and its Durable Objects', which share the isolate) hold, apart from the runtime's native memory. Pass
+ * `wake` (see openInspector) when the isolate may be idle: an idle one leaves the inspector unanswered.
  */
-export async function heapUsedMb(port) {
-  const inspector = await openInspector(port);
+export async function heapUsedMb(port, { wake } = {}) {
+  const inspector = await openInspector(port, { wake });
   try {
     await inspector.call("HeapProfiler.enable");
     await inspector.call("HeapProfiler.collectGarbage");
