@@ -2,6 +2,7 @@
 // Miniflare; workerd's RSS over time, 5xx and cross-request warnings.
 import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { tsImport } from "tsx/esm/api";
 import { rssMb, workerdPids } from "./lib/cpu.mjs";
@@ -17,14 +18,26 @@ const load = (path) => tsImport(fileURLToPath(new URL(`../${path}`, import.meta.
 const SOAK_SECONDS = Number(process.env.PZ_SOAK_SECONDS ?? 240);
 const WARM_SECONDS = Math.min(30, SOAK_SECONDS / 4);
 const CONCURRENCY = 8;
-/** Idle seconds after the end sample until the resting sample (objects are evicted after 10 s idle); 10 s steps. */
-const REST_SECONDS = Math.max(10, Number(process.env.PZ_SOAK_REST_SECONDS ?? 60));
+/** Idle seconds after the end sample until the resting sample, in 10 s steps (objects are evicted after 10 s idle). */
+const REST_SECONDS = 10 * Math.max(1, Math.round(Number(process.env.PZ_SOAK_REST_SECONDS ?? 60) / 10));
 /** workerd's V8 inspector, for the isolate's heap (see lib/inspector.mjs). */
 const INSPECTOR_PORT = Number(process.env.PZ_SOAK_INSPECTOR_PORT ?? 9239);
 const RETURNING = 500;
 const UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
 /** What the runtime prints when a promise or I/O object crosses from one request to another. */
 const CROSS_REQUEST = /different request|cross-request|Cannot perform I\/O on behalf of/i;
+
+/** `to` against `from` as a growth (0.2: 20 % more), or null when either is unknown. */
+const growthOf = (from, to) => (from && to ? to / from - 1 : null);
+
+/** A summary row for a growth, in per cent, against the soak's target of at most 20 %. */
+const growthRow = (label, growth) =>
+  summaryRow({
+    label,
+    value: round(growth === null ? null : growth * 100, 1),
+    unit: "%",
+    target: { op: "<=", value: 20 },
+  });
 
 /** The workerd process this script started: the one whose parent is this process (others may run beside it). */
 function ownWorkerd(pids) {
@@ -119,9 +132,9 @@ async function main() {
       if (res.status >= 500 && !res.headers.get("x-pz-origin-error")) counts.worker_5xx += 1;
     };
 
-    const rss = { start: rssMb(pid), warm: null, peak: 0, end: null, rest: null };
+    const rss = { start: rssMb(pid), warm: null, peak: 0, end: null };
     const started = performance.now();
-    const heap = { warm: null, end: null, rest: null };
+    const heap = { warm: null, end: null };
     /** Every 10 s: seconds since the start, requests sent, RSS in MB. */
     const series = [];
     const sampler = setInterval(() => {
@@ -151,27 +164,20 @@ async function main() {
     );
     clearInterval(sampler);
     // Let waitUntil work and the consumer settle, then read the resting size.
-    await new Promise((resolve) => setTimeout(resolve, 5000));
+    await sleep(5000);
     rss.end = rssMb(pid);
     rss.peak = Math.max(rss.peak, rss.end ?? 0);
     heap.end = await heapUsedMb(INSPECTOR_PORT, { wake }).catch(() => null);
-    const heapGrowth = heap.warm && heap.end ? heap.end / heap.warm - 1 : null;
     const seconds = (performance.now() - started) / 1000;
-    // At rest: the local runtime evicts an object 10 s after its last request, so after REST_SECONDS idle only what
-    // the isolate keeps for itself (caches, module state) is left in the heap; RSS shows what the process keeps.
-    // Sampled every 10 s: the queue may still be folding the load's last events, and coalesced write-throughs are due
-    // up to PROFILE_WRITE_SECONDS later, so the series shows when the process is idle; the last sample counts.
+    // At rest, every 10 s: the queue may still fold the load's last events and coalesced write-throughs come due up to
+    // PROFILE_WRITE_SECONDS later; then the runtime evicts the objects (10 s after their last request), and what the
+    // heap still holds is the isolate's own. The last sample counts.
     const restSeries = [];
     for (let idle = 10; idle <= REST_SECONDS; idle += 10) {
-      await new Promise((resolve) => setTimeout(resolve, 10_000));
-      rss.rest = rssMb(pid);
-      heap.rest = await heapUsedMb(INSPECTOR_PORT, { wake }).catch(() => null);
-      restSeries.push([idle, round(rss.rest, 1), round(heap.rest, 2)]);
+      await sleep(10_000);
+      restSeries.push([idle, rssMb(pid), await heapUsedMb(INSPECTOR_PORT, { wake }).catch(() => null)]);
     }
-    const heapRestGrowth = heap.warm && heap.rest ? heap.rest / heap.warm - 1 : null;
-    const rssRestGrowth = rss.warm && rss.rest ? rss.rest / rss.warm - 1 : null;
-
-    const growth = rss.warm && rss.end ? rss.end / rss.warm - 1 : null;
+    const [, rssRest, heapRest] = restSeries.at(-1);
     const result = {
       seconds: round(seconds, 1),
       requests: n,
@@ -183,18 +189,18 @@ async function main() {
       rss_mb_warm: round(rss.warm, 1),
       rss_mb_peak: round(rss.peak, 1),
       rss_mb_end: round(rss.end, 1),
-      rss_growth_after_warmup: round(growth, 3),
+      rss_growth_after_warmup: round(growthOf(rss.warm, rss.end), 3),
       rest_seconds: REST_SECONDS,
-      rss_mb_rest: round(rss.rest, 1),
-      rss_growth_at_rest: round(rssRestGrowth, 3),
+      rss_mb_rest: round(rssRest, 1),
+      rss_growth_at_rest: round(growthOf(rss.warm, rssRest), 3),
       // The isolate's JS heap after a full GC: the worker's (and its Durable Objects') own objects.
       js_heap_mb_warm: round(heap.warm, 2),
       js_heap_mb_end: round(heap.end, 2),
-      js_heap_growth_after_warmup: round(heapGrowth, 3),
-      js_heap_mb_rest: round(heap.rest, 2),
-      js_heap_growth_at_rest: round(heapRestGrowth, 3),
+      js_heap_growth_after_warmup: round(growthOf(heap.warm, heap.end), 3),
+      js_heap_mb_rest: round(heapRest, 2),
+      js_heap_growth_at_rest: round(growthOf(heap.warm, heapRest), 3),
       // Every 10 s of rest: seconds idle, RSS in MB, JS heap in MB after GC.
-      rest_series: restSeries,
+      rest_series: restSeries.map(([idle, mb, heapMb]) => [idle, round(mb, 1), round(heapMb, 2)]),
       // Durable Objects the load brought into being: one per new visitor's page view and per link click's customer, and
       // the pool of returning visitors. The local runtime keeps a little of each after it is evicted (bench/README.md).
       profile_objects: Math.ceil(counts.page / 2) + counts.link + RETURNING,
@@ -204,24 +210,12 @@ async function main() {
       cross_request_warnings: warnings.cross,
       cross_request_warning_examples: warnings.lines,
       summary: [
-        summaryRow({
-          label: "Soak: workerd RSS growth after warm-up",
-          value: round(growth === null ? null : growth * 100, 1),
-          unit: "%",
-          target: { op: "<=", value: 20 },
-        }),
-        summaryRow({
-          label: "Soak: worker JS heap growth after warm-up (after GC)",
-          value: round(heapGrowth === null ? null : heapGrowth * 100, 1),
-          unit: "%",
-          target: { op: "<=", value: 20 },
-        }),
-        summaryRow({
-          label: `Soak: worker JS heap growth at rest (${REST_SECONDS} s idle, after GC)`,
-          value: round(heapRestGrowth === null ? null : heapRestGrowth * 100, 1),
-          unit: "%",
-          target: { op: "<=", value: 20 },
-        }),
+        growthRow("Soak: workerd RSS growth after warm-up", growthOf(rss.warm, rss.end)),
+        growthRow("Soak: worker JS heap growth after warm-up (after GC)", growthOf(heap.warm, heap.end)),
+        growthRow(
+          `Soak: worker JS heap growth at rest (${REST_SECONDS} s idle, after GC)`,
+          growthOf(heap.warm, heapRest),
+        ),
         summaryRow({
           label: "Soak: 5xx responses from the worker",
           value: counts.worker_5xx,
