@@ -136,6 +136,97 @@ describe("a page the parser cannot follow", () => {
   });
 });
 
+describe("the views of a page the parser gives up on", () => {
+  const slotFirst = `<!doctype html><body>${BANNER}<select><style>x</style></select><p>after</p></body></html>`;
+  const slotAfter = `<!doctype html><body><select><style>x</style></select>${BANNER}<p>after</p></body></html>`;
+  const TRACKER = /<script src="\/__pz\/pz\.js\?v=[^"]+" defer><\/script>/g;
+
+  /** Three views of `page` on one path (the first watched, the next careful), with the tracker on. */
+  async function views(page: string, length: boolean): Promise<string[]> {
+    const origin = new TestOrigin();
+    const headers = { "content-type": "text/html", ...(length ? { "content-length": String(page.length) } : {}) };
+    const fetcher = { fetch: async () => new Response(page, { headers }) } as unknown as Fetcher;
+    const bodies: string[] = [];
+    for (let view = 0; view < 3; view++) {
+      const { res, done } = await visit(Object.assign(origin, { fetcher }), `/views-${length}-${page.length}`, {
+        env: { INJECT_TRACKER: "on" },
+      });
+      bodies.push(await res.text());
+      await done();
+    }
+    return bodies;
+  }
+
+  it("keeps a slot before the point filled on every view, the careful ones too, and adds the tracker once", async () => {
+    for (const length of [false, true]) {
+      for (const body of await views(slotFirst, length)) {
+        expect(body).toContain("data-pz-decision");
+        expect(body).not.toContain("Default banner");
+        expect(body.match(TRACKER)).toHaveLength(1);
+        // The tracker goes after the origin's last byte: the origin's rest is exactly as it sent it.
+        expect(body.replace(TRACKER, "").endsWith("<select><style>x</style></select><p>after</p></body></html>")).toBe(
+          true,
+        );
+      }
+    }
+  });
+
+  it("leaves a slot after the point as the origin wrote it, the tracker still added once at the end", async () => {
+    for (const body of await views(slotAfter, false)) {
+      expect(body.replace(TRACKER, "")).toBe(slotAfter);
+      expect(body.match(TRACKER)).toHaveLength(1);
+      expect(body.endsWith("</html>")).toBe(false);
+    }
+  });
+});
+
+describe("a page in a charset the rewriter refuses", () => {
+  /** `page` as UTF-16LE bytes (two per character, the BOM first), which no ASCII-compatible reader can follow. */
+  const utf16 = (page: string) => {
+    const bytes = new Uint8Array(2 + page.length * 2);
+    bytes.set([0xff, 0xfe]);
+    for (let i = 0; i < page.length; i++) bytes[2 + i * 2] = page.charCodeAt(i);
+    return bytes;
+  };
+  const page = `<!doctype html><body>${BANNER}<p>rest</p></body></html>`;
+
+  it("comes back byte for byte as the origin sent it, with or without its length, and the reason is logged", async () => {
+    const warnings: string[] = [];
+    vi.spyOn(console, "warn").mockImplementation((line: unknown) => void warnings.push(String(line)));
+    for (const charset of ["utf-16le", "UTF-16", "iso-2022-jp", "replacement", "no-such-charset"]) {
+      for (const length of [false, true]) {
+        const bytes = charset.toLowerCase().startsWith("utf-16") ? utf16(page) : new TextEncoder().encode(page);
+        const origin = new TestOrigin();
+        const fetcher = {
+          fetch: async () => {
+            const headers: Record<string, string> = { "content-type": `text/html; charset=${charset}` };
+            if (length) headers["content-length"] = String(bytes.length);
+            return new Response(bytes, { headers });
+          },
+        } as unknown as Fetcher;
+        const { res, done } = await visit(Object.assign(origin, { fetcher }), "/page");
+        expect(res.status, charset).toBe(200);
+        expect(res.headers.get("content-type")).toBe(`text/html; charset=${charset}`);
+        expect(res.headers.get("cache-control")).toBe("private, no-store");
+        expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
+        await done();
+      }
+    }
+    expect(warnings.filter((w) => w.includes("charset is one the rewriter cannot read")).length).toBeGreaterThan(0);
+  });
+
+  it("a charset the rewriter reads that is not UTF-8 (Shift_JIS) is still personalised", async () => {
+    const origin = new TestOrigin();
+    const fetcher = {
+      fetch: async () => new Response(page, { headers: { "content-type": "text/html; charset=shift_jis" } }),
+    } as unknown as Fetcher;
+    const { res, done } = await visit(Object.assign(origin, { fetcher }), "/page");
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("data-pz-decision");
+    await done();
+  });
+});
+
 /** A small seeded generator (mulberry32), so a failing page can be reproduced from its seed. */
 function random(seed: number): () => number {
   return () => {

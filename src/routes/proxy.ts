@@ -68,8 +68,21 @@ async function handle(request: Request, url: URL, env: Env, ctx: WaitUntil): Pro
       path: url.pathname,
       reason: String(err),
     });
-    return origin.response ?? plain();
+    return servedAsItIs(origin, plain);
   }
+}
+
+/**
+ * The origin's response after personalisation failed: as it came, unless its body was already taken (by the rewriter
+ * or a new Response around it); the page is then asked for again (GET and HEAD only reach here), never left broken.
+ */
+async function servedAsItIs(origin: OriginSlot, plain: () => Promise<Response>): Promise<Response> {
+  if (!origin.response) return plain();
+  const response = await origin.response.catch(() => null);
+  if (response === null) return origin.response;
+  if (!response.bodyUsed && !response.body?.locked) return response;
+  log("warn", "the origin's page was already taken when personalisation failed; asking the origin again");
+  return plain();
 }
 
 /** The visitor's request with what the proxy already read from it. */

@@ -51,6 +51,25 @@ export function unmarked(value: string): string {
   return value.includes("\u0001") ? value.replace(/\u0001pz[0-9a-f]{8}[0-9]+\u0001/g, "") : value;
 }
 
+/** Risky tags searched for in one chunk at most (each is a sync point, a write through the rewriter). */
+const MAX_RISK_CUTS = 64;
+
+/**
+ * Offsets in `chunk` right after the last ">" before each "<select" or "<frameset" (any case; see rewrite-risk.ts),
+ * where the rewriter may give up: sync points there keep what it made before. None where no ">" comes first.
+ */
+export function riskCuts(chunk: Uint8Array): number[] {
+  const cuts: number[] = [];
+  for (let from = 0; cuts.length < MAX_RISK_CUTS && from < chunk.length;) {
+    const risk = new RiskWatch().scan(chunk.subarray(from), true).risk;
+    if (risk < 0) break;
+    const at = from + risk > 0 ? chunk.lastIndexOf(GT, from + risk - 1) + 1 : 0;
+    if (at > 0 && at !== cuts.at(-1)) cuts.push(at);
+    from += risk + 1;
+  }
+  return cuts;
+}
+
 /**
  * Offsets in `chunk` right after a ">", at least `spacing` bytes apart, ending with the last ">" of
  * the chunk: where sync markers go.
@@ -79,6 +98,11 @@ export interface FailSafe {
    * ends now, and its end is not the page's); `cut`: the rest of the page is not rewritten.
    */
   onRisk: (how: "noted" | "takeover" | "cut") => void;
+  /**
+   * Bytes that go after the origin's own when the rest of the page could not be rewritten (the tracker tag, when the
+   * rewriter had not added it before it stopped); asked for once, at the page's end.
+   */
+  tail?: () => Uint8Array | null;
 }
 
 /**
@@ -146,7 +170,7 @@ function rewriteWatched(
     if (risk > 0) await feeder.write(chunk.subarray(0, risk));
     const rest = done ? null : source;
     if (kept) follow(rewriteCarefully(replayThen([...kept, chunk], rest), rewrite, options, fed + risk));
-    else follow(replayThen([chunk.subarray(risk)], rest));
+    else follow(replayThen([chunk.subarray(risk)], rest, options.tail));
     await feeder.close();
   }
 
@@ -203,9 +227,10 @@ function sequence(
 function rewriteCarefully(
   origin: ReadableStream<Uint8Array>,
   rewrite: (page: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>,
-  { onFailure, onRisk }: FailSafe,
+  options: FailSafe,
   sent = 0,
 ): ReadableStream<Uint8Array> {
+  const { onFailure, onRisk } = options;
   const head = encoder.encode(`\u0001pz${crypto.randomUUID().slice(0, 8)}`);
   const source = origin.getReader();
   /** Origin bytes from the last sync point on (replayStart is the offset of the first). */
@@ -266,6 +291,9 @@ function rewriteCarefully(
       let from = 0;
       const base = read - chunk.length;
       const cuts = syncCuts(chunk, SYNC_SPACING);
+      // A sync point just before each <select> or <frameset>: what was made before one is kept if it fails there.
+      for (const cut of riskCuts(chunk)) if (!cuts.includes(cut)) cuts.push(cut);
+      cuts.sort((a, b) => a - b);
       if (sent > base && sent <= read) {
         cuts.push(sent - base);
         cuts.sort((a, b) => a - b);
@@ -328,7 +356,7 @@ function rewriteCarefully(
     if (from > 0) held = held.slice(from);
   }
 
-  /** The rewritten page, then (after a failure) the origin's bytes from the last sync point on. */
+  /** The rewritten page, then (after a failure) the origin's bytes from the last sync point on, and the tail. */
   async function pump(write: (bytes: Uint8Array) => Promise<void>): Promise<void> {
     // A browser that went away is not the rewriter failing.
     let gone = false;
@@ -353,6 +381,8 @@ function rewriteCarefully(
         for (const bytes of replay) await send(bytes);
         replay = [];
         for (let chunk = await readOrigin(); chunk; chunk = await readOrigin()) await send(chunk);
+        const tail = options.tail?.();
+        if (tail) await send(tail);
         return;
       }
     }
@@ -371,19 +401,24 @@ function rewriteCarefully(
   return readable;
 }
 
-/** `chunks`, then what `rest` has still to give (its lock is taken over). */
+/** `chunks`, then what `rest` has still to give (its lock is taken over), then the `tail` when there is one. */
 function replayThen(
   chunks: Uint8Array[],
   rest: ReadableStreamDefaultReader<Uint8Array> | null,
+  tail?: () => Uint8Array | null,
 ): ReadableStream<Uint8Array> {
   let i = 0;
+  let ended = false;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         if (i < chunks.length) return controller.enqueue(chunks[i++]);
-        const next = rest ? await rest.read() : { done: true as const, value: undefined };
-        if (next.done) controller.close();
-        else controller.enqueue(next.value);
+        const next = rest && !ended ? await rest.read() : { done: true as const, value: undefined };
+        if (!next.done) return controller.enqueue(next.value);
+        const last = ended ? null : tail?.();
+        ended = true;
+        if (last) controller.enqueue(last);
+        else controller.close();
       },
       cancel: (reason) => rest?.cancel(reason),
     },

@@ -41,6 +41,8 @@ export interface RewritePlan {
 const READ_AHEAD_BYTES = 128 * 1024;
 const READ_AHEAD_MS = 5;
 
+const encoder = new TextEncoder();
+
 export interface RewrittenPage {
   response: Response;
   /** The slots (and, when asked, their templates) found on the page, once the whole document has streamed through. */
@@ -105,6 +107,8 @@ export async function rewritePage(response: Response, plan: RewritePlan): Promis
   const shape = new Promise<PageShape>((resolve) => (finish = resolve));
   // A page at risk may be taken over by a second rewriter (rewrite-fallback.ts): only the last one's end is the page's.
   let generation = 0;
+  /** Whether a rewriter of this page has put the tag before </body> (one per page, whichever rewriter it was). */
+  const tracker = { added: false };
   const build = (): HTMLRewriter => {
     const own = generation;
     const rewriter = new HTMLRewriter();
@@ -133,10 +137,20 @@ export async function rewritePage(response: Response, plan: RewritePlan): Promis
           },
         }),
       );
-    if (plan.beforeBodyEnd) onBodyEnd(rewriter, plan.beforeBodyEnd);
+    if (plan.beforeBodyEnd) onBodyEnd(rewriter, plan.beforeBodyEnd, tracker);
     return rewriter;
   };
-  const careful = plan.careful === true || !nativeCharset(response.headers.get("content-type"));
+  const contentType = response.headers.get("content-type");
+  const native = nativeCharset(contentType);
+  if (!native && !rewriterReads(contentType)) {
+    // A charset HTMLRewriter refuses outright (UTF-16, ISO-2022-JP, an unknown label): the page goes out untouched.
+    log("warn", "the page's charset is one the rewriter cannot read; it is served as the origin sent it", {
+      contentType,
+    });
+    seen.partial = true;
+    return { response, seen: Promise.resolve(seen.shape()) };
+  }
+  const careful = plan.careful === true || !native;
   let origin: ReadableStream<Uint8Array> = response.body;
   let whole: Uint8Array | null = null;
   if (!plan.checked && !careful && plan.length !== undefined && plan.length <= READ_AHEAD_BYTES) {
@@ -162,6 +176,8 @@ export async function rewritePage(response: Response, plan: RewritePlan): Promis
         seen.careful = seen.partial = true;
         finish(seen.shape());
       },
+      // The rest of the page went out as the origin sent it: the tracker goes at its end, unless it was added before.
+      tail: () => (plan.beforeBodyEnd && !tracker.added ? encoder.encode(plan.beforeBodyEnd) : null),
       onRisk(how) {
         seen.careful = true;
         if (how === "takeover") generation += 1;
@@ -174,6 +190,31 @@ export async function rewritePage(response: Response, plan: RewritePlan): Promis
     },
   );
   return { response: new Response(body, response), seen: shape };
+}
+
+/** Content types the rewriter was tried on, and whether it took them (bounded: most sites send one or two). */
+const MAX_CONTENT_TYPES = 64;
+const readableTypes = new Map<string, boolean>();
+
+/**
+ * True when HTMLRewriter takes a page of this content type: it refuses a charset that is not ASCII-compatible or not
+ * known (UTF-16, ISO-2022-JP, `replacement`, a misspelt label) as soon as it is given the page, before reading a byte.
+ * Tried once per content type on an empty page and remembered; the page itself is not touched.
+ */
+export function rewriterReads(contentType: string | null): boolean {
+  const key = contentType ?? "";
+  let reads = readableTypes.get(key);
+  if (reads === undefined) {
+    try {
+      void new HTMLRewriter().transform(new Response("", { headers: { "content-type": key } })).body?.cancel();
+      reads = true;
+    } catch {
+      reads = false;
+    }
+    if (readableTypes.size >= MAX_CONTENT_TYPES) readableTypes.delete(readableTypes.keys().next().value!);
+    readableTypes.set(key, reads);
+  }
+  return reads;
 }
 
 /**
@@ -196,17 +237,19 @@ export async function rewriterFollows(page: Uint8Array, headers: Headers): Promi
   }
 }
 
-/** Adds `tag` once per page, before the first </body>: some real pages close body twice. */
-function onBodyEnd(rewriter: HTMLRewriter, tag: string): void {
-  let added = false;
+/**
+ * Adds `tag` once per page, before the first </body>: some real pages close body twice. `state` is shared by the
+ * page's rewriters (a careful one may take over from a watched one).
+ */
+function onBodyEnd(rewriter: HTMLRewriter, tag: string, state: { added: boolean }): void {
   rewriter.on(
     "body",
     guarded({
       element(el) {
-        if (added) return;
+        if (state.added) return;
         el.onEndTag((end) => {
-          if (added) return;
-          added = true;
+          if (state.added) return;
+          state.added = true;
           end.before(tag, { html: true });
         });
       },
