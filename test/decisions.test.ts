@@ -439,6 +439,27 @@ describe("8. rules read outcomes, the channel, and counts or sums over a list", 
       expect(suggestions.filter((s) => s === "did you mean `outcomes.offers.loyalty.accepted`?")).toHaveLength(2);
     }
   });
+
+  it("checks the stage an outcome path compares with, as it does for the current stage", () => {
+    const result = compilePlaybook([
+      {
+        path: "rules/p.yaml",
+        text:
+          "slots: { hero: {} }\nlayers:\n  - id: context\n    stages:\n      - id: complaint\n        entry: { request.path: /help }\n" +
+          "segments:\n  was:\n    when: { outcomes.stages.context: complant }\n  was-any:\n    when: { outcomes.stages.context: { $in: [complaint, complnt] } }\n" +
+          "  ok:\n    when: { outcomes.stages.context: complaint }\n",
+      },
+    ]);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      const stageErrors = result.errors.filter((e) => e.message.startsWith("unknown stage"));
+      expect(stageErrors.map((e) => e.message)).toEqual([
+        'unknown stage "complant" in layer `context`',
+        'unknown stage "complnt" in layer `context`',
+      ]);
+      expect(stageErrors.map((e) => e.suggestion)).toEqual(["did you mean `complaint`?", "did you mean `complaint`?"]);
+    }
+  });
 });
 
 describe("9. the demo and the README do not overclaim", () => {

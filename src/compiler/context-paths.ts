@@ -146,7 +146,7 @@ export function allowedValues(
   if (path === "consent") return { values: ["full", "basic"], what: "consent" };
   if (path === "session.lastClick.offer") return { values: [...book.declared.offers.keys()], what: "offer" };
   if (path === "session.lastClick.slot") return { values: [...book.declared.slots.keys()], what: "slot" };
-  const stage = /^stages\.([^.]+)$/.exec(path);
+  const stage = /^(?:outcomes\.)?stages\.([^.]+)$/.exec(path);
   const layerStages = stage ? book.stages.get(stage[1]) : undefined;
   if (stage && layerStages) return { values: [...layerStages], what: "stage", where: ` in layer \`${stage[1]}\`` };
   return null;
