@@ -13,8 +13,9 @@ import { forgetCachedProfiles } from "../src/edge/profiles/profile-cache";
 import { resolveRelativeDates } from "../src/edge/profiles/relative-dates";
 import { forgetCachedRuleset, publishRuleset } from "../src/edge/rulesets/live-ruleset";
 import { demoPlaybook } from "./helpers/demo-playbook";
-import { setCookieValue } from "./helpers/events";
+import { eventually, setCookieValue } from "./helpers/events";
 import { visit } from "./helpers/proxy";
+import { changeProfile, readOwnedProfile } from "../src/edge/profiles/profile-writes";
 import type { TestOrigin } from "./origin/index";
 
 const page = layout.replace("{{title}}", "Home").replace("{{content}}", home);
@@ -75,4 +76,45 @@ describe("every demo persona sees what the README says", () => {
       }
     });
   }
+});
+
+describe("a demo login starts the persona afresh", () => {
+  it("what earlier runs showed, accepted or dismissed no longer caps or hides the table's offers", async () => {
+    const ref = { kind: "customer" as const, id: "C-1001" };
+    const { profile } = await readOwnedProfile(env, ref);
+    const now = Date.now();
+    const times = [5, 4, 3, 2, 1].map((minutes) => now - minutes * 60_000);
+    // Maya as earlier runs left her: the win-back offer shown five times, the loyalty banner dismissed, a stage held.
+    await changeProfile(env, ref, {
+      kind: "replace",
+      profile: {
+        ...profile!,
+        offers: {
+          "win-back-15": { shown: times, clicked: [], accepted: [], dismissed: [] },
+          "nbo-loyalty-discount": { shown: times, clicked: [], accepted: [], dismissed: [times[4]] },
+        },
+        stages: { context: { stage: "complaint", since: times[0] } },
+        goals: { "quote-started": 2 },
+      },
+    });
+    const got = await personaHome("C-1001", "");
+    for (const text of promises["C-1001"].has) expect(got.html).toContain(text);
+    const after = (await readOwnedProfile(env, ref)).profile!;
+    expect(after.attributes.firstName).toBe("Maya");
+    expect(after.goals).toEqual({});
+    expect(after.offers["nbo-loyalty-discount"]).toBeUndefined();
+    // The KV copy other isolates read follows within KV's one write a second per key, not the coalescing window.
+    const copy = await eventually(async () => {
+      const stored = JSON.parse((await env.PROFILES.get("profile:c:C-1001"))!) as { offers: Record<string, unknown> };
+      return Object.keys(stored.offers).length === 0 ? stored : undefined;
+    }, 5_000);
+    expect(copy.offers).toEqual({});
+    // A view of an earlier run still on the queue when the persona was restarted does not bring its history back.
+    const queued = { id: "queued-before-login", type: "decision" as const, at: now - 1000, visitorId: "v-earlier-run" };
+    await changeProfile(env, ref, {
+      kind: "fold",
+      events: [{ ...queued, customerId: "C-1001", slot: "hero", offer: "win-back-15", decision: "d1" }],
+    });
+    expect((await readOwnedProfile(env, ref)).profile!.offers).toEqual({});
+  });
 });

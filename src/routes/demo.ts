@@ -1,6 +1,7 @@
 /**
  * GET /__pz/demo/login?customer=ID[&experiments=on] and /__pz/demo/logout: switch the browser to a
- * demo persona, as a personalised link would; an id with no profile is refused. Only when DEMO_MODE is "on" (`npm
+ * demo persona, as a personalised link would, starting it afresh (its profile's outcomes, stages and assignments
+ * cleared, its CRM attributes kept); an id with no profile is refused. Only when DEMO_MODE is "on" (`npm
  * start`); a 404 otherwise.
  */
 import * as z from "../edge/lib/zod";
@@ -10,7 +11,10 @@ import { SESSION_COOKIE, newSession, sessionCookie } from "../edge/identity/sess
 import { VISITOR_COOKIE, newVisitor, readVisitorCookie, visitorCookie } from "../edge/identity/visitor-cookie";
 import { clearCookie, cookieSecure, parseCookies } from "../edge/identity/cookie-header";
 import { jsonError } from "../edge/lib/errors";
-import { readProfile } from "../edge/profiles/profile-store";
+import { profileKey, readProfile } from "../edge/profiles/profile-store";
+import { profileCacheFor } from "../edge/profiles/profile-cache";
+import { changeProfile } from "../edge/profiles/profile-writes";
+import { log } from "../edge/lib/log";
 import { getLiveRuleset } from "../edge/rulesets/live-ruleset";
 import { settings } from "../edge/lib/settings";
 import { inHoldout } from "../core/holdout";
@@ -66,6 +70,16 @@ demo.get("/login", async (c) => {
       `No profile for customer ${customer.data}: import it first (npx pz profiles import).`,
       [{ path: "customer", message: "unknown customer" }],
     );
+  }
+  // Each login starts the persona afresh: what earlier demo runs taught the profile (offers shown, accepted or
+  // dismissed, goals, stages, assignments) would otherwise cap or hide what the README's table shows.
+  try {
+    const ref = { kind: "customer" as const, id: customer.data };
+    const { profile } = await changeProfile(c.env, ref, { kind: "restart" });
+    // This isolate's next view sees the fresh start even while the KV copy waits out KV's one write a second per key.
+    profileCacheFor(c.env.PROFILES).set(profileKey(ref), profile, Date.now(), settings(c.env).profileCacheMs);
+  } catch (err) {
+    log("warn", "demo login: the persona's earlier runs could not be cleared", { reason: String(err) });
   }
   const url = new URL(c.req.url);
   const secret = c.env.PZ_SIGNING_KEY!;

@@ -11,7 +11,9 @@ export type ProfileChange =
   | { kind: "replace"; profile: StoredProfile }
   | { kind: "fold"; events: PzEvent[] }
   | { kind: "merge"; visitorId: string; visitor: StoredProfile | null }
-  | { kind: "unlist"; visitorId: string };
+  | { kind: "unlist"; visitorId: string }
+  /** The demo login's fresh start: what the worker learned (outcomes, stages, assignments) goes; the CRM's stays. */
+  | { kind: "restart" };
 
 /** What a visitor does on purpose (beacons), as opposed to what every page view records. */
 const ACTIONS = new Set<PzEvent["type"]>(["click", "accept", "dismiss", "conversion", "custom"]);
@@ -46,6 +48,8 @@ export function applyChange(profile: StoredProfile, change: ProfileChange, now: 
       if (change.visitor) return mergeProfiles(profile, change.visitor, change.visitorId, now);
       if (profile.mergedVisitors.includes(change.visitorId)) return profile;
       return { ...profile, mergedVisitors: [...profile.mergedVisitors, change.visitorId].slice(-50), updatedAt: now };
+    case "restart":
+      return { ...profile, stages: {}, offers: {}, assignments: {}, goals: {}, updatedAt: now };
     case "unlist":
       if (!profile.mergedVisitors.includes(change.visitorId)) return profile;
       return {

@@ -140,6 +140,8 @@ export class ProfileObject extends DurableObject<Env> {
       if (alias) return this.forward(alias, fresh, now);
       change = { kind: "fold", events: fresh };
     }
+    // A fresh start drops what was queued before it too (as an erase does), so an earlier run's views do not return.
+    if (change.kind === "restart") this.put("restartedAt", now);
     const profile = this.change(ref, change, now);
     this.appliedIds.remember([
       ...(changeId ? [changeId] : []),
@@ -152,8 +154,9 @@ export class ProfileObject extends DurableObject<Env> {
   private freshEvents(events: PzEvent[]): PzEvent[] {
     const seen = this.appliedIds.applied(events.map((e) => e.id));
     const erasedAt = this.get<number>("erasedAt") ?? -1;
-    // An admin erase drops what was queued before it; events after it start a new profile.
-    return events.filter((e) => !seen.has(e.id) && e.at > erasedAt);
+    const restartedAt = this.get<number>("restartedAt") ?? -1;
+    // An admin erase drops what was queued before it, events after it start a new profile; a restart drops them too.
+    return events.filter((e) => !seen.has(e.id) && e.at > erasedAt && e.at > restartedAt);
   }
 
   /** Applies a change to the stored profile and owes KV the new copy when anything readable changed. */
