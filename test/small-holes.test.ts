@@ -128,8 +128,18 @@ describe("PII in beacons", () => {
       { id: uid("e"), type: "custom", name: "signup", props: { contact: "+44 7700 900123" } },
       { id: uid("e"), type: "custom", name: "signup", props: { "bob@example.org": 1 } },
       { id: uid("e"), type: "click", slot: "hero", offer: "07700900123" },
+      // Written a little differently: percent-escaped, inside a sentence, as groups of digits, or a number as a name.
+      { id: uid("e"), type: "custom", name: "jane.doe%40example.com" },
+      { id: uid("e"), type: "custom", name: "signup", props: { note: "call me on 07700 900123" } },
+      { id: uid("e"), type: "custom", name: "signup", props: { note: "ring 555-123-4567 after six" } },
+      { id: uid("e"), type: "conversion", name: "447700900123" },
     ];
-    const clean = { id: uid("e"), type: "custom", name: "signup", props: { plan: "gold", at: "2026-04-01" } };
+    const clean = {
+      id: uid("e"),
+      type: "custom",
+      name: "signup",
+      props: { plan: "gold", at: "2026-04-01 10:30", order: "1234567890", version: "v1.2.3", discount: "15%" },
+    };
     const res = await postEvents({ events: [...dirty, clean] }, cookie);
     expect(res.status).toBe(202);
     const body = (await res.json()) as {
@@ -137,8 +147,18 @@ describe("PII in beacons", () => {
       rejected: number;
       errors: { path: string; message: string }[];
     };
-    expect([body.accepted, body.rejected]).toEqual([1, 4]);
-    expect(body.errors.map((e) => e.path)).toEqual(["0.name", "1.props.contact", "2.props.bob@example.org", "3.offer"]);
-    for (const e of body.errors) expect(e.message).toMatch(/looks like (an email address|a phone number)/);
+    expect([body.accepted, body.rejected]).toEqual([1, 8]);
+    expect(body.errors.map((e) => e.path)).toEqual([
+      "0.name",
+      "1.props.contact",
+      "2.props.bob@example.org",
+      "3.offer",
+      "4.name",
+      "5.props.note",
+      "6.props.note",
+      "7.name",
+    ]);
+    for (const e of body.errors.slice(0, 7)) expect(e.message).toMatch(/looks like (an email address|a phone number)/);
+    expect(body.errors[7].message).toBe("an event name has a letter in it: it is a word");
   });
 });

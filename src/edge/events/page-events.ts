@@ -23,6 +23,10 @@ export const pageEventSchema = z
       if ((event.type === "conversion" || event.type === "custom") && !event.name) {
         ctx.addIssue({ code: "custom", path: ["name"], message: `a ${event.type} event has a name` });
       }
+      // A goal or event name is a word: a name of digits alone (an account or phone number) is refused.
+      if (event.name !== undefined && !/[A-Za-z]/.test(event.name)) {
+        ctx.addIssue({ code: "custom", path: ["name"], message: "an event name has a letter in it: it is a word" });
+      }
       // Names, ids and props end up in D1, profiles and pz_s: no email address or phone number there.
       for (const [path, value] of textFields(event)) {
         const kind = piiKind(value);

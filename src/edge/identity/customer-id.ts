@@ -14,10 +14,48 @@ function looksLikePhone(id: string): boolean {
 
 const EMAIL = /[^\s@]+@[^\s@]+\.[^\s@]+/;
 
-/** "an email address" or "a phone number" when `value` looks like one, else null. */
+/**
+ * Runs of digits inside free text that may be a phone number: an optional "+" or "(", then digits with spaces,
+ * hyphens, dots, slashes or parentheses between them.
+ */
+const DIGIT_RUN = /[+(]?\d[\d ().\/-]{6,24}\d/g;
+/** A date or a date and time ("2026-12-03", "2026-12-03 10"): digits with separators that are not a phone number. */
+const DATE_START = /^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}/;
+
+/**
+ * True when free text holds a phone number: a run of 9 to 15 digits written as one is (international with "+" or
+ * "00", national with a leading 0, or groups of digits between spaces, hyphens or parentheses, such as
+ * "call me on 07700 900123" or "555-123-4567"). Digits alone without a leading 0 or "+" (an order number, a
+ * timestamp), dotted runs (a version, an address) and dates are not taken for one.
+ */
+function phoneInText(text: string): boolean {
+  for (const [run] of text.matchAll(DIGIT_RUN)) {
+    const digits = run.replace(/\D/g, "").length;
+    if (digits < 9 || digits > 15 || DATE_START.test(run)) continue;
+    if (/^[+(0]/.test(run)) return true;
+    if (/\d[ ()-]+\d/.test(run) && !run.includes(".")) return true;
+  }
+  return false;
+}
+
+/** `value` with its percent-escapes decoded ("jane%40example.com"), or as it is when they do not decode. */
+function unescaped(value: string): string {
+  if (!value.includes("%")) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value.replace(/%40/gi, "@");
+  }
+}
+
+/**
+ * "an email address" or "a phone number" when `value` looks like one or holds one (free text, names, prop keys and
+ * values, preferences; percent-escapes decoded first), else null.
+ */
 export function piiKind(value: string): string | null {
-  if (EMAIL.test(value)) return "an email address";
-  if (looksLikePhone(value.trim())) return "a phone number";
+  const text = unescaped(value);
+  if (EMAIL.test(text)) return "an email address";
+  if (looksLikePhone(text.trim()) || phoneInText(text)) return "a phone number";
   return null;
 }
 
