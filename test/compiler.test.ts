@@ -106,14 +106,28 @@ describe("shape errors", () => {
   });
 
   it("reports an alias to a missing anchor with its file and line, beside the other files' errors", () => {
-    const errors = errorsOf({
+    const result = compile({
       "rules/a.yaml": "slots:\n  hero: {}\noffers:\n  - id: a\n    slots: [hero]\n    content: *missing\n",
-      "rules/b.yaml": "offers:\n  - id: b\n    slots: [nohero]\n    content: { html: x }\n",
+      "rules/b.yaml": "offers:\n  - id: b\n    slots: [nohero]\n    content: { html: x, bogus: 1 }\n",
     });
-    const alias = errors.find((e) => e.file === "rules/a.yaml")!;
+    if (result.ok) throw new Error("expected the playbook to fail");
+    const alias = result.errors.find((e) => e.file === "rules/a.yaml")!;
     expect(alias.message).toMatch(/^invalid YAML: Unresolved alias/);
     expect(alias.line).toBe(6);
-    expect(errors.some((e) => e.file === "rules/b.yaml" && e.message.includes("nohero"))).toBe(true);
+    // b.yaml's own mistake is an error; its reference to a slot the unreadable file may declare is a warning.
+    expect(result.errors.some((e) => e.file === "rules/b.yaml" && e.path.includes("bogus"))).toBe(true);
+    expect(result.errors.some((e) => e.message.includes("nohero"))).toBe(false);
+    const unsure = result.warnings.find((e) => e.file === "rules/b.yaml" && e.message.includes("nohero"))!;
+    expect(unsure.message).toBe("unknown slot `nohero` (not checked against rules/a.yaml, which cannot be read)");
+    expect(unsure.line).toBe(3);
+  });
+
+  it("counts an unknown name as an error again once every file reads", () => {
+    const errors = errorsOf({
+      "rules/a.yaml": "slots:\n  hero: {}\n",
+      "rules/b.yaml": "offers:\n  - id: b\n    slots: [nohero]\n    content: { html: x }\n",
+    });
+    expect(errors.map((e) => e.message)).toContain("unknown slot `nohero`");
   });
 
   it("refuses aliases that expand too far (a billion laughs) with a YAML error, not a crash", () => {
