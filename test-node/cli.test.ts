@@ -114,6 +114,24 @@ describe("pz simulate", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("--url is required");
   });
+
+  it("never ignores --id: it needs a profile file, picks a line of an .ndjson one, and must name a .json one", () => {
+    const alone = pz("simulate", "--id", "C-9999", "--url", "/");
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain("--id picks a profile of an .ndjson --profile file");
+    const several = join(temp, "several.ndjson");
+    writeFileSync(several, ['{"id":"C-1","attributes":{}}', '{"id":"C-2","attributes":{}}'].join("\n"));
+    const unpicked = pz("simulate", "--profile", several, "--url", "/");
+    expect(unpicked.code).toBe(2);
+    expect(unpicked.stderr).toContain("holds 2 profiles: pick one with --id ID");
+    expect(pz("simulate", "--profile", several, "--id", "C-2", "--url", "/").code).toBe(0);
+    const unknown = pz("simulate", "--profile", several, "--id", "C-3", "--url", "/");
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("no profile with id C-3");
+    const other = pz("simulate", "--profile", profile, "--id", "C-2", "--url", "/");
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain("is not the profile of C-2");
+  });
 });
 
 describe("pz", () => {

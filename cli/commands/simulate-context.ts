@@ -1,4 +1,5 @@
 /** Builds the DecisionContext `pz simulate` decides for: a profile file, a URL and a few request details. */
+import { UsageError } from "../errors.ts";
 import { readFileSync } from "node:fs";
 import type { DecisionContext, OfferHistory, RequestInfo } from "../../src/core/types.ts";
 import { emptyProfile, type StoredProfile } from "../../src/edge/profiles/profile-model.ts";
@@ -68,10 +69,14 @@ export function readProfile(file: string, id: string | undefined, now: number): 
       .map((line, i) => ({ line, where: `${file}:${i + 1}` }))
       .filter(({ line }) => line.trim() !== "")
       .map(({ line, where }) => parse(line, where));
+    if (id === undefined && lines.length > 1)
+      throw new UsageError(`${file} holds ${lines.length} profiles: pick one with --id ID`);
     record = id === undefined ? lines[0] : lines.find((line) => isRecord(line) && line.id === id);
     if (record === undefined) throw new Error(`no profile with id ${id} in ${file}`);
   } else {
     record = parse(text, file);
+    if (id !== undefined && !(isRecord(record) && record.id === id))
+      throw new Error(`${file} is not the profile of ${id}: --id picks a profile of an .ndjson file`);
   }
   record = resolveRelativeDates(record, now);
   if (!isRecord(record)) throw new Error(`${file}: a profile must be a JSON object`);

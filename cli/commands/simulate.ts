@@ -14,7 +14,7 @@ const usage = `Usage: pz simulate --url URL [options]
 
   --url URL             page to decide for: a path (/quote) or a full URL (required)
   --profile FILE        profile: .json (attributes, or an import line) or .ndjson with --id
-  --id ID               which line of an .ndjson profile file
+  --id ID               which profile of an .ndjson file (needed when it holds more than one)
   --country CC          request country (default GB)
   --device KIND         mobile, tablet, desktop (default) or bot
   --timezone TZ         visitor's timezone for request.hour/weekday (default Europe/London)
@@ -62,6 +62,8 @@ export const simulate: Command = {
       throw new UsageError(`--at must be an ISO time such as 2026-05-01T12:00:00Z, got "${values.at}"`);
     const ruleset = loadRuleset(values.dir);
     if (!ruleset) return 1;
+    if (values.id !== undefined && !values.profile)
+      throw new UsageError("--id picks a profile of an .ndjson --profile file: pass --profile FILE too");
     const profile = values.profile ? readProfile(values.profile, values.id, now) : null;
     const ctx = simulatedContext(
       {
