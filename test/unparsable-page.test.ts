@@ -291,4 +291,21 @@ describe("fuzzed pages through the proxy", () => {
     // The fuzz reaches the failure path, not only pages the parser follows.
     expect(failures.length).toBeGreaterThan(20);
   }, 120_000);
+
+  it("200 pages with the tracker on: it is added exactly once, and the rest is the origin's bytes, slots aside", async () => {
+    const next = random(23);
+    const tracker = /<script src="\/__pz\/pz\.js\?v=[^"]+" defer><\/script>/g;
+    for (let n = 0; n < 200; n++) {
+      const page = fuzzPage(next, n % 2 === 1);
+      const sizes = Array.from({ length: 4 }, () => 1 + Math.floor(next() * 200));
+      const { res, done } = await visit(pageOrigin(page, sizes, n % 3 === 0), "/tracked", {
+        env: { INJECT_TRACKER: "on" },
+      });
+      const body = await res.text();
+      await done();
+      expect(body.match(tracker), `page ${n}`).toHaveLength(1);
+      expect(sameSlots(body.replace(tracker, "")), `page ${n}`).toBe(sameSlots(page));
+    }
+    expect(failures.length).toBeGreaterThan(10);
+  }, 120_000);
 });
