@@ -16,6 +16,7 @@ import { demoPlaybook } from "./helpers/demo-playbook";
 import { eventually, setCookieValue } from "./helpers/events";
 import { visit } from "./helpers/proxy";
 import { changeProfile, readOwnedProfile } from "../src/edge/profiles/profile-writes";
+import type { StoredProfile } from "../src/edge/profiles/profile-model";
 import type { TestOrigin } from "./origin/index";
 
 const page = layout.replace("{{title}}", "Home").replace("{{content}}", home);
@@ -78,22 +79,23 @@ describe("every demo persona sees what the README says", () => {
   }
 });
 
-describe("a demo login starts the persona afresh", () => {
-  it("what earlier runs showed, accepted or dismissed no longer caps or hides the table's offers", async () => {
+describe("a demo login forgets the offers earlier runs showed", () => {
+  it("a cap reached on an earlier run no longer hides the table's offers; what the persona did stays", async () => {
     const ref = { kind: "customer" as const, id: "C-1001" };
     const { profile } = await readOwnedProfile(env, ref);
     const now = Date.now();
     const times = [5, 4, 3, 2, 1].map((minutes) => now - minutes * 60_000);
-    // Maya as earlier runs left her: the win-back offer shown five times, the loyalty banner dismissed, a stage held.
+    // Maya as earlier runs left her: both table offers shown five times (caps of 3 per 7 days), another offer
+    // dismissed, a goal reached.
     await changeProfile(env, ref, {
       kind: "replace",
       profile: {
         ...profile!,
         offers: {
           "win-back-15": { shown: times, clicked: [], accepted: [], dismissed: [] },
-          "nbo-loyalty-discount": { shown: times, clicked: [], accepted: [], dismissed: [times[4]] },
+          "nbo-loyalty-discount": { shown: times, clicked: [times[4]], accepted: [], dismissed: [] },
+          "nba-start-quote": { shown: times, clicked: [], accepted: [], dismissed: [times[4]] },
         },
-        stages: { context: { stage: "complaint", since: times[0] } },
         goals: { "quote-started": 2 },
       },
     });
@@ -101,20 +103,27 @@ describe("a demo login starts the persona afresh", () => {
     for (const text of promises["C-1001"].has) expect(got.html).toContain(text);
     const after = (await readOwnedProfile(env, ref)).profile!;
     expect(after.attributes.firstName).toBe("Maya");
-    expect(after.goals).toEqual({});
-    expect(after.offers["nbo-loyalty-discount"]).toBeUndefined();
+    expect(after.goals).toEqual({ "quote-started": 2 });
+    const empty = { shown: [], clicked: [], accepted: [], dismissed: [] };
+    expect(after.offers["nbo-loyalty-discount"]).toEqual({ ...empty, clicked: [times[4]] });
+    expect(after.offers["nba-start-quote"]).toEqual({ ...empty, dismissed: [times[4]] });
     // The KV copy other isolates read follows within KV's one write a second per key, not the coalescing window.
     const copy = await eventually(async () => {
-      const stored = JSON.parse((await env.PROFILES.get("profile:c:C-1001"))!) as { offers: Record<string, unknown> };
-      return Object.keys(stored.offers).length === 0 ? stored : undefined;
+      const stored = JSON.parse((await env.PROFILES.get("profile:c:C-1001"))!) as StoredProfile;
+      return stored.offers["win-back-15"] === undefined ? stored : undefined;
     }, 5_000);
-    expect(copy.offers).toEqual({});
-    // A view of an earlier run still on the queue when the persona was restarted does not bring its history back.
-    const queued = { id: "queued-before-login", type: "decision" as const, at: now - 1000, visitorId: "v-earlier-run" };
+    expect(copy.offers["nba-start-quote"].dismissed).toEqual([times[4]]);
+    // A view of an earlier run still queued at the login is not counted as shown; an accept queued then still counts.
+    const earlier = { at: now - 1000, visitorId: "v-earlier-run", customerId: "C-1001" };
     await changeProfile(env, ref, {
       kind: "fold",
-      events: [{ ...queued, customerId: "C-1001", slot: "hero", offer: "win-back-15", decision: "d1" }],
+      events: [
+        { ...earlier, id: "queued-view", type: "decision", slot: "hero", offer: "win-back-15", decision: "d1" },
+        { ...earlier, id: "queued-accept", type: "accept", offer: "welcome-offer" },
+      ],
     });
-    expect((await readOwnedProfile(env, ref)).profile!.offers).toEqual({});
+    const folded = (await readOwnedProfile(env, ref)).profile!;
+    expect(folded.offers["win-back-15"]).toBeUndefined();
+    expect(folded.offers["welcome-offer"].accepted).toEqual([earlier.at]);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * GET /__pz/demo/login?customer=ID[&experiments=on] and /__pz/demo/logout: switch the browser to a
- * demo persona, as a personalised link would, starting it afresh (its profile's outcomes, stages and assignments
- * cleared, its CRM attributes kept); an id with no profile is refused. Only when DEMO_MODE is "on" (`npm
+ * demo persona, as a personalised link would, with the offers it was shown on earlier runs forgotten (what it did,
+ * its stages and its CRM attributes kept); an id with no profile is refused. Only when DEMO_MODE is "on" (`npm
  * start`); a 404 otherwise.
  */
 import * as z from "../edge/lib/zod";
@@ -71,15 +71,15 @@ demo.get("/login", async (c) => {
       [{ path: "customer", message: "unknown customer" }],
     );
   }
-  // Each login starts the persona afresh: what earlier demo runs taught the profile (offers shown, accepted or
-  // dismissed, goals, stages, assignments) would otherwise cap or hide what the README's table shows.
+  // Each login forgets the offers earlier demo runs showed the persona: their frequency caps would otherwise hide what
+  // the README's table shows. What the persona did (accepts, dismissals, clicks, goals) and its stages stay.
   try {
     const ref = { kind: "customer" as const, id: customer.data };
-    const { profile } = await changeProfile(c.env, ref, { kind: "restart" });
-    // This isolate's next view sees the fresh start even while the KV copy waits out KV's one write a second per key.
+    const { profile } = await changeProfile(c.env, ref, { kind: "forgetShown" });
+    // This isolate's next view sees it even while the KV copy waits out KV's one write a second per key.
     profileCacheFor(c.env.PROFILES).set(profileKey(ref), profile, Date.now(), settings(c.env).profileCacheMs);
   } catch (err) {
-    log("warn", "demo login: the persona's earlier runs could not be cleared", { reason: String(err) });
+    log("warn", "demo login: the offers shown on earlier runs could not be forgotten", { reason: String(err) });
   }
   const url = new URL(c.req.url);
   const secret = c.env.PZ_SIGNING_KEY!;

@@ -12,8 +12,11 @@ export type ProfileChange =
   | { kind: "fold"; events: PzEvent[] }
   | { kind: "merge"; visitorId: string; visitor: StoredProfile | null }
   | { kind: "unlist"; visitorId: string }
-  /** The demo login's fresh start: what the worker learned (outcomes, stages, assignments) goes; the CRM's stays. */
-  | { kind: "restart" };
+  /**
+   * The demo login's fresh start: the offers shown so far (what frequency caps count) are forgotten; what the visitor
+   * did (accepts, dismissals, clicks, goals), stages and assignments stay.
+   */
+  | { kind: "forgetShown" };
 
 /** What a visitor does on purpose (beacons), as opposed to what every page view records. */
 const ACTIONS = new Set<PzEvent["type"]>(["click", "accept", "dismiss", "conversion", "custom"]);
@@ -48,8 +51,8 @@ export function applyChange(profile: StoredProfile, change: ProfileChange, now: 
       if (change.visitor) return mergeProfiles(profile, change.visitor, change.visitorId, now);
       if (profile.mergedVisitors.includes(change.visitorId)) return profile;
       return { ...profile, mergedVisitors: [...profile.mergedVisitors, change.visitorId].slice(-50), updatedAt: now };
-    case "restart":
-      return { ...profile, stages: {}, offers: {}, assignments: {}, goals: {}, updatedAt: now };
+    case "forgetShown":
+      return { ...profile, offers: withoutShown(profile.offers), updatedAt: now };
     case "unlist":
       if (!profile.mergedVisitors.includes(change.visitorId)) return profile;
       return {
@@ -58,6 +61,16 @@ export function applyChange(profile: StoredProfile, change: ProfileChange, now: 
         updatedAt: now,
       };
   }
+}
+
+/** Offer histories with no offer shown; an offer left with no outcome at all goes. */
+function withoutShown(offers: StoredProfile["offers"]): StoredProfile["offers"] {
+  const kept: StoredProfile["offers"] = {};
+  for (const [id, history] of Object.entries(offers)) {
+    const rest = { ...history, shown: [] };
+    if (rest.clicked.length + rest.accepted.length + rest.dismissed.length > 0) kept[id] = rest;
+  }
+  return kept;
 }
 
 /** True when two profiles differ in anything but updatedAt (what conditions, policies and reports read). */

@@ -140,8 +140,8 @@ export class ProfileObject extends DurableObject<Env> {
       if (alias) return this.forward(alias, fresh, now);
       change = { kind: "fold", events: fresh };
     }
-    // A fresh start drops what was queued before it too (as an erase does), so an earlier run's views do not return.
-    if (change.kind === "restart") this.put("restartedAt", now);
+    // Views queued before it are not counted as shown afterwards either: an earlier run's views do not return.
+    if (change.kind === "forgetShown") this.put("shownForgottenAt", now);
     const profile = this.change(ref, change, now);
     this.appliedIds.remember([
       ...(changeId ? [changeId] : []),
@@ -154,9 +154,12 @@ export class ProfileObject extends DurableObject<Env> {
   private freshEvents(events: PzEvent[]): PzEvent[] {
     const seen = this.appliedIds.applied(events.map((e) => e.id));
     const erasedAt = this.get<number>("erasedAt") ?? -1;
-    const restartedAt = this.get<number>("restartedAt") ?? -1;
-    // An admin erase drops what was queued before it, events after it start a new profile; a restart drops them too.
-    return events.filter((e) => !seen.has(e.id) && e.at > erasedAt && e.at > restartedAt);
+    const shownForgottenAt = this.get<number>("shownForgottenAt") ?? -1;
+    // An admin erase drops what was queued before it; events after it start a new profile. Forgetting what was shown
+    // drops the decisions (offers shown) queued before it, and nothing else.
+    return events.filter(
+      (e) => !seen.has(e.id) && e.at > erasedAt && !(e.type === "decision" && e.at <= shownForgottenAt),
+    );
   }
 
   /** Applies a change to the stored profile and owes KV the new copy when anything readable changed. */
