@@ -69,18 +69,47 @@ async function seedKv(ruleset) {
       await publishRuleset(proxy.env.RULES, ruleset, "npm start", now);
       console.log(`  published ruleset ${ruleset.version}${live ? ` (was ${live.version})` : ""}`);
     }
-    const lines = readFileSync(join(ROOT, "demo", "profiles.ndjson"), "utf8")
-      .split("\n")
-      .filter((l) => l.trim());
-    for (const line of lines) {
-      const { id, ...rest } = resolveRelativeDates(JSON.parse(line), now);
-      const profile = storedProfileSchema.parse({ ...rest, updatedAt: now });
+    const profiles = demoProfiles(storedProfileSchema, resolveRelativeDates, now);
+    for (const { id, profile } of profiles)
       await proxy.env.PROFILES.put(customerProfileKey(id), JSON.stringify(profile));
-    }
-    console.log(`  ${lines.length} demo profiles written`);
+    console.log(`  ${profiles.length} demo profiles written`);
   } finally {
     await proxy.dispose();
   }
+}
+
+/** demo/profiles.ndjson, each line's `{"$daysAgo": n}` dates resolved against `now`, as stored profiles. */
+function demoProfiles(schema, resolveRelativeDates, now) {
+  return readFileSync(join(ROOT, "demo", "profiles.ndjson"), "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((line) => {
+      const { id, ...rest } = resolveRelativeDates(JSON.parse(line), now);
+      return { id, profile: schema.parse({ ...rest, updatedAt: now }) };
+    });
+}
+
+/**
+ * 5. Once the worker answers: the demo profiles again, through its admin API (PUT replaces the whole profile in its
+ * object). A profile object kept from an earlier `npm start` would otherwise go on with what that run's visits left
+ * in it (offers shown, accepted, stages) and write it back over the seed. Each run starts from demo/profiles.ndjson.
+ */
+async function restoreDemoProfiles() {
+  step("Restoring the demo profiles in their profile objects (admin API)");
+  const { storedProfileSchema } = await import("../src/edge/profiles/profile-model.ts");
+  const { resolveRelativeDates } = await import("../src/edge/profiles/relative-dates.ts");
+  const { devVars } = await import("../cli/admin/config.ts");
+  const token = devVars(join(ROOT, ".dev.vars")).PZ_ADMIN_TOKEN;
+  const profiles = demoProfiles(storedProfileSchema, resolveRelativeDates, Date.now());
+  for (const { id, profile } of profiles) {
+    const res = await fetch(`http://localhost:${WORKER_PORT}/__pz/admin/profiles/${encodeURIComponent(id)}`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify(profile),
+    });
+    if (!res.ok) fail(`restoring demo profile ${id} answered ${res.status}: ${await res.text()}`);
+  }
+  console.log(`  ${profiles.length} demo profiles restored as seeded`);
 }
 
 /** 4. The analytics tables in local D1. */
@@ -197,4 +226,5 @@ start(
   },
 );
 const health = await waitForHealth(`http://localhost:${WORKER_PORT}/__pz/health`, 120_000);
+await restoreDemoProfiles();
 printGuide(origin, health, !process.env.ORIGIN_URL);
