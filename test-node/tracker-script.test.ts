@@ -56,6 +56,8 @@ function page(options: PageOptions = {}) {
     "data-pz-variant": "bold",
   });
   const button = new El({}, hero);
+  // The site's own accept/dismiss control inside the slot, marked data-pz-action.
+  const action = new El({}, new El({ "data-pz-action": "" }, hero));
   const outside = new El({});
   const slots = [hero, banner];
   const sent: Sent[] = [];
@@ -134,6 +136,7 @@ function page(options: PageOptions = {}) {
     hero,
     banner,
     button,
+    action,
     outside,
     /** Resolves once every body sent so far has been read. */
     settle: () => Promise.all(pending),
@@ -183,6 +186,14 @@ describe("pz.js", () => {
     expect(p.sent[0].events).toEqual([
       expect.objectContaining({ type: "click", slot: "hero", decision: "d-hero", offer: "gold-card" }),
     ]);
+  });
+
+  it("records no click for a press of a control marked data-pz-action: its accept or dismiss is the outcome", async () => {
+    const p = page();
+    p.click(p.action);
+    p.pz.accept("gold-card");
+    await p.settle();
+    expect(p.sent.flatMap((s) => s.events).map((e) => e.type)).toEqual(["accept"]);
   });
 
   it("sends accept and dismiss at once, attributed to the offer's slot, and batches pz.track", async () => {

@@ -91,11 +91,14 @@ describe("demo decisions", () => {
     expect(shown.filter((id) => id && sales.has(id))).toEqual([]);
   });
 
-  it("treats an anonymous visitor on the complaint pages the same way", () => {
+  it("treats an anonymous visitor on the complaint pages the same way, without promising a callback", () => {
     const d = decideFor({ request: { path: "/help/complaint", url: "https://shop.example/help/complaint" } });
     expect(d.stages.context).toBe("complaint");
-    expect(offerIn(d, "hero")).toBe("rm-callback");
-    expect(d.slots.hero.html).toContain("Hello, we are sorry");
+    expect(offerIn(d, "hero")).toBe("complaint-sorry");
+    expect(d.slots.hero.html).toContain("We are sorry things went wrong");
+    expect(d.slots.hero.html).not.toContain("relationship manager");
+    const sales = new Set(ruleset.offers.filter((o) => o.tags.includes("sales")).map((o) => o.id));
+    expect(Object.values(d.slots).filter((s) => s.offer && sales.has(s.offer))).toEqual([]);
   });
 
   it("offers the win-back to a customer who last spent £90 45 days ago, and not 20 days ago", () => {

@@ -161,7 +161,8 @@
     function (e) {
       var t = /** @type {Element | null} */ (e.target);
       var el = t && t.closest && t.closest(S);
-      if (el) push("click", attrs(el), 1);
+      // A control marked data-pz-action (the site's accept or dismiss button) records its own outcome, not a click.
+      if (el && t && !t.closest("[data-pz-action]")) push("click", attrs(el), 1);
     },
     true,
   );
