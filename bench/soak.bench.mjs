@@ -18,8 +18,19 @@ const load = (path) => tsImport(fileURLToPath(new URL(`../${path}`, import.meta.
 const SOAK_SECONDS = Number(process.env.PZ_SOAK_SECONDS ?? 240);
 const WARM_SECONDS = Math.min(30, SOAK_SECONDS / 4);
 const CONCURRENCY = 8;
-/** Idle seconds after the end sample until the resting sample, in 10 s steps (objects are evicted after 10 s idle). */
-const REST_SECONDS = 10 * Math.max(1, Math.round(Number(process.env.PZ_SOAK_REST_SECONDS ?? 60) / 10));
+/** Rest samples are taken every this many seconds after the end sample. */
+const REST_STEP_SECONDS = 10;
+const steps = (seconds) => REST_STEP_SECONDS * Math.max(1, Math.round(seconds / REST_STEP_SECONDS));
+/** Idle seconds after the end sample before the resting sample may be taken, at least, in 10 s steps. */
+const REST_SECONDS = steps(Number(process.env.PZ_SOAK_REST_SECONDS ?? 60));
+/**
+ * Once the queue has stored the load's last event, what may still wake an object: a coalesced write-through, due up to
+ * PROFILE_WRITE_SECONDS (60 s by default) after the fold it carries, then the local runtime's eviction 10 s after the
+ * object's last request. The rest goes on until that much time has passed since the queue drained.
+ */
+const SETTLE_SECONDS = 60 + 10;
+/** The rest stops here even if the queue has not drained (the soak's share of the bench's budget is 480 s). */
+const REST_MAX_SECONDS = Math.max(REST_SECONDS, steps(Number(process.env.PZ_SOAK_REST_MAX_SECONDS ?? 150)));
 /** workerd's V8 inspector, for the isolate's heap (see lib/inspector.mjs). */
 const INSPECTOR_PORT = Number(process.env.PZ_SOAK_INSPECTOR_PORT ?? 9239);
 const RETURNING = 500;
@@ -169,15 +180,29 @@ async function main() {
     rss.peak = Math.max(rss.peak, rss.end ?? 0);
     heap.end = await heapUsedMb(INSPECTOR_PORT, { wake }).catch(() => null);
     const seconds = (performance.now() - started) / 1000;
-    // At rest, every 10 s: the queue may still fold the load's last events and coalesced write-throughs come due up to
-    // PROFILE_WRITE_SECONDS later; then the runtime evicts the objects (10 s after their last request), and what the
-    // heap still holds is the isolate's own. The last sample counts.
+    // At rest, every 10 s: the queue may still fold the load's last events (on a faster machine the load leaves a
+    // longer backlog), coalesced write-throughs come due up to PROFILE_WRITE_SECONDS after the last fold, then the
+    // runtime evicts the objects (10 s after their last request), and what the heap still holds is the isolate's own.
+    // The queue has drained when the events stored in D1 stop growing between two samples; the rest lasts until
+    // SETTLE_SECONDS after that, REST_SECONDS at least and REST_MAX_SECONDS at most. The last sample counts.
+    const analytics = await host.mf.getD1Database("ANALYTICS");
+    const storedEvents = () =>
+      analytics
+        .prepare("SELECT count(*) AS n FROM events")
+        .first("n")
+        .catch(() => null);
     const restSeries = [];
-    for (let idle = 10; idle <= REST_SECONDS; idle += 10) {
-      await sleep(10_000);
-      restSeries.push([idle, rssMb(pid), await heapUsedMb(INSPECTOR_PORT, { wake }).catch(() => null)]);
+    let drainedAfter = null;
+    let before = await storedEvents();
+    for (let idle = REST_STEP_SECONDS; idle <= REST_MAX_SECONDS; idle += REST_STEP_SECONDS) {
+      await sleep(REST_STEP_SECONDS * 1000);
+      const stored = await storedEvents();
+      if (drainedAfter === null && stored !== null && stored === before) drainedAfter = idle - REST_STEP_SECONDS;
+      before = stored;
+      restSeries.push([idle, rssMb(pid), await heapUsedMb(INSPECTOR_PORT, { wake }).catch(() => null), stored]);
+      if (idle >= REST_SECONDS && drainedAfter !== null && idle >= drainedAfter + SETTLE_SECONDS) break;
     }
-    const [, rssRest, heapRest] = restSeries.at(-1);
+    const [restSeconds, rssRest, heapRest] = restSeries.at(-1);
     const result = {
       seconds: round(seconds, 1),
       requests: n,
@@ -190,7 +215,12 @@ async function main() {
       rss_mb_peak: round(rss.peak, 1),
       rss_mb_end: round(rss.end, 1),
       rss_growth_after_warmup: round(growthOf(rss.warm, rss.end), 3),
-      rest_seconds: REST_SECONDS,
+      rest_seconds: restSeconds,
+      // Seconds idle when the queue had stored the load's last event (null: not within rest_max_seconds), and whether
+      // the rest then lasted SETTLE_SECONDS more (so every object the load woke could have been evicted).
+      rest_queue_drained_after_s: drainedAfter,
+      rest_settled: drainedAfter !== null && restSeconds >= drainedAfter + SETTLE_SECONDS,
+      rest_max_seconds: REST_MAX_SECONDS,
       rss_mb_rest: round(rssRest, 1),
       rss_growth_at_rest: round(growthOf(rss.warm, rssRest), 3),
       // The isolate's JS heap after a full GC: the worker's (and its Durable Objects') own objects.
@@ -199,8 +229,8 @@ async function main() {
       js_heap_growth_after_warmup: round(growthOf(heap.warm, heap.end), 3),
       js_heap_mb_rest: round(heapRest, 2),
       js_heap_growth_at_rest: round(growthOf(heap.warm, heapRest), 3),
-      // Every 10 s of rest: seconds idle, RSS in MB, JS heap in MB after GC.
-      rest_series: restSeries.map(([idle, mb, heapMb]) => [idle, round(mb, 1), round(heapMb, 2)]),
+      // Every 10 s of rest: seconds idle, RSS in MB, JS heap in MB after GC, events stored in D1.
+      rest_series: restSeries.map(([idle, mb, heapMb, stored]) => [idle, round(mb, 1), round(heapMb, 2), stored]),
       // Durable Objects the load brought into being: one per new visitor's page view and per link click's customer, and
       // the pool of returning visitors. The local runtime keeps a little of each after it is evicted (bench/README.md).
       profile_objects: Math.ceil(counts.page / 2) + counts.link + RETURNING,
@@ -213,7 +243,7 @@ async function main() {
         growthRow("Soak: workerd RSS growth after warm-up", growthOf(rss.warm, rss.end)),
         growthRow("Soak: worker JS heap growth after warm-up (after GC)", growthOf(heap.warm, heap.end)),
         growthRow(
-          `Soak: worker JS heap growth at rest (${REST_SECONDS} s idle, after GC)`,
+          `Soak: worker JS heap growth at rest (${restSeconds} s idle, after GC)`,
           growthOf(heap.warm, heapRest),
         ),
         summaryRow({
