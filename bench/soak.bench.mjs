@@ -23,12 +23,8 @@ const REST_STEP_SECONDS = 10;
 const steps = (seconds) => REST_STEP_SECONDS * Math.max(1, Math.round(seconds / REST_STEP_SECONDS));
 /** Idle seconds after the end sample before the resting sample may be taken, at least, in 10 s steps. */
 const REST_SECONDS = steps(Number(process.env.PZ_SOAK_REST_SECONDS ?? 60));
-/**
- * Once the queue has stored the load's last event, what may still wake an object: a coalesced write-through, due up to
- * PROFILE_WRITE_SECONDS (60 s by default) after the fold it carries, then the local runtime's eviction 10 s after the
- * object's last request. The rest goes on until that much time has passed since the queue drained.
- */
-const SETTLE_SECONDS = 60 + 10;
+/** The local runtime evicts an idle object this many seconds after its last request. */
+const EVICTION_SECONDS = 10;
 /** The rest stops here even if the queue has not drained (the soak's share of the bench's budget is 480 s). */
 const REST_MAX_SECONDS = Math.max(REST_SECONDS, steps(Number(process.env.PZ_SOAK_REST_MAX_SECONDS ?? 150)));
 /** workerd's V8 inspector, for the isolate's heap (see lib/inspector.mjs). */
@@ -76,13 +72,19 @@ async function main() {
         if (warnings.lines.length < 5) warnings.lines.push(line.slice(0, 300));
       }
     });
+  const options = pzWorkerOptions({ ORIGIN_URL: origin.url, INJECT_TRACKER: "on" });
+  // Once the queue has stored the load's last event, what may still wake an object: a coalesced write-through, due up
+  // to PROFILE_WRITE_SECONDS after the fold it carries, then its eviction. The rest lasts that long after the drain.
+  const { DEFAULTS } = await load("src/edge/lib/settings.ts");
+  const settleSeconds =
+    Number(options.bindings.PROFILE_WRITE_SECONDS ?? DEFAULTS.PROFILE_WRITE_SECONDS) + EVICTION_SECONDS;
   const host = await hostWorker({
     label: "pz soak",
     scriptPath: script,
     // KV, D1 and queue state on disk, so workerd's RSS is the worker's memory rather than the local stores' growing
     // data.
     extra: {
-      ...pzWorkerOptions({ ORIGIN_URL: origin.url, INJECT_TRACKER: "on" }),
+      ...options,
       defaultPersistRoot: tmpPath(`soak-state-${Date.now()}`),
       inspectorPort: INSPECTOR_PORT,
       handleRuntimeStdio: (out, err) => (watch(out), watch(err)),
@@ -180,11 +182,10 @@ async function main() {
     rss.peak = Math.max(rss.peak, rss.end ?? 0);
     heap.end = await heapUsedMb(INSPECTOR_PORT, { wake }).catch(() => null);
     const seconds = (performance.now() - started) / 1000;
-    // At rest, every 10 s: the queue may still fold the load's last events (on a faster machine the load leaves a
-    // longer backlog), coalesced write-throughs come due up to PROFILE_WRITE_SECONDS after the last fold, then the
-    // runtime evicts the objects (10 s after their last request), and what the heap still holds is the isolate's own.
-    // The queue has drained when the events stored in D1 stop growing between two samples; the rest lasts until
-    // SETTLE_SECONDS after that, REST_SECONDS at least and REST_MAX_SECONDS at most. The last sample counts.
+    // At rest, every 10 s, until what the heap still holds is the isolate's own: the queue may still fold the load's
+    // last events (a faster machine leaves a longer backlog). It has drained when the events stored in D1 stop growing
+    // between two samples; the rest lasts settleSeconds after that, REST_SECONDS at least and REST_MAX_SECONDS at most.
+    // The last sample counts.
     const analytics = await host.mf.getD1Database("ANALYTICS");
     const storedEvents = () =>
       analytics
@@ -193,6 +194,7 @@ async function main() {
         .catch(() => null);
     const restSeries = [];
     let drainedAfter = null;
+    const settled = (idle) => drainedAfter !== null && idle >= drainedAfter + settleSeconds;
     let before = await storedEvents();
     for (let idle = REST_STEP_SECONDS; idle <= REST_MAX_SECONDS; idle += REST_STEP_SECONDS) {
       await sleep(REST_STEP_SECONDS * 1000);
@@ -200,7 +202,7 @@ async function main() {
       if (drainedAfter === null && stored !== null && stored === before) drainedAfter = idle - REST_STEP_SECONDS;
       before = stored;
       restSeries.push([idle, rssMb(pid), await heapUsedMb(INSPECTOR_PORT, { wake }).catch(() => null), stored]);
-      if (idle >= REST_SECONDS && drainedAfter !== null && idle >= drainedAfter + SETTLE_SECONDS) break;
+      if (idle >= REST_SECONDS && settled(idle)) break;
     }
     const [restSeconds, rssRest, heapRest] = restSeries.at(-1);
     const result = {
@@ -217,9 +219,9 @@ async function main() {
       rss_growth_after_warmup: round(growthOf(rss.warm, rss.end), 3),
       rest_seconds: restSeconds,
       // Seconds idle when the queue had stored the load's last event (null: not within rest_max_seconds), and whether
-      // the rest then lasted SETTLE_SECONDS more (so every object the load woke could have been evicted).
+      // the rest then lasted settleSeconds more (so every object the load woke could have been evicted).
       rest_queue_drained_after_s: drainedAfter,
-      rest_settled: drainedAfter !== null && restSeconds >= drainedAfter + SETTLE_SECONDS,
+      rest_settled: settled(restSeconds),
       rest_max_seconds: REST_MAX_SECONDS,
       rss_mb_rest: round(rssRest, 1),
       rss_growth_at_rest: round(growthOf(rss.warm, rssRest), 3),
