@@ -121,6 +121,21 @@ describe("a page the parser cannot follow", () => {
     }
   });
 
+  it("a short page read whole that the parser gives up on (too many open elements): the slot filled, the rest as sent", async () => {
+    const tail = `${"<div>".repeat(25_000)}<p>the end</p></body></html>`;
+    const page = `<!doctype html><body>${BANNER}<p>before</p>${tail}`;
+    expect(page.length).toBeLessThan(128 * 1024);
+    for (const native of [false, true]) {
+      const body = await fetchThrough(page, [4096], true, 0, native);
+      expect(body).toMatch(/<p>(Calm banner|<b>Bold banner<\/b>)<\/p>/);
+      expect(body).not.toContain("Default banner");
+      expect(body.endsWith(tail)).toBe(true);
+      expect(body.split("<p>before</p>")).toHaveLength(2);
+      expect(sameSlots(body)).toBe(sameSlots(page));
+    }
+    expect(failures).toHaveLength(2);
+  });
+
   it("keeps the slot filled before the failure, and every byte of the origin after it exactly once", async () => {
     const page = `<!doctype html><body>${BANNER}${"<p>A paragraph of the article.</p>\n".repeat(200)}<p>before</p><select><style>x</style></select><p>after</p></body></html>`;
     for (const sizes of [undefined, [5], [64, 3]]) {

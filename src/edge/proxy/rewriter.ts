@@ -1,8 +1,8 @@
 /**
  * Streams an HTML page through HTMLRewriter with the decision applied: slots filled, origin-rendered
  * variants chosen, text bindings filled (always escaped), the tracker tag added. Nothing is buffered
- * beyond one origin chunk, and a page the parser cannot follow is finished with the origin's own
- * bytes (rewrite-fallback.ts: the checked, watched and careful ways).
+ * beyond one origin chunk but a short page read whole, and a page the parser cannot follow is finished with the
+ * origin's own bytes (the checked and read-whole ways here; the watched and careful ways in rewrite-fallback.ts).
  */
 import type { SlotDecision } from "../../core/types";
 import { readPath } from "../../core/conditions/paths";
@@ -10,7 +10,7 @@ import { printable } from "../../core/templates";
 import { log } from "../lib/log";
 import type { PageShape } from "./page-slots";
 import { rewriteFailSafe, unmarked } from "./rewrite-fallback";
-import { nativeCharset, RiskWatch } from "./rewrite-risk";
+import { nativeCharset } from "./rewrite-risk";
 import { joinBytes, readWhole } from "../lib/read-start";
 
 export interface RewritePlan {
@@ -34,9 +34,10 @@ export interface RewritePlan {
 }
 
 /**
- * A page the origin says is this short is read whole before it is rewritten, for at most READ_AHEAD_MS: when it has
- * nothing the rewriter may give up on, it then goes through the rewriter alone, with no fail-safe between (the
- * cheapest way). A page not whole by then streams on the watched way, its first bytes first.
+ * A page the origin says is this short is read whole before it is rewritten, for at most READ_AHEAD_MS: it then goes
+ * through the rewriter alone, to its end, before a byte is sent (the cheapest way: no search of the page, no fail-safe
+ * between); when the rewriter gives up on it, the careful way rewrites it again from its start. A page not whole by
+ * then streams on the watched way, its first bytes first.
  */
 const READ_AHEAD_BYTES = 128 * 1024;
 const READ_AHEAD_MS = 5;
@@ -60,6 +61,11 @@ class Seen {
   /** What the rewriter may give up on was found (rewrite-fallback.ts); `partial` when the rest went unrewritten. */
   careful = false;
   partial = false;
+  /** Forgets what a rewriter that gave up noted, before the page is rewritten again. */
+  clear(): void {
+    this.slots.clear();
+    for (const slot of Object.keys(this.templates)) delete this.templates[slot];
+  }
   shape(): PageShape {
     return { slots: [...this.slots], templates: this.templates, careful: this.careful, partial: this.partial };
   }
@@ -152,23 +158,34 @@ export async function rewritePage(response: Response, plan: RewritePlan): Promis
   }
   const careful = plan.careful === true || !native;
   let origin: ReadableStream<Uint8Array> = response.body;
-  let whole: Uint8Array | null = null;
-  if (!plan.checked && !careful && plan.length !== undefined && plan.length <= READ_AHEAD_BYTES) {
-    const start = await readWhole(response.body, plan.length, READ_AHEAD_MS);
-    const bytes = start.done ? joinBytes(start.chunks) : null;
-    if (bytes && new RiskWatch().scan(bytes, true).risk < 0) whole = bytes;
-    else origin = start.rest;
-  }
-  if (plan.checked || whole) {
+  if (plan.checked) {
     // Nothing in the page the rewriter may give up on: the rewriter alone, no fail-safe between.
-    const page = build().transform(new Response(whole ?? response.body, { headers: response.headers }));
+    const page = build().transform(new Response(response.body, { headers: response.headers }));
     return { response: new Response(page.body, response), seen: shape };
+  }
+  let fallBack = careful;
+  if (!careful && plan.length !== undefined && plan.length <= READ_AHEAD_BYTES) {
+    const start = await readWhole(response.body, plan.length, READ_AHEAD_MS);
+    if (start.done) {
+      // The whole page is here: rewritten to its end before a byte is sent, so a rewriter that gives up costs nothing
+      // sent. It is then rewritten again the careful way, from its start.
+      const whole = joinBytes(start.chunks);
+      const page = await rewrittenWhole(build(), whole, response.headers);
+      if (page) return { response: new Response(page, response), seen: shape };
+      generation += 1;
+      tracker.added = false;
+      seen.clear();
+      // Its next views in this isolate go the careful way at once.
+      seen.careful = true;
+      origin = new Response(whole).body!;
+      fallBack = true;
+    } else origin = start.rest;
   }
   const body = rewriteFailSafe(
     origin,
     (page) => build().transform(new Response(page, { headers: response.headers })).body!,
     {
-      careful,
+      careful: fallBack,
       onFailure(reason) {
         log("error", "the page could not be rewritten past this point; its rest is served as the origin sent it", {
           reason: String(reason),
@@ -190,6 +207,18 @@ export async function rewritePage(response: Response, plan: RewritePlan): Promis
     },
   );
   return { response: new Response(body, response), seen: shape };
+}
+
+/**
+ * `page` through `rewriter` to its end, or null when the rewriter gave up on it (a parser ambiguity, too many open
+ * elements): the page is whole in memory, so this costs no search of it and nothing sent before the failure.
+ */
+async function rewrittenWhole(rewriter: HTMLRewriter, page: Uint8Array, headers: Headers): Promise<ArrayBuffer | null> {
+  try {
+    return await rewriter.transform(new Response(page, { headers })).arrayBuffer();
+  } catch {
+    return null;
+  }
 }
 
 /** Content types the rewriter was tried on, and whether it took them (bounded: most sites send one or two). */
