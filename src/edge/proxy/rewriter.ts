@@ -156,36 +156,33 @@ export async function rewritePage(response: Response, plan: RewritePlan): Promis
     seen.partial = true;
     return { response, seen: Promise.resolve(seen.shape()) };
   }
-  const careful = plan.careful === true || !native;
+  let careful = plan.careful === true || !native;
   let origin: ReadableStream<Uint8Array> = response.body;
   if (plan.checked) {
     // Nothing in the page the rewriter may give up on: the rewriter alone, no fail-safe between.
     const page = build().transform(new Response(response.body, { headers: response.headers }));
     return { response: new Response(page.body, response), seen: shape };
   }
-  let fallBack = careful;
   if (!careful && plan.length !== undefined && plan.length <= READ_AHEAD_BYTES) {
     const start = await readWhole(response.body, plan.length, READ_AHEAD_MS);
     if (start.done) {
       // The whole page is here: rewritten to its end before a byte is sent, so a rewriter that gives up costs nothing
-      // sent. It is then rewritten again the careful way, from its start.
-      const whole = joinBytes(start.chunks);
-      const page = await rewrittenWhole(build(), whole, response.headers);
+      // sent. It is then rewritten again the careful way, from its start (`rest` replays what was read).
+      const page = await rewrittenWhole(build(), joinBytes(start.chunks), response.headers);
       if (page) return { response: new Response(page, response), seen: shape };
       generation += 1;
       tracker.added = false;
       seen.clear();
       // Its next views in this isolate go the careful way at once.
-      seen.careful = true;
-      origin = new Response(whole).body!;
-      fallBack = true;
-    } else origin = start.rest;
+      careful = seen.careful = true;
+    }
+    origin = start.rest;
   }
   const body = rewriteFailSafe(
     origin,
     (page) => build().transform(new Response(page, { headers: response.headers })).body!,
     {
-      careful: fallBack,
+      careful,
       onFailure(reason) {
         log("error", "the page could not be rewritten past this point; its rest is served as the origin sent it", {
           reason: String(reason),
@@ -258,12 +255,7 @@ export async function rewriterFollows(page: Uint8Array, headers: Headers): Promi
     .on("[data-pz-slot] > *", none)
     .on("[data-pz-text]", none)
     .on("body", none);
-  try {
-    await trial.transform(new Response(page, { headers })).arrayBuffer();
-    return true;
-  } catch {
-    return false;
-  }
+  return (await rewrittenWhole(trial, page, headers)) !== null;
 }
 
 /**
